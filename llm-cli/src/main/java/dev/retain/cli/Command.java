@@ -1,0 +1,37 @@
+package dev.retain.cli;
+
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Options;
+
+import java.io.PrintStream;
+
+/** One {@code retain} subcommand: its options, and what it does with them. */
+interface Command {
+
+    /** @return the subcommand's name, e.g. {@code eval} */
+    String name();
+
+    /** @return the usage line after {@code retain}, e.g. {@code eval --model M.pt ...} */
+    String usage();
+
+    /** @return one sentence for {@code retain --help} */
+    String summary();
+
+    /** @return more text printed after the options in {@code --help} (may be empty) */
+    default String footer() {
+        return "";
+    }
+
+    /** @return the options, each with its default and unit in the description */
+    Options options();
+
+    /**
+     * Runs the command.
+     *
+     * @param cl the parsed command line
+     * @param out where results go (tables); progress goes to stderr
+     * @return the exit code
+     * @throws Exception on failure; {@link dev.retain.core.UserError} for bad input
+     */
+    int run(CommandLine cl, PrintStream out) throws Exception;
+}

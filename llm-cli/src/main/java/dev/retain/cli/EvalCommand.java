@@ -1,0 +1,171 @@
+package dev.retain.cli;
+
+import dev.retain.core.UserError;
+import dev.retain.core.model.CausalLm;
+import dev.retain.core.text.Domain;
+import dev.retain.core.text.GptTokenizer;
+import dev.retain.core.text.Split;
+import dev.retain.core.text.TokenFile;
+import dev.retain.core.util.Json;
+import dev.retain.eval.EvalResult;
+import dev.retain.eval.Evaluator;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Options;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/** {@code retain eval}: per-domain perplexity and token accuracy of one model. */
+final class EvalCommand implements Command {
+
+    @Override
+    public String name() {
+        return "eval";
+    }
+
+    @Override
+    public String usage() {
+        return "eval --model M.pt --tokenizer T.json --domains DIR... [--window W] [--json FILE]";
+    }
+
+    @Override
+    public String summary() {
+        return "perplexity and token accuracy of a model on each domain's test split";
+    }
+
+    @Override
+    public String footer() {
+        return "Protocol: each split is one token stream (documents joined by <|endoftext|>), cut"
+                + " into consecutive non-overlapping windows of W tokens (a last window of 2 or"
+                + " more tokens is kept); positions 1..n-1 of each window are predicted from their"
+                + " prefix. Perplexity = exp(total NLL / predicted tokens), summed in double."
+                + " --stride S < W slides windows by S and scores each token once with up to W-S"
+                + " tokens of extra context (Hugging Face perplexity guide).";
+    }
+
+    @Override
+    public Options options() {
+        Options o = new Options();
+        ModelArgs.add(o);
+        o.addOption(Opts.values("domains", "DIR...", "domain folders (train.txt, valid.txt,"
+                + " test.txt) (required)"));
+        o.addOption(Opts.value("split", "test|valid|train", "which split to score", "test"));
+        o.addOption(Opts.value("window", "W", "tokens per window", "the model's context"));
+        o.addOption(Opts.value("stride", "S", "slide windows by S tokens (S < W)",
+                "W, non-overlapping"));
+        o.addOption(Opts.value("max-windows", "N", "score only the first N windows of each"
+                + " split, 0 = all", "0"));
+        o.addOption(Opts.value("batch-size", "B", "windows per forward pass, 0 = from a 64 MiB"
+                + " logits budget", "0"));
+        o.addOption(Opts.value("json", "FILE", "also write the results as JSON", null));
+        o.addOption(Opts.flag("quiet", "no progress line on stderr"));
+        return o;
+    }
+
+    @Override
+    public int run(CommandLine cl, PrintStream out) throws Exception {
+        String[] dirs = cl.getOptionValues("domains");
+        if (dirs == null || dirs.length == 0) {
+            throw new UserError("--domains is required: give one or more domain folders");
+        }
+        List<Domain> domains = new ArrayList<>();
+        Set<String> names = new LinkedHashSet<>();
+        for (String d : dirs) {
+            Domain dom = Domain.of(Path.of(d));
+            if (!names.add(dom.name())) {
+                throw new UserError("--domains: " + dom.name() + " is listed twice");
+            }
+            domains.add(dom);
+        }
+        Split split = parseSplit(Opts.string(cl, "split", "test"));
+        Evaluator.Options opt = new Evaluator.Options(
+                Opts.integer(cl, "window", 0, 2), Opts.integer(cl, "stride", 0, 1),
+                Opts.integer(cl, "max-windows", 0, 0), Opts.integer(cl, "batch-size", 0, 0),
+                !cl.hasOption("quiet"));
+        try (CausalLm lm = ModelArgs.model(cl); GptTokenizer tok = ModelArgs.tokenizer(cl, lm)) {
+            if (opt.window() > lm.context()) {
+                throw new UserError("--window " + opt.window() + " is larger than the model's"
+                        + " context of " + lm.context() + " tokens; use --window "
+                        + lm.context() + " or less");
+            }
+            List<TokenFile> streams = new ArrayList<>();
+            for (Domain d : domains) {
+                streams.add(d.tokens(split, tok));
+            }
+            List<EvalResult> results = new ArrayList<>();
+            for (int i = 0; i < domains.size(); i++) {
+                results.add(Evaluator.evaluate(lm, streams.get(i), domains.get(i).name(),
+                        split.label(), opt));
+            }
+            printTable(out, results);
+            if (cl.hasOption("json")) {
+                Json.write(Path.of(cl.getOptionValue("json")), toJson(lm, tok, opt, split,
+                        results));
+            }
+        }
+        return 0;
+    }
+
+    static Split parseSplit(String s) {
+        for (Split sp : Split.values()) {
+            if (sp.label().equals(Opts.lower(s))) {
+                return sp;
+            }
+        }
+        throw new UserError("--split " + s + ": expected train, valid or test");
+    }
+
+    static void printTable(PrintStream out, List<EvalResult> results) {
+        int w = Math.max(6, results.stream().mapToInt(r -> r.domain().length()).max().orElse(6));
+        out.printf(Locale.ROOT, "%-" + w + "s %10s %10s %12s %10s %8s%n", "domain", "tokens",
+                "predicted", "perplexity", "token_acc", "seconds");
+        for (EvalResult r : results) {
+            out.printf(Locale.ROOT, "%-" + w + "s %10d %10d %12.4f %10.4f %8.1f%n", r.domain(),
+                    r.tokens(), r.predicted(), r.perplexity(), r.tokenAccuracy(), r.seconds());
+        }
+    }
+
+    static ObjectNode toJson(CausalLm lm, GptTokenizer tok, Evaluator.Options opt, Split split,
+            List<EvalResult> results) {
+        ObjectNode root = Json.object();
+        root.put("schema", "retain.eval/1");
+        ObjectNode m = root.putObject("model");
+        m.put("path", lm.source().toString());
+        m.put("parameters", lm.parameterCount());
+        m.put("vocab_size", lm.vocabSize());
+        m.put("context", lm.context());
+        m.put("output", lm.outputForm().label());
+        root.put("tokenizer", tok.file().toString());
+        ObjectNode p = root.putObject("protocol");
+        p.put("split", split.label());
+        p.put("window", opt.window() > 0 ? opt.window() : lm.context());
+        p.put("stride", opt.stride() > 0 ? opt.stride() : (opt.window() > 0 ? opt.window()
+                : lm.context()));
+        p.put("max_windows", opt.maxWindows());
+        ArrayNode arr = root.putArray("results");
+        for (EvalResult r : results) {
+            ObjectNode n = arr.addObject();
+            n.put("domain", r.domain());
+            n.put("split", r.split());
+            n.put("tokens", r.tokens());
+            n.put("windows", r.windows());
+            n.put("predicted", r.predicted());
+            n.put("nll_sum", r.nllSum());
+            n.put("mean_nll", r.meanNll());
+            n.put("perplexity", r.perplexity());
+            n.put("correct", r.correct());
+            n.put("token_accuracy", r.tokenAccuracy());
+            n.put("seconds", r.seconds());
+        }
+        return root;
+    }
+}

@@ -1,0 +1,97 @@
+package dev.retain.cli;
+
+import dev.retain.core.Engines;
+import dev.retain.core.UserError;
+import dev.retain.core.model.CausalLm;
+import dev.retain.core.util.Json;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Options;
+
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+
+/** {@code retain info MODEL}: what a TorchScript causal LM is. */
+final class InfoCommand implements Command {
+
+    @Override
+    public String name() {
+        return "info";
+    }
+
+    @Override
+    public String usage() {
+        return "info MODEL.pt [--json FILE] [--params]";
+    }
+
+    @Override
+    public String summary() {
+        return "show a model's parameters, vocabulary, context and output form";
+    }
+
+    @Override
+    public Options options() {
+        Options o = new Options();
+        o.addOption(Opts.value("json", "FILE", "also write the facts as JSON", null));
+        o.addOption(Opts.flag("params", "list every parameter tensor with its shape"));
+        o.addOption(Opts.value("device", "cpu|gpu|auto", "where to load the model", "cpu"));
+        o.addOption(Opts.value("context", "N", "context length in tokens when the model has no"
+                + " config.json and no transformer.wpe.weight", "from the model"));
+        return o;
+    }
+
+    @Override
+    public int run(CommandLine cl, PrintStream out) throws Exception {
+        List<String> args = cl.getArgList();
+        if (args.size() != 1) {
+            throw new UserError("retain info takes one model file, got " + args.size()
+                    + "; usage: retain " + usage());
+        }
+        Path file = Path.of(args.get(0));
+        try (CausalLm lm = CausalLm.load(file, Engines.device(Opts.string(cl, "device", "cpu")),
+                Opts.integer(cl, "context", 0, 1))) {
+            var c = lm.config();
+            out.printf(Locale.ROOT, "model        %s%n", file);
+            out.printf(Locale.ROOT, "file size    %.1f MB%n", Files.size(file) / 1e6);
+            out.printf(Locale.ROOT, "parameters   %,d (%d tensors%s)%n", lm.parameterCount(),
+                    lm.parameters().size(), lm.tiedNames().isEmpty() ? ""
+                            : "; tied: " + String.join(", ", lm.tiedNames()));
+            out.printf(Locale.ROOT, "vocabulary   %d (from the logits)%n", lm.vocabSize());
+            out.printf(Locale.ROOT, "context      %d tokens (from %s)%n", lm.context(), c.source());
+            if (c.nEmbd() > 0) {
+                out.printf(Locale.ROOT, "shape        n_embd %d, n_layer %d, n_head %d%n",
+                        c.nEmbd(), c.nLayer(), c.nHead());
+            }
+            out.printf(Locale.ROOT, "output       %s%n", lm.outputForm().label());
+            out.printf(Locale.ROOT, "device       %s%n", lm.device());
+            if (cl.hasOption("params")) {
+                for (var p : lm.parameters()) {
+                    out.printf(Locale.ROOT, "  %-48s %s%n", p.name(), p.array().getShape());
+                }
+            }
+            if (cl.hasOption("json")) {
+                ObjectNode n = Json.object();
+                n.put("model", file.toString());
+                n.put("file_bytes", Files.size(file));
+                n.put("parameters", lm.parameterCount());
+                n.put("tensors", lm.parameters().size());
+                n.putPOJO("tied", lm.tiedNames());
+                n.put("vocab_size", lm.vocabSize());
+                n.put("n_positions", lm.context());
+                n.put("context_source", c.source());
+                n.put("n_embd", c.nEmbd());
+                n.put("n_layer", c.nLayer());
+                n.put("n_head", c.nHead());
+                n.put("output", lm.outputForm().label());
+                n.put("device", lm.device().toString());
+                Json.write(Path.of(cl.getOptionValue("json")), n);
+            }
+        }
+        return 0;
+    }
+}

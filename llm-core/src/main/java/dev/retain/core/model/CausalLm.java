@@ -1,0 +1,372 @@
+package dev.retain.core.model;
+
+import dev.retain.core.Engines;
+import dev.retain.core.UserError;
+
+import ai.djl.Device;
+import ai.djl.MalformedModelException;
+import ai.djl.Model;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.pytorch.engine.PtSymbolBlock;
+import ai.djl.pytorch.jni.IValue;
+import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.training.ParameterStore;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A GPT-2-class causal language model loaded from TorchScript, with parameters that can train.
+ *
+ * <p>The contract: {@code forward(input_ids int64 [B, T])} returns the logits {@code [B, T, V]},
+ * alone or as the first element of a tuple (Hugging Face {@code torchscript=True}). The vocabulary
+ * size is read from the logits; the context length from {@code config.json} beside the file, else
+ * from the shape of {@code transformer.wpe.weight}, else from the caller.
+ *
+ * <p>Parameters that share storage (a tied {@code lm_head.weight} and {@code transformer.wte.weight})
+ * are listed once in {@link #parameters()}, so an optimizer updates them once.
+ */
+public final class CausalLm implements AutoCloseable {
+
+    private static final String WPE = "transformer.wpe.weight";
+
+    private final Path source;
+    private final Model model;
+    private final PtSymbolBlock block;
+    private final ModelConfig config;
+    private final OutputForm outputForm;
+    private final int vocabSize;
+    private final List<NamedParameter> parameters;
+    private final List<String> tiedNames;
+
+    private CausalLm(
+            Path source,
+            Model model,
+            PtSymbolBlock block,
+            ModelConfig config,
+            OutputForm outputForm,
+            int vocabSize,
+            List<NamedParameter> parameters,
+            List<String> tiedNames) {
+        this.source = source;
+        this.model = model;
+        this.block = block;
+        this.config = config;
+        this.outputForm = outputForm;
+        this.vocabSize = vocabSize;
+        this.parameters = parameters;
+        this.tiedNames = tiedNames;
+    }
+
+    /**
+     * A trainable parameter and its name in the TorchScript module.
+     *
+     * @param name the dotted module path, e.g. {@code transformer.h.0.attn.c_attn.weight}
+     * @param array the live parameter tensor
+     */
+    public record NamedParameter(String name, NDArray array) {
+
+        /**
+         * Whether weight decay applies by the usual GPT-2 convention: not to biases, LayerNorm
+         * weights, or any 1-D tensor.
+         *
+         * @return true for matrices (and embeddings)
+         */
+        public boolean decays() {
+            return array.getShape().dimension() >= 2 && !name.endsWith(".bias");
+        }
+    }
+
+    /**
+     * Loads a TorchScript causal LM.
+     *
+     * @param file the {@code .pt} file
+     * @param device where parameters live
+     * @param contextOverride the context length to use when neither {@code config.json} nor
+     *     {@code transformer.wpe.weight} gives one; 0 for none
+     * @return the loaded model
+     */
+    public static CausalLm load(Path file, Device device, int contextOverride) {
+        checkReadable(file);
+        boolean zip = looksLikeZip(file);
+        ModelConfig cfg = ModelConfig.besides(file);
+        Engines.pytorch();
+        Model model = Model.newInstance("retain-lm", device, "PyTorch");
+        try {
+            model.load(file, null, Map.of("trainParam", "true", "mapLocation", "true"));
+        } catch (IOException | MalformedModelException | RuntimeException e) {
+            model.close();
+            if (!zip) {
+                throw new UserError(file + ": not a TorchScript file (expected the zip archive that"
+                        + " torch.jit.save writes); export the model with tools/export_hf_gpt2.py", e);
+            }
+            throw new UserError(file + ": could not be loaded as TorchScript, the file is truncated"
+                    + " or corrupt (" + Engines.firstLine(e) + "); export it again", e);
+        }
+        PtSymbolBlock block = (PtSymbolBlock) model.getBlock();
+        try {
+            return probe(file, model, block, cfg, contextOverride);
+        } catch (RuntimeException e) {
+            model.close();
+            throw e;
+        }
+    }
+
+    private static CausalLm probe(
+            Path file, Model model, PtSymbolBlock block, ModelConfig cfg, int contextOverride) {
+        List<NamedParameter> all = new ArrayList<>();
+        for (var p : block.getParameters()) {
+            all.add(new NamedParameter(p.getKey(), p.getValue().getArray()));
+        }
+        if (all.isEmpty()) {
+            throw new UserError(file + ": the TorchScript module has no parameters; is it a"
+                    + " language model?");
+        }
+        ModelConfig resolved = cfg;
+        if (resolved.nPositions() <= 0) {
+            NDArray wpe = all.stream().filter(p -> p.name().equals(WPE)).map(NamedParameter::array)
+                    .findFirst().orElse(null);
+            if (wpe != null && wpe.getShape().dimension() == 2) {
+                resolved = resolved.withPositions((int) wpe.getShape().get(0), WPE + " shape");
+            } else if (contextOverride > 0) {
+                resolved = resolved.withPositions(contextOverride, "--context");
+            } else {
+                throw new UserError(file + ": context length unknown (no config.json with"
+                        + " n_positions beside it and no " + WPE + "); pass --context N");
+            }
+        }
+        OutputForm form;
+        int vocab;
+        NDManager m = model.getNDManager();
+        try (NDManager scope = m.newSubManager();
+                IValue in = IValue.from((ai.djl.pytorch.engine.PtNDArray)
+                        scope.zeros(new Shape(1, 2), DataType.INT64));
+                IValue out = block.forward(in)) {
+            IValue logitsValue;
+            if (out.isTensor()) {
+                form = OutputForm.LOGITS;
+                logitsValue = null;
+            } else if (out.isTuple()) {
+                form = OutputForm.HF_TUPLE;
+                IValue[] items = out.toIValueTuple();
+                logitsValue = items.length > 0 ? items[0] : null;
+                if (logitsValue == null || !logitsValue.isTensor()) {
+                    throw new UserError(file + ": forward returns a tuple whose first element is"
+                            + " not a tensor; expected the logits first");
+                }
+                for (int i = 1; i < items.length; i++) {
+                    items[i].close();
+                }
+            } else {
+                throw new UserError(file + ": forward(input_ids) returns " + out.getType()
+                        + "; expected the logits tensor or a tuple starting with it");
+            }
+            NDArray logits = form == OutputForm.LOGITS ? out.toTensor(
+                    (ai.djl.pytorch.engine.PtNDManager) scope) : logitsValue.toTensor(
+                    (ai.djl.pytorch.engine.PtNDManager) scope);
+            if (logitsValue != null) {
+                logitsValue.close();
+            }
+            Shape s = logits.getShape();
+            if (s.dimension() != 3 || s.get(0) != 1 || s.get(1) != 2) {
+                throw new UserError(file + ": forward on input_ids of shape (1, 2) returned shape "
+                        + s + "; expected logits of shape (1, 2, vocab)");
+            }
+            vocab = (int) s.get(2);
+        } catch (ai.djl.engine.EngineException e) {
+            throw new UserError(file + ": forward(input_ids) failed (" + Engines.firstLine(e)
+                    + "); the module must take one int64 tensor [batch, time]", e);
+        }
+        if (resolved.vocabSize() > 0 && resolved.vocabSize() != vocab) {
+            throw new UserError(resolved.source() + ": vocab_size " + resolved.vocabSize()
+                    + " disagrees with the model's logits (" + vocab + "); fix config.json");
+        }
+        List<String> tied = new ArrayList<>();
+        List<NamedParameter> unique = dedupeShared(all, tied);
+        return new CausalLm(file, model, block, resolved, form, vocab,
+                Collections.unmodifiableList(unique), Collections.unmodifiableList(tied));
+    }
+
+    /**
+     * Drops parameters whose storage is shared with an earlier one (tied weights). Candidates are
+     * tensors of the same shape and equal values; sharing is then proved by changing one element of
+     * the first in place and looking at the second.
+     */
+    private static List<NamedParameter> dedupeShared(List<NamedParameter> all, List<String> tied) {
+        List<NamedParameter> unique = new ArrayList<>();
+        outer:
+        for (NamedParameter p : all) {
+            for (NamedParameter u : unique) {
+                if (u.array().getShape().equals(p.array().getShape())
+                        && u.array().getDataType() == p.array().getDataType()
+                        && sharesStorage(u.array(), p.array())) {
+                    tied.add(p.name() + " = " + u.name());
+                    continue outer;
+                }
+            }
+            unique.add(p);
+        }
+        return unique;
+    }
+
+    private static boolean sharesStorage(NDArray a, NDArray b) {
+        if (!a.contentEquals(b)) {
+            return false;
+        }
+        NDArray flatA = a.reshape(-1);
+        NDArray flatB = b.reshape(-1);
+        try {
+            float before = flatB.get(0).getFloat();
+            // reshape of a contiguous tensor is a view; set_ on the view writes into a's storage.
+            flatA.set(new ai.djl.ndarray.index.NDIndex("0"), before + 1f);
+            float after = flatB.get(0).getFloat();
+            flatA.set(new ai.djl.ndarray.index.NDIndex("0"), before);
+            return after != before;
+        } finally {
+            flatA.close();
+            flatB.close();
+        }
+    }
+
+    private static void checkReadable(Path file) {
+        if (!Files.exists(file)) {
+            throw new UserError(file + ": model file not found; give the path of a TorchScript"
+                    + " .pt file");
+        }
+        if (Files.isDirectory(file)) {
+            throw new UserError(file + ": is a folder; give the path of the TorchScript .pt file"
+                    + " inside it");
+        }
+        if (!Files.isReadable(file)) {
+            throw new UserError(file + ": model file is not readable; check its permissions");
+        }
+    }
+
+    private static boolean looksLikeZip(Path file) {
+        byte[] head = new byte[4];
+        try (InputStream in = Files.newInputStream(file)) {
+            int n = in.readNBytes(head, 0, 4);
+            return n == 4 && head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4;
+        } catch (AccessDeniedException e) {
+            throw new UserError(file + ": model file is not readable; check its permissions", e);
+        } catch (IOException e) {
+            throw new UserError(file + ": cannot read the model file (" + e.getMessage() + ")", e);
+        }
+    }
+
+    /**
+     * Runs the model on a batch of token ids.
+     *
+     * @param inputIds int64 {@code [B, T]} on the model's device, {@code T <= context}
+     * @param training whether autograd should record (true inside a gradient collector)
+     * @return the logits {@code [B, T, V]}, attached to the input's manager
+     */
+    public NDArray logits(NDArray inputIds, boolean training) {
+        NDList out = block.forward(new ParameterStore(inputIds.getManager(), false),
+                new NDList(inputIds), training);
+        NDArray logits = out.get(0);
+        for (int i = 1; i < out.size(); i++) {
+            out.get(i).close();
+        }
+        return logits;
+    }
+
+    /**
+     * Writes the module as a plain TorchScript archive that {@code torch.jit.load} opens (not DJL's
+     * {@code .params} format). Written to a temporary file, then renamed, so a failure leaves any
+     * earlier file untouched. A {@code config.json} is written beside it.
+     *
+     * @param out the target {@code .pt}
+     * @throws IOException when writing fails
+     */
+    public void export(Path out) throws IOException {
+        Path dir = out.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        Path tmp = Files.createTempFile(dir, out.getFileName().toString(), ".tmp");
+        try {
+            try (OutputStream os = Files.newOutputStream(tmp)) {
+                JniUtils.writeModule(block, os, false);
+            }
+            dev.retain.core.util.AtomicFiles.move(tmp, out);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    /**
+     * Total number of trainable scalars (tied tensors counted once).
+     *
+     * @return the parameter count
+     */
+    public long parameterCount() {
+        return parameters.stream().mapToLong(p -> p.array().getShape().size()).sum();
+    }
+
+    /** @return where the model was loaded from */
+    public Path source() {
+        return source;
+    }
+
+    /** @return the configuration, with the context length resolved */
+    public ModelConfig config() {
+        return config;
+    }
+
+    /** @return the context length in tokens */
+    public int context() {
+        return config.nPositions();
+    }
+
+    /** @return the vocabulary size read from the logits */
+    public int vocabSize() {
+        return vocabSize;
+    }
+
+    /** @return what forward returns */
+    public OutputForm outputForm() {
+        return outputForm;
+    }
+
+    /** @return trainable parameters in module order, each shared tensor once */
+    public List<NamedParameter> parameters() {
+        return parameters;
+    }
+
+    /** @return tied parameters that were folded into another ("a = b") */
+    public List<String> tiedNames() {
+        return tiedNames;
+    }
+
+    /** @return the device the parameters live on */
+    public Device device() {
+        return model.getNDManager().getDevice();
+    }
+
+    /** @return the manager that owns the parameters; make sub-managers of it for work */
+    public NDManager manager() {
+        return model.getNDManager();
+    }
+
+    /** @return the underlying DJL block */
+    public PtSymbolBlock block() {
+        return block;
+    }
+
+    @Override
+    public void close() {
+        model.close();
+    }
+}

@@ -1,0 +1,211 @@
+package dev.retain.core.text;
+
+import dev.retain.core.UserError;
+import dev.retain.core.util.Hashing;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A text domain: a folder with {@code train.txt}, {@code valid.txt} and {@code test.txt} (UTF-8,
+ * documents separated by the literal {@code <|endoftext|>}).
+ *
+ * <p>Each split is tokenized once into a {@link TokenFile} cached in {@code .tokens/} inside the
+ * folder (or, when the folder is read-only, under {@code ~/.cache/retain/tokens}). The cache is
+ * rebuilt when the text or the tokenizer changes. Documents are joined with the end-of-text id,
+ * so the token stream never lets one document's tokens be predicted across a boundary unmarked.
+ *
+ * @param name the domain's name (the folder name)
+ * @param dir the folder
+ */
+public record Domain(String name, Path dir) {
+
+    /**
+     * Opens a domain folder.
+     *
+     * @param dir the folder
+     * @return the domain
+     */
+    public static Domain of(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            throw new UserError(dir + ": domain folder not found; a domain is a folder holding"
+                    + " train.txt, valid.txt and test.txt");
+        }
+        Path abs = dir.toAbsolutePath().normalize();
+        return new Domain(abs.getFileName().toString(), abs);
+    }
+
+    /**
+     * The path of a split's text file.
+     *
+     * @param split the split
+     * @return the path (which may not exist)
+     */
+    public Path textFile(Split split) {
+        return dir.resolve(split.fileName());
+    }
+
+    /**
+     * Returns the split's tokens, tokenizing (and caching) when needed.
+     *
+     * @param split the split
+     * @param tokenizer the tokenizer
+     * @return the token file, memory-mapped
+     */
+    public TokenFile tokens(Split split, GptTokenizer tokenizer) {
+        Path text = textFile(split);
+        if (!Files.isRegularFile(text)) {
+            throw new UserError(text + ": missing " + split.label() + " split; domain " + name
+                    + " needs " + split.fileName());
+        }
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(text);
+        } catch (IOException e) {
+            throw new UserError(text + ": cannot read (" + e.getMessage() + ")", e);
+        }
+        String sourceHash = Hashing.sha256(bytes);
+        for (Path cache : cachePaths(split)) {
+            TokenFile tf = TokenFile.openOrNull(cache);
+            if (tf != null && tf.sourceHash().equals(sourceHash)
+                    && tf.tokenizerHash().equals(tokenizer.fingerprint())) {
+                return tf;
+            }
+        }
+        String content = decodeUtf8(text, bytes);
+        int[] ids = tokenize(content, tokenizer);
+        if (ids.length == 0) {
+            throw new UserError(text + ": the " + split.label() + " split is empty; put some"
+                    + " text in it");
+        }
+        if (ids.length < 2) {
+            throw new UserError(text + ": the " + split.label() + " split has a single token;"
+                    + " at least 2 are needed to predict anything");
+        }
+        IOException last = null;
+        for (Path cache : cachePaths(split)) {
+            try {
+                TokenFile.write(cache, ids, tokenizer.vocabSize(), sourceHash,
+                        tokenizer.fingerprint());
+                TokenFile tf = TokenFile.openOrNull(cache);
+                if (tf != null) {
+                    return tf;
+                }
+            } catch (IOException e) {
+                last = e;
+            }
+        }
+        throw new UserError(text + ": could not write the token cache (" + (last == null ? "?"
+                : last.getMessage()) + "); check free disk space and permissions", last);
+    }
+
+    /** Cache locations, preferred first: beside the text, then the user's cache folder. */
+    private List<Path> cachePaths(Split split) {
+        List<Path> paths = new ArrayList<>();
+        String file = split.label() + ".tok";
+        paths.add(dir.resolve(".tokens").resolve(file));
+        String home = System.getProperty("user.home");
+        if (home != null) {
+            String key = Hashing.sha256(dir.toString().getBytes(StandardCharsets.UTF_8))
+                    .substring(0, 16);
+            paths.add(Path.of(home, ".cache", "retain", "tokens", name + "-" + key, file));
+        }
+        return paths;
+    }
+
+    /**
+     * Splits text at {@code <|endoftext|>} and tokenizes each document, joining them with the
+     * end-of-text id (none before the first or after the last).
+     *
+     * @param content the text
+     * @param tokenizer the tokenizer
+     * @return the token stream
+     */
+    public static int[] tokenize(String content, GptTokenizer tokenizer) {
+        IntArray out = new IntArray(Math.max(16, content.length() / 3));
+        int from = 0;
+        boolean first = true;
+        while (true) {
+            int at = content.indexOf(GptTokenizer.EOS_TEXT, from);
+            String doc = at < 0 ? content.substring(from) : content.substring(from, at);
+            if (!first) {
+                out.add(tokenizer.eosId());
+            }
+            first = false;
+            if (!doc.isEmpty()) {
+                for (long id : tokenizer.encode(doc)) {
+                    out.add((int) id);
+                }
+            }
+            if (at < 0) {
+                break;
+            }
+            from = at + GptTokenizer.EOS_TEXT.length();
+        }
+        return out.toArray();
+    }
+
+    /**
+     * Decodes strict UTF-8, naming the line and column of the first bad byte.
+     *
+     * @param file for the message
+     * @param bytes the content
+     * @return the text
+     */
+    public static String decodeUtf8(Path file, byte[] bytes) {
+        CharsetDecoder dec = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        CharBuffer out = CharBuffer.allocate(bytes.length);
+        var result = dec.decode(in, out, true);
+        if (result.isError()) {
+            int offset = in.position();
+            int line = 1;
+            int col = 1;
+            for (int i = 0; i < offset; i++) {
+                if (bytes[i] == '\n') {
+                    line++;
+                    col = 1;
+                } else if ((bytes[i] & 0xC0) != 0x80) {
+                    col++;
+                }
+            }
+            throw new UserError(String.format("%s: bytes that are not UTF-8 at line %d, column %d"
+                    + " (byte offset %d, 0x%02x); convert the file to UTF-8 (e.g. iconv -f"
+                    + " latin1 -t utf-8)", file, line, col, offset, bytes[offset] & 0xff));
+        }
+        dec.flush(out);
+        out.flip();
+        return out.toString();
+    }
+
+    /** A growable int array (no boxing for million-token corpora). */
+    private static final class IntArray {
+        private int[] a;
+        private int n;
+
+        IntArray(int capacity) {
+            a = new int[capacity];
+        }
+
+        void add(int v) {
+            if (n == a.length) {
+                a = java.util.Arrays.copyOf(a, a.length * 2);
+            }
+            a[n++] = v;
+        }
+
+        int[] toArray() {
+            return java.util.Arrays.copyOf(a, n);
+        }
+    }
+}

@@ -1,0 +1,83 @@
+package dev.retain.core.util;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+
+/** Writes files so that a reader sees the old content or the new, never half of the new. */
+public final class AtomicFiles {
+
+    private AtomicFiles() {}
+
+    /** Something that writes a file's content to a stream. */
+    @FunctionalInterface
+    public interface Writer {
+        /**
+         * Writes the content.
+         *
+         * @param out the stream of the temporary file
+         * @throws IOException when writing fails
+         */
+        void write(OutputStream out) throws IOException;
+    }
+
+    /**
+     * Writes to a temporary file beside {@code target}, forces it to disk, then renames it over
+     * {@code target}. On failure the temporary file is removed and {@code target} is untouched.
+     *
+     * @param target the file to replace
+     * @param writer writes the content
+     * @throws IOException when writing or renaming fails
+     */
+    public static void write(Path target, Writer writer) throws IOException {
+        Path dir = target.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        Path tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
+        try {
+            try (var ch = java.nio.channels.FileChannel.open(tmp,
+                    java.nio.file.StandardOpenOption.WRITE)) {
+                var buffered = new java.io.BufferedOutputStream(
+                        java.nio.channels.Channels.newOutputStream(ch), 1 << 16);
+                writer.write(buffered);
+                buffered.flush();
+                // The rename must never expose a file whose bytes are still only in the page cache.
+                ch.force(true);
+            }
+            move(tmp, target);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    /**
+     * Writes a UTF-8 string atomically.
+     *
+     * @param target the file to replace
+     * @param text the content
+     * @throws IOException when writing fails
+     */
+    public static void writeString(Path target, String text) throws IOException {
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        write(target, out -> out.write(bytes));
+    }
+
+    /**
+     * Renames {@code tmp} over {@code target}, atomically where the file system allows.
+     *
+     * @param tmp the finished temporary file
+     * @param target the destination
+     * @throws IOException when the rename fails
+     */
+    public static void move(Path tmp, Path target) throws IOException {
+        try {
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE,
+                    StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+}
