@@ -19,12 +19,12 @@ final class Opts {
      * @param name the long name
      * @param arg the value's placeholder, e.g. {@code N} or {@code FILE}
      * @param desc what it does; the default is appended when not null
-     * @param dflt the default as shown in help, or null
+     * @param dflt the default as shown in help, or null for "none"
      * @return the option
      */
     static Option value(String name, String arg, String desc, String dflt) {
         return Option.builder().longOpt(name).hasArg().argName(arg)
-                .desc(dflt == null ? desc : desc + " (default: " + dflt + ")").build();
+                .desc(desc + " (default: " + (dflt == null ? "none" : dflt) + ")").build();
     }
 
     /**

@@ -1,0 +1,192 @@
+package dev.retain.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.retain.core.util.RepoPaths;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import org.apache.commons.cli.Option;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/** The command line: results, help, and one clear line with exit code 2 for each bad input. */
+class CliTest {
+
+    @TempDir Path tmp;
+
+    record Run(int code, String out, String err) {}
+
+    static Run run(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Run(code, out.toString(StandardCharsets.UTF_8),
+                err.toString(StandardCharsets.UTF_8));
+    }
+
+    static String repo(String p) {
+        return RepoPaths.resolve(p).toString();
+    }
+
+    static final String TINY = repo("datasets/models/tiny/model.pt");
+    static final String TOK = repo("datasets/tokenizers/gpt2/tokenizer.json");
+
+    /** Asserts exit code 2 with exactly one line on stderr that contains every fragment. */
+    static void userError(Run r, String... fragments) {
+        assertEquals(2, r.code(), r.err());
+        String[] lines = r.err().strip().split("\n");
+        assertEquals(1, lines.length, "one line, no stack trace: " + r.err());
+        for (String f : fragments) {
+            assertTrue(lines[0].contains(f), "'" + f + "' in: " + lines[0]);
+        }
+    }
+
+    private Path domain(String name, String test) throws IOException {
+        Path d = tmp.resolve(name);
+        Files.createDirectories(d);
+        Files.writeString(d.resolve("train.txt"), "some training text");
+        Files.writeString(d.resolve("valid.txt"), "some validation text");
+        Files.writeString(d.resolve("test.txt"), test);
+        return d;
+    }
+
+    @Test
+    void evalPrintsTableAndWritesJson() throws IOException {
+        Path d = domain("news", ("The quick brown fox jumps over the lazy dog. ".repeat(20)).strip());
+        Path json = tmp.resolve("out/e.json");
+        Run r = run("eval", "--model", TINY, "--tokenizer", TOK, "--domains", d.toString(),
+                "--json", json.toString(), "--quiet");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("perplexity") && r.out().contains("news"), r.out());
+        JsonNode j = new ObjectMapper().readTree(json.toFile());
+        assertEquals("retain.eval/1", j.get("schema").asText());
+        JsonNode res = j.get("results").get(0);
+        assertEquals("news", res.get("domain").asText());
+        // 20 repeats of 10 tokens = 200 tokens; windows of 64: 64+64+64+8 -> 63*3 + 7 predicted.
+        assertEquals(200, res.get("tokens").asLong());
+        assertEquals(196, res.get("predicted").asLong());
+        assertEquals(Math.exp(res.get("mean_nll").asDouble()), res.get("perplexity").asDouble(),
+                1e-9 * res.get("perplexity").asDouble());
+    }
+
+    @Test
+    void infoDescribesTheModel() {
+        Run r = run("info", TINY);
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("1,635,744"), r.out());
+        assertTrue(r.out().contains("context      64 tokens"), r.out());
+        assertTrue(r.out().contains("output       logits"), r.out());
+    }
+
+    @Test
+    void everyOptionInHelpStatesItsDefaultOrIsRequired() {
+        for (Command c : Main.commands().values()) {
+            Run r = run(c.name(), "--help");
+            assertEquals(0, r.code());
+            for (Option o : c.options().getOptions()) {
+                assertTrue(r.out().contains("--" + o.getLongOpt()), c.name() + " --"
+                        + o.getLongOpt());
+                if (o.hasArg()) {
+                    String d = o.getDescription();
+                    assertTrue(d.contains("default") || d.contains("required"),
+                            c.name() + " --" + o.getLongOpt() + ": " + d);
+                }
+            }
+        }
+    }
+
+    @Test
+    void missingModel() {
+        userError(run("eval", "--model", tmp.resolve("no.pt").toString(), "--tokenizer", TOK,
+                "--domains", tmp.toString()), "no.pt", "not found");
+    }
+
+    @Test
+    void notTorchScript() throws IOException {
+        Path f = tmp.resolve("notes.pt");
+        Files.writeString(f, "hello");
+        userError(run("info", f.toString()), "notes.pt", "not a TorchScript file");
+    }
+
+    @Test
+    void truncatedModel() throws IOException {
+        byte[] all = Files.readAllBytes(Path.of(TINY));
+        Path f = tmp.resolve("cut.pt");
+        Files.write(f, Arrays.copyOf(all, all.length - 5000));
+        userError(run("info", f.toString()), "cut.pt", "truncated or corrupt");
+    }
+
+    @Test
+    void tokenizerLargerThanModel() throws IOException {
+        ObjectNode t = (ObjectNode) new ObjectMapper().readTree(Path.of(TOK).toFile());
+        ((ObjectNode) t.get("model").get("vocab")).put("zzzz-extra", 60000);
+        Path big = tmp.resolve("big-tokenizer.json");
+        new ObjectMapper().writeValue(big.toFile(), t);
+        Path d = domain("a", "text");
+        userError(run("eval", "--model", TINY, "--tokenizer", big.toString(), "--domains",
+                d.toString()), "big-tokenizer.json", "60001", "50257");
+    }
+
+    @Test
+    void emptySplit() throws IOException {
+        Path d = domain("blank", "");
+        userError(run("eval", "--model", TINY, "--tokenizer", TOK, "--domains", d.toString()),
+                "test.txt", "empty");
+    }
+
+    @Test
+    void missingSplit() throws IOException {
+        Path d = domain("gone", "x");
+        Files.delete(d.resolve("test.txt"));
+        userError(run("eval", "--model", TINY, "--tokenizer", TOK, "--domains", d.toString()),
+                "test.txt", "missing");
+    }
+
+    @Test
+    void notUtf8() throws IOException {
+        Path d = domain("latin", "x");
+        Files.write(d.resolve("test.txt"), "caf\u00e9\n".getBytes(StandardCharsets.ISO_8859_1));
+        userError(run("eval", "--model", TINY, "--tokenizer", TOK, "--domains", d.toString()),
+                "test.txt", "not UTF-8", "line 1, column 4");
+    }
+
+    @Test
+    void windowLargerThanContext() throws IOException {
+        Path d = domain("w", "some text here");
+        userError(run("eval", "--model", TINY, "--tokenizer", TOK, "--domains", d.toString(),
+                "--window", "100"), "--window 100", "context of 64");
+    }
+
+    @Test
+    void unknownOptionAndCommand() {
+        userError(run("eval", "--modle", "x"), "--modle");
+        userError(run("frobnicate"), "frobnicate");
+    }
+
+    @Test
+    void noStackTraceEvenForManyErrors() {
+        List<Run> runs = new ArrayList<>();
+        runs.add(run("info"));
+        runs.add(run("eval", "--model", TINY));
+        for (Run r : runs) {
+            assertEquals(2, r.code(), r.err());
+            assertFalse(r.err().contains("\tat "), r.err());
+        }
+    }
+}

@@ -1,0 +1,154 @@
+package dev.retain.core;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+
+import dev.retain.core.model.CausalLm;
+import dev.retain.core.model.OutputForm;
+import dev.retain.core.util.RepoPaths;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.concurrent.TimeUnit;
+
+/** Loading, both output forms, context resolution, tied weights, and export. */
+class CausalLmTest {
+
+    @TempDir Path tmp;
+
+    static Path fixture(String name) {
+        return RepoPaths.resolve("datasets/models", name, "model.pt");
+    }
+
+    static float[] logits(CausalLm lm, long[] ids) {
+        try (NDManager m = lm.manager().newSubManager()) {
+            NDArray in = m.create(ids, new Shape(1, ids.length));
+            return lm.logits(in, false).toFloatArray();
+        }
+    }
+
+    @Test
+    void bothOutputFormsGiveTheSameLogits() {
+        long[] ids = {464, 3290, 318, 257, 1332};
+        try (CausalLm a = CausalLm.load(fixture("tiny"), Device.cpu(), 0);
+                CausalLm b = CausalLm.load(fixture("tiny-hf"), Device.cpu(), 0)) {
+            assertEquals(OutputForm.LOGITS, a.outputForm());
+            assertEquals(OutputForm.HF_TUPLE, b.outputForm());
+            assertEquals(50257, a.vocabSize());
+            assertEquals(64, a.context());
+            assertTrue(a.config().source().endsWith("config.json"));
+            assertArrayEquals(logits(a, ids), logits(b, ids));
+        }
+    }
+
+    @Test
+    void tiedHeadIsListedOnce() {
+        try (CausalLm lm = CausalLm.load(fixture("tiny"), Device.cpu(), 0)) {
+            assertEquals(1, lm.tiedNames().size());
+            assertTrue(lm.tiedNames().get(0).startsWith("lm_head.weight"));
+            assertTrue(lm.parameters().stream().noneMatch(p -> p.name().equals("lm_head.weight")));
+            // 50257*32 + 64*32 + 2 blocks * (4*32 + 32*96+96 + 32*32+32 + 32*128+128 + 128*32+32)
+            // + final LayerNorm 2*32, counted by hand from the GPT-2 layout.
+            long block = 4 * 32 + (32 * 96 + 96) + (32 * 32 + 32) + (32 * 128 + 128) + (128 * 32 + 32);
+            assertEquals(50257L * 32 + 64 * 32 + 2 * block + 64, lm.parameterCount());
+        }
+    }
+
+    @Test
+    void contextFromPositionEmbeddingWhenNoConfig() throws IOException {
+        Path bare = tmp.resolve("bare.pt");
+        Files.copy(fixture("tiny"), bare);
+        try (CausalLm lm = CausalLm.load(bare, Device.cpu(), 0)) {
+            assertEquals(64, lm.context());
+            assertEquals("transformer.wpe.weight shape", lm.config().source());
+        }
+    }
+
+    @Test
+    void exportReloadsWithTheSameLogits() throws Exception {
+        long[] ids = {15496, 995, 50256, 11, 13};
+        Path out = tmp.resolve("exported.pt");
+        float[] before;
+        try (CausalLm lm = CausalLm.load(fixture("tiny-hf"), Device.cpu(), 0)) {
+            before = logits(lm, ids);
+            lm.export(out);
+        }
+        try (CausalLm again = CausalLm.load(out, Device.cpu(), 64)) {
+            assertEquals(OutputForm.HF_TUPLE, again.outputForm());
+            assertArrayEquals(before, logits(again, ids));
+        }
+        // The exported file is plain TorchScript: PyTorch opens it too, where it is installed.
+        Path python = Path.of("/usr/bin/python3");
+        if (Files.isExecutable(python) && hasTorch(python)) {
+            String script = "import torch,sys\n"
+                    + "m=torch.jit.load(sys.argv[1])\n"
+                    + "o=m(torch.tensor([[" + String.join(",", Arrays.stream(ids)
+                    .mapToObj(Long::toString).toArray(String[]::new)) + "]]))\n"
+                    + "o=o[0] if isinstance(o,tuple) else o\n"
+                    + "print(' '.join(repr(float(x)) for x in o.flatten()[:50].tolist()))\n";
+            Process p = new ProcessBuilder(python.toString(), "-c", script, out.toString())
+                    .redirectErrorStream(true).start();
+            String text = new String(p.getInputStream().readAllBytes()).trim();
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+            assertEquals(0, p.exitValue(), text);
+            String[] parts = text.split(" ");
+            for (int i = 0; i < 50; i++) {
+                assertEquals(before[i], Float.parseFloat(parts[i]), 1e-5f, "logit " + i);
+            }
+        }
+    }
+
+    private static boolean hasTorch(Path python) throws Exception {
+        Process p = new ProcessBuilder(python.toString(), "-c", "import torch")
+                .redirectErrorStream(true).start();
+        p.getInputStream().readAllBytes();
+        return p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0;
+    }
+
+    @Test
+    void missingModel() {
+        UserError e = assertThrows(UserError.class,
+                () -> CausalLm.load(tmp.resolve("none.pt"), Device.cpu(), 0));
+        assertTrue(e.getMessage().contains("none.pt") && e.getMessage().contains("not found"));
+    }
+
+    @Test
+    void notTorchScript() throws IOException {
+        Path f = tmp.resolve("text.pt");
+        Files.writeString(f, "this is not a model");
+        UserError e = assertThrows(UserError.class, () -> CausalLm.load(f, Device.cpu(), 0));
+        assertTrue(e.getMessage().contains("not a TorchScript file"), e.getMessage());
+    }
+
+    @Test
+    void truncatedModel() throws IOException {
+        byte[] all = Files.readAllBytes(fixture("tiny"));
+        Path f = tmp.resolve("cut.pt");
+        Files.write(f, Arrays.copyOf(all, all.length / 2));
+        UserError e = assertThrows(UserError.class, () -> CausalLm.load(f, Device.cpu(), 0));
+        assertTrue(e.getMessage().contains("truncated or corrupt"), e.getMessage());
+    }
+
+    @Test
+    void unreadableModel() throws IOException {
+        Path f = tmp.resolve("locked.pt");
+        Files.copy(fixture("tiny"), f);
+        assertTrue(f.toFile().setReadable(false, false));
+        assumeFalse(Files.isReadable(f), "running as root: file permissions do not bind");
+        UserError e = assertThrows(UserError.class, () -> CausalLm.load(f, Device.cpu(), 0));
+        assertTrue(e.getMessage().contains("not readable"), e.getMessage());
+    }
+}
