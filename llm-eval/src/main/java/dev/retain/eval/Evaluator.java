@@ -2,6 +2,7 @@ package dev.retain.eval;
 
 import dev.retain.core.UserError;
 import dev.retain.core.model.CausalLm;
+import dev.retain.core.model.LmLoss;
 import dev.retain.core.text.TokenFile;
 import dev.retain.core.util.Progress;
 
@@ -162,11 +163,9 @@ public final class Evaluator {
         try (NDManager scope = lm.manager().newSubManager()) {
             NDArray input = scope.create(ids, new Shape(b, len));
             NDArray logits = lm.logits(input, false);
-            NDArray shifted = logits.get(new NDIndex(":, :-1"));
-            NDArray targets = input.get(new NDIndex(":, 1:"));
-            NDArray tokenNll = shifted.logSoftmax(-1).gather(targets.expandDims(-1), -1)
-                    .squeeze(-1).neg();
-            NDArray hits = shifted.argMax(-1).eq(targets);
+            NDArray tokenNll = LmLoss.tokenNll(logits, input);
+            NDArray hits = logits.get(new NDIndex(":, :-1")).argMax(-1)
+                    .eq(input.get(new NDIndex(":, 1:")));
             float[] nll = tokenNll.toFloatArray();
             boolean[] hit = hits.toBooleanArray();
             long predicted = 0;

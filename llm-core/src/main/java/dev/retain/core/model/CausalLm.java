@@ -72,25 +72,6 @@ public final class CausalLm implements AutoCloseable {
     }
 
     /**
-     * A trainable parameter and its name in the TorchScript module.
-     *
-     * @param name the dotted module path, e.g. {@code transformer.h.0.attn.c_attn.weight}
-     * @param array the live parameter tensor
-     */
-    public record NamedParameter(String name, NDArray array) {
-
-        /**
-         * Whether weight decay applies by the usual GPT-2 convention: not to biases, LayerNorm
-         * weights, or any 1-D tensor.
-         *
-         * @return true for matrices (and embeddings)
-         */
-        public boolean decays() {
-            return array.getShape().dimension() >= 2 && !name.endsWith(".bias");
-        }
-    }
-
-    /**
      * Loads a TorchScript causal LM.
      *
      * @param file the {@code .pt} file

@@ -80,4 +80,17 @@ public final class AtomicFiles {
             Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
         }
     }
+
+    /**
+     * Forces a file's content to disk.
+     *
+     * @param file the file
+     * @throws IOException when it cannot be synced
+     */
+    public static void fsync(Path file) throws IOException {
+        try (var ch = java.nio.channels.FileChannel.open(file,
+                java.nio.file.StandardOpenOption.READ)) {
+            ch.force(true);
+        }
+    }
 }

@@ -1,0 +1,38 @@
+package dev.retain.core.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.index.NDIndex;
+
+/**
+ * Next-token cross-entropy of a causal LM, the one definition shared by the evaluator, the trainer
+ * and the Fisher estimate: position t's logits predict token t+1.
+ *
+ * <p>(The article this project grew from compared {@code argmax(logits)} with unshifted labels;
+ * for a causal LM the prediction at position t must be compared with the token at t+1.)
+ */
+public final class LmLoss {
+
+    private LmLoss() {}
+
+    /**
+     * Per-token negative log-likelihood of the window's own next tokens.
+     *
+     * @param logits {@code [B, T, V]}
+     * @param inputIds {@code [B, T]} int64: the window itself
+     * @return {@code [B, T-1]}: entry (b, t) is {@code -log p(x[b, t+1] | x[b, 0..t])}
+     */
+    public static NDArray tokenNll(NDArray logits, NDArray inputIds) {
+        return nll(logits.get(new NDIndex(":, :-1")), inputIds.get(new NDIndex(":, 1:")));
+    }
+
+    /**
+     * Negative log-likelihood of given targets.
+     *
+     * @param logits {@code [B, T, V]}
+     * @param targets {@code [B, T]} int64
+     * @return {@code [B, T]}
+     */
+    public static NDArray nll(NDArray logits, NDArray targets) {
+        return logits.logSoftmax(-1).gather(targets.expandDims(-1), -1).squeeze(-1).neg();
+    }
+}

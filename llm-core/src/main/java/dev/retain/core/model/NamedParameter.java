@@ -1,0 +1,40 @@
+package dev.retain.core.model;
+
+import ai.djl.ndarray.NDArray;
+
+/**
+ * A trainable tensor and its name: the unit that optimizers, EWC, Fisher estimation and drift
+ * reports work on, for language models and classifiers alike.
+ *
+ * @param name the dotted module path, e.g. {@code transformer.h.0.attn.c_attn.weight}
+ * @param array the live parameter tensor
+ */
+public record NamedParameter(String name, NDArray array) {
+
+    /**
+     * Whether weight decay applies by the usual GPT-2 convention: not to biases, LayerNorm
+     * weights, or any 1-D tensor.
+     *
+     * @return true for matrices (and embeddings)
+     */
+    public boolean decays() {
+        return array.getShape().dimension() >= 2 && !name.endsWith(".bias");
+    }
+
+    /**
+     * The layer a tensor belongs to, for per-layer summaries: {@code h.3} for {@code
+     * transformer.h.3.mlp.c_fc.weight}, {@code wte} for {@code transformer.wte.weight}, else the
+     * name without its last part.
+     *
+     * @return the group name
+     */
+    public String group() {
+        String n = name.startsWith("transformer.") ? name.substring("transformer.".length()) : name;
+        String[] parts = n.split("\\.");
+        if (parts.length >= 2 && parts[0].equals("h")) {
+            return "h." + parts[1];
+        }
+        return parts.length > 1 ? String.join(".", java.util.Arrays.copyOf(parts, parts.length - 1))
+                : n;
+    }
+}

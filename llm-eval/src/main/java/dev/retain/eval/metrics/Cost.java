@@ -1,0 +1,65 @@
+package dev.retain.eval.metrics;
+
+import java.util.List;
+
+/**
+ * What a run cost: time, tokens, memory, and the strategy's own extra (Fisher time, replay
+ * tokens), summed over its finished stages.
+ *
+ * @param wallSeconds total wall time of the stages (training, Fisher, evaluation)
+ * @param trainSeconds time spent in training steps
+ * @param evalSeconds time spent evaluating after each stage
+ * @param fisherSeconds extra: time spent estimating the Fisher (0 when the strategy has none)
+ * @param tokensSeen tokens trained on, new plus replayed
+ * @param replayTokens extra: replayed tokens among {@code tokensSeen}
+ * @param tokensPerSecond {@code tokensSeen / trainSeconds}
+ * @param peakRssBytes peak resident memory of the process, {@code -1} when not measured
+ */
+public record Cost(double wallSeconds, double trainSeconds, double evalSeconds,
+        double fisherSeconds, long tokensSeen, long replayTokens, double tokensPerSecond,
+        long peakRssBytes) {
+
+    /**
+     * The timing of one stage, as the trainer records it ({@code null} fields there are 0 here).
+     *
+     * @param stage the stage (0-based)
+     * @param task the task it trained on
+     * @param steps optimiser steps
+     * @param tokensSeen tokens trained on (new plus replayed)
+     * @param newTokens tokens of the stage's own task
+     * @param replayTokens replayed tokens
+     * @param trainSeconds training time
+     * @param fisherSeconds Fisher estimation time
+     * @param evalSeconds evaluation time
+     * @param wallSeconds the stage's wall time
+     */
+    public record Stage(int stage, String task, long steps, long tokensSeen, long newTokens,
+            long replayTokens, double trainSeconds, double fisherSeconds, double evalSeconds,
+            double wallSeconds) {}
+
+    /**
+     * Sums the stages.
+     *
+     * @param stages the finished stages
+     * @param peakRssBytes the run's peak resident memory, -1 when unknown
+     * @return the totals
+     */
+    public static Cost of(List<Stage> stages, long peakRssBytes) {
+        double wall = 0;
+        double train = 0;
+        double eval = 0;
+        double fisher = 0;
+        long seen = 0;
+        long replay = 0;
+        for (Stage s : stages) {
+            wall += s.wallSeconds();
+            train += s.trainSeconds();
+            eval += s.evalSeconds();
+            fisher += s.fisherSeconds();
+            seen += s.tokensSeen();
+            replay += s.replayTokens();
+        }
+        return new Cost(wall, train, eval, fisher, seen, replay,
+                train > 0 ? seen / train : Double.NaN, peakRssBytes);
+    }
+}

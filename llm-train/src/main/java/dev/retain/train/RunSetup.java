@@ -1,0 +1,136 @@
+package dev.retain.train;
+
+import dev.retain.core.UserError;
+import dev.retain.core.text.Domain;
+import dev.retain.core.util.Hashing;
+import dev.retain.core.util.Json;
+import dev.retain.train.config.TrainConfig;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * What a run is: its settings, base model, tokenizer and domains. Written once to {@code
+ * RUN_DIR/run.json} when the run starts; {@code --resume} reads it back, so a resumed run uses the
+ * settings it started with.
+ *
+ * @param name the run's name (its strategy unless told otherwise)
+ * @param config the settings
+ * @param model the base model file
+ * @param modelSha256 SHA-256 of the base model file when the run started
+ * @param tokenizer the tokenizer.json
+ * @param domains the domain folders in training order
+ */
+public record RunSetup(String name, TrainConfig config, Path model, String modelSha256,
+        Path tokenizer, List<Path> domains) {
+
+    /** The file that marks a folder as a run. */
+    public static final String FILE = "run.json";
+
+    /**
+     * Describes a new run, checking its inputs.
+     *
+     * @param name the run's name, or null for the strategy
+     * @param config the settings
+     * @param model base model
+     * @param tokenizer tokenizer.json
+     * @param domains domain folders
+     * @return the setup
+     */
+    public static RunSetup create(String name, TrainConfig config, Path model, Path tokenizer,
+            List<Path> domains) {
+        if (domains.isEmpty()) {
+            throw new UserError("--domains: give at least one domain folder");
+        }
+        Set<String> names = new HashSet<>();
+        List<Path> abs = new ArrayList<>();
+        for (Path d : domains) {
+            Domain dom = Domain.of(d);
+            if (!names.add(dom.name())) {
+                throw new UserError("--domains: " + dom.name() + " is listed twice; each domain"
+                        + " is learned once");
+            }
+            if (!Files.isRegularFile(dom.dir().resolve("train.txt"))) {
+                throw new UserError(dom.dir().resolve("train.txt") + ": missing train split;"
+                        + " domain " + dom.name() + " needs train.txt to be learned");
+            }
+            abs.add(dom.dir());
+        }
+        if (!Files.isRegularFile(model)) {
+            throw new UserError(model + ": model file not found; give the path of a TorchScript"
+                    + " .pt file");
+        }
+        try {
+            return new RunSetup(name == null ? config.strategy() : name, config,
+                    model.toAbsolutePath().normalize(), Hashing.sha256(model),
+                    tokenizer.toAbsolutePath().normalize(), abs);
+        } catch (IOException e) {
+            throw new UserError(model + ": cannot read (" + e.getMessage() + ")", e);
+        }
+    }
+
+    /** @return domain names in training order */
+    public List<String> domainNames() {
+        List<String> n = new ArrayList<>();
+        domains.forEach(d -> n.add(d.getFileName().toString()));
+        return n;
+    }
+
+    /**
+     * Writes {@code run.json}.
+     *
+     * @param runDir the run folder
+     * @throws IOException when writing fails
+     */
+    public void write(Path runDir) throws IOException {
+        ObjectNode r = Json.object();
+        r.put("schema", "retain.run/1");
+        r.put("name", name);
+        ObjectNode m = r.putObject("model");
+        m.put("path", model.toString());
+        m.put("sha256", modelSha256);
+        r.put("tokenizer", tokenizer.toString());
+        ArrayNode d = r.putArray("domains");
+        domains.forEach(p -> d.add(p.toString()));
+        r.set("config", config.toJson());
+        Json.write(runDir.resolve(FILE), r);
+    }
+
+    /**
+     * Reads a run's setup for {@code --resume}.
+     *
+     * @param runDir the run folder
+     * @return the setup
+     */
+    public static RunSetup read(Path runDir) {
+        Path f = runDir.resolve(FILE);
+        if (!Files.isRegularFile(f)) {
+            throw new UserError(runDir + ": holds no retain run (no " + FILE + "); give the --out"
+                    + " folder of an earlier retain train");
+        }
+        try {
+            JsonNode r = Json.MAPPER.readTree(f.toFile());
+            List<Path> domains = new ArrayList<>();
+            r.get("domains").forEach(x -> domains.add(Path.of(x.asText())));
+            return new RunSetup(r.get("name").asText(), TrainConfig.fromJson(r.get("config"),
+                    f.toString()), Path.of(r.get("model").get("path").asText()),
+                    r.get("model").get("sha256").asText(), Path.of(r.get("tokenizer").asText()),
+                    domains);
+        } catch (IOException | RuntimeException e) {
+            if (e instanceof UserError) {
+                throw (UserError) e;
+            }
+            throw new UserError(f + ": unreadable run description (" + e.getMessage() + ");"
+                    + " the run folder is damaged", e);
+        }
+    }
+}

@@ -1,0 +1,87 @@
+package dev.retain.train.plugin;
+
+import ai.djl.ndarray.NDManager;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * A strategy's contribution to the one training loop, through typed points rather than by
+ * overwriting the trainer's fields. Every hook has a no-op default. A named strategy is a preset
+ * list of plugins: {@code ewc+replay} is the EWC plugin and the replay plugin together.
+ *
+ * <p>Order of hooks per domain: {@link #beforeDomain}, then per optimizer step {@link
+ * #replayWindows} (per micro-batch), {@link #afterBackward}, {@link #afterStep}; then {@link
+ * #afterDomain}. Stateful plugins save and restore their own state with the checkpoint.
+ */
+public interface Plugin {
+
+    /** @return a short name, e.g. {@code ewc} */
+    String name();
+
+    /**
+     * Called when a domain starts (not again when resuming inside it).
+     *
+     * @param ctx the run
+     */
+    default void beforeDomain(TrainContext ctx) {}
+
+    /**
+     * Supplies windows from memory to mix into the micro-batch being built (one forward pass for
+     * new and old windows together).
+     *
+     * @param ctx the run
+     * @param rows how many windows the batch has room for
+     * @param dst the batch's token buffer, row-major {@code [rows, seqLen]}
+     * @param offset where in dst the first supplied window goes
+     * @return how many windows were written (0..rows)
+     */
+    default int replayWindows(TrainContext ctx, int rows, long[] dst, int offset) {
+        return 0;
+    }
+
+    /**
+     * Called after all micro-batches' backward passes, before clipping and the update: the place to
+     * add gradient terms of a penalty.
+     *
+     * @param ctx the run
+     * @param scope manager for temporaries of this step
+     * @return the value of the added penalty (for logging), or 0
+     */
+    default double afterBackward(TrainContext ctx, NDManager scope) {
+        return 0;
+    }
+
+    /**
+     * Called after the optimizer update.
+     *
+     * @param ctx the run
+     * @param newWindowStarts start offsets (in the current domain's train split) of the new
+     *     windows this step trained on
+     */
+    default void afterStep(TrainContext ctx, long[] newWindowStarts) {}
+
+    /**
+     * Called after a domain's last step, before the stage is evaluated.
+     *
+     * @param ctx the run
+     */
+    default void afterDomain(TrainContext ctx) {}
+
+    /**
+     * Writes the plugin's state into a checkpoint folder.
+     *
+     * @param dir the folder (exists)
+     * @throws IOException when writing fails
+     */
+    default void saveState(Path dir) throws IOException {}
+
+    /**
+     * Restores the state written by {@link #saveState}.
+     *
+     * @param dir the folder
+     * @param ctx the run
+     * @throws IOException when reading fails
+     */
+    default void loadState(Path dir, TrainContext ctx) throws IOException {}
+}
