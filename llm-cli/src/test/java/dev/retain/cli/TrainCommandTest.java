@@ -1,0 +1,123 @@
+package dev.retain.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.retain.core.util.RepoPaths;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** {@code retain train} from the command line: kill -9 and resume, and bad input. */
+class TrainCommandTest {
+
+    @TempDir Path tmp;
+
+    static final String TINY = RepoPaths.resolve("datasets/models/tiny/model.pt").toString();
+    static final String TOK = RepoPaths.resolve("datasets/tokenizers/gpt2/tokenizer.json")
+            .toString();
+
+    List<String> domains(int trainChars) throws IOException {
+        List<String> out = new ArrayList<>();
+        for (String n : new String[] {"computing", "scripture"}) {
+            Path src = RepoPaths.resolve("datasets/domains", n);
+            Path dst = tmp.resolve("domains").resolve(n);
+            Files.createDirectories(dst);
+            for (String s : new String[] {"train", "valid", "test"}) {
+                String text = Files.readString(src.resolve(s + ".txt"), StandardCharsets.UTF_8);
+                int len = s.equals("train") ? trainChars : 1500;
+                Files.writeString(dst.resolve(s + ".txt"), text.substring(0, len));
+            }
+            out.add(dst.toString());
+        }
+        return out;
+    }
+
+    List<String> trainArgs(Path out, List<String> doms) {
+        List<String> a = new ArrayList<>(List.of("train", "--model", TINY, "--tokenizer", TOK,
+                "--strategy", "ewc+replay", "--out", out.toString(), "--max-steps-per-domain",
+                "25", "--batch-size", "4", "--seq-len", "32", "--save-every", "3",
+                "--fisher-samples", "4", "--replay-tokens", "1024", "--device", "cpu",
+                "--quiet", "--domains"));
+        a.addAll(doms);
+        return a;
+    }
+
+    @Test
+    void killNineMidDomainThenResumeMatchesUninterruptedRun() throws Exception {
+        List<String> doms = domains(20000);
+        Path full = tmp.resolve("full");
+        CliTest.Run r = CliTest.run(trainArgs(full, doms).toArray(String[]::new));
+        assertEquals(0, r.code(), r.err());
+
+        Path cut = tmp.resolve("cut");
+        List<String> cmd = new ArrayList<>(List.of(
+                ProcessHandle.current().info().command().orElse("java"),
+                "-cp", System.getProperty("java.class.path"), "dev.retain.cli.Main"));
+        cmd.addAll(trainArgs(cut, doms));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(tmp.resolve("child.log").toFile()).start();
+        Path ptr = cut.resolve("checkpoint.json");
+        ObjectMapper json = new ObjectMapper();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(240);
+        // Wait until the child is inside the second domain, past a checkpoint, then SIGKILL it.
+        while (System.nanoTime() < deadline) {
+            if (Files.exists(ptr)) {
+                JsonNode n = json.readTree(ptr.toFile());
+                if (n.get("global_step").asInt() >= 30) {
+                    break;
+                }
+            }
+            assertTrue(p.isAlive(), "child ended early: " + Files.readString(
+                    tmp.resolve("child.log")));
+            Thread.sleep(50);
+        }
+        p.destroyForcibly(); // SIGKILL: no shutdown hook runs
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+        JsonNode before = json.readTree(cut.resolve("results.json").toFile());
+        assertEquals("running", before.get("status").asText());
+
+        CliTest.Run resumed = CliTest.run("train", "--resume", cut.toString(), "--quiet");
+        assertEquals(0, resumed.code(), resumed.err());
+        JsonNode a = json.readTree(full.resolve("results.json").toFile()).get("scores");
+        JsonNode b = json.readTree(cut.resolve("results.json").toFile()).get("scores");
+        JsonNode ra = a.get("perplexity").get("rows");
+        JsonNode rb = b.get("perplexity").get("rows");
+        assertEquals(3, rb.size());
+        for (int k = 0; k < 3; k++) {
+            for (int j = 0; j < 2; j++) {
+                double x = ra.get(k).get(j).asDouble();
+                double y = rb.get(k).get(j).asDouble();
+                assertTrue(Math.abs(x / y - 1) < 1e-4, "R[" + k + "][" + j + "] " + x + " vs "
+                        + y);
+            }
+        }
+    }
+
+    @Test
+    void badInputOneLineEach() throws IOException {
+        List<String> doms = domains(4000);
+        List<String> a = trainArgs(tmp.resolve("x"), doms);
+        a.set(a.indexOf("ewc+replay"), "lwf");
+        CliTest.userError(CliTest.run(a.toArray(String[]::new)), "unknown strategy 'lwf'");
+        a = trainArgs(tmp.resolve("x"), doms);
+        a.addAll(List.of("--ewc-lambda", "-1"));
+        CliTest.userError(CliTest.run(a.toArray(String[]::new)), "ewc-lambda", "greater than 0");
+        a = trainArgs(tmp.resolve("x"), List.of(tmp.resolve("nowhere").toString()));
+        CliTest.userError(CliTest.run(a.toArray(String[]::new)), "nowhere", "not found");
+        CliTest.userError(CliTest.run("train", "--resume", tmp.toString()), "holds no retain run");
+        a = trainArgs(tmp.resolve("x"), List.of(doms.get(0), doms.get(0)));
+        CliTest.userError(CliTest.run(a.toArray(String[]::new)), "listed twice");
+    }
+}

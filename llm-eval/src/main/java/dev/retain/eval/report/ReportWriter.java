@@ -1,0 +1,119 @@
+package dev.retain.eval.report;
+
+import dev.retain.core.UserError;
+import dev.retain.core.util.AtomicFiles;
+import dev.retain.core.util.Json;
+import dev.retain.eval.EvalResult;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Writes a {@link Report} as four files in one folder, each written atomically:
+ *
+ * <ul>
+ *   <li>{@code report.json}: everything, schema {@code retain.report/1}
+ *       (docs/report-schema.json);
+ *   <li>{@code results.csv}: one tidy row per run x stage x domain x metric;
+ *   <li>{@code report.md}: the tables, for GitHub;
+ *   <li>{@code report.html}: one self-contained page with the tables and the charts (PNG data
+ *       URIs, no script, no network).
+ * </ul>
+ *
+ * <p>Typical use: {@code Report r = Report.load(dirs, Report.Settings.DEFAULT);
+ * ReportWriter.write(r, out); System.out.print(ReportWriter.comparisonTable(r));}
+ */
+public final class ReportWriter {
+
+    /** The JSON report's file name. */
+    public static final String JSON = "report.json";
+    /** The tidy table's file name. */
+    public static final String CSV = "results.csv";
+    /** The Markdown report's file name. */
+    public static final String MARKDOWN = "report.md";
+    /** The HTML report's file name. */
+    public static final String HTML = "report.html";
+
+    private ReportWriter() {}
+
+    /**
+     * Writes the four files of a report.
+     *
+     * @param report the report
+     * @param outDir the folder (created when missing)
+     * @return the files written: report.json, results.csv, report.md, report.html
+     * @throws IOException when a file cannot be written
+     * @throws UserError when {@code outDir} exists and is not a folder
+     */
+    public static List<Path> write(Report report, Path outDir) throws IOException {
+        if (Files.exists(outDir) && !Files.isDirectory(outDir)) {
+            throw new UserError("--out " + outDir + ": exists and is not a folder; give a"
+                    + " folder for the report files");
+        }
+        Files.createDirectories(outDir);
+        Path json = outDir.resolve(JSON);
+        Path csv = outDir.resolve(CSV);
+        Path md = outDir.resolve(MARKDOWN);
+        Path html = outDir.resolve(HTML);
+        Json.write(json, JsonReport.of(report));
+        AtomicFiles.writeString(csv, CsvReport.of(report));
+        Doc doc = ReportDocument.build(report);
+        AtomicFiles.writeString(md, MarkdownRenderer.render(doc));
+        AtomicFiles.writeString(html, HtmlRenderer.render(doc, report.isSingleModel()
+                ? "retain evaluation: " + report.runs().get(0).label()
+                : "retain report: " + String.join(", ",
+                        report.runs().stream().map(RunReport::label).toList())));
+        return List.of(json, csv, md, html);
+    }
+
+    /**
+     * Reads run directories and writes their report.
+     *
+     * @param runDirs the run directories, each holding results.json
+     * @param outDir the folder for the four files
+     * @param settings the stability-gap settings
+     * @return the report written (for {@link #comparisonTable})
+     * @throws IOException when a file cannot be written
+     * @throws UserError for a missing or damaged results file, or runs that cannot be compared
+     */
+    public static Report writeRuns(List<Path> runDirs, Path outDir, Report.Settings settings)
+            throws IOException {
+        Report report = Report.load(runDirs, settings);
+        write(report, outDir);
+        return report;
+    }
+
+    /**
+     * Writes the report of one model evaluated on several domains ({@code retain eval --report}):
+     * the same four files, with one row of per-domain perplexity, mean NLL, token accuracy and
+     * tokens, and bar charts per domain.
+     *
+     * @param name the model's display name (for example the model file's name)
+     * @param model facts shown in the setup table, in order (path, parameters, context,
+     *     vocab_size, split, window, stride, ...); values are written as given
+     * @param results one evaluation per domain, in display order (domains must differ)
+     * @param outDir the folder for the four files
+     * @return the report written
+     * @throws IOException when a file cannot be written
+     */
+    public static Report writeSingleModel(String name, Map<String, ?> model,
+            List<EvalResult> results, Path outDir) throws IOException {
+        Report report = Report.singleModel(name, model, results);
+        write(report, outDir);
+        return report;
+    }
+
+    /**
+     * The runs side by side as a plain-text table (what {@code retain report} and
+     * {@code retain demo} print at the end); see {@link ComparisonTable}.
+     *
+     * @param report the report
+     * @return the table, one line per run, ending with a newline
+     */
+    public static String comparisonTable(Report report) {
+        return ComparisonTable.render(report);
+    }
+}

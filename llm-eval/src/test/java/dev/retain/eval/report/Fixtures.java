@@ -1,0 +1,62 @@
+package dev.retain.eval.report;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URISyntaxException;
+import java.net.URL;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * The hand-made run directories in src/test/resources/runs (made by runs/make_fixtures.py):
+ * {@code naive}, {@code ewc}, {@code ewc-replay} (language models over computing, legal, code,
+ * scripture, with curves, drift and stages), {@code running} (killed during stage 2),
+ * {@code classifier-naive} and {@code classifier-ewc} (split-MNIST-like, with std_rows).
+ */
+final class Fixtures {
+
+    static final ObjectMapper MAPPER = new ObjectMapper();
+
+    private Fixtures() {}
+
+    /** @return the fixture run directory {@code name} */
+    static Path run(String name) {
+        URL url = Fixtures.class.getResource("/runs/" + name + "/results.json");
+        if (url == null) {
+            throw new IllegalStateException("no fixture runs/" + name);
+        }
+        try {
+            return Path.of(url.toURI()).getParent();
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** @return a fixture's results.json as an editable tree */
+    static ObjectNode tree(String name) {
+        try {
+            return (ObjectNode) MAPPER.readTree(run(name).resolve("results.json").toFile());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Writes a results tree as a run directory.
+     *
+     * @param parent where to make it
+     * @param dir the directory's name
+     * @param results the tree
+     * @return the run directory
+     */
+    static Path write(Path parent, String dir, ObjectNode results) throws IOException {
+        Path d = parent.resolve(dir);
+        Files.createDirectories(d);
+        MAPPER.writerWithDefaultPrettyPrinter().writeValue(d.resolve("results.json").toFile(),
+                results);
+        return d;
+    }
+}

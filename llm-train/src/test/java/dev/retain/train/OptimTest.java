@@ -1,0 +1,83 @@
+package dev.retain.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.retain.core.Engines;
+import dev.retain.core.model.NamedParameter;
+import dev.retain.train.optim.AdamW;
+import dev.retain.train.optim.GradClip;
+import dev.retain.train.optim.Schedule;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.training.GradientCollector;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+/** AdamW, clipping and the schedule against hand computations. */
+class OptimTest {
+
+    @Test
+    void adamwStepsByHand() {
+        Engines.pytorch();
+        try (NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+            NDArray w = m.create(new float[][] {{1f, -2f}});
+            w.setRequiresGradient(true);
+            List<NamedParameter> ps = List.of(new NamedParameter("w", w));
+            AdamW opt = new AdamW(m, 0.9, 0.999, 1e-8);
+            for (int step = 1; step <= 2; step++) {
+                try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
+                    gc.backward(w.mul(w).sum().mul(0.5f)); // grad = w
+                }
+                opt.step(ps, 0.1, 0.01, false, 1.0);
+            }
+            // By hand, element 1.0: step 1: decay 1 - 0.1*0.01 -> 0.999; g = 1; m = 0.1,
+            // v = 0.001; lr_t = 0.1 * sqrt(0.001) / 0.1 = 0.0316228; update = lr_t * 0.1 /
+            // (sqrt(0.001) + 1e-8) = 0.1 -> w = 0.899.
+            // step 2: g = 0.899; decay -> 0.899 * 0.999 = 0.898101; m = 0.09 + 0.0899 = 0.1799;
+            // v = 0.000999 + 0.000808201 = 0.001807201; lr_t = 0.1 * sqrt(1 - 0.999^2) / (1 -
+            // 0.81) = 0.1 * 0.0447102 / 0.19 = 0.0235317; update = 0.0235317 * 0.1799 /
+            // 0.0425112 = 0.0995816 -> w = 0.798519.
+            assertEquals(0.798519f, w.toFloatArray()[0], 2e-5f);
+            // The gradient was zeroed after the update.
+            assertEquals(0f, w.getGradient().abs().sum().getFloat());
+            assertEquals(2, opt.stepCount());
+            opt.close();
+        }
+    }
+
+    @Test
+    void globalNormAndClipScale() {
+        Engines.pytorch();
+        try (NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+            NDArray a = m.create(new float[] {3f});
+            NDArray b = m.create(new float[] {0f, 0f});
+            a.setRequiresGradient(true);
+            b.setRequiresGradient(true);
+            try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
+                // d/da = 3 (a * 1.0 ... ) choose loss = 1.0*a + 4*b0 -> grads 1, (4, 0).
+                gc.backward(a.sum().add(b.get(0).mul(4f)));
+            }
+            double norm = GradClip.norm(List.of(new NamedParameter("a", a),
+                    new NamedParameter("b", b)), m, 1.0);
+            assertEquals(Math.sqrt(1 + 16), norm, 1e-6);
+            assertEquals(1.0, GradClip.scale(norm, 10), 0);
+            assertEquals(2 / (Math.sqrt(17) + 1e-6), GradClip.scale(norm, 2), 1e-12);
+            assertEquals(1.0, GradClip.scale(norm, 0), 0);
+        }
+    }
+
+    @Test
+    void warmupThenCosine() {
+        Schedule s = new Schedule(1.0, 4, 13, 0.1); // decay over steps 4..12
+        assertEquals(0.2, s.lr(0), 1e-12); // (0+1)/(4+1)
+        assertEquals(0.8, s.lr(3), 1e-12);
+        assertEquals(1.0, s.lr(4), 1e-12); // peak right after warm-up
+        assertEquals(0.55, s.lr(8), 1e-12); // half-way through the decay: 0.1 + 0.9 * 0.5
+        assertEquals(0.1, s.lr(12), 1e-12); // last step: the floor
+    }
+}

@@ -1,0 +1,178 @@
+package dev.retain.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.retain.core.UserError;
+import dev.retain.core.util.Json;
+import dev.retain.train.config.TrainConfig;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/** The continual trainer end to end on small domains: results, resume, failures. */
+class TrainerTest {
+
+    @TempDir Path tmp;
+
+    static TrainConfig config(String strategy, Map<String, Object> more) {
+        Map<String, Object> m = new java.util.LinkedHashMap<>(Map.of(
+                "strategy", strategy, "max-steps-per-domain", 6, "batch-size", 4, "seq-len", 32,
+                "warmup-steps", 2, "fisher-samples", 4, "replay-tokens", 2048L, "save-every", 4,
+                "eval-every", 3, "eval-windows", 2));
+        m.put("learning-rate", 3e-3);
+        m.put("device", "cpu");
+        m.putAll(more);
+        return TrainConfig.fromValues(m, "test");
+    }
+
+    RunSetup setup(TrainConfig c, List<Path> domains) {
+        return RunSetup.create(null, c, Fixtures.tiny(), Fixtures.tokenizer(), domains);
+    }
+
+    static JsonNode results(Path run) throws IOException {
+        return Json.MAPPER.readTree(run.resolve("results.json").toFile());
+    }
+
+    @Test
+    void ewcPlusReplayRunWritesStagesAndResults() throws IOException {
+        List<Path> doms = Fixtures.smallDomains(tmp.resolve("d"), 8000, 1500, "computing",
+                "legal");
+        Path run = tmp.resolve("run");
+        try (ContinualTrainer t = ContinualTrainer.start(setup(config("ewc+replay", Map.of()),
+                doms), run, false)) {
+            assertEquals(ContinualTrainer.Outcome.COMPLETE, t.run());
+        }
+        JsonNode r = results(run);
+        assertEquals("complete", r.get("status").asText());
+        assertEquals(3, r.get("scores").get("perplexity").get("rows").size(), "base + 2 stages");
+        assertTrue(Files.exists(run.resolve("stage-0-computing.pt")));
+        assertTrue(Files.exists(run.resolve("stage-1-legal.pt")));
+        JsonNode s1 = r.get("stages").get(1);
+        // Stage 2 replays: round(4 * 0.25) = 1 of 4 windows per step, 6 steps of 32 tokens.
+        assertEquals(6 * 1 * 32, s1.get("replay_tokens").asLong());
+        assertEquals(6 * 3 * 32, s1.get("new_tokens").asLong());
+        assertEquals(0, r.get("stages").get(0).get("replay_tokens").asLong());
+        assertTrue(s1.get("fisher_seconds").asDouble() > 0);
+        assertEquals(List.of(0L, 6L), List.of(r.get("boundaries").get(0).asLong(),
+                r.get("boundaries").get(1).asLong()));
+        // eval-every 3 over 12 steps: 4 points x 2 domains.
+        assertEquals(8, r.get("curves").size());
+        assertTrue(r.get("drift").get("rows").size() > 0);
+        // The first stage learned: computing's perplexity fell from the base model's.
+        JsonNode ppl = r.get("scores").get("perplexity").get("rows");
+        assertTrue(ppl.get(1).get(0).asDouble() < ppl.get(0).get(0).asDouble());
+    }
+
+    @Test
+    void resumeGivesTheSameResultsAsAnUninterruptedRun() throws IOException {
+        List<Path> doms = Fixtures.smallDomains(tmp.resolve("d"), 8000, 1500, "computing",
+                "legal");
+        TrainConfig c = config("ewc+replay", Map.of("fisher-mode", "sampled"));
+        Path full = tmp.resolve("full");
+        try (ContinualTrainer t = ContinualTrainer.start(setup(c, doms), full, false)) {
+            t.run();
+        }
+        Path cut = tmp.resolve("cut");
+        try (ContinualTrainer t = ContinualTrainer.start(setup(c, doms), cut, false)) {
+            t.requestStop(); // stops after the first step, as Ctrl-C would
+            assertEquals(ContinualTrainer.Outcome.INTERRUPTED, t.run());
+        }
+        // Resume, stopping after every step: 12 steps across two domains and a domain boundary.
+        for (int i = 0; i < 20; i++) {
+            try (ContinualTrainer t = ContinualTrainer.resume(cut, null, false)) {
+                t.requestStop(); // stop after every step: many resumes
+                if (t.run() == ContinualTrainer.Outcome.COMPLETE) {
+                    break;
+                }
+            }
+        }
+        JsonNode a = results(full).get("scores");
+        JsonNode b = results(cut).get("scores");
+        assertEquals("complete", results(cut).get("status").asText());
+        for (String m : List.of("perplexity", "token_accuracy")) {
+            JsonNode ra = a.get(m).get("rows");
+            JsonNode rb = b.get(m).get("rows");
+            assertEquals(ra.size(), rb.size());
+            for (int k = 0; k < ra.size(); k++) {
+                for (int j = 0; j < ra.get(k).size(); j++) {
+                    double x = ra.get(k).get(j).asDouble();
+                    double y = rb.get(k).get(j).asDouble();
+                    assertTrue(Math.abs(x - y) <= 1e-4 * Math.abs(x), m + "[" + k + "][" + j
+                            + "] " + x + " vs " + y);
+                }
+            }
+        }
+    }
+
+    @Test
+    void divergenceStopsAndKeepsTheLastCheckpoint() throws IOException {
+        List<Path> doms = Fixtures.smallDomains(tmp.resolve("d"), 8000, 1500, "computing");
+        Path run = tmp.resolve("run");
+        TrainConfig c = config("naive", Map.of("learning-rate", 1e30, "max-grad-norm", 0.0,
+                "save-every", 1, "warmup-steps", 0));
+        try (ContinualTrainer t = ContinualTrainer.start(setup(c, doms), run, false)) {
+            UserError e = assertThrows(UserError.class, t::run);
+            assertTrue(e.getMessage().contains("diverged at step"), e.getMessage());
+            assertTrue(e.getMessage().contains("last good checkpoint"), e.getMessage());
+        }
+    }
+
+    @Test
+    void diskFullWhileSavingKeepsThePreviousCheckpoint() throws IOException {
+        List<Path> doms = Fixtures.smallDomains(tmp.resolve("d"), 8000, 1500, "computing");
+        Path run = tmp.resolve("run");
+        TrainConfig c = config("ewc", Map.of("save-every", 2));
+        try (ContinualTrainer t = ContinualTrainer.start(setup(c, doms), run, false)) {
+            t.saveHook(f -> {
+                if (t.globalStep() == 4 && f.getFileName().toString().equals("state.json")) {
+                    throw new IOException("No space left on device");
+                }
+            });
+            UserError e = assertThrows(UserError.class, t::run);
+            assertTrue(e.getMessage().contains("No space left on device"), e.getMessage());
+            assertTrue(e.getMessage().contains("previous checkpoint is kept"), e.getMessage());
+        }
+        JsonNode ptr = Json.MAPPER.readTree(run.resolve("checkpoint.json").toFile());
+        assertEquals(2, ptr.get("global_step").asInt());
+        try (ContinualTrainer t = ContinualTrainer.resume(run, null, false)) {
+            assertEquals(2, t.globalStep());
+            assertEquals(ContinualTrainer.Outcome.COMPLETE, t.run());
+        }
+    }
+
+    @Test
+    void resumeRefusesAFolderWithoutARunOrAnotherModel() throws IOException {
+        UserError e = assertThrows(UserError.class, () -> ContinualTrainer.resume(
+                tmp, null, false));
+        assertTrue(e.getMessage().contains("holds no retain run"), e.getMessage());
+        List<Path> doms = Fixtures.smallDomains(tmp.resolve("d"), 8000, 1500, "computing");
+        Path run = tmp.resolve("run");
+        try (ContinualTrainer t = ContinualTrainer.start(setup(config("naive", Map.of()), doms),
+                run, false)) {
+            t.requestStop();
+            t.run();
+        }
+        Path other = dev.retain.core.util.RepoPaths.resolve("datasets/models/small/model.pt");
+        e = assertThrows(UserError.class, () -> ContinualTrainer.resume(run, other, false));
+        assertTrue(e.getMessage().contains("another model"), e.getMessage());
+    }
+
+    @Test
+    void domainWithoutTrainSplit() throws IOException {
+        List<Path> doms = Fixtures.smallDomains(tmp.resolve("d"), 8000, 1500, "computing");
+        Files.delete(doms.get(0).resolve("train.txt"));
+        UserError e = assertThrows(UserError.class, () -> setup(config("naive", Map.of()), doms));
+        assertTrue(e.getMessage().contains("train.txt") && e.getMessage().contains("missing"),
+                e.getMessage());
+    }
+}
