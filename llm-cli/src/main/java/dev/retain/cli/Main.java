@@ -24,7 +24,7 @@ public final class Main {
     private static final Map<String, Command> COMMANDS = new LinkedHashMap<>();
 
     static {
-        for (Command c : new Command[] {new InfoCommand(), new EvalCommand(), new TrainCommand()}) {
+        for (Command c : new Command[] {new InfoCommand(), new EvalCommand(), new TrainCommand(), new RunCommand(), new DemoCommand()}) {
             COMMANDS.put(c.name(), c);
         }
     }

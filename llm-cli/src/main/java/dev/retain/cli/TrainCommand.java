@@ -160,26 +160,7 @@ final class TrainCommand implements Command {
             trainer = ContinualTrainer.start(setup, outDir, progress);
         }
         try (ContinualTrainer t = trainer) {
-            Thread main = Thread.currentThread();
-            Thread hook = new Thread(() -> {
-                t.requestStop();
-                try {
-                    main.join(120_000);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }, "retain-stop");
-            Runtime.getRuntime().addShutdownHook(hook);
-            ContinualTrainer.Outcome outcome;
-            try {
-                outcome = t.run();
-            } finally {
-                try {
-                    Runtime.getRuntime().removeShutdownHook(hook);
-                } catch (IllegalStateException e) {
-                    // already shutting down: the hook is running and waits for us
-                }
-            }
+            ContinualTrainer.Outcome outcome = runWithStopHook(t);
             if (outcome == ContinualTrainer.Outcome.INTERRUPTED) {
                 System.err.println("retain train: stopped; checkpoint saved. Continue with: retain"
                         + " train --resume " + t.runDir());
@@ -188,6 +169,38 @@ final class TrainCommand implements Command {
             printSummary(out, t);
         }
         return 0;
+    }
+
+    /**
+     * Runs a trainer so that Ctrl-C (SIGINT/SIGTERM) saves a checkpoint before the JVM exits: the
+     * shutdown hook asks the loop to stop and waits until it has saved.
+     *
+     * @param t the trainer
+     * @return how the run ended
+     * @throws java.io.IOException when saving fails
+     */
+    static ContinualTrainer.Outcome runWithStopHook(ContinualTrainer t)
+            throws java.io.IOException {
+        java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            t.requestStop();
+            try {
+                done.await(300, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "retain-stop");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            return t.run();
+        } finally {
+            done.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException e) {
+                // the JVM is already shutting down: the hook runs, and returns now
+            }
+        }
     }
 
     static void printSummary(PrintStream out, ContinualTrainer t) {

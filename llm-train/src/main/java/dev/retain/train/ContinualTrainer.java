@@ -109,6 +109,7 @@ public final class ContinualTrainer implements TrainContext, AutoCloseable {
     private Map<String, NDArray> driftFisher;
     private volatile boolean stopRequested;
     private SaveHook saveHook = f -> { };
+    private List<EvalResult> base;
 
     /** Costs of the stage being trained (part of the checkpoint). */
     static final class StageStats {
@@ -275,6 +276,21 @@ public final class ContinualTrainer implements TrainContext, AutoCloseable {
         stopRequested = true;
     }
 
+    /**
+     * Uses an already computed base-model row (the experiment runner evaluates the base once for
+     * all its variants) instead of evaluating it again.
+     *
+     * @param row one result per domain, in training order, with the run's test-windows setting
+     */
+    public void baseRow(List<EvalResult> row) {
+        this.base = row;
+    }
+
+    /** @return the domains' test splits, in training order */
+    public List<TokenFile> testSplits() {
+        return test;
+    }
+
     void saveHook(SaveHook hook) {
         this.saveHook = hook;
     }
@@ -287,7 +303,7 @@ public final class ContinualTrainer implements TrainContext, AutoCloseable {
      */
     public Outcome run() throws IOException {
         if (results.rows() == 0) {
-            results.addRow(evaluateAll(test, 0, "base"));
+            results.addRow(base != null ? base : evaluateAll(test, cfg.testWindows()));
             results.write(runDir);
         }
         while (stage < names.size()) {
@@ -466,7 +482,7 @@ public final class ContinualTrainer implements TrainContext, AutoCloseable {
         String file = String.format(Locale.ROOT, "stage-%d-%s.pt", stage, safe(names.get(stage)));
         lm.export(runDir.resolve(file));
         long e0 = System.nanoTime();
-        List<EvalResult> row = evaluateAll(test, 0, "stage " + stage);
+        List<EvalResult> row = evaluateAll(test, cfg.testWindows());
         stats.evalSeconds += (System.nanoTime() - e0) / 1e9;
         results.addRow(row);
         ObjectNode s = Json.object();
@@ -536,7 +552,14 @@ public final class ContinualTrainer implements TrainContext, AutoCloseable {
         return s.isEmpty() ? "domain" : s;
     }
 
-    private List<EvalResult> evaluateAll(List<TokenFile> splits, long maxWindows, String what) {
+    /**
+     * Scores every domain's split with the evaluation protocol.
+     *
+     * @param splits the test or valid splits
+     * @param maxWindows windows per domain, 0 for all
+     * @return one result per domain
+     */
+    public List<EvalResult> evaluateAll(List<TokenFile> splits, long maxWindows) {
         List<EvalResult> out = new ArrayList<>();
         for (int j = 0; j < names.size(); j++) {
             out.add(Evaluator.evaluate(lm, splits.get(j), names.get(j),
@@ -548,7 +571,7 @@ public final class ContinualTrainer implements TrainContext, AutoCloseable {
 
     private void evaluateCurves() {
         long t0 = System.nanoTime();
-        for (EvalResult r : evaluateAll(valid, cfg.evalWindows(), "curve")) {
+        for (EvalResult r : evaluateAll(valid, cfg.evalWindows())) {
             results.addCurve(globalStep, stage, r);
         }
         stats.evalSeconds += (System.nanoTime() - t0) / 1e9;

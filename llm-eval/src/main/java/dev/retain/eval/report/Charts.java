@@ -6,6 +6,7 @@ import org.jfree.chart.JFreeChart;
 import org.jfree.chart.annotations.XYTextAnnotation;
 import org.jfree.chart.axis.CategoryLabelPositions;
 import org.jfree.chart.axis.LogAxis;
+import org.jfree.chart.axis.NumberTickUnit;
 import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.axis.SymbolAxis;
 import org.jfree.chart.labels.StandardCategoryItemLabelGenerator;
@@ -236,7 +237,8 @@ final class Charts {
      * @param boundaries the step each stage starts at
      * @param stageTasks the task of each stage
      * @param windows the stability-gap windows as {@code {start, end}} steps
-     * @param logScale whether the y axis is logarithmic
+     * @param logScale whether the y axis is logarithmic (when the values span a factor of 4 or
+     *     more; else it is linear)
      * @return the chart
      */
     static JFreeChart curves(String title, String valueLabel, List<String> domains,
@@ -253,11 +255,25 @@ final class Charts {
         JFreeChart chart = ChartFactory.createXYLineChart(title, "training step", valueLabel,
                 data);
         XYPlot plot = chart.getXYPlot();
-        if (logScale) {
+        double lo = Double.POSITIVE_INFINITY;
+        double hi = 0;
+        for (List<double[]> pts : points) {
+            for (double[] p : pts) {
+                lo = Math.min(lo, p[1]);
+                hi = Math.max(hi, p[1]);
+            }
+        }
+        if (logScale && lo > 0 && hi / lo >= 4) {
+            // Ticks at powers of two (16, 32, 64, ...): whole numbers a reader can compare.
             LogAxis y = new LogAxis(valueLabel + " (log scale)");
-            y.setNumberFormatOverride(new DecimalFormat("0.#"));
-            y.setAutoRange(true);
+            y.setBase(2);
+            y.setTickUnit(new NumberTickUnit(1));
+            y.setNumberFormatOverride(new DecimalFormat("0"));
+            y.setMinorTickCount(4);
+            y.setMinorTickMarksVisible(true);
             plot.setRangeAxis(y);
+        } else {
+            ((NumberAxis) plot.getRangeAxis()).setAutoRangeIncludesZero(false);
         }
         ((NumberAxis) plot.getDomainAxis()).setAutoRangeIncludesZero(true);
         XYLineAndShapeRenderer r = new XYLineAndShapeRenderer(true, true);

@@ -51,9 +51,10 @@ public final class ComparisonTable {
             if (naive) {
                 BaselineComparison b = r.vsBaseline().get(r.results().primaryMetric());
                 boolean isBase = r.label().equals(report.baseline());
-                row.add(isBase ? "(baseline)" : b == null ? Fmt.NA
+                String none = r.complete() ? Fmt.NA : "incomplete";
+                row.add(isBase ? "(baseline)" : b == null ? none
                         : Fmt.percent(b.forgettingReduction()));
-                row.add(isBase ? "1.00x" : b == null ? Fmt.NA : Fmt.ratio(b.wallTimeRatio()));
+                row.add(isBase ? "1.00x" : b == null ? none : Fmt.ratio(b.wallTimeRatio()));
             }
             out.add(row);
         }

@@ -80,6 +80,10 @@ final class MarkdownRenderer {
 
     /**
      * Escapes text for Markdown: it renders as the same text, never as markup or HTML.
+     * {@code < > &} become entities; backslash, backtick, {@code * [ ] | ~} and an underscore
+     * that is not inside a word get a backslash (so no emphasis, link, code span or table cell
+     * can start); line breaks become spaces. (The writer never starts a line with escaped
+     * text, so block markers such as {@code #} or {@code -} need no escape.)
      *
      * @param s the text
      * @return the escaped text, on one line
@@ -93,8 +97,10 @@ final class MarkdownRenderer {
                 case '<' -> b.append("&lt;");
                 case '>' -> b.append("&gt;");
                 case '\n', '\r', '\t' -> b.append(' ');
-                case '\\', '`', '*', '_', '[', ']', '(', ')', '#', '|', '!', '~', '{', '}' ->
-                        b.append('\\').append(ch);
+                case '\\', '`', '*', '[', ']', '|', '~' -> b.append('\\').append(ch);
+                case '_' -> b.append(i > 0 && i + 1 < s.length()
+                        && Character.isLetterOrDigit(s.charAt(i - 1))
+                        && Character.isLetterOrDigit(s.charAt(i + 1)) ? "_" : "\\_");
                 default -> b.append(Character.isISOControl(ch) ? ' ' : ch);
             }
         }

@@ -173,7 +173,7 @@ final class ReportDocument {
     private static List<String> rowLabels(RunResults res) {
         List<String> labels = new ArrayList<>(List.of("base model"));
         for (int k = 1; k < res.primary().rowCount(); k++) {
-            labels.add("after " + k + ": " + res.tasks().get(k - 1));
+            labels.add("after " + res.tasks().get(k - 1));
         }
         return labels;
     }
@@ -215,9 +215,9 @@ final class ReportDocument {
             }
             rows.add(row);
         }
-        List<String> header = new ArrayList<>(List.of("after stage"));
+        List<String> header = new ArrayList<>(List.of("model"));
         header.addAll(m.tasks());
-        doc.table(new Doc.Table(name + " R[k][j] (rows: after stage k; columns: task j; "
+        doc.table(new Doc.Table(name + " R[k][j] (rows: after training on task k; columns: task j; "
                 + (m.higherIsBetter() ? "higher" : "lower") + " is better)", header, rows));
         doc.chart(name + " heat map, " + r.label(), () -> Charts.heatMap(name + ": "
                 + r.label(), "colour per domain against its own range; bright = better",
@@ -277,8 +277,9 @@ final class ReportDocument {
         rows.add(metricRow(r, keys, Definition.FWT));
         rows.add(metricRow(r, keys, Definition.LCA));
         rows.add(metricRow(r, keys, Definition.PLASTICITY));
-        doc.table(new Doc.Table("Metrics at stage " + r.primary().stage()
-                + " (formulas under Definitions)", header, rows));
+        doc.table(new Doc.Table("Metrics after " + r.primary().stage() + " of "
+                + r.results().tasks().size() + " stages (formulas under Definitions)", header,
+                rows));
         if (!r.vsBaseline().isEmpty()) {
             List<List<String>> vs = new ArrayList<>();
             for (Map.Entry<String, BaselineComparison> e : r.vsBaseline().entrySet()) {

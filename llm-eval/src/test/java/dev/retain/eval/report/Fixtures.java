@@ -1,7 +1,10 @@
 package dev.retain.eval.report;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -42,6 +45,37 @@ final class Fixtures {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * Replaces every string value {@code from} in a tree (task names in tasks, stages, curves).
+     *
+     * @param node the tree, changed in place
+     * @param from the old value
+     * @param to the new value
+     * @return {@code node}
+     */
+    static JsonNode rename(JsonNode node, String from, String to) {
+        if (node instanceof ObjectNode o) {
+            var it = o.fields();
+            while (it.hasNext()) {
+                var e = it.next();
+                if (e.getValue().isTextual() && e.getValue().asText().equals(from)) {
+                    e.setValue(TextNode.valueOf(to));
+                } else {
+                    rename(e.getValue(), from, to);
+                }
+            }
+        } else if (node instanceof ArrayNode a) {
+            for (int i = 0; i < a.size(); i++) {
+                if (a.get(i).isTextual() && a.get(i).asText().equals(from)) {
+                    a.set(i, TextNode.valueOf(to));
+                } else {
+                    rename(a.get(i), from, to);
+                }
+            }
+        }
+        return node;
     }
 
     /**

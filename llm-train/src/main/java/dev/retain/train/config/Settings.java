@@ -106,7 +106,8 @@ public final class Settings {
                     if (pending != null) {
                         pending = null;
                     } else if (!arrayIndex.isEmpty() && arrayIndex.peekLast()[0] >= 0) {
-                        arrayIndex.peekLast()[0]++;
+                        lines.put(pointer(path) + "/" + arrayIndex.peekLast()[0]++,
+                                p.currentLocation().getLineNr());
                     }
             }
         }

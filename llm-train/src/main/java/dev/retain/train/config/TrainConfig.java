@@ -45,6 +45,7 @@ import java.util.Map;
  * @param replayRatio share of each step's tokens that are replayed
  * @param evalEvery evaluate valid splits every this many steps (0 = only at domain ends)
  * @param evalWindows windows per domain for those evaluations
+ * @param testWindows windows per domain in the stage evaluations (0 = the whole test split)
  * @param saveEvery checkpoint every this many steps (and at each domain end)
  * @param device cpu, gpu or auto
  */
@@ -74,6 +75,7 @@ public record TrainConfig(
         double replayRatio,
         int evalEvery,
         int evalWindows,
+        int testWindows,
         int saveEvery,
         String device) {
 
@@ -161,6 +163,9 @@ public record TrainConfig(
                     + " every N steps; 0 = off", 0, false),
             key("eval-windows", Type.INT, 8, "windows", "windows per domain in those"
                     + " evaluations", 1, false),
+            key("test-windows", Type.INT, 0, "windows", "windows per domain in the evaluation"
+                    + " after each stage; 0 = the whole test split (the exact protocol)", 0,
+                    false),
             key("save-every", Type.INT, 100, "steps", "checkpoint every N steps (and at every"
                     + " domain end)", 1, false),
             new Key("device", Type.CHOICE, "auto", "", "cpu, gpu or auto",
@@ -308,6 +313,7 @@ public record TrainConfig(
                 (String) v.get("fisher-mode"), (boolean) v.get("fisher-batched"),
                 (long) v.get("replay-tokens"), (double) v.get("replay-ratio"),
                 (int) v.get("eval-every"), (int) v.get("eval-windows"),
+                (int) v.get("test-windows"),
                 (int) v.get("save-every"), (String) v.get("device"));
         c.validate(where);
         return c;
@@ -372,7 +378,7 @@ public record TrainConfig(
         Object[] vals = {strategy, learningRate, batchSize, gradAccum, maxStepsPerDomain, epochs,
             warmupSteps, minLrRatio, weightDecay, decayAll, maxGradNorm, beta1, beta2, adamEps,
             seqLen, seed, ewcLambda, ewcGamma, fisherSamples, fisherMode, fisherBatched,
-            replayTokens, replayRatio, evalEvery, evalWindows, saveEvery, device};
+            replayTokens, replayRatio, evalEvery, evalWindows, testWindows, saveEvery, device};
         Map<String, Object> m = new LinkedHashMap<>();
         for (int i = 0; i < KEYS.size(); i++) {
             m.put(KEYS.get(i).name(), vals[i]);

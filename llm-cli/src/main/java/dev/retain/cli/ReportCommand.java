@@ -1,0 +1,82 @@
+package dev.retain.cli;
+
+import dev.retain.core.UserError;
+import dev.retain.eval.metrics.StabilityGap;
+import dev.retain.eval.report.Report;
+import dev.retain.eval.report.ReportWriter;
+
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Options;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * {@code retain report RUN_DIR... --out DIR}: the forgetting report of one run or several runs
+ * side by side (report.json, results.csv, report.md, report.html), then the comparison table.
+ */
+final class ReportCommand implements Command {
+
+    @Override
+    public String name() {
+        return "report";
+    }
+
+    @Override
+    public String usage() {
+        return "report RUN_DIR... --out DIR [--stability-window F] [--recovery-tolerance F]";
+    }
+
+    @Override
+    public String summary() {
+        return "forgetting report of one or more training runs (JSON, CSV, Markdown, HTML)";
+    }
+
+    @Override
+    public String footer() {
+        return "Each RUN_DIR holds the results.json that retain train writes. Runs compared side"
+                + " by side must be of one kind and over the same domains (in any order); a run"
+                + " still running is reported up to its last finished stage and left out of the"
+                + " ranking. With a run whose strategy is naive, the others are compared with it:"
+                + " forgetting reduced, plasticity lost, wall time. Writes report.json (schema"
+                + " retain.report/1, docs/report-schema.json), results.csv (tidy), report.md and"
+                + " report.html (self-contained, no network) into --out.";
+    }
+
+    @Override
+    public Options options() {
+        Options o = new Options();
+        o.addOption(Opts.required("out", "DIR", "folder for report.json, results.csv,"
+                + " report.md and report.html (created when missing)"));
+        o.addOption(Opts.value("stability-window", "F", "stability-gap window after a stage"
+                + " boundary, as a share of the next stage (0 < F <= 1)",
+                String.valueOf(StabilityGap.DEFAULT_WINDOW_FRACTION)));
+        o.addOption(Opts.value("recovery-tolerance", "F", "recovered = back within this share"
+                + " of the perplexity at the boundary",
+                String.valueOf(StabilityGap.DEFAULT_TOLERANCE)));
+        return o;
+    }
+
+    @Override
+    public int run(CommandLine cl, PrintStream out) throws Exception {
+        List<String> dirs = cl.getArgList();
+        if (dirs.isEmpty()) {
+            throw new UserError("give one or more run directories; usage: retain " + usage());
+        }
+        Path outDir = Path.of(Opts.requireString(cl, "out"));
+        Report.Settings settings = new Report.Settings(
+                Opts.real(cl, "stability-window", StabilityGap.DEFAULT_WINDOW_FRACTION, true),
+                Opts.real(cl, "recovery-tolerance", StabilityGap.DEFAULT_TOLERANCE, false));
+        Report report = Report.load(dirs.stream().map(Path::of).toList(), settings);
+        for (String w : report.warnings()) {
+            System.err.println("retain report: warning: " + w);
+        }
+        ReportWriter.write(report, outDir);
+        out.println("wrote " + ReportWriter.JSON + ", " + ReportWriter.CSV + ", "
+                + ReportWriter.MARKDOWN + " and " + ReportWriter.HTML + " to " + outDir);
+        out.println();
+        out.print(ReportWriter.comparisonTable(report));
+        return 0;
+    }
+}

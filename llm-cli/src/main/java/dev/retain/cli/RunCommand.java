@@ -1,0 +1,102 @@
+package dev.retain.cli;
+
+import dev.retain.core.UserError;
+import dev.retain.eval.report.Report;
+import dev.retain.eval.report.ReportWriter;
+import dev.retain.train.ContinualTrainer;
+import dev.retain.train.experiment.Experiment;
+import dev.retain.train.experiment.ExperimentRunner;
+
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Options;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/** {@code retain run EXPERIMENT.yaml}: compare strategies on one model and domain sequence. */
+final class RunCommand implements Command {
+
+    @Override
+    public String name() {
+        return "run";
+    }
+
+    @Override
+    public String usage() {
+        return "run EXPERIMENT.yaml [--out DIR] [--quiet]";
+    }
+
+    @Override
+    public String summary() {
+        return "run an experiment (strategy variants side by side) and write the comparison"
+                + " report";
+    }
+
+    @Override
+    public String footer() {
+        return "The experiment file (YAML or JSON) names model, tokenizer, domains, shared"
+                + " settings and variants such as 'naive', 'ewc lambda=1000', 'replay ratio=0.25',"
+                + " 'ewc+replay', or sweeps 'ewc lambda=[1e2,1e3,1e4]'. Each variant runs in its"
+                + " own folder under out; re-running skips finished variants and resumes an"
+                + " interrupted one. See README, 'Experiments'.";
+    }
+
+    @Override
+    public Options options() {
+        Options o = new Options();
+        o.addOption(Opts.value("out", "DIR", "folder for the variants' runs and the report",
+                "the file's 'out', else EXPERIMENT.runs beside it"));
+        o.addOption(Opts.flag("quiet", "no progress on stderr"));
+        return o;
+    }
+
+    @Override
+    public int run(CommandLine cl, PrintStream out) throws Exception {
+        List<String> args = cl.getArgList();
+        if (args.size() != 1) {
+            throw new UserError("retain run takes one experiment file, got " + args.size()
+                    + "; usage: retain " + usage());
+        }
+        Experiment e = Experiment.read(Path.of(args.get(0)));
+        if (cl.hasOption("out")) {
+            e = new Experiment(e.file(), e.model(), e.tokenizer(), e.domains(),
+                    Path.of(cl.getOptionValue("out")).toAbsolutePath(), e.variants());
+        }
+        return runExperiment(e, !cl.hasOption("quiet"), out);
+    }
+
+    /**
+     * Runs an experiment, writes its report and prints the comparison.
+     *
+     * @param e the experiment
+     * @param progress show progress
+     * @param out where the table goes
+     * @return the exit code
+     * @throws Exception on failure
+     */
+    static int runExperiment(Experiment e, boolean progress, PrintStream out) throws Exception {
+        long t0 = System.nanoTime();
+        List<ExperimentRunner.VariantRun> runs = ExperimentRunner.run(e, progress, System.err,
+                TrainCommand::runWithStopHook);
+        if (runs.stream().anyMatch(r -> r.outcome() == ContinualTrainer.Outcome.INTERRUPTED)) {
+            System.err.println("retain run: stopped; checkpoint saved. Run the same command again"
+                    + " to continue.");
+            return 130;
+        }
+        List<Path> dirs = new ArrayList<>();
+        runs.forEach(r -> dirs.add(r.dir()));
+        Path reportDir = e.out().resolve("report");
+        Report report = ReportWriter.writeRuns(dirs, reportDir, Report.Settings.DEFAULT);
+        out.println();
+        out.print(ReportWriter.comparisonTable(report));
+        out.printf(Locale.ROOT, "%nvariants: %d (%d trained now, %d finished before) in %.0f s%n",
+                runs.size(), runs.stream().filter(r -> !r.skipped()).count(),
+                runs.stream().filter(ExperimentRunner.VariantRun::skipped).count(),
+                (System.nanoTime() - t0) / 1e9);
+        out.println("report: " + reportDir.resolve(ReportWriter.HTML));
+        return 0;
+    }
+}

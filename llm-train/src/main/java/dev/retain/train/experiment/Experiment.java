@@ -1,0 +1,288 @@
+package dev.retain.train.experiment;
+
+import dev.retain.core.UserError;
+import dev.retain.train.config.Settings;
+import dev.retain.train.config.TrainConfig;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A comparison of strategies on one model and one domain sequence, read from a YAML or JSON file:
+ *
+ * <pre>
+ * model: ../models/small-gcide/model.pt        # paths are relative to this file
+ * tokenizer: ../tokenizers/gpt2/tokenizer.json
+ * domains: [../domains/computing, ../domains/legal]
+ * out: ../../runs/demo                         # optional; default: FILE-without-extension.runs/
+ * settings: {learning-rate: 1e-3, max-steps-per-domain: 40}   # shared by every variant
+ * variants:
+ *   - naive                                    # a strategy name
+ *   - ewc lambda=1000                          # strategy plus settings (aliases below)
+ *   - replay ratio=0.25
+ *   - {name: ewc-sweep, strategy: ewc, ewc-lambda: [1e2, 1e3, 1e4]}   # a sweep: 3 variants
+ * </pre>
+ *
+ * Short keys in variants: lambda = ewc-lambda, gamma = ewc-gamma, ratio = replay-ratio, budget =
+ * replay-tokens, samples = fisher-samples, lr = learning-rate. A list value is a sweep; several
+ * lists expand to every combination.
+ *
+ * @param file the experiment file
+ * @param model base model
+ * @param tokenizer tokenizer.json
+ * @param domains domain folders in training order
+ * @param out folder for the variants' run folders and the report
+ * @param variants the expanded variants, in file order
+ */
+public record Experiment(Path file, Path model, Path tokenizer, List<Path> domains, Path out,
+        List<Variant> variants) {
+
+    /** Keys allowed at the top level. */
+    public static final List<String> KEYS = List.of("name", "model", "tokenizer", "domains", "out",
+            "settings", "variants");
+
+    private static final Map<String, String> ALIASES = Map.of("lambda", "ewc-lambda", "gamma",
+            "ewc-gamma", "ratio", "replay-ratio", "budget", "replay-tokens", "samples",
+            "fisher-samples", "lr", "learning-rate");
+
+    /**
+     * One run of the comparison.
+     *
+     * @param name the name in reports (unique)
+     * @param config its complete settings
+     * @param where where it was defined ({@code file:line})
+     */
+    public record Variant(String name, TrainConfig config, String where) {}
+
+    /**
+     * Reads and checks an experiment file.
+     *
+     * @param file the file
+     * @return the experiment
+     */
+    public static Experiment read(Path file) {
+        Settings.Parsed p = Settings.read(file);
+        JsonNode root = p.root();
+        p.rejectUnknown(root, "", KEYS, "experiment key");
+        Path base = file.toAbsolutePath().getParent();
+        Path model = path(p, base, "model", true);
+        Path tokenizer = path(p, base, "tokenizer", false);
+        if (tokenizer == null) {
+            tokenizer = model.getParent().resolve("tokenizer.json");
+        }
+        JsonNode doms = root.get("domains");
+        if (doms == null || !doms.isArray() || doms.isEmpty()) {
+            throw new UserError(p.at("/domains") + ": 'domains' must be a non-empty list of"
+                    + " domain folders");
+        }
+        List<Path> domains = new ArrayList<>();
+        Map<String, Integer> seen = new HashMap<>();
+        for (int i = 0; i < doms.size(); i++) {
+            JsonNode d = doms.get(i);
+            if (!d.isTextual()) {
+                throw new UserError(p.at("/domains/" + i) + ": a domain must be a folder path,"
+                        + " got " + d);
+            }
+            Path dp = base.resolve(d.asText()).normalize();
+            String name = dp.getFileName().toString();
+            Integer before = seen.put(name, i);
+            if (before != null) {
+                throw new UserError(p.at("/domains/" + i) + ": domain '" + name + "' is listed"
+                        + " twice (also entry " + (before + 1) + "); each domain is learned once");
+            }
+            domains.add(dp);
+        }
+        Path out = path(p, base, "out", false);
+        if (out == null) {
+            String n = file.getFileName().toString().replaceFirst("\\.[^.]*$", "");
+            out = base.resolve(n + ".runs");
+        }
+        Map<String, Object> shared = new LinkedHashMap<>();
+        JsonNode settings = root.get("settings");
+        if (settings != null) {
+            if (!settings.isObject()) {
+                throw new UserError(p.at("/settings") + ": 'settings' must be a mapping of"
+                        + " training settings");
+            }
+            if (settings.has("strategy")) {
+                throw new UserError(p.at("/settings/strategy") + ": the strategy belongs to each"
+                        + " variant, not to the shared settings");
+            }
+            shared = TrainConfig.valuesFrom(p, settings, "/settings", Map.of());
+        }
+        JsonNode vs = root.get("variants");
+        if (vs == null || !vs.isArray() || vs.isEmpty()) {
+            throw new UserError(p.at("/variants") + ": 'variants' must be a non-empty list, e.g."
+                    + " [naive, ewc, replay, ewc+replay]");
+        }
+        List<Variant> variants = new ArrayList<>();
+        Map<String, String> names = new HashMap<>();
+        for (int i = 0; i < vs.size(); i++) {
+            String ptr = "/variants/" + i;
+            List<Variant> expanded = variant(p, vs.get(i), ptr, shared);
+            if (expanded.isEmpty()) {
+                throw new UserError(p.at(ptr) + ": this sweep expands to zero variants (an empty"
+                        + " list); give at least one value");
+            }
+            for (Variant v : expanded) {
+                String prev = names.put(v.name(), v.where());
+                if (prev != null) {
+                    throw new UserError(v.where() + ": duplicate variant name '" + v.name()
+                            + "' (first at " + prev + "); give each variant its own name");
+                }
+                variants.add(v);
+            }
+        }
+        return new Experiment(file, model, tokenizer, domains, out, variants);
+    }
+
+    private static Path path(Settings.Parsed p, Path base, String key, boolean required) {
+        JsonNode n = p.root().get(key);
+        if (n == null || n.isNull()) {
+            if (required) {
+                throw new UserError(p.file() + ": '" + key + "' is required");
+            }
+            return null;
+        }
+        if (!n.isTextual()) {
+            throw new UserError(p.at("/" + key) + ": '" + key + "' must be a path, got " + n);
+        }
+        return base.resolve(n.asText()).normalize();
+    }
+
+    private static List<Variant> variant(Settings.Parsed p, JsonNode node, String ptr,
+            Map<String, Object> shared) {
+        String where = p.at(ptr);
+        String name;
+        Map<String, List<JsonNode>> axes = new LinkedHashMap<>();
+        Map<String, List<String>> texts = new LinkedHashMap<>();
+        if (node.isTextual()) {
+            String[] parts = node.asText().trim().split("\\s+");
+            name = node.asText().trim();
+            axes.put("strategy", List.of(TextNode.valueOf(parts[0])));
+            texts.put("strategy", List.of(parts[0]));
+            for (int i = 1; i < parts.length; i++) {
+                int eq = parts[i].indexOf('=');
+                if (eq <= 0) {
+                    throw new UserError(where + ": '" + parts[i] + "' should be key=value, as in"
+                            + " 'ewc lambda=1000'");
+                }
+                String key = canonical(parts[i].substring(0, eq), where);
+                String val = parts[i].substring(eq + 1);
+                List<String> vals = new ArrayList<>();
+                if (val.startsWith("[") && val.endsWith("]")) {
+                    String inner = val.substring(1, val.length() - 1).trim();
+                    if (!inner.isEmpty()) {
+                        for (String x : inner.split(",")) {
+                            vals.add(x.trim());
+                        }
+                    }
+                } else {
+                    vals.add(val);
+                }
+                List<JsonNode> nodes = new ArrayList<>();
+                vals.forEach(x -> nodes.add(TextNode.valueOf(x)));
+                axes.put(key, nodes);
+                texts.put(parts[i].substring(0, eq), vals);
+            }
+        } else if (node.isObject()) {
+            JsonNode n = node.get("name");
+            JsonNode s = node.get("strategy");
+            if (s == null) {
+                throw new UserError(where + ": a variant needs a 'strategy' (naive, ewc, replay or"
+                        + " ewc+replay)");
+            }
+            name = n == null ? s.asText() : n.asText();
+            for (var it = node.fields(); it.hasNext(); ) {
+                var e = it.next();
+                if (e.getKey().equals("name")) {
+                    continue;
+                }
+                String key = canonical(e.getKey(), p.at(ptr + "/" + e.getKey()));
+                List<JsonNode> nodes = new ArrayList<>();
+                List<String> vals = new ArrayList<>();
+                if (e.getValue().isArray()) {
+                    e.getValue().forEach(x -> {
+                        nodes.add(x);
+                        vals.add(x.asText());
+                    });
+                } else {
+                    nodes.add(e.getValue());
+                    vals.add(e.getValue().asText());
+                }
+                axes.put(key, nodes);
+                if (!key.equals("strategy")) {
+                    texts.put(e.getKey(), vals);
+                }
+            }
+        } else {
+            throw new UserError(where + ": a variant is a strategy name such as 'ewc"
+                    + " lambda=1000' or a mapping with name and strategy, got " + node);
+        }
+        List<Variant> out = new ArrayList<>();
+        expand(p, ptr, name, shared, new ArrayList<>(axes.keySet()), axes, texts, 0,
+                new LinkedHashMap<>(), new ArrayList<>(), out, node.isTextual());
+        return out;
+    }
+
+    private static void expand(Settings.Parsed p, String ptr, String name,
+            Map<String, Object> shared, List<String> keys, Map<String, List<JsonNode>> axes,
+            Map<String, List<String>> texts, int depth, Map<String, Object> chosen,
+            List<String> suffix, List<Variant> out, boolean textual) {
+        if (depth == keys.size()) {
+            Map<String, Object> all = new LinkedHashMap<>(shared);
+            all.putAll(chosen);
+            String where = p.at(ptr);
+            TrainConfig c = TrainConfig.fromValues(all, where);
+            String full = name;
+            boolean swept = axes.values().stream().anyMatch(l -> l.size() != 1)
+                    || suffix.stream().anyMatch(x -> x.startsWith("*"));
+            if (swept) {
+                full = (textual ? name.split("\\s+")[0] : name) + " " + String.join(" ",
+                        suffix.stream().map(x -> x.replaceFirst("^\\*", "")).toList());
+            }
+            out.add(new Variant(full.trim(), c, where));
+            return;
+        }
+        String key = keys.get(depth);
+        List<JsonNode> vals = axes.get(key);
+        String label = texts.keySet().stream().filter(t -> canonicalOrNull(t).equals(key))
+                .findFirst().orElse(key);
+        for (int i = 0; i < vals.size(); i++) {
+            TrainConfig.Key k = TrainConfig.keyOf(key);
+            chosen.put(key, TrainConfig.parse(k, vals.get(i), p.at(ptr)));
+            if (!key.equals("strategy")) {
+                List<String> tv = texts.get(label);
+                suffix.add((vals.size() > 1 ? "*" : "") + label + "=" + (tv == null ? vals.get(i)
+                        .asText() : tv.get(i)));
+            }
+            expand(p, ptr, name, shared, keys, axes, texts, depth + 1, chosen, suffix, out,
+                    textual);
+            if (!key.equals("strategy")) {
+                suffix.remove(suffix.size() - 1);
+            }
+            chosen.remove(key);
+        }
+    }
+
+    private static String canonicalOrNull(String key) {
+        return ALIASES.getOrDefault(key, key);
+    }
+
+    private static String canonical(String key, String where) {
+        String k = ALIASES.getOrDefault(key, key);
+        if (TrainConfig.keyOf(k) == null) {
+            throw new UserError(where + ": unknown setting '" + key + "' in a variant; known: "
+                    + String.join(", ", TrainConfig.names()) + " (short: "
+                    + String.join(", ", ALIASES.keySet()) + ")");
+        }
+        return k;
+    }
+}
