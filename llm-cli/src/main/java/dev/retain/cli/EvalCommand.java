@@ -18,7 +18,11 @@ import org.apache.commons.cli.Options;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
+import dev.retain.eval.report.ReportWriter;
+
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -67,6 +71,8 @@ final class EvalCommand implements Command {
         o.addOption(Opts.value("batch-size", "B", "windows per forward pass, 0 = from a 64 MiB"
                 + " logits budget", "0"));
         o.addOption(Opts.value("json", "FILE", "also write the results as JSON", null));
+        o.addOption(Opts.value("report", "DIR", "also write the perplexity report there"
+                + " (report.html, report.md, report.json, results.csv)", null));
         o.addOption(Opts.flag("quiet", "no progress line on stderr"));
         return o;
     }
@@ -110,6 +116,23 @@ final class EvalCommand implements Command {
             if (cl.hasOption("json")) {
                 Json.write(Path.of(cl.getOptionValue("json")), toJson(lm, tok, opt, split,
                         results));
+            }
+            if (cl.hasOption("report")) {
+                Path dir = Path.of(cl.getOptionValue("report"));
+                Map<String, Object> facts = new LinkedHashMap<>();
+                facts.put("path", lm.source().toString());
+                facts.put("parameters", lm.parameterCount());
+                facts.put("context", lm.context());
+                facts.put("vocab_size", lm.vocabSize());
+                facts.put("output", lm.outputForm().label());
+                facts.put("tokenizer", tok.file().toString());
+                facts.put("split", split.label());
+                facts.put("window", opt.window() > 0 ? opt.window() : lm.context());
+                facts.put("stride", opt.stride() > 0 ? String.valueOf(opt.stride())
+                        : "non-overlapping");
+                ReportWriter.writeSingleModel(lm.source().getFileName().toString(), facts,
+                        results, dir);
+                out.println("report: " + dir.resolve(ReportWriter.HTML));
             }
         }
         return 0;

@@ -353,6 +353,45 @@ public final class ContinualTrainer implements TrainContext, AutoCloseable {
         return Outcome.COMPLETE;
     }
 
+    /**
+     * For benchmarks: runs {@code n} optimizer steps of the current domain (starting the domain
+     * when needed) at the schedule's peak learning rate, without evaluations or checkpoints.
+     *
+     * @param n steps
+     * @return the wall time of each step, seconds
+     */
+    public double[] timeSteps(int n) {
+        if (stream == null) {
+            beginStage();
+        }
+        double[] last = new double[4];
+        double[] out = new double[n];
+        for (int i = 0; i < n; i++) {
+            long t0 = System.nanoTime();
+            step(cfg.learningRate(), last);
+            out[i] = (System.nanoTime() - t0) / 1e9;
+        }
+        return out;
+    }
+
+    /**
+     * For benchmarks: does what the strategies do at a domain's end (EWC's Fisher) and moves to
+     * the next domain, without drift, export, evaluation or checkpoint.
+     *
+     * @return seconds spent in the strategies' domain-end work
+     */
+    public double advanceStage() {
+        long t0 = System.nanoTime();
+        for (Plugin p : plugins) {
+            p.afterDomain(this);
+        }
+        double secs = (System.nanoTime() - t0) / 1e9;
+        stage++;
+        stepInStage = 0;
+        stream = null;
+        return secs;
+    }
+
     private void beginStage() {
         stats = new StageStats();
         stats.startStep = globalStep;
