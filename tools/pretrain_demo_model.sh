@@ -2,10 +2,10 @@
 # Makes datasets/models/small-gcide: the shipped small GPT-2 (d=64, 4 layers, context 128) briefly
 # pre-trained with retain itself on general English (GCIDE, datasets/general/gcide), so that the demo
 # shows adapted knowledge being forgotten rather than learning from scratch.
-# Took about 25 minutes on 2 CPU cores. Usage: tools/pretrain_demo_model.sh [STEPS]
+# Took about 30 minutes on 2 shared CPU cores (400 steps of 8 x 128 tokens). Usage: tools/pretrain_demo_model.sh [STEPS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-steps="${1:-1000}"
+steps="${1:-400}"
 run="$(mktemp -d)/pretrain"
 bin/retain train --model datasets/models/small/model.pt \
   --tokenizer datasets/tokenizers/gpt2/tokenizer.json \

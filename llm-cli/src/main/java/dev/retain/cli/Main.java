@@ -24,7 +24,8 @@ public final class Main {
     private static final Map<String, Command> COMMANDS = new LinkedHashMap<>();
 
     static {
-        for (Command c : new Command[] {new InfoCommand(), new EvalCommand(), new TrainCommand(), new RunCommand(), new DemoCommand()}) {
+        for (Command c : new Command[] {new InfoCommand(), new EvalCommand(), new TrainCommand(),
+            new RunCommand(), new DemoCommand(), new ReportCommand(), new FisherCommand()}) {
             COMMANDS.put(c.name(), c);
         }
     }

@@ -79,7 +79,7 @@ final class RunCommand implements Command {
      */
     static int runExperiment(Experiment e, boolean progress, PrintStream out) throws Exception {
         long t0 = System.nanoTime();
-        List<ExperimentRunner.VariantRun> runs = ExperimentRunner.run(e, progress, System.err,
+        List<ExperimentRunner.VariantRun> runs = ExperimentRunner.run(e, progress, out,
                 TrainCommand::runWithStopHook);
         if (runs.stream().anyMatch(r -> r.outcome() == ContinualTrainer.Outcome.INTERRUPTED)) {
             System.err.println("retain run: stopped; checkpoint saved. Run the same command again"

@@ -817,7 +817,7 @@ public final class ContinualTrainer implements TrainContext, AutoCloseable {
         return results;
     }
 
-    /** @return the run folder */
+    @Override
     public Path runDir() {
         return runDir;
     }

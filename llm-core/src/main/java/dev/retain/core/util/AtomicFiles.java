@@ -47,6 +47,13 @@ public final class AtomicFiles {
                 // The rename must never expose a file whose bytes are still only in the page cache.
                 ch.force(true);
             }
+            // createTempFile makes the file private (0600); results are meant to be shared.
+            try {
+                Files.setPosixFilePermissions(tmp,
+                        java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+            } catch (UnsupportedOperationException e) {
+                // not a POSIX file system: keep its defaults
+            }
             move(tmp, target);
         } finally {
             Files.deleteIfExists(tmp);

@@ -156,14 +156,25 @@ public record ForgettingMetrics(
         return stage == tasks.size();
     }
 
+    /** Equal when every field is, arrays compared element by element. */
     @Override
     public boolean equals(Object o) {
-        return o instanceof ForgettingMetrics f && toString().equals(f.toString());
+        return o instanceof ForgettingMetrics f && metric.equals(f.metric)
+                && higherIsBetter == f.higherIsBetter && tasks.equals(f.tasks) && stage == f.stage
+                && Double.compare(averageFinal, f.averageFinal) == 0
+                && Double.compare(averageForgetting, f.averageForgetting) == 0
+                && Double.compare(backwardTransfer, f.backwardTransfer) == 0
+                && Double.compare(forwardTransfer, f.forwardTransfer) == 0
+                && Double.compare(learningCurveArea, f.learningCurveArea) == 0
+                && Arrays.equals(finalScores, f.finalScores)
+                && Arrays.equals(rightAfter, f.rightAfter)
+                && Arrays.equals(bestEarlier, f.bestEarlier)
+                && Arrays.equals(forgetting, f.forgetting);
     }
 
     @Override
     public int hashCode() {
-        return toString().hashCode();
+        return 31 * (31 * metric.hashCode() + stage) + Arrays.hashCode(finalScores);
     }
 
     @Override

@@ -15,7 +15,7 @@ import java.util.List;
  * perplexity right after learning each domain. Classifiers: the same on accuracy. With a naive run
  * present, two more columns: forgetting reduced against naive and wall time against naive.
  */
-public final class ComparisonTable {
+final class ComparisonTable {
 
     private ComparisonTable() {}
 
@@ -67,7 +67,7 @@ public final class ComparisonTable {
      * @param report the report
      * @return the table, ending with a newline
      */
-    public static String render(Report report) {
+    static String render(Report report) {
         List<List<String>> rows = rows(report);
         int cols = rows.get(0).size();
         int[] w = new int[cols];

@@ -202,8 +202,12 @@ final class ReportDocument {
 
     private static void matrix(Doc doc, RunReport r, ScoreMatrix m, String name, int decimals,
             ScoreMatrix std, List<String> rowLabels) {
-        List<List<String>> rows = new ArrayList<>();
         double[][] v = m.rows();
+        if (v.length == 0) {
+            doc.paragraph(name + ": no scores yet (the run stopped before its first evaluation).");
+            return;
+        }
+        List<List<String>> rows = new ArrayList<>();
         for (int k = 0; k < v.length; k++) {
             List<String> row = new ArrayList<>(List.of(rowLabels.get(k)));
             for (int j = 0; j < m.taskCount(); j++) {

@@ -129,7 +129,7 @@ public record RunResults(
     /**
      * Reads the results of one run directory.
      *
-     * @param dir the run directory (holding {@code results.json})
+     * @param dir the run directory (holding {@code results.json}), or that file itself
      * @return the checked results
      * @throws UserError when the directory or file is missing, not valid JSON, or not a
      *     {@code retain.results/1} file

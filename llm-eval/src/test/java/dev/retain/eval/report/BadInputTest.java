@@ -108,6 +108,29 @@ class BadInputTest {
     }
 
     @Test
+    void runKilledBeforeItsFirstStageFinished() throws IOException {
+        for (int rows : new int[] {1, 0}) {
+            ObjectNode t = Fixtures.tree("running");
+            for (String m : new String[] {"perplexity", "mean_nll", "token_accuracy"}) {
+                ArrayNode r = (ArrayNode) t.get("scores").get(m).get("rows");
+                while (r.size() > rows) {
+                    r.remove(r.size() - 1);
+                }
+            }
+            t.putArray("stages");
+            ((ArrayNode) t.get("drift").get("rows")).removeAll();
+            Path run = Fixtures.write(tmp, "early-" + rows, t);
+            Report r = load(run);
+            assertEquals(List.of("computing", "legal", "code", "scripture"),
+                    r.runs().get(0).missingStages());
+            Path out = tmp.resolve("out-" + rows);
+            ReportWriter.write(r, out);
+            ReportWriterTest.validJson(out);
+            assertTrue(ReportWriter.comparisonTable(r).contains("0/4"));
+        }
+    }
+
+    @Test
     void runsOverDifferentDomainsAreRefused() throws IOException {
         ObjectNode other = Fixtures.tree("ewc");
         Fixtures.rename(other, "scripture", "medicine");

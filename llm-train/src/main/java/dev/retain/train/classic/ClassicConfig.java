@@ -47,6 +47,7 @@ import java.util.stream.Collectors;
  * @param merChunks sequential SGD steps each MER batch is split into
  * @param mamlInnerLr the MAML inner (support) SGD step size
  * @param evalBatch test images per forward pass
+ * @param threads libtorch intra-op threads while training (0 = leave libtorch's setting)
  */
 public record ClassicConfig(
         String benchmark,
@@ -73,7 +74,8 @@ public record ClassicConfig(
         int merSteps,
         int merChunks,
         double mamlInnerLr,
-        int evalBatch) {
+        int evalBatch,
+        int threads) {
 
     /** The benchmarks. */
     public static final String[] BENCHMARKS = {"split-mnist", "permuted-mnist", "rotated-mnist"};
@@ -128,6 +130,12 @@ public record ClassicConfig(
     public static final double MAML_INNER_LR = 0.03;
     /** Default evaluation batch. */
     public static final int EVAL_BATCH = 1000;
+    /**
+     * Default libtorch threads: 1, because these small matrix products gain little from a
+     * second thread and lose a lot when the machine is shared (measured: 13 ms per step with 1
+     * thread, 40 to 180 ms with 2, on a loaded 2-core machine).
+     */
+    public static final int THREADS = 1;
 
     /** Checks ranges and copies the array. */
     public ClassicConfig {
@@ -155,6 +163,10 @@ public record ClassicConfig(
         positive("mer-steps", merSteps);
         positive("mer-chunks", merChunks);
         positive("eval-batch", evalBatch);
+        if (threads < 0) {
+            throw new UserError("--threads " + threads + ": must be 0 (libtorch's default) or"
+                    + " more");
+        }
         if (epochs < 0 || batchSize < 0 || replayBatch < 0) {
             throw new UserError("--epochs, --batch-size and --replay-batch must not be negative");
         }
@@ -185,7 +197,7 @@ public record ClassicConfig(
         return new ClassicConfig(benchmark, null, null, TASKS, SEEDS, SEED, 0, 0, LR, HIDDEN,
                 EWC_LAMBDA, EWC_GAMMA, FISHER_SAMPLES, FISHER_MODE, REPLAY_SAMPLES, REPLAY_MODE,
                 REPLAY_BATCH, STREAM_BATCH, MER_LR, MER_BETA, MER_GAMMA, MER_STEPS, MER_CHUNKS,
-                MAML_INNER_LR, EVAL_BATCH).resolve();
+                MAML_INNER_LR, EVAL_BATCH, THREADS).resolve();
     }
 
     /**
@@ -202,7 +214,7 @@ public record ClassicConfig(
         return new ClassicConfig(benchmark, sc, mnist, tasks, seeds, seed, ep, bs, learningRate,
                 hidden, ewcLambda, ewcGamma, fisherSamples, fisherMode, replaySamples, replayMode,
                 replayBatch, streamBatch, merLr, merBeta, merGamma, merSteps, merChunks,
-                mamlInnerLr, evalBatch);
+                mamlInnerLr, evalBatch, threads);
     }
 
     /**
@@ -279,6 +291,7 @@ public record ClassicConfig(
             o.put("maml_inner_lr", mamlInnerLr);
         }
         o.put("eval_batch", evalBatch);
+        o.put("threads", threads);
         return o;
     }
 
@@ -299,7 +312,7 @@ public record ClassicConfig(
         return new Builder(new ClassicConfig(benchmark, null, null, TASKS, SEEDS, SEED, 0, 0, LR,
                 HIDDEN, EWC_LAMBDA, EWC_GAMMA, FISHER_SAMPLES, FISHER_MODE, REPLAY_SAMPLES,
                 REPLAY_MODE, REPLAY_BATCH, STREAM_BATCH, MER_LR, MER_BETA, MER_GAMMA, MER_STEPS,
-                MER_CHUNKS, MAML_INNER_LR, EVAL_BATCH));
+                MER_CHUNKS, MAML_INNER_LR, EVAL_BATCH, THREADS));
     }
 
     /** Sets settings one by one; {@link #build()} checks and resolves them. */
@@ -329,6 +342,7 @@ public record ClassicConfig(
         private int merChunks;
         private double mamlInnerLr;
         private int evalBatch;
+        private int threads;
 
         private Builder(ClassicConfig c) {
             benchmark = c.benchmark();
@@ -356,6 +370,7 @@ public record ClassicConfig(
             merChunks = c.merChunks();
             mamlInnerLr = c.mamlInnerLr();
             evalBatch = c.evalBatch();
+            threads = c.threads();
         }
 
         /**
@@ -583,9 +598,18 @@ public record ClassicConfig(
             return this;
         }
 
+        /**
+         * @param v the value of {@code threads}
+         * @return this builder
+         */
+        public Builder threads(int v) {
+            threads = v;
+            return this;
+        }
+
         /** @return the checked configuration with the benchmark's defaults filled in */
         public ClassicConfig build() {
-            return new ClassicConfig(benchmark, scenario, mnist, tasks, seeds, seed, epochs, batchSize, learningRate, hidden, ewcLambda, ewcGamma, fisherSamples, fisherMode, replaySamples, replayMode, replayBatch, streamBatch, merLr, merBeta, merGamma, merSteps, merChunks, mamlInnerLr, evalBatch).resolve();
+            return new ClassicConfig(benchmark, scenario, mnist, tasks, seeds, seed, epochs, batchSize, learningRate, hidden, ewcLambda, ewcGamma, fisherSamples, fisherMode, replaySamples, replayMode, replayBatch, streamBatch, merLr, merBeta, merGamma, merSteps, merChunks, mamlInnerLr, evalBatch, threads).resolve();
         }
     }
 
@@ -607,6 +631,6 @@ public record ClassicConfig(
                 + fisherSamples + "/" + fisherMode + ", replay=" + replaySamples + "/"
                 + replayMode + "/" + replayBatch + ", stream=" + streamBatch + ", mer=" + merLr
                 + "/" + merBeta + "/" + merGamma + "/" + merSteps + "/" + merChunks + ", maml="
-                + mamlInnerLr + ", tasks=" + tasks + ", mnist=" + mnist + "]";
+                + mamlInnerLr + ", threads=" + threads + ", tasks=" + tasks + ", mnist=" + mnist + "]";
     }
 }

@@ -67,6 +67,23 @@ public record Minibatch(int[] tasks, int[] labels, float[] pixels) {
     }
 
     /**
+     * @param idx example positions
+     * @return those examples, in that order
+     */
+    public Minibatch select(int[] idx) {
+        int d = size() == 0 ? 0 : pixels.length / size();
+        int[] t = new int[idx.length];
+        int[] y = new int[idx.length];
+        float[] px = new float[idx.length * d];
+        for (int i = 0; i < idx.length; i++) {
+            t[i] = tasks[idx[i]];
+            y[i] = labels[idx[i]];
+            System.arraycopy(pixels, idx[i] * d, px, i * d, d);
+        }
+        return new Minibatch(t, y, px);
+    }
+
+    /**
      * @param m manager of the result
      * @return the images, {@code [size, inputSize]}
      */

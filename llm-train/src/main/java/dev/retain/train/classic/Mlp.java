@@ -136,6 +136,49 @@ public final class Mlp implements Classifier {
         return h;
     }
 
+    /**
+     * The gradient of {@link Losses#crossEntropy} with respect to {@code weights}, written out as
+     * ordinary tensor operations (back-propagation by hand) instead of taken by autograd, so that
+     * autograd can differentiate it again: MAML's second-order meta-gradient through an inner
+     * step, without {@code backward(create_graph=true)}. (DJL 0.36 can run that backward, but it
+     * leaves each parameter's {@code .grad} holding the graph that points back to the parameter,
+     * a reference cycle libtorch never frees, and DJL has no way to reset {@code .grad}; see
+     * docs/CLASSIC.md.) ReLU's derivative is the constant mask {@code z > 0}, as in autograd.
+     *
+     * @param x {@code [n, inputs]}
+     * @param mask the additive output mask
+     * @param oneHot the one-hot targets
+     * @param weights weight, bias, ... of each layer ({@link #parameters()} order)
+     * @return d loss / d weight for each weight, same order, differentiable in {@code weights}
+     */
+    public List<NDArray> lossGradients(NDArray x, NDArray mask, NDArray oneHot,
+            List<NDArray> weights) {
+        int layers = weights.size() / 2;
+        List<NDArray> act = new ArrayList<>();
+        List<NDArray> pre = new ArrayList<>();
+        NDArray h = x;
+        for (int i = 0; i < layers; i++) {
+            act.add(h);
+            NDArray z = Linear.linear(h, weights.get(2 * i), weights.get(2 * i + 1))
+                    .singletonOrThrow();
+            pre.add(z);
+            h = i < layers - 1 ? Activation.relu(z) : z;
+        }
+        long n = x.getShape().get(0);
+        // d/dz of mean_n -log softmax(z + mask)[y] = (softmax(z + mask) - onehot) / n
+        NDArray delta = h.add(mask).softmax(1).sub(oneHot).div(n);
+        NDArray[] grads = new NDArray[weights.size()];
+        for (int i = layers - 1; i >= 0; i--) {
+            grads[2 * i] = delta.transpose().dot(act.get(i));
+            grads[2 * i + 1] = delta.sum(new int[] {0});
+            if (i > 0) {
+                NDArray relu = pre.get(i - 1).gt(0).toType(DataType.FLOAT32, false);
+                delta = delta.dot(weights.get(2 * i)).mul(relu);
+            }
+        }
+        return List.of(grads);
+    }
+
     @Override
     public List<NamedParameter> trainable() {
         return params;

@@ -41,6 +41,8 @@ import java.util.Map;
  * @param fisherSamples sequences of the finished domain the Fisher is estimated over
  * @param fisherMode empirical (true next tokens) or sampled (tokens drawn from the model)
  * @param fisherBatched square mini-batch gradients instead of per-sequence ones
+ * @param ewcPrior a Fisher file ({@code retain fisher}) to consolidate before the first domain,
+ *     or empty
  * @param replayTokens replay buffer budget in tokens
  * @param replayRatio share of each step's tokens that are replayed
  * @param evalEvery evaluate valid splits every this many steps (0 = only at domain ends)
@@ -71,6 +73,7 @@ public record TrainConfig(
         int fisherSamples,
         String fisherMode,
         boolean fisherBatched,
+        String ewcPrior,
         long replayTokens,
         double replayRatio,
         int evalEvery,
@@ -83,7 +86,7 @@ public record TrainConfig(
     public static final List<String> STRATEGIES = List.of("naive", "ewc", "replay", "ewc+replay");
 
     /** Value types of settings. */
-    public enum Type { INT, LONG, REAL, BOOL, CHOICE }
+    public enum Type { INT, LONG, REAL, BOOL, CHOICE, TEXT }
 
     /**
      * One setting: its name (the flag without {@code --}, and the key in settings files), type,
@@ -155,6 +158,9 @@ public record TrainConfig(
             key("fisher-batched", Type.BOOL, false, "", "square mini-batch gradients (cheaper;"
                     + " needs a larger --ewc-lambda, roughly x batch size) instead of"
                     + " per-sequence ones", 0, false),
+            new Key("ewc-prior", Type.TEXT, "", "", "Fisher file from retain fisher (e.g. of the"
+                    + " base model on general text) that EWC protects from the first domain on;"
+                    + " empty = none", List.of(), 0, false),
             key("replay-tokens", Type.LONG, 65536L, "tokens", "replay buffer budget, shared"
                     + " equally by earlier domains", 0, true),
             key("replay-ratio", Type.REAL, 0.25, "", "share of each step's tokens that are"
@@ -242,6 +248,11 @@ public record TrainConfig(
                     }
                     throw new UserError(where + ": " + k.name() + " must be true or false, got '"
                             + text + "'");
+                case TEXT:
+                    if (!raw.isTextual()) {
+                        throw new NumberFormatException();
+                    }
+                    return raw.asText();
                 case CHOICE:
                 default:
                     if (!raw.isTextual() && !raw.isValueNode()) {
@@ -311,6 +322,7 @@ public record TrainConfig(
                 (int) v.get("seq-len"), (long) v.get("seed"), (double) v.get("ewc-lambda"),
                 (double) v.get("ewc-gamma"), (int) v.get("fisher-samples"),
                 (String) v.get("fisher-mode"), (boolean) v.get("fisher-batched"),
+                (String) v.get("ewc-prior"),
                 (long) v.get("replay-tokens"), (double) v.get("replay-ratio"),
                 (int) v.get("eval-every"), (int) v.get("eval-windows"),
                 (int) v.get("test-windows"),
@@ -320,6 +332,9 @@ public record TrainConfig(
     }
 
     private void validate(String where) {
+        if (!ewcPrior.isEmpty() && !usesEwc()) {
+            throw new UserError(where + ": ewc-prior needs an EWC strategy (ewc or ewc+replay)");
+        }
         if (replayRatio >= 1) {
             throw new UserError(where + ": replay-ratio " + replayRatio + " must be below 1 (a"
                     + " step needs some new tokens)");
@@ -378,7 +393,8 @@ public record TrainConfig(
         Object[] vals = {strategy, learningRate, batchSize, gradAccum, maxStepsPerDomain, epochs,
             warmupSteps, minLrRatio, weightDecay, decayAll, maxGradNorm, beta1, beta2, adamEps,
             seqLen, seed, ewcLambda, ewcGamma, fisherSamples, fisherMode, fisherBatched,
-            replayTokens, replayRatio, evalEvery, evalWindows, testWindows, saveEvery, device};
+            ewcPrior, replayTokens, replayRatio, evalEvery, evalWindows, testWindows, saveEvery,
+            device};
         Map<String, Object> m = new LinkedHashMap<>();
         for (int i = 0; i < KEYS.size(); i++) {
             m.put(KEYS.get(i).name(), vals[i]);

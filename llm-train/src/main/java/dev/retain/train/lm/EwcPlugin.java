@@ -46,6 +46,15 @@ public final class EwcPlugin implements Plugin, AutoCloseable {
     }
 
     @Override
+    public void beforeDomain(TrainContext ctx) {
+        String prior = ctx.config().ewcPrior();
+        if (ctx.stage() == 0 && !prior.isEmpty() && !penalty.active()) {
+            penalty.restore(FisherFile.read(Path.of(prior), ctx.parameters(),
+                    ctx.model().manager()));
+        }
+    }
+
+    @Override
     public double afterBackward(TrainContext ctx, NDManager scope) {
         return penalty.addGradients(ctx.parameters(), scope);
     }
@@ -63,6 +72,14 @@ public final class EwcPlugin implements Plugin, AutoCloseable {
             penalty.consolidate(ctx.parameters(), f);
         }
         ctx.addFisherSeconds((System.nanoTime() - t0) / 1e9);
+        // Kept beside the stage models: reusable as --ewc-prior of another run.
+        try {
+            FisherFile.write(ctx.runDir().resolve("ewc-stage-" + ctx.stage() + ".ndlist"),
+                    penalty.state());
+        } catch (IOException e) {
+            throw new dev.retain.core.UserError("could not write the EWC state into "
+                    + ctx.runDir() + " (" + e.getMessage() + "); check free disk space", e);
+        }
     }
 
     @Override

@@ -46,6 +46,9 @@ public interface TrainContext {
     /** @return steps done in the whole run */
     long globalStep();
 
+    /** @return the run folder (plugins may write files that outlive checkpoints there) */
+    java.nio.file.Path runDir();
+
     /** @return the run's random source for plugin choices (saved in checkpoints) */
     Random rng();
 

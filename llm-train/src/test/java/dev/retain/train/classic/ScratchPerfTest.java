@@ -1,66 +1,54 @@
 package dev.retain.train.classic;
 
-import dev.retain.core.Engines;
-
-import ai.djl.Device;
-import ai.djl.engine.Engine;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.pytorch.engine.PtNDArray;
-import ai.djl.pytorch.jni.JniUtils;
-import ai.djl.training.GradientCollector;
+import dev.retain.train.classic.data.Mnist;
+import dev.retain.train.classic.data.Scenario;
 
 import org.junit.jupiter.api.Test;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
 
 class ScratchPerfTest {
 
-    static long rss() throws Exception {
-        for (String l : Files.readAllLines(Path.of("/proc/self/status"))) {
-            if (l.startsWith("VmRSS")) return Long.parseLong(l.replaceAll("\\D", "")) / 1024;
-        }
-        return -1;
+    static String env(String k, String d) {
+        String v = System.getenv(k.toUpperCase());
+        return v == null ? d : v;
     }
 
     @Test
-    void secondOrder() throws Exception {
-        Engine e = Engines.pytorch();
-        try (NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
-            NDArray w = m.create(new float[] {1f, 2f, 3f});
-            w.setRequiresGradient(true);
-            try (GradientCollector gc = e.newGradientCollector()) {
-                NDArray f = w.pow(3).sum();
-                JniUtils.backward((PtNDArray) f, (PtNDArray) m.ones(f.getShape()), false, true);
-                NDArray g = w.getGradient();
-                float[] gv = g.toFloatArray();
-                NDArray L = g.square().sum(); // d/dw sum (3w^2)^2 = 36 w^3
-                JniUtils.backward((PtNDArray) L, (PtNDArray) m.ones(L.getShape()), false, false);
-                float[] after = w.getGradient().toFloatArray();
-                System.out.println("g=" + java.util.Arrays.toString(gv) + " after-g: " + (after[0]-gv[0]) + "," + (after[1]-gv[1]) + "," + (after[2]-gv[2]) + " expect 36w^3 = [36, 288, 972]");
-            }
-        }
-        // leak check: fresh leaf per step, create_graph inner backward, outer backward
-        try (NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
-            NDArray W0 = m.randomNormal(new Shape(400, 784)).mul(0.03f);
-            NDArray x = m.randomUniform(0, 1, new Shape(64, 784));
-            System.out.println("rss start " + rss() + " MB");
-            for (int s = 0; s < 300; s++) {
-                try (NDManager sc = m.newSubManager()) {
-                    NDArray phi = W0.duplicate();
-                    phi.attach(sc);
-                    phi.setRequiresGradient(true);
-                    try (GradientCollector gc = e.newGradientCollector()) {
-                        NDArray ls = x.dot(phi.transpose()).tanh().sum();
-                        JniUtils.backward((PtNDArray) ls, (PtNDArray) sc.ones(ls.getShape()), true, true);
-                        NDArray fast = phi.sub(phi.getGradient().mul(0.01f));
-                        NDArray lq = x.dot(fast.transpose()).tanh().square().sum();
-                        gc.backward(lq);
-                    }
-                }
-                if (s % 100 == 99) System.out.println("rss after " + (s + 1) + " steps " + rss() + " MB");
+    void experiment() throws Exception {
+        String bench = env("xb", "split-mnist");
+        String[] strategies = env("xs", "naive").split(",");
+        String[] scenarios = env("xc", "task").split(",");
+        int seeds = Integer.parseInt(env("xn", "1"));
+        Mnist mnist = Mnist.loadDefault();
+        for (String sc : scenarios) {
+            for (String st : strategies) {
+                ClassicConfig.Builder b = ClassicConfig.builder(bench).scenario(Scenario.parse(sc, "x")).seeds(seeds);
+                if (env("xe", null) != null) b.epochs(Integer.parseInt(env("xe", null)));
+                if (env("xl", null) != null) b.ewcLambda(Double.parseDouble(env("xl", null)));
+                if (env("xlr", null) != null) b.learningRate(Double.parseDouble(env("xlr", null)));
+                if (env("xmlr", null) != null) b.merLr(Double.parseDouble(env("xmlr", null)));
+                if (env("xmb", null) != null) b.merBeta(Double.parseDouble(env("xmb", null)));
+                if (env("xms", null) != null) b.merSteps(Integer.parseInt(env("xms", null)));
+                if (env("xmc", null) != null) b.merChunks(Integer.parseInt(env("xmc", null)));
+                if (env("xrb", null) != null) b.replayBatch(Integer.parseInt(env("xrb", null)));
+                if (env("xsb", null) != null) b.streamBatch(Integer.parseInt(env("xsb", null)));
+                if (env("xfs", null) != null) b.fisherSamples(Integer.parseInt(env("xfs", null)));
+                if (env("xfm", null) != null) b.fisherMode(env("xfm", null));
+                if (env("xrm", null) != null) b.replayMode(env("xrm", null));
+                if (env("xil", null) != null) b.mamlInnerLr(Double.parseDouble(env("xil", null)));
+                if (env("xbs", null) != null) b.batchSize(Integer.parseInt(env("xbs", null)));
+                ClassicConfig c = b.build();
+                ClassicRun.Summary s = ClassicRun.run(c, Strategy.parse(st, "x"), mnist,
+                        Path.of("/tmp/classic-x", bench, sc, st), l -> { if ((env("xv", null) != null)) System.out.println(l); });
+                var m = s.metrics();
+                System.out.printf(Locale.ROOT, "RESULT %s %s %-10s acc %.2f±%.2f forg %.2f bwt %.2f fwt %.2f  %.1fs  final %s%n", bench, sc, st,
+                        100 * m.get("average_accuracy").mean(), 100 * m.get("average_accuracy").std(),
+                        100 * m.get("average_forgetting").mean(), 100 * m.get("backward_transfer").mean(),
+                        100 * m.get("forward_transfer").mean(), s.wallSeconds(),
+                        Arrays.toString(Arrays.stream(s.mean()[s.mean().length - 1]).map(v -> Math.round(v * 1000) / 10.0).toArray()));
             }
         }
     }

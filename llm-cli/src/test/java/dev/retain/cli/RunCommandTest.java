@@ -1,0 +1,122 @@
+package dev.retain.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.retain.core.util.RepoPaths;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** {@code retain run}: the comparison, re-runs that train nothing, and kill -9 then re-run. */
+class RunCommandTest {
+
+    @TempDir Path tmp;
+
+    Path experiment(String name) throws IOException {
+        for (String n : new String[] {"computing", "scripture"}) {
+            Path src = RepoPaths.resolve("datasets/domains", n);
+            Path dst = tmp.resolve("domains").resolve(n);
+            Files.createDirectories(dst);
+            for (String s : new String[] {"train", "valid", "test"}) {
+                String text = Files.readString(src.resolve(s + ".txt"), StandardCharsets.UTF_8);
+                Files.writeString(dst.resolve(s + ".txt"), text.substring(0,
+                        s.equals("train") ? 12000 : 1200));
+            }
+        }
+        Path f = tmp.resolve(name + ".yaml");
+        Files.writeString(f, "model: " + RepoPaths.resolve("datasets/models/tiny/model.pt")
+                + "\ntokenizer: " + RepoPaths.resolve("datasets/tokenizers/gpt2/tokenizer.json")
+                + "\ndomains: [domains/computing, domains/scripture]\nout: " + name + "-out\n"
+                + "settings:\n  seq-len: 32\n  batch-size: 4\n  max-steps-per-domain: 10\n"
+                + "  fisher-samples: 4\n  replay-tokens: 1024\n  save-every: 2\n  device: cpu\n"
+                + "variants: [naive, ewc+replay]\n");
+        return f;
+    }
+
+    @Test
+    void comparesVariantsAndReRunTrainsNothing() throws IOException {
+        Path f = experiment("a");
+        CliTest.Run r = CliTest.run("run", f.toString(), "--quiet");
+        assertEquals(0, r.code(), r.err());
+        Path report = tmp.resolve("a-out/report");
+        for (String file : new String[] {"report.html", "report.md", "report.json",
+            "results.csv"}) {
+            assertTrue(Files.exists(report.resolve(file)), file);
+        }
+        assertTrue(r.out().contains("naive") && r.out().contains("ewc+replay"), r.out());
+        assertTrue(r.out().contains("report.html"), r.out());
+        String md = Files.readString(report.resolve("report.md"));
+        long mtime = Files.getLastModifiedTime(tmp.resolve("a-out/naive/results.json"))
+                .toMillis();
+        CliTest.Run again = CliTest.run("run", f.toString(), "--quiet");
+        assertEquals(0, again.code(), again.err());
+        assertTrue(again.out().contains("finished before, skipped"), again.out());
+        assertTrue(again.out().contains("(0 trained now, 2 finished before)"), again.out());
+        assertEquals(mtime, Files.getLastModifiedTime(tmp.resolve("a-out/naive/results.json"))
+                .toMillis(), "no training: results untouched");
+        assertEquals(md, Files.readString(report.resolve("report.md")), "the same report");
+    }
+
+    @Test
+    void killDuringSecondVariantThenReRunMatchesUninterrupted() throws Exception {
+        Path f = experiment("b");
+        assertEquals(0, CliTest.run("run", f.toString(), "--quiet").code());
+        Path g = experiment("c");
+        List<String> cmd = new ArrayList<>(List.of(
+                ProcessHandle.current().info().command().orElse("java"),
+                "-cp", System.getProperty("java.class.path"), "dev.retain.cli.Main",
+                "run", g.toString(), "--quiet"));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(tmp.resolve("child.log").toFile()).start();
+        Path ptr = tmp.resolve("c-out/ewc+replay/checkpoint.json");
+        ObjectMapper json = new ObjectMapper();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(240);
+        while (System.nanoTime() < deadline) {
+            if (Files.exists(ptr) && json.readTree(ptr.toFile()).get("global_step").asInt() >= 12) {
+                break;
+            }
+            assertTrue(p.isAlive(), "child ended early: " + Files.readString(
+                    tmp.resolve("child.log")));
+            Thread.sleep(50);
+        }
+        p.destroyForcibly();
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+        CliTest.Run r = CliTest.run("run", g.toString(), "--quiet");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("ewc+replay: resuming"), r.out());
+        for (String v : new String[] {"naive", "ewc+replay"}) {
+            JsonNode a = json.readTree(tmp.resolve("b-out/" + v + "/results.json").toFile())
+                    .get("scores").get("perplexity").get("rows");
+            JsonNode b = json.readTree(tmp.resolve("c-out/" + v + "/results.json").toFile())
+                    .get("scores").get("perplexity").get("rows");
+            assertEquals(a.size(), b.size());
+            for (int k = 0; k < a.size(); k++) {
+                for (int j = 0; j < a.get(k).size(); j++) {
+                    double x = a.get(k).get(j).asDouble();
+                    double y = b.get(k).get(j).asDouble();
+                    assertTrue(Math.abs(x / y - 1) < 1e-4, v + " R[" + k + "][" + j + "] " + x
+                            + " vs " + y);
+                }
+            }
+        }
+    }
+
+    @Test
+    void badExperimentFileIsOneLine() throws IOException {
+        Path f = tmp.resolve("bad.yaml");
+        Files.writeString(f, "model: m.pt\ndomains: [x]\nvariants: [naive]\nlearning_rate: 3\n");
+        CliTest.userError(CliTest.run("run", f.toString()), "bad.yaml:4", "learning_rate");
+    }
+}

@@ -1,0 +1,136 @@
+package dev.retain.train.bench;
+
+import dev.retain.core.Engines;
+import dev.retain.core.model.CausalLm;
+import dev.retain.core.model.LmLoss;
+import dev.retain.core.text.TokenFile;
+import dev.retain.train.optim.AdamW;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+
+import java.nio.file.Path;
+
+/**
+ * The least a training loop can do per step, as the yardstick of the trainer's overhead: forward,
+ * the shared next-token cross-entropy ({@link LmLoss}, mean over the batch), backward and an AdamW
+ * update, on one fixed batch of windows, with no data loading, replay, penalty, clipping, loss
+ * read-back or bookkeeping. Its own copy of the model, so the trainers' states are untouched.
+ */
+public final class BareStep implements AutoCloseable {
+
+    /** Phases of a step, in order, for {@link #phases()}. */
+    public static final String[] PHASES = {"forward", "loss", "backward", "optimizer"};
+
+    private final CausalLm lm;
+    private final AdamW adam;
+    private final NDManager state;
+    private final Engine engine;
+    private final long[] ids;
+    private final int batch;
+    private final int seqLen;
+    private final double lr;
+    private final double weightDecay;
+
+    /**
+     * Loads the model and cuts the fixed batch.
+     *
+     * @param model the {@code .pt}
+     * @param device where to run
+     * @param tokens the split the batch comes from (its first {@code batch} windows)
+     * @param batch windows per step
+     * @param seqLen tokens per window
+     * @param lr learning rate of every step
+     * @param weightDecay AdamW decoupled weight decay
+     */
+    public BareStep(Path model, Device device, TokenFile tokens, int batch, int seqLen, double lr,
+            double weightDecay) {
+        this.engine = Engines.pytorch();
+        this.lm = CausalLm.load(model, device, 0);
+        this.state = lm.manager().newSubManager();
+        this.adam = new AdamW(state, 0.9, 0.999, 1e-8);
+        this.batch = batch;
+        this.seqLen = seqLen;
+        this.lr = lr;
+        this.weightDecay = weightDecay;
+        this.ids = new long[batch * seqLen];
+        long windows = tokens.size() / seqLen;
+        for (int r = 0; r < batch; r++) {
+            tokens.copy((r % Math.max(1, windows)) * seqLen, ids, r * seqLen, seqLen);
+        }
+    }
+
+    /** @return the model this step trains */
+    public CausalLm model() {
+        return lm;
+    }
+
+    /**
+     * Runs steps.
+     *
+     * @param n how many
+     * @return the wall time of each, seconds
+     */
+    public double[] time(int n) {
+        double[] out = new double[n];
+        for (int i = 0; i < n; i++) {
+            long t0 = System.nanoTime();
+            try (NDManager scope = lm.manager().newSubManager()) {
+                try (GradientCollector gc = engine.newGradientCollector()) {
+                    NDArray input = scope.create(ids, new Shape(batch, seqLen));
+                    NDArray loss = LmLoss.tokenNll(lm.logits(input, true), input).mean();
+                    gc.backward(loss);
+                }
+                adam.step(lm.parameters(), lr, weightDecay, false, 1.0);
+            }
+            out[i] = (System.nanoTime() - t0) / 1e9;
+        }
+        return out;
+    }
+
+    /**
+     * Runs steps timing each phase apart ({@link #PHASES}). libtorch on the CPU computes each
+     * operation before it returns, so the phases' times are the work done in them.
+     *
+     * @param n how many steps
+     * @return {@code [phase][step]} seconds
+     */
+    public double[][] phases(int n) {
+        double[][] out = new double[PHASES.length][n];
+        for (int i = 0; i < n; i++) {
+            try (NDManager scope = lm.manager().newSubManager()) {
+                long t0 = System.nanoTime();
+                long t1;
+                long t2;
+                long t3;
+                try (GradientCollector gc = engine.newGradientCollector()) {
+                    NDArray input = scope.create(ids, new Shape(batch, seqLen));
+                    NDArray logits = lm.logits(input, true);
+                    t1 = System.nanoTime();
+                    NDArray loss = LmLoss.tokenNll(logits, input).mean();
+                    t2 = System.nanoTime();
+                    gc.backward(loss);
+                    t3 = System.nanoTime();
+                }
+                adam.step(lm.parameters(), lr, weightDecay, false, 1.0);
+                long t4 = System.nanoTime();
+                out[0][i] = (t1 - t0) / 1e9;
+                out[1][i] = (t2 - t1) / 1e9;
+                out[2][i] = (t3 - t2) / 1e9;
+                out[3][i] = (t4 - t3) / 1e9;
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public void close() {
+        adam.close();
+        state.close();
+        lm.close();
+    }
+}

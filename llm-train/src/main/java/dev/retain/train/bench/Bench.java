@@ -1,0 +1,539 @@
+package dev.retain.train.bench;
+
+import dev.retain.core.Engines;
+import dev.retain.core.text.TokenFile;
+import dev.retain.core.util.Json;
+import dev.retain.eval.EvalResult;
+import dev.retain.eval.Evaluator;
+import dev.retain.train.ContinualTrainer;
+import dev.retain.train.RunResults;
+import dev.retain.train.RunSetup;
+import dev.retain.train.config.TrainConfig;
+import dev.retain.train.lm.LmFisher;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.IntFunction;
+import java.util.stream.Stream;
+
+/**
+ * Runs the measurements of a {@link BenchSpec} in one process, after warm-up, and reports medians
+ * and the ratios the targets are stated in.
+ *
+ * <p>Order: the matrix-multiply peak; the four trainers (naive, ewc, replay, ewc+replay, each a
+ * {@link ContinualTrainer} in a temporary run folder) learn a few steps of the first domain and
+ * do their domain-end work ({@link ContinualTrainer#advanceStage()}: EWC's Fisher, replay's
+ * buffer), then the bare step and the trainers take turns in rounds on the second domain; then
+ * {@code repeats} times: a few naive steps, a per-sequence and a batched Fisher estimate and an
+ * evaluation, each ratio taken against the naive steps of its own repeat; then the resident
+ * memory over {@code rss-steps} naive steps; then the {@code retain info} launch.
+ */
+public final class Bench {
+
+    private final BenchSpec spec;
+    private final PrintStream log;
+    private final ObjectNode root = Json.object();
+
+    private Bench(BenchSpec spec, PrintStream log) {
+        this.spec = spec;
+        this.log = log;
+    }
+
+    /**
+     * Runs the benchmark.
+     *
+     * @param spec what to measure
+     * @param log where progress lines go (stderr), or null
+     * @return the report
+     * @throws IOException when the temporary run folders cannot be written
+     */
+    public static BenchReport run(BenchSpec spec, PrintStream log) throws IOException {
+        return new Bench(spec, log).go();
+    }
+
+    private void say(String fmt, Object... args) {
+        if (spec.progress() && log != null) {
+            log.println("bench: " + String.format(Locale.ROOT, fmt, args));
+            log.flush();
+        }
+    }
+
+    private BenchReport go() throws IOException {
+        root.put("schema", BenchReport.SCHEMA);
+        root.put("started", Instant.now().toString());
+        double[] load0 = Machine.loadAverage();
+        long[] jiffies0 = Machine.cpuJiffies();
+        double cpu0 = Machine.processCpuSeconds();
+        long wall0 = System.nanoTime();
+        Device device = Engines.device(spec.device());
+        ObjectNode machine = Machine.describe();
+        machine.put("device", device.toString());
+        root.set("machine", machine);
+
+        ObjectNode matmul = matmul(device);
+        double peakFlops = matmul.get("flops_per_second_median").asDouble();
+
+        Path work = Files.createTempDirectory("retain-bench");
+        Map<String, ContinualTrainer> trainers = new LinkedHashMap<>();
+        BareStep bare = null;
+        try {
+            for (String s : BenchSpec.STRATEGIES) {
+                trainers.put(s, ContinualTrainer.start(setup(s), work.resolve(dirName(s)), false));
+            }
+            ContinualTrainer naive = trainers.get("naive");
+            int seq = naive.seqLen();
+            int batch = spec.batch();
+            ModelShape shape = ModelShape.of(naive.model());
+            root.set("model", model(shape));
+            root.set("settings", settings(seq));
+            double tokensPerStep = (double) batch * seq;
+
+            // Domain 0: warm up, then the strategies' domain-end work.
+            ObjectNode domainEnd = Json.object();
+            for (var e : trainers.entrySet()) {
+                say("%s: %d warm-up steps on %s, then its domain-end work", e.getKey(),
+                        Math.max(1, spec.warmup()), naive.domains().get(0));
+                e.getValue().timeSteps(Math.max(1, spec.warmup()));
+                domainEnd.put(e.getKey(), e.getValue().advanceStage());
+                if (spec.warmup() > 0) {
+                    e.getValue().timeSteps(spec.warmup());
+                }
+            }
+            bare = new BareStep(spec.model(), device, naive.trainTokens(0), batch, seq,
+                    naive.config().learningRate(), naive.config().weightDecay());
+            bare.time(Math.max(1, spec.warmup()));
+
+            // Rounds: every variant takes its turn in every round, in a rotating order.
+            Map<String, IntFunction<double[]>> variants = new LinkedHashMap<>();
+            BareStep b = bare;
+            variants.put("bare", b::time);
+            trainers.forEach((k, t) -> variants.put(k, t::timeSteps));
+            Map<String, List<double[]>> times = new LinkedHashMap<>();
+            variants.keySet().forEach(k -> times.put(k, new ArrayList<>()));
+            List<String> order = new ArrayList<>(variants.keySet());
+            for (int r = 0; r < spec.rounds(); r++) {
+                int n = spec.steps() / spec.rounds() + (r < spec.steps() % spec.rounds() ? 1 : 0);
+                say("round %d/%d: %d steps each of %s", r + 1, spec.rounds(), n,
+                        String.join(", ", order));
+                for (String k : order) {
+                    times.get(k).add(variants.get(k).apply(n));
+                }
+                order.add(order.remove(0));
+            }
+            ObjectNode steps = Json.object();
+            Map<String, Double> med = new LinkedHashMap<>();
+            for (var e : times.entrySet()) {
+                double[] all = Stats.concat(e.getValue().toArray(new double[0][]));
+                med.put(e.getKey(), Stats.median(all));
+                ObjectNode o = e.getKey().equals("bare") ? Json.object() : steps.putObject(
+                        e.getKey());
+                o.set("seconds", array(all));
+                o.put("seconds_median", Stats.median(all));
+                o.put("seconds_p10", Stats.quantile(all, 0.1));
+                o.put("seconds_p90", Stats.quantile(all, 0.9));
+                o.put("tokens_per_second", tokensPerStep / Stats.median(all));
+                o.put("mfu", Stats.ratio(shape.trainFlopsPerStep(batch, seq) / Stats.median(all),
+                        peakFlops));
+                if (e.getKey().equals("bare")) {
+                    double[][] ph = bare.phases(Math.max(3, Math.min(10, spec.steps())));
+                    ObjectNode phases = o.putObject("phases_seconds_median");
+                    for (int i = 0; i < BareStep.PHASES.length; i++) {
+                        phases.put(BareStep.PHASES[i], Stats.median(ph[i]));
+                    }
+                    root.set("bare_step", o);
+                } else {
+                    o.put("domain_end_seconds", domainEnd.get(e.getKey()).asDouble());
+                }
+            }
+            root.set("steps", steps);
+            bare.close();
+            bare = null;
+            for (String s : List.of("ewc", "replay", "ewc+replay")) {
+                trainers.remove(s).close();
+            }
+
+            pairedWithNaive(naive, batch, seq, tokensPerStep);
+            memory(naive);
+
+            ObjectNode mfu = root.putObject("mfu");
+            mfu.put("flops_per_token", shape.trainFlopsPerToken(seq));
+            mfu.put("flops_per_step", shape.trainFlopsPerStep(batch, seq));
+            mfu.put("peak_flops_per_second", peakFlops);
+            mfu.put("naive", Stats.ratio(shape.trainFlopsPerStep(batch, seq) / med.get("naive"),
+                    peakFlops));
+            mfu.put("bare", Stats.ratio(shape.trainFlopsPerStep(batch, seq) / med.get("bare"),
+                    peakFlops));
+
+            ObjectNode ratios = root.putObject("ratios");
+            ratios.put("naive_over_bare", Stats.ratio(med.get("naive"), med.get("bare")));
+            ratios.put("ewc_over_naive", Stats.ratio(med.get("ewc"), med.get("naive")));
+            ratios.put("replay_over_naive", Stats.ratio(med.get("replay"), med.get("naive")));
+            ratios.put("ewc_replay_over_naive", Stats.ratio(med.get("ewc+replay"),
+                    med.get("naive")));
+            ratios.put("eval_over_train", root.get("evaluation").get("ratio_to_training")
+                    .asDouble());
+            ratios.put("fisher_per_sequence_over_train", root.get("fisher").get("per_sequence")
+                    .get("ratio_to_training").asDouble());
+            ratios.put("fisher_batched_over_train", root.get("fisher").get("batched")
+                    .get("ratio_to_training").asDouble());
+            ratios.put("rss_growth", root.get("memory").path("growth").asDouble(Double.NaN));
+            ratios.put("mfu_naive", mfu.get("naive").asDouble());
+        } finally {
+            if (bare != null) {
+                bare.close();
+            }
+            for (ContinualTrainer t : trainers.values()) {
+                t.close();
+            }
+            deleteTree(work);
+        }
+        info();
+
+        double wall = (System.nanoTime() - wall0) / 1e9;
+        long[] jiffies1 = Machine.cpuJiffies();
+        double cpu = Machine.processCpuSeconds() - cpu0;
+        int cores = Runtime.getRuntime().availableProcessors();
+        machine.set("load_average_before", array(load0));
+        machine.set("load_average_after", array(Machine.loadAverage()));
+        double busy = jiffies0[1] < 0 ? Double.NaN : Stats.ratio(jiffies1[0] - jiffies0[0],
+                jiffies1[1] - jiffies0[1]);
+        machine.put("machine_busy_fraction", busy);
+        machine.put("bench_cpu_fraction", cpu / (wall * cores));
+        machine.put("others_cpu_fraction", Math.max(0, busy - cpu / (wall * cores)));
+        machine.put("wall_seconds", wall);
+        root.put("finished", Instant.now().toString());
+        root.set("targets", targets());
+        return new BenchReport(root);
+    }
+
+    private RunSetup setup(String strategy) {
+        Map<String, Object> v = new LinkedHashMap<>();
+        v.put("strategy", strategy);
+        v.put("batch-size", spec.batch());
+        v.put("seq-len", spec.seqLen());
+        v.put("fisher-samples", spec.fisherSamples());
+        v.put("seed", spec.seed());
+        v.put("device", spec.device());
+        TrainConfig cfg = TrainConfig.fromValues(v, "bench");
+        return RunSetup.create("bench-" + strategy, cfg, spec.model(), spec.tokenizer(),
+                spec.domains());
+    }
+
+    private static String dirName(String strategy) {
+        return strategy.replace('+', '-');
+    }
+
+    private ObjectNode model(ModelShape s) {
+        ObjectNode m = Json.object();
+        m.put("path", spec.model().toString());
+        m.put("parameters", s.parameters());
+        m.put("n_embd", s.nEmbd());
+        m.put("n_layer", s.nLayer());
+        m.put("n_head", s.nHead());
+        m.put("context", s.context());
+        m.put("vocab_size", s.vocab());
+        return m;
+    }
+
+    private ObjectNode settings(int seq) {
+        ObjectNode s = Json.object();
+        s.put("batch", spec.batch());
+        s.put("seq_len", seq);
+        s.put("tokens_per_step", spec.batch() * seq);
+        s.put("steps", spec.steps());
+        s.put("rounds", spec.rounds());
+        s.put("warmup", spec.warmup());
+        s.put("fisher_samples", spec.fisherSamples());
+        s.put("eval_windows", spec.evalWindows());
+        s.put("repeats", spec.repeats());
+        s.put("rss_steps", spec.rssSteps());
+        ArrayNode d = s.putArray("domains");
+        spec.domains().forEach(p -> d.add(p.getFileName().toString()));
+        s.put("device", spec.device());
+        s.put("seed", spec.seed());
+        return s;
+    }
+
+    /** The float32 peak: an n x n by n x n product, 2 n^3 FLOPs, through the same engine. */
+    private ObjectNode matmul(Device device) {
+        int n = spec.matmulSize();
+        say("matmul peak: %d x %d x %d, %d timed", n, n, n, spec.matmulRepeats());
+        double flops = 2.0 * n * n * n;
+        double[] secs = new double[spec.matmulRepeats()];
+        try (NDManager m = NDManager.newBaseManager(device, "PyTorch")) {
+            NDArray a = m.randomNormal(new Shape(n, n));
+            NDArray b = m.randomNormal(new Shape(n, n));
+            for (int i = -2; i < secs.length; i++) {
+                long t0 = System.nanoTime();
+                try (NDArray c = a.matMul(b)) {
+                    // reading one element waits for the product on an asynchronous device
+                    c.get(0, 0).getFloat();
+                }
+                if (i >= 0) {
+                    secs[i] = (System.nanoTime() - t0) / 1e9;
+                }
+            }
+        }
+        ObjectNode o = root.putObject("matmul");
+        o.put("n", n);
+        o.put("flops", flops);
+        o.set("seconds", array(secs));
+        o.put("seconds_median", Stats.median(secs));
+        o.put("flops_per_second_median", flops / Stats.median(secs));
+        o.put("flops_per_second_best", flops / Stats.min(secs));
+        return o;
+    }
+
+    /**
+     * Fisher and evaluation throughput, each against naive steps timed right before it in the
+     * same repeat, so that a change of load between repeats cancels out of the ratios.
+     */
+    private void pairedWithNaive(ContinualTrainer naive, int batch, int seq,
+            double tokensPerStep) {
+        TokenFile fisherTokens = naive.trainTokens(1);
+        TokenFile evalTokens = naive.testSplits().get(1);
+        String evalDomain = naive.domains().get(1);
+        int naiveSteps = Math.max(2, spec.steps() / spec.rounds());
+        int samples = spec.fisherSamples();
+        Evaluator.Options evalOpt = new Evaluator.Options(seq, 0, spec.evalWindows(), 0, false);
+        Evaluator.Options evalAtBatch = new Evaluator.Options(seq, 0, spec.evalWindows(), batch,
+                false);
+        // warm-up of each path once, on few items
+        fisherSeconds(naive, fisherTokens, Math.min(samples, batch), 1, seq);
+        fisherSeconds(naive, fisherTokens, Math.min(samples, batch), batch, seq);
+        Evaluator.evaluate(naive.model(), evalTokens, evalDomain, "test",
+                new Evaluator.Options(seq, 0, 2, 0, false));
+        int reps = spec.repeats();
+        double[] naiveMed = new double[reps];
+        double[] perSeq = new double[reps];
+        double[] batched = new double[reps];
+        double[] eval = new double[reps];
+        double[] evalB = new double[reps];
+        double[] perSeqRatio = new double[reps];
+        double[] batchedRatio = new double[reps];
+        double[] evalRatio = new double[reps];
+        double[] evalBRatio = new double[reps];
+        long evalTokensFed = 0;
+        long evalWindowsDone = 0;
+        for (int r = 0; r < reps; r++) {
+            say("repeat %d/%d: %d naive steps, Fisher of %d sequences per-sequence and batched,"
+                    + " evaluation of %d windows", r + 1, reps, naiveSteps, samples,
+                    spec.evalWindows());
+            naiveMed[r] = Stats.median(naive.timeSteps(naiveSteps));
+            double trainPerSeq = naiveMed[r] / batch;
+            perSeq[r] = fisherSeconds(naive, fisherTokens, samples, 1, seq);
+            batched[r] = fisherSeconds(naive, fisherTokens, samples, batch, seq);
+            perSeqRatio[r] = Stats.ratio(perSeq[r] / samples, trainPerSeq);
+            batchedRatio[r] = Stats.ratio(batched[r] / samples, trainPerSeq);
+            EvalResult er = Evaluator.evaluate(naive.model(), evalTokens, evalDomain, "test",
+                    evalOpt);
+            EvalResult eb = Evaluator.evaluate(naive.model(), evalTokens, evalDomain, "test",
+                    evalAtBatch);
+            evalTokensFed = er.predicted() + er.windows();
+            evalWindowsDone = er.windows();
+            eval[r] = er.seconds();
+            evalB[r] = eb.seconds();
+            double trainTokPerSec = tokensPerStep / naiveMed[r];
+            evalRatio[r] = Stats.ratio(evalTokensFed / eval[r], trainTokPerSec);
+            evalBRatio[r] = Stats.ratio(evalTokensFed / evalB[r], trainTokPerSec);
+        }
+        ObjectNode f = root.putObject("fisher");
+        f.put("estimator", "empirical");
+        f.set("naive_step_seconds", array(naiveMed));
+        ObjectNode ps = f.putObject("per_sequence");
+        fisherJson(ps, samples, 1, perSeq, perSeqRatio);
+        ObjectNode bt = f.putObject("batched");
+        fisherJson(bt, samples, batch, batched, batchedRatio);
+
+        ObjectNode e = root.putObject("evaluation");
+        e.put("domain", evalDomain);
+        e.put("windows", evalWindowsDone);
+        e.put("tokens", evalTokensFed);
+        e.put("batch", "evaluator default (logit budget)");
+        e.set("seconds", array(eval));
+        e.put("seconds_median", Stats.median(eval));
+        e.put("tokens_per_second", evalTokensFed / Stats.median(eval));
+        e.put("ratio_to_training", Stats.median(evalRatio));
+        ObjectNode ab = e.putObject("at_training_batch");
+        ab.put("batch", batch);
+        ab.set("seconds", array(evalB));
+        ab.put("seconds_median", Stats.median(evalB));
+        ab.put("tokens_per_second", evalTokensFed / Stats.median(evalB));
+        ab.put("ratio_to_training", Stats.median(evalBRatio));
+        e.set("naive_step_seconds", array(naiveMed));
+    }
+
+    private void fisherJson(ObjectNode o, int samples, int batch, double[] secs,
+            double[] ratios) {
+        o.put("sequences", samples);
+        o.put("batch", batch);
+        o.set("seconds", array(secs));
+        o.put("seconds_median", Stats.median(secs));
+        o.put("sequences_per_second", samples / Stats.median(secs));
+        o.set("ratios", array(ratios));
+        o.put("ratio_to_training", Stats.median(ratios));
+    }
+
+    private double fisherSeconds(ContinualTrainer t, TokenFile tokens, int samples, int batch,
+            int seq) {
+        long t0 = System.nanoTime();
+        try (NDManager owner = t.model().manager().newSubManager()) {
+            LmFisher.estimate(t.model(), t.parameters(), tokens, new LmFisher.Spec(samples, false,
+                    batch, seq, spec.seed()), owner);
+        }
+        return (System.nanoTime() - t0) / 1e9;
+    }
+
+    /** Resident memory over many naive steps: does anything grow with the step count? */
+    private void memory(ContinualTrainer naive) {
+        ObjectNode m = root.putObject("memory");
+        int n = spec.rssSteps();
+        m.put("rss_steps", n);
+        if (n == 0) {
+            m.putNull("growth");
+            m.put("peak_rss_bytes", RunResults.peakRssBytes());
+            return;
+        }
+        int early = spec.rssEarlyStep();
+        int every = Math.max(1, n / 20);
+        say("memory: %d naive steps (resident memory at step %d and %d)", n, early, n);
+        ArrayNode samples = m.putArray("samples");
+        long rssEarly = -1;
+        double[] secs = new double[n];
+        long t0 = System.nanoTime();
+        for (int i = 1; i <= n; i++) {
+            secs[i - 1] = naive.timeSteps(1)[0];
+            if (i == early) {
+                rssEarly = RunResults.rssBytes();
+            }
+            if (i % every == 0 || i == early || i == n) {
+                Runtime rt = Runtime.getRuntime();
+                ArrayNode s = samples.addArray();
+                s.add(i);
+                s.add(RunResults.rssBytes());
+                s.add(rt.totalMemory() - rt.freeMemory());
+            }
+            if (spec.progress() && log != null && (System.nanoTime() - t0) > 30e9) {
+                say("memory: step %d/%d, resident %.0f MB", i, n, RunResults.rssBytes() / 1e6);
+                t0 = System.nanoTime();
+            }
+        }
+        long rssLate = RunResults.rssBytes();
+        m.put("early_step", early);
+        m.put("rss_early_bytes", rssEarly);
+        m.put("rss_late_bytes", rssLate);
+        m.put("growth", Stats.ratio(rssLate - rssEarly, rssEarly));
+        m.put("peak_rss_bytes", RunResults.peakRssBytes());
+        m.put("step_seconds_median", Stats.median(secs));
+        m.put("step_seconds_p90", Stats.quantile(secs, 0.9));
+    }
+
+    private void info() {
+        if (spec.infoCommand().isEmpty() || spec.infoRuns() == 0) {
+            root.putNull("info");
+            return;
+        }
+        say("timing %d runs of: %s", spec.infoRuns(), String.join(" ", spec.infoCommand()));
+        ObjectNode o = root.putObject("info");
+        ArrayNode c = o.putArray("command");
+        spec.infoCommand().forEach(c::add);
+        o.put("runs", spec.infoRuns());
+        try {
+            double[] secs = LaunchTimer.time(spec.infoCommand(), spec.infoRuns());
+            o.set("seconds", array(secs));
+            o.put("seconds_median", Stats.median(secs));
+        } catch (IOException e) {
+            o.put("error", Engines.firstLine(e));
+            o.putNull("seconds_median");
+        }
+    }
+
+    private ObjectNode targets() {
+        ObjectNode r = root.get("ratios") instanceof ObjectNode o ? o : Json.object();
+        ObjectNode model = (ObjectNode) root.get("model");
+        ObjectNode settings = (ObjectNode) root.get("settings");
+        boolean miniShape = model.get("n_embd").asInt() == 256 && model.get("n_layer").asInt() == 4
+                && settings.get("batch").asInt() == 8 && settings.get("seq_len").asInt() == 256;
+        int early = spec.rssEarlyStep();
+        boolean rssAsStated = early == 200 && spec.rssSteps() == 2000;
+        List<Target> ts = List.of(
+                new Target("naive_over_bare", "naive step / bare step", num(r, "naive_over_bare"),
+                        true, 1.05, true, "step medians, interleaved rounds"),
+                new Target("ewc_over_naive", "ewc step / naive step", num(r, "ewc_over_naive"),
+                        true, 1.10, true, "same tokens per step, after the EWC Fisher"),
+                new Target("replay_over_naive", "replay step / naive step",
+                        num(r, "replay_over_naive"), true, 1.05, true,
+                        "same tokens per step, replay buffer filled"),
+                new Target("ewc_replay_over_naive", "ewc+replay step / naive step",
+                        num(r, "ewc_replay_over_naive"), true, 1.15, true, "same tokens per step"),
+                new Target("mfu_naive", "MFU of the naive step", num(r, "mfu_naive"), false, 0.50,
+                        miniShape, miniShape ? "mini model, batch 8, sequence 256"
+                                : "stated for the mini model (d 256, 4 layers) at batch 8,"
+                                        + " sequence 256; shown for reference"),
+                new Target("eval_over_train", "evaluation tok/s / training tok/s",
+                        num(r, "eval_over_train"), false, 3.0, true,
+                        "evaluator's default batching, capped windows"),
+                new Target("fisher_per_sequence_over_train",
+                        "per-sequence Fisher / training, same sequences",
+                        num(r, "fisher_per_sequence_over_train"), true, 2.0, true,
+                        "training time per sequence = naive step / batch"),
+                new Target("fisher_batched_over_train", "batched Fisher / training, same sequences",
+                        num(r, "fisher_batched_over_train"), true, 1.2, true,
+                        "Fisher units of one training batch"),
+                new Target("rss_growth", "resident memory growth", num(r, "rss_growth"), true,
+                        0.02, rssAsStated, spec.rssSteps() == 0 ? "skipped (--rss-steps 0)"
+                                : "from step " + early + " to step " + spec.rssSteps()
+                                        + (rssAsStated ? "" : " (stated for 200 to 2000)")),
+                new Target("info_seconds", "retain info on the tiny model, wall s",
+                        root.path("info").path("seconds_median").asDouble(Double.NaN), true, 2.0,
+                        true, root.path("info").isNull() ? "skipped (--info-runs 0)"
+                                : "median of " + spec.infoRuns() + " launches"));
+        ObjectNode out = Json.object();
+        for (Target t : ts) {
+            out.set(t.name(), t.toJson());
+        }
+        return out;
+    }
+
+    private static double num(ObjectNode o, String key) {
+        return o.path(key).isNumber() ? o.get(key).asDouble() : Double.NaN;
+    }
+
+    private static ArrayNode array(double[] xs) {
+        ArrayNode a = Json.MAPPER.createArrayNode();
+        for (double x : xs) {
+            a.add(x);
+        }
+        return a;
+    }
+
+    private static void deleteTree(Path p) {
+        if (!Files.exists(p)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(p)) {
+            for (Path x : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(x);
+            }
+        } catch (IOException e) {
+            // a temporary folder left behind is not worth failing the benchmark for
+        }
+    }
+}
