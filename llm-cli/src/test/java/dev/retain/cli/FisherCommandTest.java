@@ -9,7 +9,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -19,14 +18,7 @@ class FisherCommandTest {
     @TempDir Path tmp;
 
     Path domain(String n) throws IOException {
-        Path src = RepoPaths.resolve("datasets/domains", n);
-        Path dst = tmp.resolve(n);
-        Files.createDirectories(dst);
-        for (String s : new String[] {"train", "valid", "test"}) {
-            String text = Files.readString(src.resolve(s + ".txt"), StandardCharsets.UTF_8);
-            Files.writeString(dst.resolve(s + ".txt"), text.substring(0, 4000));
-        }
-        return dst;
+        return TestDomains.cut(tmp, n, 4000, 4000);
     }
 
     @Test

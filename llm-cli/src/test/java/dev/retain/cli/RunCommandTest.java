@@ -3,7 +3,6 @@ package dev.retain.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.retain.core.util.RepoPaths;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -12,7 +11,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -26,18 +24,10 @@ class RunCommandTest {
 
     Path experiment(String name) throws IOException {
         for (String n : new String[] {"computing", "scripture"}) {
-            Path src = RepoPaths.resolve("datasets/domains", n);
-            Path dst = tmp.resolve("domains").resolve(n);
-            Files.createDirectories(dst);
-            for (String s : new String[] {"train", "valid", "test"}) {
-                String text = Files.readString(src.resolve(s + ".txt"), StandardCharsets.UTF_8);
-                Files.writeString(dst.resolve(s + ".txt"), text.substring(0,
-                        s.equals("train") ? 12000 : 1200));
-            }
+            TestDomains.cut(tmp.resolve("domains"), n, 12000, 1200);
         }
         Path f = tmp.resolve(name + ".yaml");
-        Files.writeString(f, "model: " + RepoPaths.resolve("datasets/models/tiny/model.pt")
-                + "\ntokenizer: " + RepoPaths.resolve("datasets/tokenizers/gpt2/tokenizer.json")
+        Files.writeString(f, "model: " + CliTest.TINY + "\ntokenizer: " + CliTest.TOK
                 + "\ndomains: [domains/computing, domains/scripture]\nout: " + name + "-out\n"
                 + "settings:\n  seq-len: 32\n  batch-size: 4\n  max-steps-per-domain: 10\n"
                 + "  fisher-samples: 4\n  replay-tokens: 1024\n  save-every: 2\n  device: cpu\n"

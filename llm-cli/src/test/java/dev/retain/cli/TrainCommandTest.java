@@ -3,7 +3,6 @@ package dev.retain.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.retain.core.util.RepoPaths;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -12,7 +11,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -24,22 +22,13 @@ class TrainCommandTest {
 
     @TempDir Path tmp;
 
-    static final String TINY = RepoPaths.resolve("datasets/models/tiny/model.pt").toString();
-    static final String TOK = RepoPaths.resolve("datasets/tokenizers/gpt2/tokenizer.json")
-            .toString();
+    static final String TINY = CliTest.TINY;
+    static final String TOK = CliTest.TOK;
 
     List<String> domains(int trainChars) throws IOException {
         List<String> out = new ArrayList<>();
         for (String n : new String[] {"computing", "scripture"}) {
-            Path src = RepoPaths.resolve("datasets/domains", n);
-            Path dst = tmp.resolve("domains").resolve(n);
-            Files.createDirectories(dst);
-            for (String s : new String[] {"train", "valid", "test"}) {
-                String text = Files.readString(src.resolve(s + ".txt"), StandardCharsets.UTF_8);
-                int len = s.equals("train") ? trainChars : 1500;
-                Files.writeString(dst.resolve(s + ".txt"), text.substring(0, len));
-            }
-            out.add(dst.toString());
+            out.add(TestDomains.cut(tmp.resolve("domains"), n, trainChars, 1500).toString());
         }
         return out;
     }
