@@ -281,6 +281,8 @@ public final class CausalLm implements AutoCloseable {
             try (OutputStream os = Files.newOutputStream(tmp)) {
                 JniUtils.writeModule(block, os, false);
             }
+            Files.setPosixFilePermissions(tmp,
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
             dev.retain.core.util.AtomicFiles.move(tmp, out);
         } finally {
             Files.deleteIfExists(tmp);
