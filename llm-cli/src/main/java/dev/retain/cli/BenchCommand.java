@@ -81,6 +81,8 @@ final class BenchCommand implements Command {
         o.addOption(Opts.value("info-model", "M.pt", "model for the retain info launch",
                 "datasets/models/tiny/model.pt"));
         o.addOption(Opts.value("device", "cpu|gpu|auto", "where to run", "auto"));
+        o.addOption(Opts.value("threads", "N", "libtorch intra-op threads (fewer can be faster on a"
+                + " machine other processes keep busy)", "libtorch's default, one per core"));
         o.addOption(Opts.value("seed", "N", "seed of the trainers",
                 "" + BenchSpec.DEFAULT_SEED));
         o.addOption(Opts.value("json", "FILE", "also write the measurements as JSON", null));
@@ -114,6 +116,7 @@ final class BenchCommand implements Command {
                 infoCommand(cl),
                 Opts.integer(cl, "info-runs", BenchSpec.DEFAULT_INFO_RUNS, 0),
                 Opts.string(cl, "device", "auto"),
+                Opts.integer(cl, "threads", 0, 1),
                 seed(cl),
                 !cl.hasOption("quiet"));
         BenchReport report = Bench.run(spec, System.err);

@@ -46,7 +46,7 @@ import java.util.Set;
  * @param notRanked runs left out of the ranking, each with the reason
  * @param warnings things a reader must know (missing stages, different training orders)
  * @param settings the stability-gap settings
- * @param generated when the report was made
+ * @param generated when the data were made (the latest run finish time; now for single-model reports)
  */
 public record Report(
         String mode,
@@ -220,7 +220,8 @@ public record Report(
             }
         }
         return new Report("runs", first.kind(), first.tasks(), reports,
-                base == null ? null : base.label(), ranking, notRanked, warnings, settings, now());
+                base == null ? null : base.label(), ranking, notRanked, warnings, settings,
+                dataTime(runs));
     }
 
     /**
@@ -237,6 +238,29 @@ public record Report(
         RunReport rr = RunReport.of(r, name, Settings.DEFAULT);
         return new Report("single_model", "lm", r.tasks(), List.of(rr), null, List.of(),
                 List.of(), List.of(), Settings.DEFAULT, now());
+    }
+
+    /**
+     * The report's time: the latest finish (or start) time among the runs, so that the same runs
+     * give a byte-identical report (a re-run of an experiment rewrites the same files).
+     */
+    private static Instant dataTime(List<RunResults> runs) {
+        Instant latest = null;
+        for (RunResults r : runs) {
+            for (String t : new String[] {r.finished(), r.started()}) {
+                if (t == null) {
+                    continue;
+                }
+                try {
+                    Instant i = Instant.parse(t).truncatedTo(ChronoUnit.SECONDS);
+                    latest = latest == null || i.isAfter(latest) ? i : latest;
+                    break;
+                } catch (java.time.format.DateTimeParseException e) {
+                    // not a time: try the next field
+                }
+            }
+        }
+        return latest == null ? now() : latest;
     }
 
     private static Instant now() {

@@ -37,7 +37,7 @@ final class ReportDocument {
         Doc doc = new Doc();
         doc.heading(1, report.isSingleModel() ? "retain evaluation report" : "retain report",
                 null);
-        doc.paragraph("Schema " + Report.SCHEMA + ", generated " + report.generated() + ". "
+        doc.paragraph("Schema " + Report.SCHEMA + ", data as of " + report.generated() + ". "
                 + (report.isSingleModel() ? "One model on " + report.tasks().size()
                         + " domains: " + String.join(", ", report.tasks()) + "."
                         : report.runs().size() + (report.runs().size() == 1 ? " run" : " runs")

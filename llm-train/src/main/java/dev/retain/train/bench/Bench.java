@@ -18,6 +18,7 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -83,6 +84,9 @@ public final class Bench {
         double cpu0 = Machine.processCpuSeconds();
         long wall0 = System.nanoTime();
         Device device = Engines.device(spec.device());
+        if (spec.threads() > 0) {
+            JniUtils.setNumThreads(spec.threads());
+        }
         ObjectNode machine = Machine.describe();
         machine.put("device", device.toString());
         root.set("machine", machine);
@@ -126,14 +130,18 @@ public final class Bench {
             variants.put("bare", b::time);
             trainers.forEach((k, t) -> variants.put(k, t::timeSteps));
             Map<String, List<double[]>> times = new LinkedHashMap<>();
+            Map<String, List<Double>> cpu = new LinkedHashMap<>();
             variants.keySet().forEach(k -> times.put(k, new ArrayList<>()));
+            variants.keySet().forEach(k -> cpu.put(k, new ArrayList<>()));
             List<String> order = new ArrayList<>(variants.keySet());
             for (int r = 0; r < spec.rounds(); r++) {
                 int n = spec.steps() / spec.rounds() + (r < spec.steps() % spec.rounds() ? 1 : 0);
                 say("round %d/%d: %d steps each of %s", r + 1, spec.rounds(), n,
                         String.join(", ", order));
                 for (String k : order) {
+                    double c0 = Machine.processCpuSeconds();
                     times.get(k).add(variants.get(k).apply(n));
+                    cpu.get(k).add((Machine.processCpuSeconds() - c0) / n);
                 }
                 order.add(order.remove(0));
             }
@@ -149,6 +157,8 @@ public final class Bench {
                 o.put("seconds_p10", Stats.quantile(all, 0.1));
                 o.put("seconds_p90", Stats.quantile(all, 0.9));
                 o.put("tokens_per_second", tokensPerStep / Stats.median(all));
+                o.put("cpu_seconds_per_step", Stats.median(cpu.get(e.getKey()).stream()
+                        .mapToDouble(Double::doubleValue).toArray()));
                 o.put("mfu", Stats.ratio(shape.trainFlopsPerStep(batch, seq) / Stats.median(all),
                         peakFlops));
                 if (e.getKey().equals("bare")) {
@@ -267,6 +277,7 @@ public final class Bench {
         ArrayNode d = s.putArray("domains");
         spec.domains().forEach(p -> d.add(p.getFileName().toString()));
         s.put("device", spec.device());
+        s.put("threads", JniUtils.getNumThreads());
         s.put("seed", spec.seed());
         return s;
     }

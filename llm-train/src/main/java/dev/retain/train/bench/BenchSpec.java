@@ -30,13 +30,14 @@ import java.util.List;
  * @param infoCommand the {@code retain info} command line to time, empty to skip
  * @param infoRuns times it is run
  * @param device cpu, gpu or auto
+ * @param threads libtorch intra-op threads; 0 keeps libtorch's default (one per core)
  * @param seed seed of the trainers
  * @param progress report each phase on the log
  */
 public record BenchSpec(Path model, Path tokenizer, List<Path> domains, int batch, int seqLen,
         int steps, int rounds, int warmup, int fisherSamples, int evalWindows, int repeats,
         int matmulSize, int matmulRepeats, int rssSteps, List<String> infoCommand, int infoRuns,
-        String device, long seed, boolean progress) {
+        String device, int threads, long seed, boolean progress) {
 
     /** Default windows per step. */
     public static final int DEFAULT_BATCH = 8;
@@ -80,7 +81,7 @@ public record BenchSpec(Path model, Path tokenizer, List<Path> domains, int batc
         }
         if (batch < 1 || steps < 1 || rounds < 1 || warmup < 0 || fisherSamples < 1
                 || evalWindows < 1 || repeats < 1 || matmulSize < 1 || matmulRepeats < 1
-                || rssSteps < 0 || infoRuns < 0) {
+                || rssSteps < 0 || infoRuns < 0 || threads < 0) {
             throw new UserError("bench: counts must be positive (warm-up, --rss-steps and"
                     + " --info-runs may be 0)");
         }

@@ -101,7 +101,7 @@ public record ClassicConfig(
     /** Default hidden layers. */
     public static final int[] HIDDEN = {400, 400};
     /** Default EWC lambda (per-example Fisher). */
-    public static final double EWC_LAMBDA = 1e4;
+    public static final double EWC_LAMBDA = 1e6;
     /** Default online-EWC gamma. */
     public static final double EWC_GAMMA = 1.0;
     /** Default Fisher examples per task. */
@@ -117,15 +117,15 @@ public record ClassicConfig(
     /** Default stream batch of the online learners. */
     public static final int STREAM_BATCH = 10;
     /** Default MER inner learning rate. */
-    public static final double MER_LR = 0.03;
+    public static final double MER_LR = 0.3;
     /** Default MER beta. */
     public static final double MER_BETA = 0.3;
     /** Default MER gamma. */
     public static final double MER_GAMMA = 1.0;
     /** Default MER batches per incoming batch. */
-    public static final int MER_STEPS = 3;
+    public static final int MER_STEPS = 2;
     /** Default MER SGD steps per batch. */
-    public static final int MER_CHUNKS = 3;
+    public static final int MER_CHUNKS = 2;
     /** Default MAML inner learning rate. */
     public static final double MAML_INNER_LR = 0.03;
     /** Default evaluation batch. */
@@ -609,7 +609,11 @@ public record ClassicConfig(
 
         /** @return the checked configuration with the benchmark's defaults filled in */
         public ClassicConfig build() {
-            return new ClassicConfig(benchmark, scenario, mnist, tasks, seeds, seed, epochs, batchSize, learningRate, hidden, ewcLambda, ewcGamma, fisherSamples, fisherMode, replaySamples, replayMode, replayBatch, streamBatch, merLr, merBeta, merGamma, merSteps, merChunks, mamlInnerLr, evalBatch, threads).resolve();
+            return new ClassicConfig(benchmark, scenario, mnist, tasks, seeds, seed, epochs,
+                    batchSize, learningRate, hidden, ewcLambda, ewcGamma, fisherSamples,
+                    fisherMode, replaySamples, replayMode, replayBatch, streamBatch, merLr,
+                    merBeta, merGamma, merSteps, merChunks, mamlInnerLr, evalBatch, threads)
+                    .resolve();
         }
     }
 
@@ -631,6 +635,7 @@ public record ClassicConfig(
                 + fisherSamples + "/" + fisherMode + ", replay=" + replaySamples + "/"
                 + replayMode + "/" + replayBatch + ", stream=" + streamBatch + ", mer=" + merLr
                 + "/" + merBeta + "/" + merGamma + "/" + merSteps + "/" + merChunks + ", maml="
-                + mamlInnerLr + ", threads=" + threads + ", tasks=" + tasks + ", mnist=" + mnist + "]";
+                + mamlInnerLr + ", threads=" + threads + ", tasks=" + tasks + ", mnist=" + mnist
+                + "]";
     }
 }

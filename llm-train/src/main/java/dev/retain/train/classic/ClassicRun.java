@@ -12,6 +12,8 @@ import dev.retain.train.classic.data.RotatedMnist;
 import dev.retain.train.classic.data.SplitMnist;
 import dev.retain.train.classic.data.Task;
 
+import ai.djl.pytorch.jni.JniUtils;
+
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -241,7 +243,7 @@ public final class ClassicRun {
         r.seeds().forEach(s -> seedList.add(s.seed()));
         root.set("config", c.toJson(r.strategy()));
         ObjectNode env = RunResults.environment();
-        env.put("threads", c.threads() > 0 ? c.threads() : ai.djl.pytorch.jni.JniUtils.getNumThreads());
+        env.put("threads", c.threads() > 0 ? c.threads() : JniUtils.getNumThreads());
         env.put("device", "cpu()");
         root.set("environment", env);
         ObjectNode model = root.putObject("model");

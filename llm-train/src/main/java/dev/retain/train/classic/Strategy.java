@@ -68,9 +68,9 @@ public enum Strategy {
     public void check(Scenario scenario) {
         if (this == PNN && scenario != Scenario.TASK) {
             throw new UserError("--strategy pnn cannot run in the " + scenario.key()
-                    + " scenario: a progressive network needs the task's identity to pick its"
-                    + " column at test time, which only task-IL gives; use --scenario task or"
-                    + " another strategy");
+                    + " scenario: a progressive network needs task identity at test time to pick"
+                    + " its column, which only task-IL gives; use --scenario task or another"
+                    + " strategy");
         }
     }
 

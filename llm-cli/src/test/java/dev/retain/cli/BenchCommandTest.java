@@ -1,0 +1,181 @@
+package dev.retain.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.retain.core.UserError;
+import dev.retain.core.util.RepoPaths;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.DefaultParser;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * {@code retain bench} on the tiny model with tiny settings: every field of the JSON is there and
+ * every ratio is computed. No timing is asserted: this machine's speed is not the test's business.
+ */
+class BenchCommandTest {
+
+    @TempDir Path tmp;
+
+    static final String TINY = RepoPaths.resolve("datasets/models/tiny/model.pt").toString();
+    static final String TOK = RepoPaths.resolve("datasets/tokenizers/gpt2/tokenizer.json")
+            .toString();
+
+    /** Runs the command as Main would (it is not registered there yet). */
+    static CliTest.Run bench(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        BenchCommand cmd = new BenchCommand();
+        try {
+            CommandLine cl = DefaultParser.builder().setAllowPartialMatching(false).build()
+                    .parse(cmd.options(), args);
+            int code = cmd.run(cl, new PrintStream(out, true, StandardCharsets.UTF_8));
+            return new CliTest.Run(code, out.toString(StandardCharsets.UTF_8), "");
+        } catch (UserError e) {
+            return new CliTest.Run(2, out.toString(StandardCharsets.UTF_8), e.getMessage());
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Test
+    void writesEveryFieldAndComputesEveryRatio() throws Exception {
+        Path json = tmp.resolve("bench.json");
+        CliTest.Run r = bench("--model", TINY, "--tokenizer", TOK, "--batch", "2", "--seq", "16",
+                "--steps", "3", "--rounds", "3", "--warmup", "1", "--rss-steps", "10",
+                "--fisher-samples", "2", "--eval-windows", "2", "--repeats", "1", "--matmul", "64",
+                "--matmul-repeats", "1", "--info-runs", "1", "--device", "cpu", "--quiet",
+                "--json", json.toString());
+        assertEquals(0, r.code(), r.err());
+        JsonNode j = new ObjectMapper().readTree(json.toFile());
+        assertEquals("retain.bench/1", j.get("schema").asText());
+
+        for (String k : List.of("cpu", "cores", "torch_threads", "malloc", "load_average_before",
+                "load_average_after", "machine_busy_fraction", "bench_cpu_fraction",
+                "wall_seconds")) {
+            assertTrue(j.get("machine").has(k), "machine." + k);
+        }
+        assertEquals(32, j.get("model").get("n_embd").asInt());
+        assertEquals(2, j.get("model").get("n_layer").asInt());
+        assertEquals(32, j.get("settings").get("tokens_per_step").asInt());
+        assertEquals(List.of("computing", "legal"), List.of(
+                j.get("settings").get("domains").get(0).asText(),
+                j.get("settings").get("domains").get(1).asText()));
+
+        positive(j, "matmul", "seconds_median");
+        positive(j, "matmul", "flops_per_second_median");
+        positive(j, "bare_step", "seconds_median");
+        positive(j, "bare_step", "tokens_per_second");
+        for (String p : List.of("forward", "loss", "backward", "optimizer")) {
+            assertTrue(j.get("bare_step").get("phases_seconds_median").get(p).isNumber(), p);
+        }
+        for (String s : List.of("naive", "ewc", "replay", "ewc+replay")) {
+            JsonNode st = j.get("steps").get(s);
+            assertEquals(3, st.get("seconds").size(), s);
+            assertTrue(st.get("seconds_median").asDouble() > 0, s);
+            assertTrue(st.get("tokens_per_second").asDouble() > 0, s);
+            assertTrue(st.get("mfu").isNumber(), s);
+            assertTrue(st.get("domain_end_seconds").isNumber(), s);
+        }
+        for (String f : List.of("per_sequence", "batched")) {
+            JsonNode fi = j.get("fisher").get(f);
+            assertEquals(2, fi.get("sequences").asInt());
+            assertTrue(fi.get("sequences_per_second").asDouble() > 0, f);
+            assertTrue(fi.get("ratio_to_training").asDouble() > 0, f);
+        }
+        assertEquals(2, j.get("fisher").get("batched").get("batch").asInt());
+        assertEquals(2, j.get("evaluation").get("windows").asInt());
+        assertEquals(32, j.get("evaluation").get("tokens").asInt());
+        positive(j, "evaluation", "tokens_per_second");
+        positive(j, "evaluation", "ratio_to_training");
+
+        JsonNode mem = j.get("memory");
+        assertEquals(10, mem.get("rss_steps").asInt());
+        assertEquals(1, mem.get("early_step").asInt());
+        assertTrue(mem.get("rss_early_bytes").asLong() > 0);
+        assertTrue(mem.get("rss_late_bytes").asLong() > 0);
+        assertTrue(mem.get("peak_rss_bytes").asLong() >= mem.get("rss_late_bytes").asLong());
+        assertTrue(mem.get("growth").isNumber());
+
+        positive(j, "mfu", "flops_per_step");
+        positive(j, "mfu", "naive");
+        positive(j, "mfu", "bare");
+        positive(j, "info", "seconds_median");
+
+        List<String> ratios = List.of("naive_over_bare", "ewc_over_naive", "replay_over_naive",
+                "ewc_replay_over_naive", "eval_over_train", "fisher_per_sequence_over_train",
+                "fisher_batched_over_train", "rss_growth", "mfu_naive");
+        for (String k : ratios) {
+            assertTrue(j.get("ratios").get(k).isNumber(), "ratio " + k);
+        }
+        double naive = j.get("steps").get("naive").get("seconds_median").asDouble();
+        assertEquals(j.get("steps").get("ewc").get("seconds_median").asDouble() / naive,
+                j.get("ratios").get("ewc_over_naive").asDouble(), 1e-9);
+        assertEquals(naive / j.get("bare_step").get("seconds_median").asDouble(),
+                j.get("ratios").get("naive_over_bare").asDouble(), 1e-9);
+
+        JsonNode t = j.get("targets");
+        assertEquals(10, t.size());
+        for (var it = t.fields(); it.hasNext(); ) {
+            var e = it.next();
+            String status = e.getValue().get("status").asText();
+            assertTrue(status.equals("met") || status.equals("missed"), e.getKey() + ": "
+                    + status);
+            assertTrue(e.getValue().get("value").isNumber(), e.getKey());
+        }
+        assertFalse(t.get("mfu_naive").get("applies").asBoolean(), "MFU target is for mini");
+        assertFalse(t.get("rss_growth").get("applies").asBoolean(), "stated for 200..2000");
+        assertTrue(t.get("ewc_over_naive").get("applies").asBoolean());
+
+        assertTrue(r.out().contains("ewc+replay step"), r.out());
+        assertTrue(r.out().contains("target"), r.out());
+        assertTrue(r.out().contains("json: " + json), r.out());
+    }
+
+    private static void positive(JsonNode j, String section, String key) {
+        JsonNode v = j.get(section).get(key);
+        assertTrue(v != null && v.isNumber() && v.asDouble() > 0, section + "." + key + " = " + v);
+    }
+
+    @Test
+    void skipsWhatItIsToldToSkip() throws Exception {
+        Path json = tmp.resolve("b.json");
+        CliTest.Run r = bench("--model", TINY, "--tokenizer", TOK, "--batch", "1", "--seq", "8",
+                "--steps", "1", "--warmup", "0", "--rss-steps", "0", "--fisher-samples", "1",
+                "--eval-windows", "1", "--repeats", "1", "--matmul", "32", "--matmul-repeats", "1",
+                "--info-runs", "0", "--device", "cpu", "--quiet", "--json", json.toString());
+        assertEquals(0, r.code(), r.err());
+        JsonNode j = new ObjectMapper().readTree(json.toFile());
+        assertTrue(j.get("info").isNull());
+        assertTrue(j.get("memory").get("growth").isNull());
+        assertEquals("not measured", j.get("targets").get("rss_growth").get("status").asText());
+        assertEquals("not measured", j.get("targets").get("info_seconds").get("status").asText());
+    }
+
+    @Test
+    void badInputIsOneClearError() throws Exception {
+        CliTest.Run r = bench("--model", tmp.resolve("none.pt").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("model file not found"), r.err());
+        Path dom = RepoPaths.resolve("datasets/domains/computing");
+        r = bench("--model", TINY, "--tokenizer", TOK, "--domains", dom.toString(), "--quiet");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("two domain folders"), r.err());
+        r = bench("--model", TINY, "--steps", "0");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--steps 0"), r.err());
+        assertTrue(Files.isRegularFile(Path.of(TINY)));
+    }
+}

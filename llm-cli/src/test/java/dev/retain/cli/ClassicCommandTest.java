@@ -1,0 +1,155 @@
+package dev.retain.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.retain.core.Engines;
+import dev.retain.core.UserError;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import org.apache.commons.cli.DefaultParser;
+import org.apache.commons.cli.HelpFormatter;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+import org.apache.commons.cli.ParseException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+
+/** {@code retain classic}: help, a small run, and one clear line with exit 2 for bad input. */
+class ClassicCommandTest {
+
+    @TempDir Path tmp;
+
+    /**
+     * Runs {@code retain classic ARGS}: through {@link Main} once the command is registered
+     * there, else through the same steps Main takes (parse, run, UserError = one line, exit 2).
+     */
+    static CliTest.Run classic(String... args) {
+        String[] full = new String[args.length + 1];
+        full[0] = "classic";
+        System.arraycopy(args, 0, full, 1, args.length);
+        if (Main.commands().containsKey("classic")) {
+            return CliTest.run(full);
+        }
+        Engines.configure();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
+        PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8);
+        ClassicCommand cmd = new ClassicCommand();
+        Options options = cmd.options();
+        options.addOption(Opts.flag("help", "show this help"));
+        int code;
+        if (Arrays.asList(args).contains("--help")) {
+            PrintWriter pw = new PrintWriter(o);
+            HelpFormatter f = HelpFormatter.builder().get();
+            f.printHelp(pw, 100, "retain " + cmd.usage(), cmd.summary(), options, 2, 3,
+                    "\n" + cmd.footer(), false);
+            pw.flush();
+            code = 0;
+        } else {
+            try {
+                code = cmd.run(DefaultParser.builder().setAllowPartialMatching(false).build()
+                        .parse(options, args), o);
+            } catch (ParseException ex) {
+                e.println("retain classic: " + ex.getMessage());
+                code = 2;
+            } catch (UserError ex) {
+                e.println("retain classic: error: " + ex.getMessage());
+                code = 2;
+            } catch (Exception ex) {
+                e.println("retain classic: internal error: " + ex);
+                code = 1;
+            }
+        }
+        return new CliTest.Run(code, out.toString(StandardCharsets.UTF_8),
+                err.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void everyOptionInHelpStatesItsDefaultOrIsRequired() {
+        CliTest.Run r = classic("--help");
+        assertEquals(0, r.code());
+        for (Option o : new ClassicCommand().options().getOptions()) {
+            assertTrue(r.out().contains("--" + o.getLongOpt()), "--" + o.getLongOpt());
+            if (o.hasArg()) {
+                String d = o.getDescription();
+                assertTrue(d.contains("default") || d.contains("required"),
+                        "--" + o.getLongOpt() + ": " + d);
+            }
+        }
+        for (String s : new String[] {"naive", "joint", "ewc", "online-ewc", "replay", "pnn",
+            "mer", "maml"}) {
+            assertTrue(r.out().contains(s), s);
+        }
+    }
+
+    @Test
+    void smallRunPrintsMatrixAndMetricsAndWritesResults() throws IOException {
+        Path out = tmp.resolve("run");
+        CliTest.Run r = classic("--benchmark", "split-mnist", "--scenario", "task", "--strategy",
+                "naive,ewc", "--seeds", "2", "--epochs", "1", "--hidden", "16",
+                "--fisher-samples", "8", "--out", out.toString(), "--quiet");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("accuracy % (mean +- std over 2 seeds)"), r.out());
+        assertTrue(r.out().contains("average accuracy"), r.out());
+        assertTrue(r.out().contains("BWT") && r.out().contains("FWT"), r.out());
+        assertTrue(r.out().contains("summary"), r.out());
+        for (String s : new String[] {"naive", "ewc"}) {
+            JsonNode j = new ObjectMapper().readTree(out.resolve(s).resolve("results.json")
+                    .toFile());
+            assertEquals("classifier", j.get("kind").asText());
+            assertEquals(s, j.get("run").get("strategy").asText());
+            assertEquals(2, j.get("scores").get("accuracy").get("seeds").asInt());
+            assertEquals(6, j.get("scores").get("accuracy").get("std_rows").size());
+        }
+    }
+
+    @Test
+    void pnnInClassIncremental() {
+        CliTest.userError(classic("--strategy", "pnn", "--scenario", "class", "--out",
+                tmp.toString()), "--strategy pnn", "class", "task identity");
+    }
+
+    @Test
+    void replayBufferLargerThanTheData() {
+        CliTest.userError(classic("--strategy", "replay", "--replay-samples", "20000", "--out",
+                tmp.toString()), "--replay-samples 20000", "8000 training examples");
+    }
+
+    @Test
+    void unknownBenchmark() {
+        CliTest.userError(classic("--benchmark", "cifar-10", "--out", tmp.toString()),
+                "--benchmark cifar-10", "split-mnist");
+    }
+
+    @Test
+    void unknownStrategy() {
+        CliTest.userError(classic("--strategy", "naive,gem", "--out", tmp.toString()),
+                "--strategy", "'gem'");
+    }
+
+    @Test
+    void imagesFileWithTheWrongMagic() throws IOException {
+        Path dir = tmp.resolve("mnist");
+        Files.createDirectories(dir);
+        for (String f : new String[] {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+            "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"}) {
+            // a label file's header where an image file belongs
+            Files.write(dir.resolve(f), new byte[] {0, 0, 8, 1, 0, 0, 0, 0});
+        }
+        CliTest.userError(classic("--mnist", dir.toString(), "--out", tmp.toString()),
+                "train-images-idx3-ubyte", "wrong magic number");
+    }
+}
