@@ -39,7 +39,8 @@ final class BenchCommand implements Command {
     @Override
     public String footer() {
         return "Everything is measured in one process after warm-up; step times are medians of"
-                + " interleaved rounds (bare, naive, ewc, replay, ewc+replay take turns), and each"
+                + " interleaved rounds (bare, naive, ewc, replay, ewc+replay take turns) and step"
+                + " ratios the median of the ratios within a round; each"
                 + " Fisher and evaluation time is compared with naive steps timed just before it,"
                 + " so the ratios hold on a busy machine. The table and --json list every target"
                 + " with met or missed. See docs/PERFORMANCE.md.";
@@ -59,8 +60,8 @@ final class BenchCommand implements Command {
                 + BenchSpec.DEFAULT_MAX_SEQ));
         o.addOption(Opts.value("steps", "N", "timed steps per variant",
                 "" + BenchSpec.DEFAULT_STEPS));
-        o.addOption(Opts.value("rounds", "N", "rounds the timed steps are interleaved in",
-                "" + BenchSpec.DEFAULT_ROUNDS));
+        o.addOption(Opts.value("rounds", "N", "rounds the timed steps are interleaved in (the"
+                + " variants take turns in each)", "one per timed step"));
         o.addOption(Opts.value("warmup", "N", "untimed steps per variant on each domain",
                 "" + BenchSpec.DEFAULT_WARMUP));
         o.addOption(Opts.value("fisher-samples", "N", "sequences per Fisher estimate",

@@ -120,11 +120,15 @@ class BenchCommandTest {
         for (String k : ratios) {
             assertTrue(j.get("ratios").get(k).isNumber(), "ratio " + k);
         }
+        // ratios of the medians beside the paired ones (median of per-round ratios)
         double naive = j.get("steps").get("naive").get("seconds_median").asDouble();
+        JsonNode ofMedians = j.get("ratios").get("step_ratios_of_medians");
         assertEquals(j.get("steps").get("ewc").get("seconds_median").asDouble() / naive,
-                j.get("ratios").get("ewc_over_naive").asDouble(), 1e-9);
+                ofMedians.get("ewc_over_naive").asDouble(), 1e-9);
         assertEquals(naive / j.get("bare_step").get("seconds_median").asDouble(),
-                j.get("ratios").get("naive_over_bare").asDouble(), 1e-9);
+                ofMedians.get("naive_over_bare").asDouble(), 1e-9);
+        assertEquals(j.get("ratios").get("ewc_over_naive").asDouble(),
+                j.get("steps").get("ewc").get("over_naive_paired").asDouble(), 1e-12);
 
         JsonNode t = j.get("targets");
         assertEquals(10, t.size());

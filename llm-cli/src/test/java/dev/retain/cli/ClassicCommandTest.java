@@ -106,6 +106,12 @@ class ClassicCommandTest {
         assertTrue(r.out().contains("average accuracy"), r.out());
         assertTrue(r.out().contains("BWT") && r.out().contains("FWT"), r.out());
         assertTrue(r.out().contains("summary"), r.out());
+        // the shared report writer's files, over both runs
+        for (String f : new String[] {"report.json", "report.md", "report.html",
+            "results.csv"}) {
+            assertTrue(Files.isRegularFile(out.resolve(f)), f);
+        }
+        assertTrue(Files.readString(out.resolve("report.md")).contains("ewc"));
         for (String s : new String[] {"naive", "ewc"}) {
             JsonNode j = new ObjectMapper().readTree(out.resolve(s).resolve("results.json")
                     .toFile());

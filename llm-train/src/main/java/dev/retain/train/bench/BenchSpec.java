@@ -17,7 +17,9 @@ import java.util.List;
  * @param seqLen tokens per window; 0 for the model's context, capped at {@link #DEFAULT_MAX_SEQ}
  * @param steps timed steps per variant (bare, naive, ewc, replay, ewc+replay)
  * @param rounds the timed steps are split into this many rounds, the variants taking turns in
- *     each, so that load from other processes falls on every variant alike
+ *     each in a rotating order, so that load from other processes falls on every variant alike;
+ *     0 for one step per variant per round (the default: load on a shared machine changes within
+ *     seconds)
  * @param warmup untimed steps per variant before timing, on each domain
  * @param fisherSamples sequences per Fisher estimate (also the EWC Fisher at the domain end)
  * @param evalWindows windows per evaluation (the protocol, capped)
@@ -45,8 +47,8 @@ public record BenchSpec(Path model, Path tokenizer, List<Path> domains, int batc
     public static final int DEFAULT_MAX_SEQ = 256;
     /** Default timed steps per variant. */
     public static final int DEFAULT_STEPS = 20;
-    /** Default rounds. */
-    public static final int DEFAULT_ROUNDS = 4;
+    /** Default rounds: 0, one per timed step. */
+    public static final int DEFAULT_ROUNDS = 0;
     /** Default warm-up steps. */
     public static final int DEFAULT_WARMUP = 3;
     /** Default Fisher sequences. */
@@ -79,13 +81,13 @@ public record BenchSpec(Path model, Path tokenizer, List<Path> domains, int batc
             throw new UserError("--domains: give two domain folders (the trainers learn the first"
                     + " and are timed on the second)");
         }
-        if (batch < 1 || steps < 1 || rounds < 1 || warmup < 0 || fisherSamples < 1
+        if (batch < 1 || steps < 1 || rounds < 0 || warmup < 0 || fisherSamples < 1
                 || evalWindows < 1 || repeats < 1 || matmulSize < 1 || matmulRepeats < 1
                 || rssSteps < 0 || infoRuns < 0 || threads < 0) {
             throw new UserError("bench: counts must be positive (warm-up, --rss-steps and"
                     + " --info-runs may be 0)");
         }
-        if (rounds > steps) {
+        if (rounds == 0 || rounds > steps) {
             rounds = steps;
         }
     }

@@ -76,5 +76,8 @@ class BenchPartsTest {
         BenchSpec few = new BenchSpec(m, m, List.of(Path.of("a"), Path.of("b")), 8, 0, 2, 1, 1,
                 4, 4, 1, 64, 1, 30, List.of(), 0, "cpu", 0, 1, false);
         assertEquals(3, few.rssEarlyStep());
+        BenchSpec perStep = new BenchSpec(m, m, List.of(Path.of("a"), Path.of("b")), 8, 0, 7, 0,
+                1, 4, 4, 1, 64, 1, 0, List.of(), 0, "cpu", 0, 1, false);
+        assertEquals(7, perStep.rounds(), "0 rounds: one step per variant per round");
     }
 }
