@@ -82,7 +82,10 @@ final class ClassicCommand implements Command {
         o.addOption(Opts.value("hidden", "N[,N...]", "hidden layer widths of the MLP (and of"
                 + " each PNN column)", d.hiddenText()));
         o.addOption(Opts.value("ewc-lambda", "X", "EWC strength: lambda/2 * sum F (theta -"
-                + " theta*)^2, per-example Fisher", fmt(d.ewcLambda())));
+                + " theta*)^2, per-example Fisher", fmt(ClassicConfig.EWC_LAMBDA_SPLIT)
+                + " for split-mnist, " + fmt(ClassicConfig.EWC_LAMBDA_PERMUTED)
+                + " for permuted-mnist, " + fmt(ClassicConfig.EWC_LAMBDA_ROTATED)
+                + " for rotated-mnist"));
         o.addOption(Opts.value("ewc-gamma", "X", "online EWC: F = gamma*F_old + F_new",
                 fmt(d.ewcGamma())));
         o.addOption(Opts.value("fisher-samples", "N", "examples of a finished task its Fisher"
@@ -143,7 +146,7 @@ final class ClassicCommand implements Command {
         b.batchSize(Opts.integer(cl, "batch-size", d.batchSize(), 1));
         b.learningRate(Opts.real(cl, "lr", d.learningRate(), true));
         b.hidden(hidden(cl.getOptionValue("hidden"), d.hidden()));
-        b.ewcLambda(Opts.real(cl, "ewc-lambda", d.ewcLambda(), false));
+        b.ewcLambda(Opts.real(cl, "ewc-lambda", -1, false)); // absent: the benchmark's
         b.ewcGamma(Opts.real(cl, "ewc-gamma", d.ewcGamma(), false));
         b.fisherSamples(Opts.integer(cl, "fisher-samples", d.fisherSamples(), 1));
         b.fisherMode(Opts.lower(Opts.string(cl, "fisher-mode", d.fisherMode())));

@@ -14,6 +14,8 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The least a training loop can do per step, as the yardstick of the trainer's overhead: forward,
@@ -35,6 +37,7 @@ public final class BareStep implements AutoCloseable {
     private final int seqLen;
     private final double lr;
     private final double weightDecay;
+    private final List<double[]> phases = new ArrayList<>();
 
     /**
      * Loads the model and cuts the fixed batch.
@@ -70,7 +73,9 @@ public final class BareStep implements AutoCloseable {
     }
 
     /**
-     * Runs steps.
+     * Runs steps, timing each and its phases ({@link #PHASES}: libtorch on the CPU computes each
+     * operation before it returns, so a phase's time is the work done in it). The phases of every
+     * step run so far are kept for {@link #phases()}.
      *
      * @param n how many
      * @return the wall time of each, seconds
@@ -79,52 +84,50 @@ public final class BareStep implements AutoCloseable {
         double[] out = new double[n];
         for (int i = 0; i < n; i++) {
             long t0 = System.nanoTime();
+            long[] t = new long[PHASES.length + 1];
             try (NDManager scope = lm.manager().newSubManager()) {
+                t[0] = t0;
                 try (GradientCollector gc = engine.newGradientCollector()) {
                     NDArray input = scope.create(ids, new Shape(batch, seqLen));
-                    NDArray loss = LmLoss.tokenNll(lm.logits(input, true), input).mean();
+                    NDArray logits = lm.logits(input, true);
+                    t[1] = System.nanoTime();
+                    NDArray loss = LmLoss.tokenNll(logits, input).mean();
+                    t[2] = System.nanoTime();
                     gc.backward(loss);
+                    t[3] = System.nanoTime();
                 }
                 adam.step(lm.parameters(), lr, weightDecay, false, 1.0);
+                t[4] = System.nanoTime();
             }
             out[i] = (System.nanoTime() - t0) / 1e9;
+            double[] ph = new double[PHASES.length];
+            for (int k = 0; k < PHASES.length; k++) {
+                ph[k] = (t[k + 1] - t[k]) / 1e9;
+            }
+            phases.add(ph);
         }
         return out;
     }
 
     /**
-     * Runs steps timing each phase apart ({@link #PHASES}). libtorch on the CPU computes each
-     * operation before it returns, so the phases' times are the work done in them.
+     * The phase times of every step run so far (the scope's release at the end of a step, which
+     * frees the step's tensors, is in no phase).
      *
-     * @param n how many steps
      * @return {@code [phase][step]} seconds
      */
-    public double[][] phases(int n) {
-        double[][] out = new double[PHASES.length][n];
-        for (int i = 0; i < n; i++) {
-            try (NDManager scope = lm.manager().newSubManager()) {
-                long t0 = System.nanoTime();
-                long t1;
-                long t2;
-                long t3;
-                try (GradientCollector gc = engine.newGradientCollector()) {
-                    NDArray input = scope.create(ids, new Shape(batch, seqLen));
-                    NDArray logits = lm.logits(input, true);
-                    t1 = System.nanoTime();
-                    NDArray loss = LmLoss.tokenNll(logits, input).mean();
-                    t2 = System.nanoTime();
-                    gc.backward(loss);
-                    t3 = System.nanoTime();
-                }
-                adam.step(lm.parameters(), lr, weightDecay, false, 1.0);
-                long t4 = System.nanoTime();
-                out[0][i] = (t1 - t0) / 1e9;
-                out[1][i] = (t2 - t1) / 1e9;
-                out[2][i] = (t3 - t2) / 1e9;
-                out[3][i] = (t4 - t3) / 1e9;
+    public double[][] phases() {
+        double[][] out = new double[PHASES.length][phases.size()];
+        for (int i = 0; i < phases.size(); i++) {
+            for (int k = 0; k < PHASES.length; k++) {
+                out[k][i] = phases.get(i)[k];
             }
         }
         return out;
+    }
+
+    /** Forgets the phases recorded so far (after warm-up). */
+    public void clearPhases() {
+        phases.clear();
     }
 
     @Override

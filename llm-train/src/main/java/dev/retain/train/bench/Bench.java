@@ -123,6 +123,7 @@ public final class Bench {
             bare = new BareStep(spec.model(), device, naive.trainTokens(0), batch, seq,
                     naive.config().learningRate(), naive.config().weightDecay());
             bare.time(Math.max(1, spec.warmup()));
+            bare.clearPhases();
 
             // Rounds: every variant takes its turn in every round, in a rotating order.
             Map<String, IntFunction<double[]>> variants = new LinkedHashMap<>();
@@ -172,7 +173,7 @@ public final class Bench {
                                     new double[0][])))));
                 }
                 if (e.getKey().equals("bare")) {
-                    double[][] ph = bare.phases(Math.max(3, Math.min(10, spec.steps())));
+                    double[][] ph = bare.phases();
                     ObjectNode phases = o.putObject("phases_seconds_median");
                     for (int i = 0; i < BareStep.PHASES.length; i++) {
                         phases.put(BareStep.PHASES[i], Stats.median(ph[i]));
