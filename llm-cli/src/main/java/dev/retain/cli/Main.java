@@ -25,7 +25,8 @@ public final class Main {
 
     static {
         for (Command c : new Command[] {new InfoCommand(), new EvalCommand(), new TrainCommand(),
-            new RunCommand(), new DemoCommand(), new ReportCommand(), new FisherCommand()}) {
+            new RunCommand(), new DemoCommand(), new ReportCommand(), new FisherCommand(),
+            new ClassicCommand(), new BenchCommand()}) {
             COMMANDS.put(c.name(), c);
         }
     }
