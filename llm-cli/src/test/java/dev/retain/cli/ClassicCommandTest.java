@@ -3,78 +3,28 @@ package dev.retain.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.retain.core.Engines;
-import dev.retain.core.UserError;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import org.apache.commons.cli.DefaultParser;
-import org.apache.commons.cli.HelpFormatter;
 import org.apache.commons.cli.Option;
-import org.apache.commons.cli.Options;
-import org.apache.commons.cli.ParseException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 
 /** {@code retain classic}: help, a small run, and one clear line with exit 2 for bad input. */
 class ClassicCommandTest {
 
     @TempDir Path tmp;
 
-    /**
-     * Runs {@code retain classic ARGS}: through {@link Main} once the command is registered
-     * there, else through the same steps Main takes (parse, run, UserError = one line, exit 2).
-     */
+    /** Runs {@code retain classic ARGS} through {@link Main}. */
     static CliTest.Run classic(String... args) {
         String[] full = new String[args.length + 1];
         full[0] = "classic";
         System.arraycopy(args, 0, full, 1, args.length);
-        if (Main.commands().containsKey("classic")) {
-            return CliTest.run(full);
-        }
-        Engines.configure();
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
-        PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8);
-        ClassicCommand cmd = new ClassicCommand();
-        Options options = cmd.options();
-        options.addOption(Opts.flag("help", "show this help"));
-        int code;
-        if (Arrays.asList(args).contains("--help")) {
-            PrintWriter pw = new PrintWriter(o);
-            HelpFormatter f = HelpFormatter.builder().get();
-            f.printHelp(pw, 100, "retain " + cmd.usage(), cmd.summary(), options, 2, 3,
-                    "\n" + cmd.footer(), false);
-            pw.flush();
-            code = 0;
-        } else {
-            try {
-                code = cmd.run(DefaultParser.builder().setAllowPartialMatching(false).build()
-                        .parse(options, args), o);
-            } catch (ParseException ex) {
-                e.println("retain classic: " + ex.getMessage());
-                code = 2;
-            } catch (UserError ex) {
-                e.println("retain classic: error: " + ex.getMessage());
-                code = 2;
-            } catch (Exception ex) {
-                e.println("retain classic: internal error: " + ex);
-                code = 1;
-            }
-        }
-        return new CliTest.Run(code, out.toString(StandardCharsets.UTF_8),
-                err.toString(StandardCharsets.UTF_8));
+        return CliTest.run(full);
     }
 
     @Test

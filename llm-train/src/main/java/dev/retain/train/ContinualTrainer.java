@@ -563,7 +563,9 @@ public final class ContinualTrainer implements TrainContext, AutoCloseable {
                 for (NamedParameter p : params) {
                     NDArray d = p.array().sub(driftAnchor.get(p.name()));
                     d.attach(scope);
-                    NDArray v = driftFisher.get(p.name()).mul(d.square()).sum();
+                    NDArray w = driftFisher.get(p.name()).mul(d.square());
+                    w.attach(scope);
+                    NDArray v = w.sum();
                     v.attach(scope);
                     per.put(p.name(), (double) v.getFloat());
                     groups.put(p.name(), p.group());

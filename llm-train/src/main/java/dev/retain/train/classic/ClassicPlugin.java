@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * What a strategy adds to the plain mini-batch loop of {@link SgdLearner}, through typed points:
+ * What a strategy adds to the plain mini-batch loop of {@link BatchLearner}, through typed points:
  * more examples in a batch (replay), an extra gradient after the backward pass (EWC), and work
  * after each task (consolidating a Fisher, filling a memory). Every hook is a no-op by default.
  */

@@ -161,15 +161,15 @@ public final class ClassicTrainer {
         switch (s) {
             case NAIVE:
             case PNN:
-                return new SgdLearner(ctx, List.of(), false);
+                return new BatchLearner(ctx, List.of(), false);
             case JOINT:
-                return new SgdLearner(ctx, List.of(), true);
+                return new BatchLearner(ctx, List.of(), true);
             case EWC:
-                return new SgdLearner(ctx, List.of(new EwcRegularizer(ctx, false)), false);
+                return new BatchLearner(ctx, List.of(new EwcRegularizer(ctx, false)), false);
             case ONLINE_EWC:
-                return new SgdLearner(ctx, List.of(new EwcRegularizer(ctx, true)), false);
+                return new BatchLearner(ctx, List.of(new EwcRegularizer(ctx, true)), false);
             case REPLAY:
-                return new SgdLearner(ctx, List.of(new ReplayMemory(ctx, c.replaySamples(),
+                return new BatchLearner(ctx, List.of(new ReplayMemory(ctx, c.replaySamples(),
                         balanced, c.replayBatchFor(s))), false);
             case MER:
                 return new MerLearner(ctx, new ReplayMemory(ctx, c.replaySamples(), balanced,
@@ -194,15 +194,15 @@ public final class ClassicTrainer {
         }
 
         /**
-         * @param seen tasks trained so far ({@code T} for the base row: every class allowed)
+         * @param seen tasks trained so far; in class-IL their classes are the ones allowed to
+         *     compete (the base row passes {@code T}: every class)
          * @return the accuracy on each task's test set
          */
         double[] evaluateAll(int seen) {
             int tasks = ctx.benchmark.numTasks();
-            int allowed = seen == 0 ? tasks : seen;
             double[] row = new double[tasks];
             for (int j = 0; j < tasks; j++) {
-                row[j] = accuracy(j, allowed);
+                row[j] = accuracy(j, seen);
             }
             return row;
         }

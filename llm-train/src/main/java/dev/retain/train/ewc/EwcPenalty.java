@@ -121,7 +121,11 @@ public final class EwcPenalty implements AutoCloseable {
         for (NamedParameter p : params) {
             NDArray d = p.array().sub(anchor.get(p.name()));
             d.attach(scope);
-            NDArray v = fisher.get(p.name()).mul(d.square()).sum();
+            NDArray sq = d.square();
+            sq.attach(scope);
+            NDArray w = fisher.get(p.name()).mul(sq);
+            w.attach(scope);
+            NDArray v = w.sum();
             v.attach(scope);
             sum += v.getFloat();
         }

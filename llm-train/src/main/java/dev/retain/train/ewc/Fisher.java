@@ -73,8 +73,10 @@ public final class Fisher {
                     gc.backward(loss.loss(u, scope));
                 }
                 for (NamedParameter p : params) {
-                    try (NDArray g = p.array().getGradient()) {
-                        fisher.get(p.name()).addi(g.square());
+                    // The gradient wrapper and its square live on the parameter's manager: close
+                    // both, or every unit leaks a model-sized array.
+                    try (NDArray g = p.array().getGradient(); NDArray sq = g.square()) {
+                        fisher.get(p.name()).addi(sq);
                     }
                     JniUtils.zeroGrad((PtNDArray) p.array());
                 }

@@ -28,8 +28,9 @@ public final class GradClip {
     public static double norm(List<NamedParameter> params, NDManager scope, double rescale) {
         NDList squares = new NDList(params.size());
         for (NamedParameter p : params) {
-            try (NDArray g = p.array().getGradient()) {
-                NDArray s = g.square().sum();
+            // The square is made on the parameter's manager: close it, or each step leaks it.
+            try (NDArray g = p.array().getGradient(); NDArray sq = g.square()) {
+                NDArray s = sq.sum();
                 s.attach(scope);
                 squares.add(s);
             }

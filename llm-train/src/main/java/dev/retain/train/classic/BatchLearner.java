@@ -27,14 +27,14 @@ import java.util.Random;
  * ClassicPlugin}s; progressive networks are this loop on a {@link ProgressiveNet}; joint training
  * is this loop over the union of the tasks seen so far.
  */
-final class SgdLearner implements Learner {
+final class BatchLearner implements Learner {
 
     private final ClassicContext ctx;
     private final List<ClassicPlugin> plugins;
     private final boolean joint;
     private final AdamW adam;
 
-    SgdLearner(ClassicContext ctx, List<ClassicPlugin> plugins, boolean joint) {
+    BatchLearner(ClassicContext ctx, List<ClassicPlugin> plugins, boolean joint) {
         this.ctx = ctx;
         this.plugins = List.copyOf(plugins);
         this.joint = joint;
