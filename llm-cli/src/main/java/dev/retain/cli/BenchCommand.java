@@ -74,8 +74,9 @@ final class BenchCommand implements Command {
                 + " peak", "" + BenchSpec.DEFAULT_MATMUL));
         o.addOption(Opts.value("matmul-repeats", "N", "timed products",
                 "" + BenchSpec.DEFAULT_MATMUL_REPEATS));
-        o.addOption(Opts.value("rss-steps", "N", "naive steps of the resident-memory measurement"
-                + " (read at step min(200, N/10) and N); 0 skips it",
+        o.addOption(Opts.value("rss-steps", "N", "ewc+replay steps (every strategy's code path)"
+                + " of the resident-memory measurement (read at step min(200, N/10) and N);"
+                + " 0 skips it",
                 "" + BenchSpec.DEFAULT_RSS_STEPS));
         o.addOption(Opts.value("info-runs", "N", "launches of retain info timed; 0 skips it",
                 "" + BenchSpec.DEFAULT_INFO_RUNS));

@@ -164,7 +164,9 @@ public final class Evaluator {
             NDArray input = scope.create(ids, new Shape(b, len));
             NDArray logits = lm.logits(input, false);
             NDArray tokenNll = LmLoss.tokenNll(logits, input);
-            NDArray hits = logits.get(new NDIndex(":, :-1")).argMax(-1)
+            // argmax over the whole logits tensor (a slice would be copied first), then drop the
+            // last position, which predicts past the window
+            NDArray hits = logits.argMax(-1).get(new NDIndex(":, :-1"))
                     .eq(input.get(new NDIndex(":, 1:")));
             float[] nll = tokenNll.toFloatArray();
             boolean[] hit = hits.toBooleanArray();

@@ -12,6 +12,7 @@ import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 
 import org.junit.jupiter.api.Test;
@@ -56,17 +57,22 @@ class OptimTest {
         try (NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
             NDArray a = m.create(new float[] {3f});
             NDArray b = m.create(new float[] {0f, 0f});
+            NDArray c = m.zeros(new Shape(2, 2));
             a.setRequiresGradient(true);
             b.setRequiresGradient(true);
+            c.setRequiresGradient(true);
             try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
-                // d/da = 3 (a * 1.0 ... ) choose loss = 1.0*a + 4*b0 -> grads 1, (4, 0).
-                gc.backward(a.sum().add(b.get(0).mul(4f)));
+                // loss = a + 4*b0 + sum(c * [[1,2],[2,0]]) -> grads 1, (4, 0), [[1,2],[2,0]]:
+                // squares 1 + 16 + 9 = 26. (A matrix's own 2-norm, its largest singular value,
+                // is 2.56 here: the global norm must treat each gradient as one flat vector.)
+                NDArray w = m.create(new float[] {1f, 2f, 2f, 0f}, new Shape(2, 2));
+                gc.backward(a.sum().add(b.get(0).mul(4f)).add(c.mul(w).sum()));
             }
             double norm = GradClip.norm(List.of(new NamedParameter("a", a),
-                    new NamedParameter("b", b)), m, 1.0);
-            assertEquals(Math.sqrt(1 + 16), norm, 1e-6);
+                    new NamedParameter("b", b), new NamedParameter("c", c)), m, 1.0);
+            assertEquals(Math.sqrt(26), norm, 1e-6);
             assertEquals(1.0, GradClip.scale(norm, 10), 0);
-            assertEquals(2 / (Math.sqrt(17) + 1e-6), GradClip.scale(norm, 2), 1e-12);
+            assertEquals(2 / (Math.sqrt(26) + 1e-6), GradClip.scale(norm, 2), 1e-7);
             assertEquals(1.0, GradClip.scale(norm, 0), 0);
         }
     }

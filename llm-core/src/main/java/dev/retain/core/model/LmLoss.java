@@ -22,7 +22,22 @@ public final class LmLoss {
      * @return {@code [B, T-1]}: entry (b, t) is {@code -log p(x[b, t+1] | x[b, 0..t])}
      */
     public static NDArray tokenNll(NDArray logits, NDArray inputIds) {
-        return nll(logits.get(new NDIndex(":, :-1")), inputIds.get(new NDIndex(":, 1:")));
+        // The log-softmax runs over all T positions of the logits as they are: slicing off the
+        // last position first would make libtorch copy the whole [B, T-1, V] slice to a contiguous
+        // tensor (and, in the backward pass, scatter its gradient into another full-vocabulary
+        // tensor). The last position's target is a placeholder and its NLL is dropped.
+        return nll(logits, shiftLeft(inputIds)).get(new NDIndex(":, :-1"));
+    }
+
+    /**
+     * The window's next tokens, aligned with its positions: column t holds token t+1; the last
+     * column repeats the first token as a placeholder (no position predicts past the window).
+     *
+     * @param inputIds {@code [B, T]} int64
+     * @return {@code [B, T]} int64
+     */
+    public static NDArray shiftLeft(NDArray inputIds) {
+        return inputIds.get(new NDIndex(":, 1:")).concat(inputIds.get(new NDIndex(":, :1")), 1);
     }
 
     /**

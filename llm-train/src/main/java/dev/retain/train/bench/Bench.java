@@ -44,7 +44,7 @@ import java.util.stream.Stream;
  * buffer), then the bare step and the trainers take turns in rounds on the second domain; then
  * {@code repeats} times: a few naive steps, a per-sequence and a batched Fisher estimate and an
  * evaluation, each ratio taken against the naive steps of its own repeat; then the resident
- * memory over {@code rss-steps} naive steps; then the {@code retain info} launch.
+ * memory over {@code rss-steps} ewc+replay steps; then the {@code retain info} launch.
  */
 public final class Bench {
 
@@ -186,12 +186,14 @@ public final class Bench {
             root.set("steps", steps);
             bare.close();
             bare = null;
-            for (String s : List.of("ewc", "replay", "ewc+replay")) {
+            for (String s : List.of("ewc", "replay")) {
                 trainers.remove(s).close();
             }
 
             pairedWithNaive(naive, batch, seq, tokensPerStep);
-            memory(naive);
+            // Memory over the strategy that runs every code path (penalty, replay mixing), so a
+            // leak in any of them shows.
+            memory("ewc+replay", trainers.get("ewc+replay"));
 
             ObjectNode mfu = root.putObject("mfu");
             mfu.put("flops_per_token", shape.trainFlopsPerToken(seq));
@@ -441,10 +443,11 @@ public final class Bench {
         return (System.nanoTime() - t0) / 1e9;
     }
 
-    /** Resident memory over many naive steps: does anything grow with the step count? */
-    private void memory(ContinualTrainer naive) {
+    /** Resident memory over many steps of one trainer: does anything grow with the step count? */
+    private void memory(String strategy, ContinualTrainer trainer) {
         ObjectNode m = root.putObject("memory");
         int n = spec.rssSteps();
+        m.put("strategy", strategy);
         m.put("rss_steps", n);
         if (n == 0) {
             m.putNull("growth");
@@ -453,13 +456,13 @@ public final class Bench {
         }
         int early = spec.rssEarlyStep();
         int every = Math.max(1, n / 20);
-        say("memory: %d naive steps (resident memory at step %d and %d)", n, early, n);
+        say("memory: %d %s steps (resident memory at step %d and %d)", n, strategy, early, n);
         ArrayNode samples = m.putArray("samples");
         long rssEarly = -1;
         double[] secs = new double[n];
         long t0 = System.nanoTime();
         for (int i = 1; i <= n; i++) {
-            secs[i - 1] = naive.timeSteps(1)[0];
+            secs[i - 1] = trainer.timeSteps(1)[0];
             if (i == early) {
                 rssEarly = RunResults.rssBytes();
             }

@@ -109,9 +109,10 @@ public final class BenchReport {
                 tok(e.path("at_training_batch").path("tokens_per_second")));
         JsonNode mem = root.path("memory");
         if (mem.path("rss_steps").asInt() > 0) {
-            out.printf(Locale.ROOT, row, "resident at step " + mem.path("early_step").asInt(),
+            String of = " (" + mem.path("strategy").asText("naive") + ")";
+            out.printf(Locale.ROOT, row, "resident at step " + mem.path("early_step").asInt() + of,
                     mb(mem.path("rss_early_bytes")), "");
-            out.printf(Locale.ROOT, row, "resident at step " + mem.path("rss_steps").asInt(),
+            out.printf(Locale.ROOT, row, "resident at step " + mem.path("rss_steps").asInt() + of,
                     mb(mem.path("rss_late_bytes")), "");
         }
         out.printf(Locale.ROOT, row, "peak resident", mb(mem.path("peak_rss_bytes")), "");

@@ -136,11 +136,14 @@ public final class Machine {
         m.put("torch_threads", JniUtils.getNumThreads());
         m.put("torch_interop_threads", JniUtils.getNumInteropThreads());
         String preload = System.getenv("LD_PRELOAD");
-        m.put("malloc", preload != null && preload.contains("jemalloc") ? "jemalloc ("
-                + preload + ")" : "glibc" + (preload == null ? "" : " (LD_PRELOAD " + preload
-                + ")"));
         String tunables = System.getenv("GLIBC_TUNABLES");
+        String conf = System.getenv("MALLOC_CONF");
+        boolean jemalloc = preload != null && preload.contains("jemalloc");
+        m.put("malloc", jemalloc ? "jemalloc (" + preload + (conf == null ? "" : ", MALLOC_CONF="
+                + conf) + ")" : "glibc" + (preload == null ? "" : " (LD_PRELOAD " + preload
+                + ")") + (tunables == null ? "" : " (GLIBC_TUNABLES=" + tunables + ")"));
         m.put("glibc_tunables", tunables == null ? "" : tunables);
+        m.put("malloc_conf", conf == null ? "" : conf);
         return m;
     }
 }

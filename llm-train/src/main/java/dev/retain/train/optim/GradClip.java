@@ -26,17 +26,17 @@ public final class GradClip {
      * @return the norm of {@code rescale * grad}
      */
     public static double norm(List<NamedParameter> params, NDManager scope, double rescale) {
-        NDList squares = new NDList(params.size());
+        NDList norms = new NDList(params.size());
         for (NamedParameter p : params) {
-            // The square is made on the parameter's manager: close it, or each step leaks it.
-            try (NDArray g = p.array().getGradient(); NDArray sq = g.square()) {
-                NDArray s = sq.sum();
-                s.attach(scope);
-                squares.add(s);
+            // One fused reduction per gradient (no squared copy of it). The result is made on the
+            // parameter's manager: move it to the scope, or each step leaks it.
+            try (NDArray g = p.array().getGradient(); NDArray flat = g.flatten()) {
+                NDArray n = flat.norm();
+                n.attach(scope);
+                norms.add(n);
             }
         }
-        double sum = NDArrays.stack(squares).sum().getFloat();
-        return Math.sqrt(sum) * Math.abs(rescale);
+        return NDArrays.stack(norms).norm().getFloat() * Math.abs(rescale);
     }
 
     /**
