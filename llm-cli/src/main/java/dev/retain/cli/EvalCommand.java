@@ -68,7 +68,7 @@ final class EvalCommand implements Command {
                 "W, non-overlapping"));
         o.addOption(Opts.value("max-windows", "N", "score only the first N windows of each"
                 + " split, 0 = all", "0"));
-        o.addOption(Opts.value("batch-size", "B", "windows per forward pass, 0 = from a 64 MiB"
+        o.addOption(Opts.value("batch-size", "B", "windows per forward pass, 0 = from a 256 MiB"
                 + " logits budget", "0"));
         o.addOption(Opts.value("json", "FILE", "also write the results as JSON", null));
         o.addOption(Opts.value("report", "DIR", "also write the perplexity report there"

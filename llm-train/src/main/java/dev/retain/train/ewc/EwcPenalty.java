@@ -91,17 +91,19 @@ public final class EwcPenalty implements AutoCloseable {
         }
         NDList parts = new NDList(params.size());
         for (NamedParameter p : params) {
-            NDArray f = fisher.get(p.name());
+            // Two temporaries per parameter: diff = theta - theta*, w = F * diff. The value's
+            // term sum(w * diff) is one dot product; w is then scaled in place to lambda * w, the
+            // penalty's gradient, and added to the parameter's gradient.
             NDArray diff = p.array().sub(anchor.get(p.name()));
             diff.attach(scope);
-            NDArray weighted = f.mul(diff);
+            NDArray weighted = fisher.get(p.name()).mul(diff);
             weighted.attach(scope);
-            try (NDArray g = p.array().getGradient()) {
-                g.addi(weighted.mul(lambda));
-            }
-            NDArray part = weighted.mul(diff).sum();
+            NDArray part = weighted.flatten().dot(diff.flatten());
             part.attach(scope);
             parts.add(part);
+            try (NDArray g = p.array().getGradient()) {
+                g.addi(weighted.muli(lambda));
+            }
         }
         return lambda / 2 * ai.djl.ndarray.NDArrays.stack(parts).sum().getFloat();
     }
