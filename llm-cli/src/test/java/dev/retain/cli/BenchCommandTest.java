@@ -103,6 +103,8 @@ class BenchCommandTest {
 
         JsonNode mem = j.get("memory");
         assertEquals(10, mem.get("rss_steps").asInt());
+        assertEquals("ewc+replay", mem.get("strategy").asText(),
+                "memory is measured over the path with every strategy's code");
         assertEquals(1, mem.get("early_step").asInt());
         assertTrue(mem.get("rss_early_bytes").asLong() > 0);
         assertTrue(mem.get("rss_late_bytes").asLong() > 0);
