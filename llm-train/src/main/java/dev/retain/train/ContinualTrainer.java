@@ -16,6 +16,7 @@ import dev.retain.core.util.Progress;
 import dev.retain.eval.EvalResult;
 import dev.retain.eval.Evaluator;
 import dev.retain.train.config.TrainConfig;
+import dev.retain.train.ewc.EwcPenalty;
 import dev.retain.train.lm.EwcPlugin;
 import dev.retain.train.lm.LmFisher;
 import dev.retain.train.lm.ReplayPlugin;
@@ -561,12 +562,8 @@ public final class ContinualTrainer implements TrainContext, AutoCloseable {
             Map<String, String> groups = new LinkedHashMap<>();
             try (NDManager scope = stateManager.newSubManager()) {
                 for (NamedParameter p : params) {
-                    NDArray d = p.array().sub(driftAnchor.get(p.name()));
-                    d.attach(scope);
-                    NDArray w = driftFisher.get(p.name()).mul(d.square());
-                    w.attach(scope);
-                    NDArray v = w.sum();
-                    v.attach(scope);
+                    NDArray v = EwcPenalty.weightedSquaredDistance(p.array(),
+                            driftAnchor.get(p.name()), driftFisher.get(p.name()), scope);
                     per.put(p.name(), (double) v.getFloat());
                     groups.put(p.name(), p.group());
                 }

@@ -121,17 +121,33 @@ public final class EwcPenalty implements AutoCloseable {
         }
         double sum = 0;
         for (NamedParameter p : params) {
-            NDArray d = p.array().sub(anchor.get(p.name()));
-            d.attach(scope);
-            NDArray sq = d.square();
-            sq.attach(scope);
-            NDArray w = fisher.get(p.name()).mul(sq);
-            w.attach(scope);
-            NDArray v = w.sum();
-            v.attach(scope);
-            sum += v.getFloat();
+            sum += weightedSquaredDistance(p.array(), anchor.get(p.name()), fisher.get(p.name()),
+                    scope).getFloat();
         }
         return lambda / 2 * sum;
+    }
+
+    /**
+     * The Fisher-weighted squared distance of one tensor from an anchor, {@code sum F (theta -
+     * anchor)^2}: a term of the penalty, and of the trainer's drift map.
+     *
+     * @param theta the tensor
+     * @param anchor where it is measured from
+     * @param f the Fisher diagonal, same shape
+     * @param scope manager the temporaries and the result live on
+     * @return the scalar
+     */
+    public static NDArray weightedSquaredDistance(NDArray theta, NDArray anchor, NDArray f,
+            NDManager scope) {
+        NDArray d = theta.sub(anchor);
+        d.attach(scope);
+        NDArray sq = d.square();
+        sq.attach(scope);
+        NDArray w = f.mul(sq);
+        w.attach(scope);
+        NDArray v = w.sum();
+        v.attach(scope);
+        return v;
     }
 
     /** @return parameter name to consolidated Fisher diagonal (owned here) */
