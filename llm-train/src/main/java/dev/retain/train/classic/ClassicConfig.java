@@ -36,8 +36,8 @@ import java.util.stream.Collectors;
  * @param fisherMode {@code sampled} (labels drawn from the model: the true Fisher) or {@code
  *     empirical} (the data's labels)
  * @param replaySamples the replay memory's budget, in examples
- * @param replayMode {@code reservoir} (equal shares per task) or {@code class-balanced} (equal
- *     shares per class)
+ * @param replayMode {@code reservoir} (equal shares per task), {@code class-balanced} (equal
+ *     shares per class) or {@code stream} (one reservoir over the whole stream)
  * @param replayBatch memory examples added to each step (replay, mer, maml)
  * @param streamBatch new examples per step of the online learners (mer, maml)
  * @param merLr MER's inner SGD learning rate
@@ -158,9 +158,9 @@ public record ClassicConfig(
         if (!fisherMode.equals("sampled") && !fisherMode.equals("empirical")) {
             throw new UserError("--fisher-mode " + fisherMode + ": use sampled or empirical");
         }
-        if (!replayMode.equals("reservoir") && !replayMode.equals("class-balanced")) {
-            throw new UserError("--replay-mode " + replayMode + ": use reservoir or"
-                    + " class-balanced");
+        if (ReplayMemory.Grouping.of(replayMode) == null) {
+            throw new UserError("--replay-mode " + replayMode + ": use reservoir,"
+                    + " class-balanced or stream");
         }
         positive("seeds", seeds);
         positive("tasks", tasks);

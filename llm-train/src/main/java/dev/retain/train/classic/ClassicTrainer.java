@@ -157,7 +157,7 @@ public final class ClassicTrainer {
     /** The preset of each strategy. */
     static Learner learner(ClassicContext ctx, Strategy s) {
         ClassicConfig c = ctx.config;
-        boolean balanced = c.replayMode().equals("class-balanced");
+        ReplayMemory.Grouping grouping = ReplayMemory.Grouping.of(c.replayMode());
         switch (s) {
             case NAIVE:
             case PNN:
@@ -170,13 +170,13 @@ public final class ClassicTrainer {
                 return new BatchLearner(ctx, List.of(new EwcRegularizer(ctx, true)), false);
             case REPLAY:
                 return new BatchLearner(ctx, List.of(new ReplayMemory(ctx, c.replaySamples(),
-                        balanced, c.replayBatchFor(s))), false);
+                        grouping, c.replayBatchFor(s))), false);
             case MER:
-                return new MerLearner(ctx, new ReplayMemory(ctx, c.replaySamples(), balanced,
+                return new MerLearner(ctx, new ReplayMemory(ctx, c.replaySamples(), grouping,
                         c.replayBatchFor(s)));
             case MAML:
                 return new MamlLearner(ctx, (Mlp) ctx.model, new ReplayMemory(ctx,
-                        c.replaySamples(), balanced, c.replayBatchFor(s)));
+                        c.replaySamples(), grouping, c.replayBatchFor(s)));
             default:
                 throw new IllegalArgumentException(s.toString());
         }

@@ -10,9 +10,11 @@ import java.util.Random;
 /**
  * A replay memory of at most {@code replay-samples} training examples, on the shared {@link
  * ReservoirBuffer}: the budget is split equally among groups, each filled by reservoir sampling.
- * Groups are the tasks ({@code reservoir}) or the classes, i.e. each task's digits ({@code
- * class-balanced}). Only references are stored ({@link ExampleRef}); pixels are read when a batch
- * is built.
+ * Groups are the tasks ({@code reservoir}: a task-balanced reservoir), the classes, i.e. each
+ * task's digits ({@code class-balanced}), or one group for the whole stream ({@code stream}: a
+ * single reservoir over every example offered, Vitter's Algorithm R as in Riemer et al. 2019 and
+ * Chaudhry et al. 2019, so each task's share is proportional to its number of examples). Only
+ * references are stored ({@link ExampleRef}); pixels are read when a batch is built.
  *
  * <p>For {@code replay} the examples of a task are offered when it is finished, so the memory
  * holds only earlier tasks while a task trains (Hsu et al.'s "naive rehearsal"); each step then
@@ -24,19 +26,53 @@ final class ReplayMemory implements ClassicPlugin {
 
     private final ClassicContext ctx;
     private final ReservoirBuffer<ExampleRef> buffer;
-    private final boolean classBalanced;
+    private final Grouping grouping;
     private final int perStep;
+
+    /** How the budget is shared: the {@code --replay-mode} values. */
+    enum Grouping {
+        /** Equal shares per task, each a reservoir sample ({@code reservoir}). */
+        TASK("reservoir"),
+        /** Equal shares per class of each task ({@code class-balanced}). */
+        CLASS("class-balanced"),
+        /** One reservoir over the whole stream ({@code stream}). */
+        STREAM("stream");
+
+        private final String flag;
+
+        Grouping(String flag) {
+            this.flag = flag;
+        }
+
+        /** @return the {@code --replay-mode} value */
+        String flag() {
+            return flag;
+        }
+
+        /**
+         * @param flag a {@code --replay-mode} value
+         * @return its grouping, or null when there is none
+         */
+        static Grouping of(String flag) {
+            for (Grouping g : values()) {
+                if (g.flag.equals(flag)) {
+                    return g;
+                }
+            }
+            return null;
+        }
+    }
 
     /**
      * @param ctx the run
      * @param budget examples the memory may hold
-     * @param classBalanced equal shares per class rather than per task
+     * @param grouping how the budget is shared
      * @param perStep examples appended to each step
      */
-    ReplayMemory(ClassicContext ctx, int budget, boolean classBalanced, int perStep) {
+    ReplayMemory(ClassicContext ctx, int budget, Grouping grouping, int perStep) {
         this.ctx = ctx;
         this.buffer = new ReservoirBuffer<>(budget, 1);
-        this.classBalanced = classBalanced;
+        this.grouping = grouping;
         this.perStep = perStep;
     }
 
@@ -48,9 +84,11 @@ final class ReplayMemory implements ClassicPlugin {
      * @param rng the random source of the reservoir
      */
     void offer(Task task, int example, Random rng) {
-        String group = classBalanced
-                ? "task " + task.name() + " digit " + task.train().digit(example)
-                : "task " + task.name();
+        String group = switch (grouping) {
+            case CLASS -> "task " + task.name() + " digit " + task.train().digit(example);
+            case TASK -> "task " + task.name();
+            case STREAM -> "stream";
+        };
         buffer.offer(group, new ExampleRef(task.id(), example), rng);
     }
 

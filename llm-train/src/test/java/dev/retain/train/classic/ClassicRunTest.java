@@ -138,5 +138,10 @@ class ClassicRunTest {
         e = assertThrows(UserError.class, () -> ClassicConfig.builder("split-mnist")
                 .replayMode("fifo").build());
         assertTrue(e.getMessage().startsWith("--replay-mode fifo"), e.getMessage());
+        assertTrue(e.getMessage().contains("reservoir, class-balanced or stream"), e.getMessage());
+        for (String mode : new String[] {"reservoir", "class-balanced", "stream"}) {
+            assertEquals(mode, ClassicConfig.builder("split-mnist").replayMode(mode).build()
+                    .replayMode());
+        }
     }
 }

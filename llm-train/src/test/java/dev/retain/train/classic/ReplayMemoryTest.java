@@ -18,7 +18,10 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 
-/** The replay memory keeps its budget and splits it equally among tasks or classes. */
+/**
+ * The replay memory keeps its budget and splits it equally among tasks or classes, or keeps one
+ * uniform sample of the whole stream.
+ */
 class ReplayMemoryTest {
 
     @Test
@@ -31,13 +34,52 @@ class ReplayMemoryTest {
         check(false);
     }
 
+    /**
+     * One reservoir over the stream (Algorithm R): after tasks 1..t it holds the budget, each
+     * example once, and every example offered so far had the same chance to be kept, so task
+     * i's share is its size over the stream's size. With 1,000 of n kept, a share's standard
+     * deviation is below sqrt(1000 * 0.25) = 16 examples; we allow 5 of them.
+     */
+    @Test
+    void streamKeepsAUniformSampleOfEverythingOffered() {
+        ClassicConfig c = ClassicFixtures.tiny("split-mnist", Scenario.CLASS).build();
+        SplitMnist b = SplitMnist.of(ClassicFixtures.mnist());
+        try (NDManager root = NDManager.newBaseManager(Device.cpu(), "PyTorch");
+                Mlp mlp = new Mlp(root, 784, c.hidden(), 10, 1)) {
+            ClassicContext ctx = new ClassicContext(c, Strategy.REPLAY, b, mlp, root, 1);
+            ReplayMemory mem = new ReplayMemory(ctx, 1000, ReplayMemory.Grouping.STREAM, 16);
+            int offered = 0;
+            int[] sizes = new int[5];
+            for (int t = 0; t < 5; t++) {
+                Task task = b.task(t);
+                sizes[t] = task.train().size();
+                offered += sizes[t];
+                mem.afterTask(task);
+                Map<String, List<ExampleRef>> groups = mem.groups();
+                assertEquals(Set.of("stream"), groups.keySet());
+                List<ExampleRef> kept = groups.get("stream");
+                assertEquals(Math.min(1000, offered), kept.size());
+                assertEquals(kept.size(), new HashSet<>(kept).size(), "stored twice");
+                int[] perTask = new int[5];
+                for (ExampleRef r : kept) {
+                    perTask[r.task()]++;
+                }
+                for (int i = 0; i <= t; i++) {
+                    double expected = 1000.0 * sizes[i] / offered;
+                    assertEquals(expected, perTask[i], 80, "task " + i + " after task " + t);
+                }
+            }
+        }
+    }
+
     private static void check(boolean classBalanced) {
         ClassicConfig c = ClassicFixtures.tiny("split-mnist", Scenario.CLASS).build();
         SplitMnist b = SplitMnist.of(ClassicFixtures.mnist());
         try (NDManager root = NDManager.newBaseManager(Device.cpu(), "PyTorch");
                 Mlp mlp = new Mlp(root, 784, c.hidden(), 10, 1)) {
             ClassicContext ctx = new ClassicContext(c, Strategy.REPLAY, b, mlp, root, 1);
-            ReplayMemory mem = new ReplayMemory(ctx, 1000, classBalanced, 16);
+            ReplayMemory mem = new ReplayMemory(ctx, 1000, classBalanced
+                    ? ReplayMemory.Grouping.CLASS : ReplayMemory.Grouping.TASK, 16);
             for (int t = 0; t < 5; t++) {
                 Task task = b.task(t);
                 mem.afterTask(task);
