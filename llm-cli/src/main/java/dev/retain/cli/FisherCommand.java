@@ -26,6 +26,20 @@ import java.util.Map;
 /** {@code retain fisher}: the diagonal Fisher of a model on a domain, saved for EWC. */
 final class FisherCommand implements Command {
 
+    /** The training settings this command takes, declared as {@code retain train} does. */
+    private static final String[] SETTINGS = {"fisher-samples", "fisher-mode", "batch-size",
+        "seq-len", "seed"};
+
+    /** Help texts where a setting means something else here than in training. */
+    private static final Map<String, String> HELP = Map.of(
+            "fisher-samples", "sequences of the domain's split the diagonal Fisher is estimated"
+                    + " over",
+            "batch-size", "with --fisher-batched: sequences (windows of --seq-len tokens) per"
+                    + " mini-batch, whose squared gradient is one unit of the mean; ignored"
+                    + " without it (each sequence is its own unit)",
+            "seq-len", "tokens per sequence; 0 = the model's context",
+            "seed", "seed of the choice of sequences and of the sampled next tokens");
+
     @Override
     public String name() {
         return "fisher";
@@ -57,21 +71,19 @@ final class FisherCommand implements Command {
         o.addOption(Opts.required("domain", "DIR", "domain folder whose sequences are used"));
         o.addOption(Opts.required("out", "FILE", "where to write the Fisher (.ndlist)"));
         o.addOption(Opts.value("split", "train|valid|test", "which split to draw from", "train"));
-        for (String k : new String[] {"fisher-samples", "fisher-mode", "batch-size", "seq-len",
-            "seed"}) {
+        for (String k : SETTINGS) {
             TrainConfig.Key key = TrainConfig.keyOf(k);
-            o.addOption(Opts.value(k, "X", key.help(), key.defaultText()));
+            o.addOption(Opts.setting(key, HELP.getOrDefault(k, key.help())));
         }
-        o.addOption(Opts.flag("fisher-batched", TrainConfig.keyOf("fisher-batched").help()
-                + " (default: off)"));
+        o.addOption(Opts.setting(TrainConfig.keyOf("fisher-batched"),
+                TrainConfig.keyOf("fisher-batched").help()));
         return o;
     }
 
     @Override
     public int run(CommandLine cl, PrintStream out) throws Exception {
         Map<String, Object> vals = new LinkedHashMap<>();
-        for (String k : new String[] {"fisher-samples", "fisher-mode", "batch-size", "seq-len",
-            "seed"}) {
+        for (String k : SETTINGS) {
             if (cl.hasOption(k)) {
                 vals.put(k, TrainConfig.parse(TrainConfig.keyOf(k),
                         com.fasterxml.jackson.databind.node.TextNode.valueOf(

@@ -6,6 +6,7 @@ import dev.retain.core.UserError;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.DefaultParser;
 import org.apache.commons.cli.HelpFormatter;
+import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 import org.apache.commons.cli.ParseException;
 
@@ -73,7 +74,8 @@ public final class Main {
         }
         String[] sub = Arrays.copyOfRange(rest, 1, rest.length);
         Options options = cmd.options();
-        options.addOption(Opts.flag("help", "show this help"));
+        // Not Opts.flag: "(default: off)" would be noise on the option that prints this help.
+        options.addOption(Option.builder().longOpt("help").desc("show this help").build());
         if (Arrays.asList(sub).contains("--help") || Arrays.asList(sub).contains("-h")) {
             printCommandHelp(out, cmd, options);
             return 0;

@@ -1,6 +1,7 @@
 package dev.retain.cli;
 
 import dev.retain.core.UserError;
+import dev.retain.train.config.TrainConfig;
 
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
@@ -53,14 +54,51 @@ final class Opts {
     }
 
     /**
-     * A flag.
+     * A flag: an option without a value, off unless given. Help states "(default: off)".
      *
      * @param name long name
      * @param desc what it does
      * @return the option
      */
     static Option flag(String name, String desc) {
-        return Option.builder().longOpt(name).desc(desc).build();
+        return Option.builder().longOpt(name).desc(desc + " (default: off)").build();
+    }
+
+    /**
+     * The option of a training setting, as {@code retain train} declares it: a flag for a
+     * boolean setting, otherwise an option with the setting's metavar ({@link #metavar}) and
+     * default (with its unit).
+     *
+     * @param k the setting
+     * @param desc what it does (usually {@code k.help()}; a command may say it for its own use)
+     * @return the option
+     */
+    static Option setting(TrainConfig.Key k, String desc) {
+        if (k.type() == TrainConfig.Type.BOOL) {
+            // Every boolean setting defaults to false: a flag can only turn it on.
+            return flag(k.name(), desc);
+        }
+        return value(k.name(), metavar(k), desc, k.defaultText());
+    }
+
+    /**
+     * The placeholder of a setting's value in help: its choices ({@code naive|ewc|...}), {@code
+     * X} for a real number, {@code N} for a whole number, {@code FILE} for a path.
+     *
+     * @param k the setting
+     * @return the placeholder
+     */
+    static String metavar(TrainConfig.Key k) {
+        switch (k.type()) {
+            case CHOICE:
+                return String.join("|", k.choices());
+            case REAL:
+                return "X";
+            case TEXT:
+                return "FILE";
+            default:
+                return "N";
+        }
     }
 
     static String string(CommandLine cl, String name, String dflt) {

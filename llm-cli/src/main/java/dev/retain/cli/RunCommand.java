@@ -69,7 +69,8 @@ final class RunCommand implements Command {
     }
 
     /**
-     * Runs an experiment, writes its report and prints the comparison.
+     * Runs an experiment, writes its report and prints the comparison table (variants in file
+     * order), then the ranking (best first, against naive).
      *
      * @param e the experiment
      * @param progress show progress
@@ -92,6 +93,13 @@ final class RunCommand implements Command {
         Report report = ReportWriter.writeRuns(dirs, reportDir, Report.Settings.DEFAULT);
         out.println();
         out.print(ReportWriter.comparisonTable(report));
+        String ranking = ReportWriter.rankingTable(report);
+        if (!ranking.isEmpty()) {
+            out.println();
+            out.println("ranking, best average final perplexity first (columns: report.md,"
+                    + " 'Ranking'):");
+            out.print(ranking);
+        }
         out.printf(Locale.ROOT, "%nvariants: %d (%d trained now, %d finished before) in %.0f s%n",
                 runs.size(), runs.stream().filter(r -> !r.skipped()).count(),
                 runs.stream().filter(ExperimentRunner.VariantRun::skipped).count(),

@@ -66,24 +66,9 @@ final class TrainCommand implements Command {
         o.addOption(Opts.value("name", "NAME", "the run's name in reports", "the strategy"));
         o.addOption(Opts.flag("quiet", "no progress on stderr"));
         for (TrainConfig.Key k : TrainConfig.KEYS) {
-            if (k.type() == TrainConfig.Type.BOOL) {
-                o.addOption(Opts.flag(k.name(), k.help() + " (default: off)"));
-            } else {
-                o.addOption(Opts.value(k.name(), argName(k), k.help(), k.defaultText()));
-            }
+            o.addOption(Opts.setting(k, k.help()));
         }
         return o;
-    }
-
-    private static String argName(TrainConfig.Key k) {
-        switch (k.type()) {
-            case CHOICE:
-                return String.join("|", k.choices());
-            case REAL:
-                return "X";
-            default:
-                return "N";
-        }
     }
 
     /**

@@ -94,21 +94,67 @@ class CliTest {
         assertTrue(r.out().contains("output       logits"), r.out());
     }
 
+    /** Help text with every run of white space (line wraps, indentation) made one space. */
+    private static String flat(String s) {
+        return s.replaceAll("\\s+", " ");
+    }
+
     @Test
     void everyOptionInHelpStatesItsDefaultOrIsRequired() {
-        for (Command c : Main.commands().values()) {
-            Run r = run(c.name(), "--help");
-            assertEquals(0, r.code());
-            for (Option o : c.options().getOptions()) {
-                assertTrue(r.out().contains("--" + o.getLongOpt()), c.name() + " --"
-                        + o.getLongOpt());
-                if (o.hasArg()) {
-                    String d = o.getDescription();
-                    assertTrue(d.contains("default") || d.contains("required"),
-                            c.name() + " --" + o.getLongOpt() + ": " + d);
-                }
+        // Every subcommand retain --help lists is checked, not only the ones this test knows.
+        Run top = run("--help");
+        assertEquals(0, top.code());
+        List<String> listed = new ArrayList<>();
+        for (String line : top.out().split("\n")) {
+            if (line.startsWith("  ") && !line.isBlank()) {
+                listed.add(line.strip().split("\\s+")[0]);
             }
         }
+        assertEquals(List.of("info", "eval", "train", "run", "demo", "report", "fisher",
+                "classic", "bench"), listed, top.out());
+        assertEquals(listed, new ArrayList<>(Main.commands().keySet()));
+        int flags = 0;
+        for (String name : listed) {
+            Command c = Main.commands().get(name);
+            Run r = run(name, "--help");
+            assertEquals(0, r.code());
+            String help = flat(r.out());
+            for (Option o : c.options().getOptions()) {
+                String d = o.getDescription();
+                String what = name + " --" + o.getLongOpt() + ": " + d;
+                if (o.hasArg()) {
+                    assertTrue(d.contains("(default: ") || d.contains("required"), what);
+                    assertFalse(d.contains("(default: )"), what);
+                    assertTrue(help.contains("--" + o.getLongOpt() + " <" + o.getArgName() + ">"),
+                            what);
+                } else {
+                    flags++;
+                    assertTrue(d.endsWith("(default: off)"), what);
+                    assertTrue(help.contains("--" + o.getLongOpt() + " "), what);
+                }
+                assertTrue(help.contains(flat(d)), "printed in help: " + what);
+            }
+        }
+        // At least: info --params; --quiet of eval, train, run, demo, classic and bench; demo
+        // --quick; train --decay-all and --fisher-batched; fisher --fisher-batched.
+        assertTrue(flags >= 11, "flags checked: " + flags);
+    }
+
+    @Test
+    void settingsHelpNamesFilesAndChoices() {
+        String train = flat(run("train", "--help").out());
+        assertTrue(train.contains("--ewc-prior <FILE>"), train);
+        assertTrue(train.contains("protects from the first domain on (default: none)"), train);
+        assertTrue(train.contains("--fisher-mode <empirical|sampled>"), train);
+        String fisher = flat(run("fisher", "--help").out());
+        assertTrue(fisher.contains("--fisher-mode <empirical|sampled>"), fisher);
+        assertTrue(fisher.contains("--fisher-samples <N>"), fisher);
+        assertTrue(fisher.contains("--batch-size <N>"), fisher);
+        assertTrue(fisher.contains("--fisher-batched "), fisher);
+        assertFalse(fisher.contains("<X>"), fisher);
+        assertFalse(fisher.contains("replayed"), fisher);
+        assertTrue(flat(run("info", "--help").out()).contains("--params list every parameter"
+                + " tensor with its shape (default: off)"));
     }
 
     @Test

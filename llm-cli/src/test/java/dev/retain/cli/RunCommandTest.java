@@ -1,6 +1,7 @@
 package dev.retain.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 
@@ -14,7 +15,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /** {@code retain run}: the comparison, re-runs that train nothing, and kill -9 then re-run. */
@@ -47,6 +51,7 @@ class RunCommandTest {
         }
         assertTrue(r.out().contains("naive") && r.out().contains("ewc+replay"), r.out());
         assertTrue(r.out().contains("report.html"), r.out());
+        assertRankingPrinted(r.out(), tmp.resolve("a-out"));
         String md = Files.readString(report.resolve("report.md"));
         long mtime = Files.getLastModifiedTime(tmp.resolve("a-out/naive/results.json"))
                 .toMillis();
@@ -57,6 +62,48 @@ class RunCommandTest {
         assertEquals(mtime, Files.getLastModifiedTime(tmp.resolve("a-out/naive/results.json"))
                 .toMillis(), "no training: results untouched");
         assertEquals(md, Files.readString(report.resolve("report.md")), "the same report");
+    }
+
+    /**
+     * The ranking follows the comparison table: best average final perplexity first, where that
+     * average is worked out here from each variant's results.json (geometric mean of the final
+     * row's perplexities = exp of the mean final NLL), and naive is the baseline.
+     */
+    static void assertRankingPrinted(String out, Path runs) throws IOException {
+        int table = out.indexOf("avg final ppl");
+        int heading = out.indexOf("ranking, best average final perplexity first");
+        assertTrue(table >= 0 && heading > table, "ranking after the comparison: " + out);
+        String[] lines = out.substring(heading).split("\n");
+        assertTrue(lines[1].strip().startsWith("rank"), out);
+        Map<String, Double> finalPpl = new HashMap<>();
+        for (String v : new String[] {"naive", "ewc+replay"}) {
+            JsonNode rows = new ObjectMapper().readTree(runs.resolve(v + "/results.json")
+                    .toFile()).get("scores").get("perplexity").get("rows");
+            JsonNode last = rows.get(rows.size() - 1);
+            double logSum = 0;
+            for (JsonNode x : last) {
+                logSum += Math.log(x.asDouble());
+            }
+            finalPpl.put(v, Math.exp(logSum / last.size()));
+        }
+        List<String> order = new ArrayList<>(finalPpl.keySet());
+        order.sort(Comparator.comparing(finalPpl::get));
+        for (int i = 0; i < 2; i++) {
+            String[] cells = lines[2 + i].strip().split("\\s{2,}");
+            assertEquals(String.valueOf(i + 1), cells[0], lines[2 + i]);
+            assertEquals(order.get(i), cells[1], lines[2 + i]);
+            assertEquals(order.get(i), cells[2], "strategy: " + lines[2 + i]);
+            double ppl = Double.parseDouble(cells[3]);
+            assertEquals(finalPpl.get(order.get(i)), ppl, 0.006 * ppl, lines[2 + i]);
+            if (order.get(i).equals("naive")) {
+                assertTrue(lines[2 + i].contains("(baseline)") && lines[2 + i].endsWith("1.00x"),
+                        lines[2 + i]);
+            } else {
+                // Forgetting reduced is n/a when naive did not forget (a tiny run can improve).
+                assertTrue(lines[2 + i].matches(".*(-?\\d+%|n/a).*nats.*\\d\\.\\d\\dx"),
+                        lines[2 + i]);
+            }
+        }
     }
 
     @Test
@@ -101,6 +148,24 @@ class RunCommandTest {
                 }
             }
         }
+    }
+
+    @Test
+    void missingDomainIsFoundBeforeAnythingIsWritten() throws IOException {
+        TestDomains.cut(tmp.resolve("domains"), "computing", 12000, 1200);
+        Path f = tmp.resolve("gap.yaml");
+        Files.writeString(f, "model: " + CliTest.TINY + "\ntokenizer: " + CliTest.TOK
+                + "\ndomains:\n  - domains/computing\n  - domains/legl\nout: gap-out\n"
+                + "variants: [naive]\n");
+        CliTest.userError(CliTest.run("run", f.toString(), "--quiet"), "gap.yaml:5",
+                "domain folder not found", tmp.resolve("domains/legl").toString());
+        assertFalse(Files.exists(tmp.resolve("gap-out")), "no run folder left behind");
+    }
+
+    @Test
+    void missingExperimentFile() {
+        CliTest.userError(CliTest.run("run", tmp.resolve("nope.yaml").toString()), "nope.yaml",
+                "experiment file not found");
     }
 
     @Test

@@ -7,8 +7,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The runs side by side, one row each: the table {@code retain report} (and {@code retain demo})
- * prints at the end, and the "Comparison" table of report.md and report.html.
+ * The runs side by side, one row each: the table {@code retain report} (and {@code retain run},
+ * {@code retain demo}) prints at the end, and the "Comparison" table of report.md and report.html;
+ * and the ranking of the complete runs ({@link Report#ranking()}), the "Ranking" table of the
+ * reports, which {@code retain run} prints after the comparison.
  *
  * <p>Language models: avg final ppl = {@code exp(A_k)} on mean NLL (geometric mean of the
  * domains' perplexities), avg forgetting and BWT in nats per token, plasticity = geometric mean
@@ -62,13 +64,70 @@ final class ComparisonTable {
     }
 
     /**
+     * The ranking as header plus rows of plain-text cells, best first: rank, run, strategy,
+     * average final score, average forgetting, and against naive (when a naive run is present)
+     * forgetting reduced, plasticity lost and the wall time ratio.
+     *
+     * @param report the report
+     * @return the header (first) and one row per ranked run; only the header when none is ranked
+     */
+    static List<List<String>> rankingRows(Report report) {
+        boolean cls = report.isClassifier();
+        List<List<String>> out = new ArrayList<>();
+        out.add(List.of("rank", "run", "strategy", cls ? "avg final acc" : "avg final ppl",
+                cls ? "avg forgetting (acc)" : "avg forgetting (nll)",
+                "forgetting reduced vs naive", "plasticity lost vs naive", "wall time vs naive"));
+        for (Report.Rank r : report.ranking()) {
+            BaselineComparison b = r.vsBaseline();
+            boolean base = r.run().equals(report.baseline());
+            ForgettingMetrics m = r.metrics();
+            out.add(List.of(String.valueOf(r.rank()), r.run(), r.strategy(),
+                    cls ? Fmt.fixed(m.averageFinal(), 4) : Fmt.ppl(Math.exp(m.averageFinal())),
+                    Fmt.signed(m.averageForgetting(), 4),
+                    base ? "(baseline)" : b == null ? Fmt.NA : Fmt.percent(b.forgettingReduction()),
+                    base ? "(baseline)" : b == null ? Fmt.NA : plasticityLoss(cls, b),
+                    base ? "1.00x" : b == null ? Fmt.NA : Fmt.ratio(b.wallTimeRatio())));
+        }
+        return out;
+    }
+
+    private static String plasticityLoss(boolean cls, BaselineComparison b) {
+        return cls ? Fmt.signed(b.plasticityLoss(), 4)
+                : Fmt.signed(b.plasticityLoss(), 4) + " nats (" + Fmt.ratio(Math.exp(
+                        b.plasticityLoss())) + " ppl)";
+    }
+
+    /**
      * The comparison as a plain-text table with aligned columns, one line per run.
      *
      * @param report the report
      * @return the table, ending with a newline
      */
     static String render(Report report) {
-        List<List<String>> rows = rows(report);
+        return render(rows(report), 0);
+    }
+
+    /**
+     * The ranking as a plain-text table with aligned columns, one line per ranked run, then one
+     * line naming the runs left out (when any).
+     *
+     * @param report the report
+     * @return the table ending with a newline, or "" when no run is ranked (a single run)
+     */
+    static String renderRanking(Report report) {
+        if (report.ranking().isEmpty()) {
+            return "";
+        }
+        String table = render(rankingRows(report), 1);
+        return report.notRanked().isEmpty() ? table
+                : table + "not ranked: " + printable(String.join("; ", report.notRanked())) + "\n";
+    }
+
+    /**
+     * Rows as a plain-text table: the two text columns from {@code firstText} left-aligned, the
+     * other columns (numbers) right-aligned.
+     */
+    private static String render(List<List<String>> rows, int firstText) {
         int cols = rows.get(0).size();
         int[] w = new int[cols];
         for (List<String> row : rows) {
@@ -83,7 +142,8 @@ final class ComparisonTable {
                 String cell = printable(row.get(c));
                 String pad = " ".repeat(w[c] - cell.length());
                 // Text columns (run, strategy) left-aligned, numbers right-aligned.
-                sb.append(c < 2 ? cell + pad : pad + cell);
+                boolean text = c >= firstText && c < firstText + 2;
+                sb.append(text ? cell + pad : pad + cell);
                 sb.append(c + 1 < cols ? "  " : "");
             }
             sb.append('\n');

@@ -76,35 +76,11 @@ final class ReportDocument {
                                 + " forgetting reduced = 1 - F_run / F_naive; plasticity lost ="
                                 + " mean right-after-learning deficit (positive = less plastic);"
                                 + " wall time = wall_run / wall_naive."));
-        List<List<String>> rank = new ArrayList<>();
-        for (Report.Rank r : report.ranking()) {
-            BaselineComparison b = r.vsBaseline();
-            boolean base = r.run().equals(report.baseline());
-            rank.add(List.of(String.valueOf(r.rank()), r.run(), r.strategy(),
-                    finalScore(report, r.metrics()), Fmt.signed(r.metrics().averageForgetting(), 4),
-                    base ? "(baseline)" : b == null ? Fmt.NA : Fmt.percent(b.forgettingReduction()),
-                    base ? "(baseline)" : b == null ? Fmt.NA : plasticityLoss(report, b),
-                    base ? "1.00x" : b == null ? Fmt.NA : Fmt.ratio(b.wallTimeRatio())));
-        }
-        doc.table(new Doc.Table(null, List.of("rank", "run", "strategy",
-                report.isClassifier() ? "avg final acc" : "avg final ppl",
-                report.isClassifier() ? "avg forgetting (acc)" : "avg forgetting (nll)",
-                "forgetting reduced vs naive", "plasticity lost vs naive", "wall time vs naive"),
-                rank));
+        List<List<String>> rank = ComparisonTable.rankingRows(report);
+        doc.table(new Doc.Table(null, rank.get(0), rank.subList(1, rank.size())));
         if (!report.notRanked().isEmpty()) {
             doc.paragraph("Not ranked: " + String.join("; ", report.notRanked()) + ".");
         }
-    }
-
-    private static String finalScore(Report report, ForgettingMetrics m) {
-        return report.isClassifier() ? Fmt.fixed(m.averageFinal(), 4)
-                : Fmt.ppl(Math.exp(m.averageFinal()));
-    }
-
-    private static String plasticityLoss(Report report, BaselineComparison b) {
-        return report.isClassifier() ? Fmt.signed(b.plasticityLoss(), 4)
-                : Fmt.signed(b.plasticityLoss(), 4) + " nats (" + Fmt.ratio(Math.exp(
-                        b.plasticityLoss())) + " ppl)";
     }
 
     private static void forgettingPerDomain(Doc doc, Report report) {

@@ -116,4 +116,18 @@ public final class ReportWriter {
     public static String comparisonTable(Report report) {
         return ComparisonTable.render(report);
     }
+
+    /**
+     * The ranking of the complete runs as a plain-text table (what {@code retain run} and {@code
+     * retain demo} print after the comparison): the report's "Ranking" table, best average final
+     * score first, with forgetting reduced, plasticity lost and wall time against naive; see
+     * {@link Report#ranking()}.
+     *
+     * @param report the report
+     * @return the table, one line per ranked run, then a line naming runs left out (when any),
+     *     ending with a newline; "" when no run is ranked (a single run)
+     */
+    public static String rankingTable(Report report) {
+        return ComparisonTable.renderRanking(report);
+    }
 }

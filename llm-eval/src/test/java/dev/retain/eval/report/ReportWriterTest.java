@@ -99,6 +99,19 @@ class ReportWriterTest {
         assertTrue(lines[2].startsWith("ewc ") && lines[2].contains("+0.2400")
                 && lines[2].contains("71%"), lines[2]);
 
+        // The ranking as plain text: rank 1 and 2, naive the baseline, ewc 71% less forgetting.
+        String[] rank = ReportWriter.rankingTable(r).split("\n");
+        assertEquals(3, rank.length, String.join("\n", rank));
+        assertTrue(rank[0].startsWith("rank  run") && rank[0].endsWith("wall time vs naive"),
+                rank[0]);
+        for (int i = 1; i <= 2; i++) {
+            assertTrue(rank[i].startsWith("   " + i + "  "), rank[i]);
+            String row = rank[i].contains("naive ") ? "naive" : "ewc";
+            assertTrue(row.equals("naive") ? rank[i].contains("(baseline)")
+                    && rank[i].endsWith("1.00x") : rank[i].contains("71%"), rank[i]);
+        }
+        assertTrue(rank[1].contains("naive ") != rank[2].contains("naive "), "each run once");
+
         String md = Files.readString(out.resolve("report.md"));
         assertTrue(md.contains("| naive | naive | 4/4 | 70.11 | +0.8333 |"), md);
         assertTrue(md.contains("| ewc | ewc | 4/4 | 48.42 | +0.2400 |"), md);
@@ -308,5 +321,10 @@ class ReportWriterTest {
                 .toFile());
         ((ObjectNode) json2.get("runs").get(0)).put("status", "exploded");
         assertFalse(Schema.SCHEMA.validate(json2).isEmpty());
+    }
+
+    @Test
+    void oneRunHasNoRanking() throws IOException {
+        assertEquals("", ReportWriter.rankingTable(write(tmp.resolve("one"), "ewc")));
     }
 }

@@ -35,28 +35,42 @@ public final class Settings {
     public record Located(JsonNode value, int line) {}
 
     /**
-     * Reads a JSON or YAML object (chosen by extension: .yaml/.yml are YAML).
+     * Reads a JSON or YAML settings file (chosen by extension: .yaml/.yml are YAML).
      *
      * @param file the file
      * @return the root object, and a map from JSON pointer of each object field to its line
      */
     public static Parsed read(Path file) {
+        return read(file, "settings file");
+    }
+
+    /**
+     * Reads a JSON or YAML object (chosen by extension: .yaml/.yml are YAML). A key given twice in
+     * one mapping is refused (Jackson's strict duplicate detection), since the later value would
+     * silently replace the earlier one.
+     *
+     * @param file the file
+     * @param what what the file is, for messages (e.g. {@code experiment file})
+     * @return the root object, and a map from JSON pointer of each object field to its line
+     */
+    public static Parsed read(Path file, String what) {
         if (!Files.isRegularFile(file)) {
-            throw new UserError(file + ": settings file not found");
+            throw new UserError(file + ": " + what + " not found");
         }
         String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
         boolean yaml = name.endsWith(".yaml") || name.endsWith(".yml");
         ObjectMapper mapper = yaml ? new ObjectMapper(new YAMLFactory()) : new ObjectMapper();
+        mapper.enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
         Map<String, Integer> lines = new LinkedHashMap<>();
         try {
             byte[] bytes = Files.readAllBytes(file);
             try (JsonParser p = mapper.getFactory().createParser(bytes)) {
-                recordLines(p, "", lines);
+                recordLines(file, p, lines);
             }
             JsonNode root = mapper.readTree(bytes);
             if (root == null || !root.isObject()) {
                 throw new UserError(file + ": expected a " + (yaml ? "YAML mapping" : "JSON object")
-                        + " of settings at the top level");
+                        + " at the top level of the " + what);
             }
             return new Parsed(file, (ObjectNode) root, lines);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
@@ -69,14 +83,14 @@ public final class Settings {
         }
     }
 
-    private static void recordLines(JsonParser p, String base, Map<String, Integer> lines)
+    private static void recordLines(Path file, JsonParser p, Map<String, Integer> lines)
             throws IOException {
         // Walks the token stream once, remembering the line of each field name by JSON pointer.
         java.util.ArrayDeque<String> path = new java.util.ArrayDeque<>();
         java.util.ArrayDeque<int[]> arrayIndex = new java.util.ArrayDeque<>();
         JsonToken t;
         String pending = null;
-        while ((t = p.nextToken()) != null) {
+        while ((t = next(file, p, path, lines)) != null) {
             switch (t) {
                 case FIELD_NAME:
                     pending = p.currentName();
@@ -110,6 +124,28 @@ public final class Settings {
                                 p.currentLocation().getLineNr());
                     }
             }
+        }
+    }
+
+    /**
+     * The next token; a key given twice in one mapping becomes one line naming both lines.
+     */
+    private static JsonToken next(Path file, JsonParser p, java.util.ArrayDeque<String> path,
+            Map<String, Integer> lines) throws IOException {
+        try {
+            return p.nextToken();
+        } catch (com.fasterxml.jackson.core.JsonParseException e) {
+            String msg = e.getOriginalMessage();
+            if (msg == null || !msg.startsWith("Duplicate field '")) {
+                throw e;
+            }
+            String key = msg.substring("Duplicate field '".length(), msg.lastIndexOf('\''));
+            Integer first = lines.get(pointer(path) + "/" + key);
+            JsonLocation loc = e.getLocation();
+            throw new UserError(file + (loc != null ? ":" + loc.getLineNr() : "") + ": key '"
+                    + key + "' is given twice in the same mapping" + (first == null ? ""
+                            : " (first at line " + first + ")") + "; the second would silently"
+                    + " replace the first: keep one", e);
         }
     }
 

@@ -104,8 +104,11 @@ public record TrainConfig(
     public record Key(String name, Type type, Object dflt, String unit, String help,
             List<String> choices, double min, boolean exclusiveMin) {
 
-        /** @return the default as shown in help */
+        /** @return the default as shown in help; an empty text (no file) shows as "none" */
         public String defaultText() {
+            if ("".equals(dflt)) {
+                return "none";
+            }
             return String.valueOf(dflt) + (unit.isEmpty() ? "" : " " + unit);
         }
     }
@@ -161,8 +164,8 @@ public record TrainConfig(
                     + " needs a larger --ewc-lambda, roughly x batch size) instead of"
                     + " per-sequence ones", 0, false),
             new Key("ewc-prior", Type.TEXT, "", "", "Fisher file from retain fisher (e.g. of the"
-                    + " base model on general text) that EWC protects from the first domain on;"
-                    + " empty = none", List.of(), 0, false),
+                    + " base model on general text) that EWC protects from the first domain on",
+                    List.of(), 0, false),
             key("replay-tokens", Type.LONG, 32768L, "tokens", "replay buffer budget, shared"
                     + " equally by earlier domains (measured: enough for the shipped domains)", 0,
                     true),

@@ -1,12 +1,14 @@
 package dev.retain.train.experiment;
 
 import dev.retain.core.UserError;
+import dev.retain.core.text.Split;
 import dev.retain.train.config.Settings;
 import dev.retain.train.config.TrainConfig;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -27,12 +29,15 @@ import java.util.Map;
  *   - naive                                    # a strategy name
  *   - ewc lambda=1000                          # strategy plus settings (aliases below)
  *   - replay ratio=0.25
+ *   - ewc lambda=[1e2, 1e3]                    # a sweep: 2 variants, "ewc lambda=1e2", ...
  *   - {name: ewc-sweep, strategy: ewc, ewc-lambda: [1e2, 1e3, 1e4]}   # a sweep: 3 variants
+ *   - {strategy: [ewc, replay]}                # a strategy sweep: variants "ewc", "replay"
  * </pre>
  *
  * Short keys in variants: lambda = ewc-lambda, gamma = ewc-gamma, ratio = replay-ratio, budget =
  * replay-tokens, samples = fisher-samples, lr = learning-rate. A list value is a sweep; several
- * lists expand to every combination.
+ * lists expand to every combination. The model, tokenizer and domain folders must exist when the
+ * file is read, and a key given twice is refused, so that a mistake is found before training.
  *
  * @param file the experiment file
  * @param model base model
@@ -68,14 +73,22 @@ public record Experiment(Path file, Path model, Path tokenizer, List<Path> domai
      * @return the experiment
      */
     public static Experiment read(Path file) {
-        Settings.Parsed p = Settings.read(file);
+        Settings.Parsed p = Settings.read(file, "experiment file");
         JsonNode root = p.root();
         p.rejectUnknown(root, "", KEYS, "experiment key");
         Path base = file.toAbsolutePath().getParent();
         Path model = path(p, base, "model", true);
+        requireFile(p, "/model", model, "model file");
         Path tokenizer = path(p, base, "tokenizer", false);
         if (tokenizer == null) {
             tokenizer = model.getParent().resolve("tokenizer.json");
+            if (!Files.isRegularFile(tokenizer)) {
+                throw new UserError(p.at("/model") + ": no 'tokenizer' given and no"
+                        + " tokenizer.json beside the model (" + tokenizer + "); add"
+                        + " 'tokenizer: PATH' to the experiment file");
+            }
+        } else {
+            requireFile(p, "/tokenizer", tokenizer, "tokenizer file");
         }
         JsonNode doms = root.get("domains");
         if (doms == null || !doms.isArray() || doms.isEmpty()) {
@@ -97,6 +110,7 @@ public record Experiment(Path file, Path model, Path tokenizer, List<Path> domai
                 throw new UserError(p.at("/domains/" + i) + ": domain '" + name + "' is listed"
                         + " twice (also entry " + (before + 1) + "); each domain is learned once");
             }
+            requireDomain(p, "/domains/" + i, dp);
             domains.add(dp);
         }
         Path out = path(p, base, "out", false);
@@ -157,6 +171,66 @@ public record Experiment(Path file, Path model, Path tokenizer, List<Path> domai
         return base.resolve(n.asText()).normalize();
     }
 
+    /** Refuses a missing file now, not after training has started, naming the file's line. */
+    private static void requireFile(Settings.Parsed p, String ptr, Path f, String what) {
+        if (!Files.isRegularFile(f)) {
+            throw new UserError(p.at(ptr) + ": " + what + " not found: " + f + " (paths are"
+                    + " relative to the experiment file)");
+        }
+    }
+
+    private static void requireDomain(Settings.Parsed p, String ptr, Path dir) {
+        if (!Files.isDirectory(dir)) {
+            throw new UserError(p.at(ptr) + ": domain folder not found: " + dir + " (paths are"
+                    + " relative to the experiment file)");
+        }
+        for (Split s : Split.values()) {
+            if (!Files.isRegularFile(dir.resolve(s.fileName()))) {
+                throw new UserError(p.at(ptr) + ": domain folder " + dir + " has no "
+                        + s.fileName() + "; a domain folder holds train.txt, valid.txt and"
+                        + " test.txt");
+            }
+        }
+    }
+
+    /**
+     * Splits a variant's text at spaces outside brackets, so that a sweep may be written with
+     * spaces: {@code ewc lambda=[1e2, 1e3]} gives {@code ewc} and {@code lambda=[1e2, 1e3]}.
+     */
+    private static List<String> words(String text, String where) {
+        List<String> out = new ArrayList<>();
+        StringBuilder cur = new StringBuilder();
+        int depth = 0;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == '[') {
+                depth++;
+            } else if (c == ']') {
+                depth--;
+                if (depth < 0) {
+                    throw new UserError(where + ": ']' without '[' in '" + text + "'; a sweep is"
+                            + " written key=[v1, v2]");
+                }
+            }
+            if (Character.isWhitespace(c) && depth == 0) {
+                if (cur.length() > 0) {
+                    out.add(cur.toString());
+                    cur.setLength(0);
+                }
+            } else {
+                cur.append(c);
+            }
+        }
+        if (depth != 0) {
+            throw new UserError(where + ": '[' without ']' in '" + text + "'; a sweep is written"
+                    + " key=[v1, v2]");
+        }
+        if (cur.length() > 0) {
+            out.add(cur.toString());
+        }
+        return out;
+    }
+
     private static List<Variant> variant(Settings.Parsed p, JsonNode node, String ptr,
             Map<String, Object> shared) {
         String where = p.at(ptr);
@@ -164,18 +238,23 @@ public record Experiment(Path file, Path model, Path tokenizer, List<Path> domai
         Map<String, List<JsonNode>> axes = new LinkedHashMap<>();
         Map<String, List<String>> texts = new LinkedHashMap<>();
         if (node.isTextual()) {
-            String[] parts = node.asText().trim().split("\\s+");
-            name = node.asText().trim();
-            axes.put("strategy", List.of(TextNode.valueOf(parts[0])));
-            texts.put("strategy", List.of(parts[0]));
-            for (int i = 1; i < parts.length; i++) {
-                int eq = parts[i].indexOf('=');
+            List<String> parts = words(node.asText(), where);
+            if (parts.isEmpty()) {
+                throw new UserError(where + ": an empty variant; give a strategy such as 'naive'"
+                        + " or 'ewc lambda=1000'");
+            }
+            name = String.join(" ", parts);
+            axes.put("strategy", List.of(TextNode.valueOf(parts.get(0))));
+            texts.put("strategy", List.of(parts.get(0)));
+            for (int i = 1; i < parts.size(); i++) {
+                String part = parts.get(i);
+                int eq = part.indexOf('=');
                 if (eq <= 0) {
-                    throw new UserError(where + ": '" + parts[i] + "' should be key=value, as in"
+                    throw new UserError(where + ": '" + part + "' should be key=value, as in"
                             + " 'ewc lambda=1000'");
                 }
-                String key = canonical(parts[i].substring(0, eq), where);
-                String val = parts[i].substring(eq + 1);
+                String key = canonical(part.substring(0, eq), where);
+                String val = part.substring(eq + 1);
                 List<String> vals = new ArrayList<>();
                 if (val.startsWith("[") && val.endsWith("]")) {
                     String inner = val.substring(1, val.length() - 1).trim();
@@ -190,7 +269,7 @@ public record Experiment(Path file, Path model, Path tokenizer, List<Path> domai
                 List<JsonNode> nodes = new ArrayList<>();
                 vals.forEach(x -> nodes.add(TextNode.valueOf(x)));
                 axes.put(key, nodes);
-                texts.put(parts[i].substring(0, eq), vals);
+                texts.put(part.substring(0, eq), vals);
             }
         } else if (node.isObject()) {
             JsonNode n = node.get("name");
@@ -199,7 +278,9 @@ public record Experiment(Path file, Path model, Path tokenizer, List<Path> domai
                 throw new UserError(where + ": a variant needs a 'strategy' (naive, ewc, replay or"
                         + " ewc+replay)");
             }
-            name = n == null ? s.asText() : n.asText();
+            // A swept strategy names each variant by its strategy (after the name, when given).
+            name = n != null ? n.asText() : !s.isArray() ? s.asText()
+                    : s.size() == 1 ? s.get(0).asText() : "";
             for (var it = node.fields(); it.hasNext(); ) {
                 var e = it.next();
                 if (e.getKey().equals("name")) {
@@ -227,7 +308,10 @@ public record Experiment(Path file, Path model, Path tokenizer, List<Path> domai
                     + " lambda=1000' or a mapping with name and strategy, got " + node);
         }
         List<Variant> out = new ArrayList<>();
-        expand(p, ptr, name, shared, new ArrayList<>(axes.keySet()), axes, texts, 0,
+        List<String> keys = new ArrayList<>(axes.keySet());
+        keys.remove("strategy");
+        keys.add(0, "strategy"); // the strategy comes first in a swept name: "ewc lambda=1e2"
+        expand(p, ptr, name, shared, keys, axes, texts, 0,
                 new LinkedHashMap<>(), new ArrayList<>(), out, node.isTextual());
         return out;
     }
@@ -255,17 +339,20 @@ public record Experiment(Path file, Path model, Path tokenizer, List<Path> domai
         List<JsonNode> vals = axes.get(key);
         String label = texts.keySet().stream().filter(t -> canonicalOrNull(t).equals(key))
                 .findFirst().orElse(key);
+        boolean strategy = key.equals("strategy");
         for (int i = 0; i < vals.size(); i++) {
             TrainConfig.Key k = TrainConfig.keyOf(key);
             chosen.put(key, TrainConfig.parse(k, vals.get(i), p.at(ptr)));
-            if (!key.equals("strategy")) {
+            // A swept strategy is named by its value alone; a fixed one is already in the name.
+            boolean named = !strategy || vals.size() > 1;
+            if (named) {
                 List<String> tv = texts.get(label);
-                suffix.add((vals.size() > 1 ? "*" : "") + label + "=" + (tv == null ? vals.get(i)
-                        .asText() : tv.get(i)));
+                suffix.add((vals.size() > 1 ? "*" : "") + (strategy ? "" : label + "=")
+                        + (tv == null || strategy ? vals.get(i).asText() : tv.get(i)));
             }
             expand(p, ptr, name, shared, keys, axes, texts, depth + 1, chosen, suffix, out,
                     textual);
-            if (!key.equals("strategy")) {
+            if (named) {
                 suffix.remove(suffix.size() - 1);
             }
             chosen.remove(key);

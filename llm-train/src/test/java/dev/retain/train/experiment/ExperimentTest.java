@@ -19,9 +19,19 @@ class ExperimentTest {
 
     @TempDir Path tmp;
 
+    /**
+     * Writes an experiment file beside what it names: m.pt and tokenizer.json (contents do not
+     * matter: reading checks that they exist) and domains d/a, d/b with their three splits.
+     */
     Path write(String yaml) throws IOException {
-        Files.createDirectories(tmp.resolve("d/a"));
-        Files.createDirectories(tmp.resolve("d/b"));
+        for (String d : new String[] {"d/a", "d/b"}) {
+            Files.createDirectories(tmp.resolve(d));
+            for (String s : new String[] {"train", "valid", "test"}) {
+                Files.writeString(tmp.resolve(d).resolve(s + ".txt"), "text");
+            }
+        }
+        Files.writeString(tmp.resolve("m.pt"), "");
+        Files.writeString(tmp.resolve("tokenizer.json"), "{}");
         Path f = tmp.resolve("exp.yaml");
         Files.writeString(f, yaml);
         return f;
@@ -103,5 +113,112 @@ class ExperimentTest {
     void unknownStrategyInVariant() throws IOException {
         String m = error(HEAD + "variants: [naive, lwf]\n");
         assertTrue(m.contains("unknown strategy 'lwf'"), m);
+    }
+
+    @Test
+    void sweepWrittenWithSpaces() throws IOException {
+        Experiment e = Experiment.read(write(HEAD + "variants:\n  - ewc lambda=[1e2, 1e3]\n"
+                + "  - replay  ratio=[ 0.25 ,0.5 ]   budget=2048\n"));
+        assertEquals(List.of("ewc lambda=1e2", "ewc lambda=1e3", "replay ratio=0.25 budget=2048",
+                "replay ratio=0.5 budget=2048"),
+                e.variants().stream().map(Experiment.Variant::name).toList());
+        assertEquals(100.0, e.variants().get(0).config().ewcLambda());
+        assertEquals(1000.0, e.variants().get(1).config().ewcLambda());
+        assertEquals(0.5, e.variants().get(3).config().replayRatio());
+        assertEquals(2048L, e.variants().get(3).config().replayTokens());
+    }
+
+    @Test
+    void sweepOfNothingWithASpace() throws IOException {
+        String m = error(HEAD + "variants:\n  - naive\n  - ewc lambda=[ ]\n");
+        assertTrue(m.contains("exp.yaml:5") && m.contains("zero variants"), m);
+    }
+
+    @Test
+    void unclosedSweep() throws IOException {
+        String m = error(HEAD + "variants:\n  - ewc lambda=[1e2, 1e3\n");
+        assertTrue(m.contains("exp.yaml:4") && m.contains("'[' without ']'"), m);
+    }
+
+    @Test
+    void strategySweepNamesEachVariantByItsStrategy() throws IOException {
+        Experiment e = Experiment.read(write(HEAD + "variants:\n  - naive\n"
+                + "  - {strategy: [ewc, replay]}\n"
+                + "  - {name: both, strategy: [ewc, ewc+replay], lambda: [1e2, 1e3]}\n"));
+        // YAML reads 1e2 in a mapping as the number 100.0, and the name shows it so.
+        assertEquals(List.of("naive", "ewc", "replay", "both ewc lambda=100.0",
+                "both ewc lambda=1000.0", "both ewc+replay lambda=100.0",
+                "both ewc+replay lambda=1000.0"),
+                e.variants().stream().map(Experiment.Variant::name).toList());
+        assertEquals(List.of("naive", "ewc", "replay", "ewc", "ewc", "ewc+replay", "ewc+replay"),
+                e.variants().stream().map(v -> v.config().strategy()).toList());
+        assertEquals(1000.0, e.variants().get(6).config().ewcLambda());
+    }
+
+    @Test
+    void strategySweepClashingWithAnotherVariant() throws IOException {
+        String m = error(HEAD + "variants:\n  - ewc\n  - {strategy: [ewc, replay]}\n");
+        assertTrue(m.contains("exp.yaml:5: duplicate variant name 'ewc' (first at ")
+                && m.contains("exp.yaml:4)"), m);
+    }
+
+    @Test
+    void missingDomainFolderWithLineAndPath() throws IOException {
+        String m = error("model: m.pt\ndomains:\n  - d/a\n  - d/nope\nvariants: [naive]\n");
+        assertTrue(m.contains("exp.yaml:4: domain folder not found: " + tmp.resolve("d/nope")), m);
+    }
+
+    @Test
+    void domainFolderWithoutASplit() throws IOException {
+        Path f = write("model: m.pt\ndomains: [d/a, d/b]\nvariants: [naive]\n");
+        Files.delete(tmp.resolve("d/b/valid.txt"));
+        String m = assertThrows(UserError.class, () -> Experiment.read(f)).getMessage();
+        assertTrue(m.contains("exp.yaml:2: domain folder " + tmp.resolve("d/b") + " has no"
+                + " valid.txt"), m);
+    }
+
+    @Test
+    void missingModelWithLineAndPath() throws IOException {
+        String m = error("domains: [d/a]\nmodel: models/x.pt\nvariants: [naive]\n");
+        assertTrue(m.contains("exp.yaml:2: model file not found: " + tmp.resolve("models/x.pt")),
+                m);
+    }
+
+    @Test
+    void missingTokenizerWithLineAndPath() throws IOException {
+        String m = error(HEAD + "tokenizer: tok/t.json\nvariants: [naive]\n");
+        assertTrue(m.contains("exp.yaml:3: tokenizer file not found: "
+                + tmp.resolve("tok/t.json")), m);
+        Path f = write(HEAD + "variants: [naive]\n");
+        Files.delete(tmp.resolve("tokenizer.json"));
+        m = assertThrows(UserError.class, () -> Experiment.read(f)).getMessage();
+        assertTrue(m.contains("exp.yaml:1: no 'tokenizer' given and no tokenizer.json beside the"
+                + " model (" + tmp.resolve("tokenizer.json") + ")"), m);
+    }
+
+    @Test
+    void keyGivenTwice() throws IOException {
+        String m = error(HEAD + "variants: [naive]\nout: o\nvariants: [ewc]\n");
+        assertTrue(m.contains("exp.yaml:5: key 'variants' is given twice in the same mapping"
+                + " (first at line 3)"), m);
+        assertEquals(1, m.lines().count(), m);
+    }
+
+    @Test
+    void keyGivenTwiceInsideAVariantOfAJsonFile() throws IOException {
+        write("");
+        Path f = tmp.resolve("exp.json");
+        Files.writeString(f, "{\"model\": \"m.pt\", \"domains\": [\"d/a\"],\n"
+                + " \"variants\": [\n  {\"strategy\": \"ewc\",\n   \"strategy\": \"replay\"}]}\n");
+        String m = assertThrows(UserError.class, () -> Experiment.read(f)).getMessage();
+        assertTrue(m.contains("exp.json:4: key 'strategy' is given twice in the same mapping"
+                + " (first at line 3)"), m);
+    }
+
+    @Test
+    void missingExperimentFile() {
+        Path f = tmp.resolve("none.yaml");
+        String m = assertThrows(UserError.class, () -> Experiment.read(f)).getMessage();
+        assertEquals(f + ": experiment file not found", m);
     }
 }
