@@ -258,6 +258,11 @@ class ReportWriterTest {
         assertFalse(md.contains("Perplexity"), "no perplexity for classifiers");
         String html = Files.readString(out.resolve("report.html"));
         assertTrue(html.contains("alt=\"Accuracy heat map, classifier-ewc\""));
+        // Classifiers learn tasks, not domains.
+        assertTrue(md.contains("## Forgetting per task"), md);
+        assertTrue(html.contains("alt=\"Forgetting per task, by run\""));
+        assertFalse(md.contains("per domain") || html.contains("per domain"),
+                "no 'per domain' in a classifier report");
     }
 
     @Test
