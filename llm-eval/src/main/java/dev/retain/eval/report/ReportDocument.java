@@ -346,7 +346,11 @@ final class ReportDocument {
                 Fmt.count(c.replayTokens()), Fmt.seconds(c.trainSeconds()),
                 Fmt.seconds(c.fisherSeconds()), Fmt.seconds(c.evalSeconds()),
                 Fmt.seconds(c.wallSeconds()), Fmt.fixed(c.tokensPerSecond(), 0)));
-        doc.table(new Doc.Table("Cost (peak resident memory " + Fmt.bytes(c.peakRssBytes())
+        String peak = "run".equals(res.peakRssScope())
+                ? "peak resident memory of the process during the run "
+                : "peak resident memory of the process since it started, which may include"
+                        + " earlier runs: ";
+        doc.table(new Doc.Table("Cost (" + peak + Fmt.bytes(c.peakRssBytes())
                 + "; extra cost of the strategy: Fisher time and replayed tokens)",
                 List.of("stage", "task", "steps", "tokens seen", "replay tokens", "train",
                         "Fisher", "eval", "wall", "tokens/s"), rows));
