@@ -59,12 +59,14 @@ class PeakRssTest {
     }
 
     @Test
-    void peakAfterResetIsNeverAboveThePeakBefore() {
+    void peakAfterResetIsNotAboveThePeakBefore() {
         assumeTrue(System.getProperty("os.name").startsWith("Linux"), "VmHWM is Linux's");
         long before = RunResults.peakRssBytes();
         assertTrue(RunResults.resetPeakRss());
         long after = RunResults.peakRssBytes();
-        assertTrue(after > 0 && after <= before, before + " -> " + after);
+        // Equal when the process is at its peak now; other JVM threads may touch a few pages
+        // between the reads and the kernel's counters are per-CPU approximations: 8 MiB of slack.
+        assertTrue(after > 0 && after <= before + 8 * MIB, before + " -> " + after);
     }
 
     /** Unmaps a mapped buffer now rather than when the collector gets to it. */
