@@ -14,7 +14,8 @@
 # paragraphs, with room to spare (headless Chromium's --screenshot captures the window only).
 # Needs Debian's chromium (apt-get install -y chromium). Exit codes: 0 ok, 1 check failed,
 # 2 bad usage or no chromium. CHROMIUM=path overrides the browser, CHECK_TIMEOUT=seconds the limit
-# (default 60).
+# (default 60), CHECK_WIDTH=pixels the window's width (default 1280; the report's body is 1000 px
+# wide, so 1040 leaves out the empty margins).
 set -euo pipefail
 
 if [ $# -lt 2 ] || [ $# -gt 3 ]; then
@@ -26,6 +27,7 @@ shot="$2"
 height="${3:-}"
 chromium="${CHROMIUM:-/usr/bin/chromium}"
 limit="${CHECK_TIMEOUT:-60}"
+width="${CHECK_WIDTH:-1280}"
 if [ ! -x "$chromium" ]; then
   echo "check_report_chromium: $chromium not found; install it with: apt-get install -y chromium" >&2
   exit 2
@@ -47,6 +49,7 @@ if [ -z "$height" ]; then
     END { print int((total + 400) * 1.25) }' "$report")"
 fi
 case "$height" in (*[!0-9]*|'') echo "check_report_chromium: HEIGHT_PX must be a number" >&2; exit 2;; esac
+case "$width" in (*[!0-9]*|'') echo "check_report_chromium: CHECK_WIDTH must be a number" >&2; exit 2;; esac
 
 abs="$(cd "$(dirname "$report")" && pwd)/$(basename "$report")"
 mkdir -p "$(dirname "$shot")"
@@ -65,7 +68,7 @@ timeout "$limit" "$chromium" \
   --disable-client-side-phishing-detection --metrics-recording-only --bwsi \
   --disable-features=NetworkTimeServiceQuerying,OptimizationHints,MediaRouter,Translate \
   --enable-logging=stderr --v=1 --log-net-log="$netlog" \
-  --hide-scrollbars --window-size="1280,$height" --screenshot="$shot_abs" \
+  --hide-scrollbars --window-size="$width,$height" --screenshot="$shot_abs" \
   "file://$abs" >"$work/stdout" 2>"$log" || rc=$?
 
 fail=0
@@ -125,4 +128,4 @@ if [ -n "$ignored" ]; then
 fi
 version="$("$chromium" --version 2>/dev/null | head -1 | cut -d' ' -f1-2 || true)"
 echo "OK: $report loaded in headless $version: no console messages, no requests from the" \
-  "page$note; screenshot $shot (1280x$height)"
+  "page$note; screenshot $shot (${width}x$height)"

@@ -111,12 +111,18 @@ public final class ContinualTrainer implements TrainContext, AutoCloseable {
     private volatile boolean stopRequested;
     private SaveHook saveHook = f -> { };
     private List<EvalResult> base;
+    /** {@code System.nanoTime()} up to which the stage's wall time is in {@code stats}. */
+    private long wallMark;
 
-    /** Costs of the stage being trained (part of the checkpoint). */
+    /**
+     * Costs of the stage being trained (part of the checkpoint). {@code wallSeconds} is measured
+     * elapsed time, not a sum of the phases; it is brought up to date at each checkpoint.
+     */
     static final class StageStats {
         double trainSeconds;
         double fisherSeconds;
         double evalSeconds;
+        double wallSeconds;
         long newTokens;
         long replayTokens;
         long startStep;
@@ -126,6 +132,7 @@ public final class ContinualTrainer implements TrainContext, AutoCloseable {
             o.put("train_seconds", trainSeconds);
             o.put("fisher_seconds", fisherSeconds);
             o.put("eval_seconds", evalSeconds);
+            o.put("wall_seconds", wallSeconds);
             o.put("new_tokens", newTokens);
             o.put("replay_tokens", replayTokens);
             o.put("start_step", startStep);
@@ -137,6 +144,9 @@ public final class ContinualTrainer implements TrainContext, AutoCloseable {
             s.trainSeconds = n.path("train_seconds").asDouble();
             s.fisherSeconds = n.path("fisher_seconds").asDouble();
             s.evalSeconds = n.path("eval_seconds").asDouble();
+            // Checkpoints from before wall time was measured: the sum of the phases so far.
+            s.wallSeconds = n.path("wall_seconds").asDouble(s.trainSeconds + s.fisherSeconds
+                    + s.evalSeconds);
             s.newTokens = n.path("new_tokens").asLong();
             s.replayTokens = n.path("replay_tokens").asLong();
             s.startStep = n.path("start_step").asLong();
@@ -219,6 +229,8 @@ public final class ContinualTrainer implements TrainContext, AutoCloseable {
                     + runDir + " or choose another --out");
         }
         Files.createDirectories(runDir);
+        // Measure this run's peak memory from here, not the peaks of what ran before in this JVM.
+        boolean reset = RunResults.resetPeakRss();
         ContinualTrainer t = new ContinualTrainer(setup, runDir, progress);
         setup.write(runDir);
         t.rng = new Random(Seeds.derive(setup.config().seed(), "plugins", 0));
@@ -230,6 +242,7 @@ public final class ContinualTrainer implements TrainContext, AutoCloseable {
         model.put("seq_len", t.seqLen);
         t.results = RunResults.start(setup.name(), setup.config().strategy(),
                 setup.config().toJson(), model, t.names);
+        t.results.peakRssScope(reset);
         t.writeConfigBeside();
         return t;
     }
@@ -263,12 +276,14 @@ public final class ContinualTrainer implements TrainContext, AutoCloseable {
             Files.deleteIfExists(runDir.resolve("results.json"));
             return start(setup, runDir, progress);
         }
+        boolean reset = RunResults.resetPeakRss();
         JsonNode p = Json.MAPPER.readTree(pointer.toFile());
         Path ckpt = runDir.resolve(p.get("dir").asText());
         RunSetup atCheckpoint = new RunSetup(setup.name(), setup.config(),
                 ckpt.resolve("model.pt"), setup.modelSha256(), setup.tokenizer(), setup.domains());
         ContinualTrainer t = new ContinualTrainer(atCheckpoint, runDir, progress);
         t.restore(ckpt);
+        t.results.peakRssScope(reset);
         return t;
     }
 
@@ -307,6 +322,8 @@ public final class ContinualTrainer implements TrainContext, AutoCloseable {
             results.addRow(base != null ? base : evaluateAll(test, cfg.testWindows()));
             results.write(runDir);
         }
+        // The stage's wall time runs from here (a resumed stage adds to what its checkpoint held).
+        wallMark = System.nanoTime();
         while (stage < names.size()) {
             int total = stepsFor(stage);
             if (stepInStage == 0 && stream == null) {
@@ -396,6 +413,7 @@ public final class ContinualTrainer implements TrainContext, AutoCloseable {
     private void beginStage() {
         stats = new StageStats();
         stats.startStep = globalStep;
+        wallMark = System.nanoTime();
         if (results.boundaries() <= stage) {
             results.addBoundary(globalStep);
         }
@@ -535,7 +553,10 @@ public final class ContinualTrainer implements TrainContext, AutoCloseable {
         s.put("train_seconds", stats.trainSeconds);
         s.put("fisher_seconds", stats.fisherSeconds);
         s.put("eval_seconds", stats.evalSeconds);
-        s.put("wall_seconds", stats.trainSeconds + stats.fisherSeconds + stats.evalSeconds);
+        foldWall();
+        double phases = stats.trainSeconds + stats.fisherSeconds + stats.evalSeconds;
+        s.put("wall_seconds", stats.wallSeconds);
+        s.put("other_seconds", Math.max(0, stats.wallSeconds - phases));
         s.put("tokens_per_second", (stats.newTokens + stats.replayTokens)
                 / Math.max(1e-9, stats.trainSeconds));
         s.put("model", file);
@@ -547,7 +568,24 @@ public final class ContinualTrainer implements TrainContext, AutoCloseable {
         stats = new StageStats();
         stats.startStep = globalStep;
         results.write(runDir);
+        long c0 = System.nanoTime();
         checkpoint();
+        // The stage-end checkpoint holds this stage's row, so it is written first and its time
+        // added afterwards (to results.json and to the next checkpoint's copy of the results; a
+        // run resumed from this very checkpoint goes without it, as for every checkpoint's own
+        // writing time).
+        double ck = (System.nanoTime() - c0) / 1e9;
+        s.put("wall_seconds", s.get("wall_seconds").asDouble() + ck);
+        s.put("other_seconds", Math.max(0, s.get("wall_seconds").asDouble() - phases));
+        wallMark = System.nanoTime();
+        results.write(runDir);
+    }
+
+    /** Adds the time since {@link #wallMark} to the stage's wall time. */
+    private void foldWall() {
+        long now = System.nanoTime();
+        stats.wallSeconds += (now - wallMark) / 1e9;
+        wallMark = now;
     }
 
     /**
@@ -627,6 +665,7 @@ public final class ContinualTrainer implements TrainContext, AutoCloseable {
     // ---------------------------------------------------------------- checkpoints
 
     private void checkpoint() throws IOException {
+        foldWall();
         Path dirs = runDir.resolve("checkpoints");
         Files.createDirectories(dirs);
         String name = String.format(Locale.ROOT, "step-%09d-s%d", globalStep, stage);

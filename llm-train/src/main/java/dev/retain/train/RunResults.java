@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -69,6 +70,7 @@ public final class RunResults {
         drift.put("weighting", "fisher");
         drift.putArray("rows");
         r.putNull("peak_rss_bytes");
+        r.put("peak_rss_scope", "run");
         r.putArray("losses");
         return new RunResults(r);
     }
@@ -234,7 +236,40 @@ public final class RunResults {
     }
 
     /**
-     * Peak resident set size of this process (VmHWM), or -1 where /proc is missing.
+     * Says from when {@code peak_rss_bytes} is measured: {@code "run"} when the kernel's peak
+     * counter was reset as this run (and every earlier session of it, before a resume) started,
+     * {@code "process"} when a reset failed, so that the peak may include whatever ran before in
+     * the same process (for example earlier variants of an experiment).
+     *
+     * @param reset what {@link #resetPeakRss()} returned as this session of the run started
+     */
+    public void peakRssScope(boolean reset) {
+        boolean before = !"process".equals(root.path("peak_rss_scope").asText("run"));
+        root.put("peak_rss_scope", reset && before ? "run" : "process");
+    }
+
+    /**
+     * Resets this process's peak resident set size (VmHWM) to its current resident size, so that
+     * {@link #peakRssBytes()} measures the peak from now on rather than since the JVM started. The
+     * experiment runner trains every variant in one JVM; without the reset each later variant
+     * would report the highest peak of those before it. Linux only: it writes {@code 5} to
+     * {@code /proc/self/clear_refs} (see proc(5), "clear_refs", since Linux 4.0).
+     *
+     * @return true when the counter was reset; false where the file is missing or not writable
+     *     (other systems, restricted containers), in which case the peak stays the process's
+     */
+    public static boolean resetPeakRss() {
+        try {
+            Files.writeString(Path.of("/proc/self/clear_refs"), "5", StandardOpenOption.WRITE);
+            return true;
+        } catch (IOException | UnsupportedOperationException | SecurityException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Peak resident set size of this process (VmHWM), or -1 where /proc is missing: the peak since
+     * the JVM started or since the last {@link #resetPeakRss()}.
      *
      * @return bytes
      */

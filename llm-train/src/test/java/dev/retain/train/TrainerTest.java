@@ -71,6 +71,31 @@ class TrainerTest {
         // The first stage learned: computing's perplexity fell from the base model's.
         JsonNode ppl = r.get("scores").get("perplexity").get("rows");
         assertTrue(ppl.get(1).get(0).asDouble() < ppl.get(0).get(0).asDouble());
+        assertWallTimesMeasured(r);
+        if (System.getProperty("os.name").startsWith("Linux")) {
+            assertEquals("run", r.get("peak_rss_scope").asText(), "the peak was reset at start");
+        }
+    }
+
+    /**
+     * Each stage's wall time is measured: it covers the phases and more (export, checkpoints),
+     * other_seconds is the rest, and the stages fit between the run's started and finished.
+     */
+    static void assertWallTimesMeasured(JsonNode r) {
+        double sum = 0;
+        for (JsonNode s : r.get("stages")) {
+            double phases = s.get("train_seconds").asDouble() + s.get("fisher_seconds").asDouble()
+                    + s.get("eval_seconds").asDouble();
+            double wall = s.get("wall_seconds").asDouble();
+            assertTrue(wall > phases, "stage " + s.get("stage") + ": wall " + wall
+                    + " s should exceed train + fisher + eval = " + phases + " s");
+            assertEquals(wall - phases, s.get("other_seconds").asDouble(), 1e-9);
+            sum += wall;
+        }
+        double elapsed = java.time.Duration.between(
+                java.time.Instant.parse(r.get("run").get("started").asText()),
+                java.time.Instant.parse(r.get("run").get("finished").asText())).toNanos() / 1e9;
+        assertTrue(sum <= elapsed, "stages " + sum + " s within the run's " + elapsed + " s");
     }
 
     @Test
@@ -98,6 +123,13 @@ class TrainerTest {
         }
         JsonNode a = results(full).get("scores");
         JsonNode b = results(cut).get("scores");
+        assertWallTimesMeasured(results(full));
+        // Resumed after every step: each stage's wall time is the sum over its sessions, which
+        // still covers the phases measured in them (but not the time before each resume).
+        for (JsonNode s : results(cut).get("stages")) {
+            assertTrue(s.get("wall_seconds").asDouble() > s.get("train_seconds").asDouble()
+                    + s.get("fisher_seconds").asDouble() + s.get("eval_seconds").asDouble());
+        }
         assertEquals("complete", results(cut).get("status").asText());
         for (String m : List.of("perplexity", "token_accuracy")) {
             JsonNode ra = a.get(m).get("rows");

@@ -6,14 +6,19 @@ import java.util.List;
  * What a run cost: time, tokens, memory, and the strategy's own extra (Fisher time, replay
  * tokens), summed over its finished stages.
  *
- * @param wallSeconds total wall time of the stages (training, Fisher, evaluation)
+ * @param wallSeconds total wall time of the stages: their measured elapsed times summed, so also
+ *     export and checkpoints besides training, Fisher and evaluation (results files from before
+ *     the trainer measured it hold the sum of those three phases)
  * @param trainSeconds time spent in training steps
- * @param evalSeconds time spent evaluating after each stage
+ * @param evalSeconds time spent evaluating (test splits, continual-evaluation curves, the drift
+ *     map's Fisher)
  * @param fisherSeconds extra: time spent estimating the Fisher (0 when the strategy has none)
  * @param tokensSeen tokens trained on, new plus replayed
  * @param replayTokens extra: replayed tokens among {@code tokensSeen}
  * @param tokensPerSecond {@code tokensSeen / trainSeconds}
- * @param peakRssBytes peak resident memory of the process, {@code -1} when not measured
+ * @param peakRssBytes peak resident memory of the process, {@code -1} when not measured; during
+ *     the run where the trainer could reset the process's peak counter as it started, else since
+ *     the process started (see {@code RunResults#peakRssScope})
  */
 public record Cost(double wallSeconds, double trainSeconds, double evalSeconds,
         double fisherSeconds, long tokensSeen, long replayTokens, double tokensPerSecond,
@@ -31,7 +36,7 @@ public record Cost(double wallSeconds, double trainSeconds, double evalSeconds,
      * @param trainSeconds training time
      * @param fisherSeconds Fisher estimation time
      * @param evalSeconds evaluation time
-     * @param wallSeconds the stage's wall time
+     * @param wallSeconds the stage's wall time, measured (at least the sum of the phases)
      */
     public record Stage(int stage, String task, long steps, long tokensSeen, long newTokens,
             long replayTokens, double trainSeconds, double fisherSeconds, double evalSeconds,

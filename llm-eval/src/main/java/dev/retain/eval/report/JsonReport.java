@@ -232,6 +232,8 @@ final class JsonReport {
         } else {
             t.putNull("peak_rss_bytes");
         }
+        t.put("peak_rss_scope", r.results().peakRssScope() == null ? "process"
+                : r.results().peakRssScope());
     }
 
     private static void drift(ObjectNode n, DriftMap d) {

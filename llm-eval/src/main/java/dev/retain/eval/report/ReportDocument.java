@@ -84,8 +84,10 @@ final class ReportDocument {
     }
 
     private static void forgettingPerDomain(Doc doc, Report report) {
-        doc.heading(2, "Forgetting per domain", "forgetting");
         boolean cls = report.isClassifier();
+        // Classifier runs learn tasks (MNIST splits, permutations), language models domains.
+        String unit = cls ? "task" : "domain";
+        doc.heading(2, "Forgetting per " + unit, "forgetting");
         List<String> tasks = report.tasks();
         List<String> labels = report.runs().stream().map(RunReport::label).toList();
         double[][] values = new double[labels.size()][tasks.size()];
@@ -107,11 +109,11 @@ final class ReportDocument {
         doc.paragraph("Forgetting f_j = " + what + "; positive = forgot. "
                 + (cls ? "" : "In brackets: perplexity final / right after learning. ")
                 + "The last task learned has no forgetting yet (n/a).");
-        List<String> header = new ArrayList<>(List.of("domain"));
+        List<String> header = new ArrayList<>(List.of(unit));
         header.addAll(labels);
         doc.table(new Doc.Table(null, header, rows));
-        doc.chart("Forgetting per domain, by run", () -> Charts.groupedBars(
-                "Forgetting per domain", what + " (positive = forgot)",
+        doc.chart("Forgetting per " + unit + ", by run", () -> Charts.groupedBars(
+                "Forgetting per " + unit, what + " (positive = forgot)",
                 cls ? "forgetting (accuracy)" : "forgetting (nats/token)", labels, tasks,
                 values), WIDTH, 420);
     }
@@ -200,7 +202,8 @@ final class ReportDocument {
         doc.table(new Doc.Table(name + " R[k][j] (rows: after training on task k; columns: task j; "
                 + (m.higherIsBetter() ? "higher" : "lower") + " is better)", header, rows));
         doc.chart(name + " heat map, " + r.label(), () -> Charts.heatMap(name + ": "
-                + r.label(), "colour per domain against its own range; bright = better",
+                + r.label(), "colour per " + (r.results().isClassifier() ? "task" : "domain")
+                        + " against its own range; bright = better",
                 rowLabels, m.tasks(), v, Charts.Colour.PER_COLUMN, m.higherIsBetter(),
                 x -> decimals < 0 ? Fmt.ppl(x) : Fmt.fixed(x, decimals)),
                 WIDTH, 90 + 42 * v.length);
@@ -319,7 +322,11 @@ final class ReportDocument {
                 Fmt.count(c.replayTokens()), Fmt.seconds(c.trainSeconds()),
                 Fmt.seconds(c.fisherSeconds()), Fmt.seconds(c.evalSeconds()),
                 Fmt.seconds(c.wallSeconds()), Fmt.fixed(c.tokensPerSecond(), 0)));
-        doc.table(new Doc.Table("Cost (peak resident memory " + Fmt.bytes(c.peakRssBytes())
+        String peak = "run".equals(res.peakRssScope())
+                ? "peak resident memory of the process during the run "
+                : "peak resident memory of the process since it started, which may include"
+                        + " earlier runs: ";
+        doc.table(new Doc.Table("Cost (" + peak + Fmt.bytes(c.peakRssBytes())
                 + "; extra cost of the strategy: Fisher time and replayed tokens)",
                 List.of("stage", "task", "steps", "tokens seen", "replay tokens", "train",
                         "Fisher", "eval", "wall", "tokens/s"), rows));

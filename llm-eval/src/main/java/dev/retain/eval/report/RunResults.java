@@ -50,6 +50,10 @@ import java.util.Set;
  * @param driftWeighting {@code fisher} or {@code none}, null when there is no drift
  * @param drift the per-tensor drift rows
  * @param peakRssBytes peak resident memory, -1 when not measured
+ * @param peakRssScope from when that peak is measured: {@code run} (the process's peak counter
+ *     was reset as the run started, so it is the peak during the run) or {@code process} (the
+ *     peak since the process started, which may include earlier runs in the same process); null
+ *     when not stated (files from before the reset existed: read them as {@code process})
  * @param evaluation for a single-model report, the evaluation of each domain; else empty
  */
 public record RunResults(
@@ -74,6 +78,7 @@ public record RunResults(
         String driftWeighting,
         List<DriftMap.Entry> drift,
         long peakRssBytes,
+        String peakRssScope,
         List<EvalResult> evaluation) {
 
     /** The schema this reader understands. */
@@ -195,7 +200,7 @@ public record RunResults(
         ObjectNode m = MAPPER.valueToTree(model);
         return new RunResults(null, null, "lm", "complete", name, null, null, null,
                 MAPPER.createObjectNode(), MAPPER.createObjectNode(), m, tasks, scores, null, 0,
-                List.of(), List.of(), List.of(), null, List.of(), -1, results);
+                List.of(), List.of(), List.of(), null, List.of(), -1, null, results);
     }
 
     private static ScoreMatrix oneRow(String metric, List<String> tasks, double[] row,
@@ -288,7 +293,8 @@ public record RunResults(
                     tasks, scores, std, seeds, stages(root), boundaries(root), curves(root),
                     root.path("drift").isObject() ? text(root.path("drift"), "weighting", "none")
                             : null,
-                    drift(root), root.path("peak_rss_bytes").asLong(-1), List.of());
+                    drift(root), root.path("peak_rss_bytes").asLong(-1),
+                    text(root, "peak_rss_scope", null), List.of());
         }
 
         private static String text(JsonNode n, String field, String dflt) {

@@ -7,18 +7,23 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
+import java.util.Arrays;
 import java.util.List;
 
 /**
  * The forgetting metrics against matrices worked out by hand; the arithmetic is in the comments.
  *
- * <p>About published examples: the definitions are those of Lopez-Paz and Ranzato 2017 (GEM,
- * "Gradient Episodic Memory for Continual Learning", section 4: ACC, BWT, FWT) and Chaudhry et
- * al. 2018 ("Riemannian Walk for Incremental Learning", section 4: average accuracy A_k and
- * forgetting f_j^k, F_k). Neither paper prints a worked numeric matrix that I can recall
- * exactly, so no published numbers are quoted here: every matrix below is constructed for this
- * test, and {@link #chaudhryForgettingUsesAllEarlierStages} pins the one place where those
- * papers' definitions could be read two ways.
+ * <p>The definitions are those of Lopez-Paz and Ranzato 2017 (GEM, "Gradient Episodic Memory for
+ * Continual Learning", section 4: ACC, BWT, FWT) and Chaudhry et al. 2018 ("Riemannian Walk for
+ * Incremental Learning", section 4: average accuracy A_k and forgetting f_j^k, F_k). Most
+ * matrices below are constructed for this test, and {@link #chaudhryForgettingUsesAllEarlierStages}
+ * pins the one place where those papers' definitions could be read two ways.
+ *
+ * <p>Published numbers: {@link #traceTable8LlamaSequentialFineTuning} and
+ * {@link #traceTable7BaichuanSequentialFineTuning} quote the per-round scores and the printed
+ * average (OP) and BWT of sequential fine-tuning from Wang et al. 2023, "TRACE: A Comprehensive
+ * Benchmark for Continual Learning in Large Language Models", arXiv:2310.06762 v1, Appendix,
+ * Tables 7 and 8, and check that our formulas give the paper's printed aggregates.
  */
 class ForgettingMetricsTest {
 
@@ -221,6 +226,131 @@ class ForgettingMetricsTest {
         // F_naive = 3.5 - 3.0 = 0.5; F_run = 2.8 - 2.6 = 0.2; reduction = 1 - 0.4 = 0.6
         assertEquals(0.6, c.forgettingReduction(), 1e-12);
         assertEquals(1.0, c.wallTimeRatio(), EPS);
+    }
+
+    // ------------------------------------------------------------------ TRACE (published)
+
+    /** TRACE's task order (Wang et al. 2023, arXiv:2310.06762 v1, Appendix, Tables 7 and 8). */
+    private static final List<String> TRACE_TASKS = List.of("C-STANCE", "FOMC", "MeetingBank",
+            "Py150", "ScienceQA", "NumGLUE-cm", "NumGLUE-ds", "20Minuten");
+
+    /**
+     * Table 8, "Detailed results of continual learning of LLaMA-7b-chat", sequential fine-tuning,
+     * as {@code R[i][j]} = score on task {@code j} after training task {@code i} (the paper prints
+     * tasks as rows and rounds as columns; this is its transpose, lower triangle only: the paper
+     * does not evaluate a task before it is trained). The scores are each task's own metric
+     * (accuracy, ROUGE-L, edit similarity, SARI), all in [0, 1], higher is better. The 0 after
+     * round 5 on FOMC is as printed.
+     */
+    private static final double[][] TRACE_LLAMA = {
+        {0.5},
+        {0.456, 0.735},
+        {0.448, 0.67, 0.523},
+        {0.453, 0.658, 0.459, 0.58},
+        {0.435, 0, 0.433, 0.459, 0.764},
+        {0.442, 0.595, 0.446, 0.509, 0.636, 0.383},
+        {0.436, 0.577, 0.442, 0.508, 0.45, 0.247, 0.582},
+        {0.454, 0.609, 0.457, 0.512, 0.637, 0.272, 0.548, 0.408}};
+
+    /** Table 7 (Baichuan-7b), sequential fine-tuning, transposed the same way. */
+    private static final double[][] TRACE_BAICHUAN = {
+        {0.62},
+        {0.629, 0.681},
+        {0.663, 0.353, 0.442},
+        {0.621, 0.318, 0.351, 0.626},
+        {0.531, 0.02, 0.371, 0.562, 0.77},
+        {0.55, 0.363, 0.379, 0.586, 0.68, 0.358},
+        {0.588, 0.347, 0.389, 0.589, 0.5, 0.247, 0.64},
+        {0.579, 0.335, 0.364, 0.58, 0.44, 0.284, 0.475, 0.415}};
+
+    /** TRACE prints its aggregates to three decimals: |ours - printed| <= half a unit there. */
+    private static final double PRINTED = 0.0005;
+
+    /**
+     * A full {@code (T + 1) x T} matrix from a lower triangle. {@link ScoreMatrix} needs a base row
+     * 0 and a finite score in every cell; TRACE has neither (no base-model row, "-" above the
+     * diagonal), so both are filled with {@code fill}. Neither A nor BWT reads those cells: A_T
+     * reads row T only, BWT reads row T and the diagonal {@code R[j][j]}, all in the lower
+     * triangle of stage rows 1..T. FWT does read them ({@code R[j-1][j]} and {@code R[0][j]}), and
+     * so does forgetting (Chaudhry's max runs over every earlier stage, also those before a task
+     * was learned), so those two are not taken from a filled matrix unless the filler is below
+     * every score.
+     */
+    private static ScoreMatrix trace(double[][] lower, double fill) {
+        int t = lower.length;
+        double[][] rows = new double[t + 1][t];
+        Arrays.fill(rows[0], fill);
+        for (int i = 0; i < t; i++) {
+            for (int j = 0; j < t; j++) {
+                rows[i + 1][j] = j <= i ? lower[i][j] : fill;
+            }
+        }
+        return new ScoreMatrix("trace_score", TRACE_TASKS, rows, true);
+    }
+
+    @Test
+    void traceTable8LlamaSequentialFineTuning() {
+        ForgettingMetrics m = ForgettingMetrics.of(trace(TRACE_LLAMA, 0.0));
+        assertEquals(8, m.stage());
+        // OP = A_8 = (0.454 + 0.609 + 0.457 + 0.512 + 0.637 + 0.272 + 0.548 + 0.408) / 8
+        //          = 3.897 / 8 = 0.487125; printed 0.487
+        assertEquals(0.487, m.averageFinal(), PRINTED);
+        assertEquals(3.897 / 8, m.averageFinal(), 1e-12);
+        // BWT = (1/7) sum_{j=1..7} (R[8][j] - R[j][j])
+        //     = ((0.454-0.5) + (0.609-0.735) + (0.457-0.523) + (0.512-0.58) + (0.637-0.764)
+        //        + (0.272-0.383) + (0.548-0.582)) / 7
+        //     = (-0.046 - 0.126 - 0.066 - 0.068 - 0.127 - 0.111 - 0.034) / 7
+        //     = -0.578 / 7 = -0.082571...; printed -0.083
+        assertEquals(-0.083, m.backwardTransfer(), PRINTED);
+        assertEquals(-0.578 / 7, m.backwardTransfer(), 1e-12);
+        // Ours, NOT printed by the paper: average forgetting (Chaudhry et al. 2018) over the
+        // known scores (filler 0 is below every score, so it never wins the max). Each task's
+        // best score before the last round is the one right after it was learned:
+        //   C-STANCE max(0.5, 0.456, 0.448, 0.453, 0.435, 0.442, 0.436) = 0.5   (round 1)
+        //   FOMC     max(0.735, 0.67, 0.658, 0, 0.595, 0.577)           = 0.735 (round 2)
+        //   MeetingB max(0.523, 0.459, 0.433, 0.446, 0.442)             = 0.523 (round 3)
+        //   Py150    max(0.58, 0.459, 0.509, 0.508)                     = 0.58  (round 4)
+        //   ScienceQA max(0.764, 0.636, 0.45)                           = 0.764 (round 5)
+        //   NumGLUE-cm max(0.383, 0.247)                                = 0.383 (round 6)
+        //   NumGLUE-ds 0.582                                                    (round 7)
+        // so f_j = R[j][j] - R[8][j] and F_8 = -BWT = 0.578 / 7 = 0.082571...
+        assertEquals(0.578 / 7, m.averageForgetting(), 1e-12);
+        assertArrayEquals(new double[] {0.046, 0.126, 0.066, 0.068, 0.127, 0.111, 0.034},
+                Arrays.copyOf(m.forgetting(), 7), 1e-12);
+        assertFillerNotRead(TRACE_LLAMA);
+    }
+
+    @Test
+    void traceTable7BaichuanSequentialFineTuning() {
+        ForgettingMetrics m = ForgettingMetrics.of(trace(TRACE_BAICHUAN, 0.0));
+        // OP = (0.579 + 0.335 + 0.364 + 0.58 + 0.44 + 0.284 + 0.475 + 0.415) / 8
+        //    = 3.472 / 8 = 0.434; printed 0.434
+        assertEquals(0.434, m.averageFinal(), PRINTED);
+        // BWT = ((0.579-0.62) + (0.335-0.681) + (0.364-0.442) + (0.58-0.626) + (0.44-0.77)
+        //        + (0.284-0.358) + (0.475-0.64)) / 7
+        //     = (-0.041 - 0.346 - 0.078 - 0.046 - 0.330 - 0.074 - 0.165) / 7
+        //     = -1.080 / 7 = -0.154285...; printed -0.154
+        assertEquals(-0.154, m.backwardTransfer(), PRINTED);
+        assertEquals(-1.080 / 7, m.backwardTransfer(), 1e-12);
+        // Ours, NOT printed by the paper: here forgetting differs from -BWT, because C-STANCE
+        // peaks after round 3 (0.663), not right after it was learned (0.62):
+        // f = 0.663-0.579, then as BWT's terms = 0.084, 0.346, 0.078, 0.046, 0.330, 0.074, 0.165
+        // F_8 = 1.123 / 7 = 0.160428... (vs -BWT = 0.154285...)
+        assertEquals(0.084, m.forgetting()[0], 1e-12);
+        assertEquals(1.123 / 7, m.averageForgetting(), 1e-12);
+        assertFillerNotRead(TRACE_BAICHUAN);
+    }
+
+    /** A and BWT are the same whatever fills the base row and the upper triangle. */
+    private static void assertFillerNotRead(double[][] lower) {
+        ForgettingMetrics low = ForgettingMetrics.of(trace(lower, 0.0));
+        for (double fill : new double[] {1.0, -7.5, 0.123}) {
+            ForgettingMetrics other = ForgettingMetrics.of(trace(lower, fill));
+            assertEquals(low.averageFinal(), other.averageFinal(), 0.0, "A with filler " + fill);
+            assertEquals(low.backwardTransfer(), other.backwardTransfer(), 0.0,
+                    "BWT with filler " + fill);
+            assertArrayEquals(low.rightAfter(), other.rightAfter(), 0.0);
+        }
     }
 
     @Test

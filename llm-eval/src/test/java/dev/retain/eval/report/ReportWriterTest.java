@@ -213,6 +213,27 @@ class ReportWriterTest {
                 + "</code>"));
     }
 
+    @Test
+    void peakMemorySaysFromWhenItIsMeasured() throws IOException {
+        // The fixtures predate peak_rss_scope: their peak may hold earlier runs of the process.
+        ObjectNode t = Fixtures.tree("naive");
+        t.put("peak_rss_scope", "run");
+        Path run = Fixtures.write(tmp, "scoped", t);
+        Path out = tmp.resolve("peak");
+        ReportWriter.writeRuns(List.of(Fixtures.run("ewc"), run), out, Report.Settings.DEFAULT);
+        JsonNode json = validJson(out);
+        assertEquals("process", json.get("runs").get(0).get("timings").get("total")
+                .get("peak_rss_scope").asText());
+        assertEquals("run", json.get("runs").get(1).get("timings").get("total")
+                .get("peak_rss_scope").asText());
+        String md = Files.readString(out.resolve("report.md"));
+        // 1234567890 bytes = 1.23 GB (Fmt.bytes: decimal units, two decimals above 1 GB)
+        assertTrue(md.contains("peak resident memory of the process during the run 1.23 GB"),
+                md);
+        assertTrue(md.contains("peak resident memory of the process since it started, which"
+                + " may include earlier runs: 1.23 GB"), md);
+    }
+
     /** A results tree whose domain and run names are markup. */
     static ObjectNode hostile(String fixture) {
         ObjectNode t = Fixtures.tree(fixture);
@@ -271,6 +292,11 @@ class ReportWriterTest {
         assertFalse(md.contains("Perplexity"), "no perplexity for classifiers");
         String html = Files.readString(out.resolve("report.html"));
         assertTrue(html.contains("alt=\"Accuracy heat map, classifier-ewc\""));
+        // Classifiers learn tasks, not domains.
+        assertTrue(md.contains("## Forgetting per task"), md);
+        assertTrue(html.contains("alt=\"Forgetting per task, by run\""));
+        assertFalse(md.contains("per domain") || html.contains("per domain"),
+                "no 'per domain' in a classifier report");
     }
 
     @Test

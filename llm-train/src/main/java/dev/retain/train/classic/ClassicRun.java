@@ -155,6 +155,8 @@ public final class ClassicRun {
             Consumer<String> log) throws IOException {
         check(c, s, mnist);
         Files.createDirectories(runDir);
+        // Measure this run's peak memory from here, not the peaks of strategies run before it.
+        boolean reset = RunResults.resetPeakRss();
         String started = Instant.now().toString();
         long t0 = System.nanoTime();
         List<ClassicTrainer.SeedResult> done = new ArrayList<>();
@@ -166,7 +168,9 @@ public final class ClassicRun {
             boolean last = i == c.seeds() - 1;
             summary = summarize(c, s, done, (System.nanoTime() - t0) / 1e9,
                     runDir.resolve("results.json"));
-            Json.write(summary.results(), json(summary, started, last));
+            ObjectNode root = json(summary, started, last);
+            root.put("peak_rss_scope", reset ? "run" : "process");
+            Json.write(summary.results(), root);
         }
         return summary;
     }
