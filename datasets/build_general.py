@@ -3,7 +3,8 @@
 
 Source: the Collaborative International Dictionary of English (GCIDE 0.48, from Webster's
 Revised Unabridged Dictionary of 1913 and WordNet), Debian package dict-gcide
-(/usr/share/dictd/gcide.dict.dz + gcide.index). Licence: GPL-3+ (see datasets/README.md).
+(/usr/share/dictd/gcide.dict.dz + gcide.index). Licence: GPL-2+, "version 2, or (at your
+option) any later version" (see datasets/README.md).
 
 Entries that are not valid UTF-8 (a few) are left out.
 One document per dictionary entry (the entries under one index headword); leading indentation is

@@ -12,6 +12,13 @@ With --name it creates one custom fixture, e.g. the benchmark model (not committ
 
     tools/make_fixtures.py --name mini --n-embd 256 --n-layer 4 --n-head 4 --n-positions 256
 
+--weights-from copies the parameters of an existing TorchScript model of the same
+architecture instead of drawing random ones, to re-export a trained model in another
+output form; the committed trained hf-tuple fixture was made so:
+
+    tools/make_fixtures.py --name small-gcide-hf --weights-from datasets/models/small-gcide/model.pt \
+        --n-embd 64 --n-layer 4 --n-head 4 --n-positions 128 --output hf-tuple
+
 Weights depend only on the architecture and --seed (torch.manual_seed before
 construction), so fixtures with equal architecture and seed have equal weights
 whatever their output form. Regenerating with the same torch build gives the
@@ -101,11 +108,31 @@ def verify(path: str, eager: torch.nn.Module, cfg: gpt2.GPT2Config, output_form:
     return {"parameters": len(names), "lm_head_shared": shared}
 
 
+def copy_weights_(model: torch.nn.Module, source_path: str) -> None:
+    """Overwrites every parameter of ``model`` with the equally named one of the TorchScript
+    model at ``source_path``; names and shapes must match exactly (a tied lm_head stays tied:
+    it is the same tensor as wte, which is copied once per name, with the same values)."""
+    source = torch.jit.load(source_path, map_location="cpu")
+    src = dict(cpp_named_parameters(source))
+    # Not de-duplicated (torch 1.13's named_parameters has no remove_duplicate flag).
+    dst = {f"{m}.{n}" if m else n: p for m, mod in model.named_modules()
+           for n, p in mod._parameters.items() if p is not None}
+    if sorted(src) != sorted(dst):
+        raise AssertionError(f"{source_path}: parameter names differ:\n{sorted(src)}\nvs\n{sorted(dst)}")
+    with torch.no_grad():
+        for n, p in dst.items():
+            if tuple(src[n].shape) != tuple(p.shape):
+                raise AssertionError(f"{source_path}: {n} has shape {tuple(src[n].shape)}, expected {tuple(p.shape)}")
+            p.copy_(src[n])
+
+
 def make(name: str, arch: dict, output_form: str, export: str, presents: bool, *, out_dir: str,
-         seed: int, vocab_size: int, tied: bool, write_config: bool) -> None:
+         seed: int, vocab_size: int, tied: bool, write_config: bool, weights_from: str = None) -> None:
     cfg = gpt2.GPT2Config(vocab_size=vocab_size, **arch)
     torch.manual_seed(seed)
     model = gpt2.build(cfg, output_form, tied=tied, presents=presents)
+    if weights_from is not None:
+        copy_weights_(model, weights_from)
     model.eval()
     module = gpt2.to_torchscript(model, export)
 
@@ -126,6 +153,15 @@ def make(name: str, arch: dict, output_form: str, export: str, presents: bool, *
             "presents": presents,
             "torch_version": torch.__version__,
         }
+        if weights_from is not None:
+            del config["retain_fixture"]["seed"]
+            config["retain_fixture"]["weights_from"] = os.path.relpath(os.path.abspath(weights_from), REPO_ROOT)
+            src_cfg = os.path.join(os.path.dirname(os.path.abspath(weights_from)), "config.json")
+            if os.path.exists(src_cfg):
+                with open(src_cfg) as f:
+                    src_fixture = json.load(f).get("retain_fixture")
+                if src_fixture is not None:
+                    config["retain_fixture"]["weights_provenance"] = src_fixture
         with open(cfg_path, "w") as f:
             json.dump(config, f, indent=2)
             f.write("\n")
@@ -165,6 +201,8 @@ def main() -> None:
                     help="store lm_head.weight as a separate copy of wte (as HF torchscript=True export does)")
     ap.add_argument("--no-config", action="store_true", help="do not write config.json")
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    ap.add_argument("--weights-from", metavar="MODEL_PT",
+                    help="custom fixture only: copy the parameters of this TorchScript model (same architecture)")
     ap.add_argument("--out-dir", default=DEFAULT_OUT, help="parent directory (default datasets/models)")
     args = ap.parse_args()
 
@@ -177,8 +215,10 @@ def main() -> None:
         if args.presents and export != "trace":
             ap.error("--presents requires --export trace")
         arch = {k: getattr(args, k) if getattr(args, k) is not None else v for k, v in TINY.items()}
-        make(args.name, arch, args.output, export, args.presents, **common)
+        make(args.name, arch, args.output, export, args.presents, weights_from=args.weights_from, **common)
     else:
+        if args.weights_from:
+            ap.error("--weights-from needs --name")
         if any(getattr(args, k) is not None for k in TINY) or args.presents or args.export or args.output != "logits":
             ap.error("architecture/--output/--export/--presents flags need --name (the standard set is fixed)")
         for name, (arch, output_form, export, presents) in STANDARD.items():

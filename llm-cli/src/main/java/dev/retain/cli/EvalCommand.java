@@ -98,11 +98,7 @@ final class EvalCommand implements Command {
                 Opts.integer(cl, "max-windows", 0, 0), Opts.integer(cl, "batch-size", 0, 0),
                 !cl.hasOption("quiet"));
         try (CausalLm lm = ModelArgs.model(cl); GptTokenizer tok = ModelArgs.tokenizer(cl, lm)) {
-            if (opt.window() > lm.context()) {
-                throw new UserError("--window " + opt.window() + " is larger than the model's"
-                        + " context of " + lm.context() + " tokens; use --window "
-                        + lm.context() + " or less");
-            }
+            Evaluator.checkWindowFits(lm, opt.window()); // before tokenizing the domains
             List<TokenFile> streams = new ArrayList<>();
             for (Domain d : domains) {
                 streams.add(d.tokens(split, tok));

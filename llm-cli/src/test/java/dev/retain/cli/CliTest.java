@@ -3,6 +3,8 @@ package dev.retain.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.retain.core.util.RepoPaths;
 
@@ -23,6 +25,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /** The command line: results, help, and one clear line with exit code 2 for each bad input. */
 class CliTest {
@@ -178,6 +181,69 @@ class CliTest {
         userError(run("info", f.toString()), "cut.pt", "truncated or corrupt");
     }
 
+    /** A copy of the tiny model that nobody may read (mode 000). */
+    private Path lockedModel() throws IOException {
+        Path f = tmp.resolve("locked.pt");
+        Files.copy(Path.of(TINY), f);
+        assertTrue(f.toFile().setReadable(false, false) && f.toFile().setWritable(false, false));
+        return f;
+    }
+
+    @Test
+    void unreadableModel() throws IOException {
+        Path f = lockedModel();
+        assumeFalse(Files.isReadable(f), "running as root: file permissions do not bind here;"
+                + " unreadableModelForRootWithoutFileCapabilities covers it");
+        userError(run("info", f.toString()), "locked.pt", "not readable", "permissions");
+    }
+
+    /**
+     * The same bad input where the tests run as root (as CI does): root reads any file through
+     * the capabilities CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH, so the command runs in a child
+     * JVM from which {@code setpriv} has dropped just those two. Still uid 0, it reads its own
+     * class path but not a mode-000 file, so the real permission check is what fails.
+     */
+    @Test
+    void unreadableModelForRootWithoutFileCapabilities() throws Exception {
+        Path f = lockedModel();
+        assumeTrue(Files.isReadable(f), "not root: unreadableModel covers it");
+        List<String> setpriv = List.of("setpriv", "--bounding-set=-dac_override,-dac_read_search");
+        Process probe = new ProcessBuilder(concat(setpriv, List.of("cat", f.toString())))
+                .redirectErrorStream(true).start();
+        String probeText = new String(probe.getInputStream().readAllBytes(),
+                StandardCharsets.UTF_8);
+        assertTrue(probe.waitFor(60, TimeUnit.SECONDS));
+        assumeTrue(probeText.contains("Permission denied"),
+                "cannot drop root's file capabilities here (setpriv missing or not permitted): "
+                        + probeText.strip());
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        ProcessBuilder pb = new ProcessBuilder(concat(setpriv, List.of(java.toString(),
+                "-cp", System.getProperty("java.class.path"), "-Dai.djl.offline=true",
+                "-Dretain.repo=" + RepoPaths.resolve("."), Main.class.getName(),
+                "info", f.toString())));
+        pb.environment().put("DJL_OFFLINE", "true");
+        Process p = pb.start();
+        p.getOutputStream().close();
+        Thread outReader = new Thread(() -> {
+            try {
+                p.getInputStream().readAllBytes();
+            } catch (IOException e) {
+                // the process ended; nothing to read
+            }
+        });
+        outReader.start();
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS));
+        outReader.join();
+        userError(new Run(p.exitValue(), "", err), "locked.pt", "not readable", "permissions");
+    }
+
+    private static List<String> concat(List<String> a, List<String> b) {
+        List<String> all = new ArrayList<>(a);
+        all.addAll(b);
+        return all;
+    }
+
     @Test
     void tokenizerLargerThanModel() throws IOException {
         ObjectNode t = (ObjectNode) new ObjectMapper().readTree(Path.of(TOK).toFile());
@@ -216,7 +282,7 @@ class CliTest {
     void windowLargerThanContext() throws IOException {
         Path d = domain("w", "some text here");
         userError(run("eval", "--model", TINY, "--tokenizer", TOK, "--domains", d.toString(),
-                "--window", "100"), "--window 100", "context of 64");
+                "--window", "100"), "--window 100", TINY, "(64 tokens)", "--window 64 or less");
     }
 
     @Test

@@ -102,6 +102,21 @@ public final class Evaluator {
     }
 
     /**
+     * Refuses a window longer than the model's context, naming the model file.
+     *
+     * @param lm the model
+     * @param window the window asked for (tokens)
+     * @throws UserError when {@code window > lm.context()}
+     */
+    public static void checkWindowFits(CausalLm lm, int window) {
+        if (window > lm.context()) {
+            throw new UserError("--window " + window + " is larger than the context of the model "
+                    + lm.source() + " (" + lm.context() + " tokens); use --window "
+                    + lm.context() + " or less");
+        }
+    }
+
+    /**
      * Evaluates a model on a token stream.
      *
      * @param lm the model
@@ -114,10 +129,7 @@ public final class Evaluator {
     public static EvalResult evaluate(
             CausalLm lm, TokenFile tokens, String domain, String split, Options opt) {
         int window = opt.window() > 0 ? opt.window() : lm.context();
-        if (window > lm.context()) {
-            throw new UserError("--window " + window + " is larger than the model's context of "
-                    + lm.context() + " tokens; use --window " + lm.context() + " or less");
-        }
+        checkWindowFits(lm, window);
         if (window < 2) {
             throw new UserError("--window " + window + ": a window needs at least 2 tokens");
         }

@@ -22,7 +22,10 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
+import java.util.Set;
 
 /**
  * The evaluator against PyTorch: {@code tools/make_eval_reference.sh} ran {@code
@@ -34,14 +37,23 @@ class EvaluatorTest {
     @TempDir Path tmp;
 
     static TokenFile idsFile(String name, Path tmp) throws IOException {
+        return idsFile(name, 0, tmp);
+    }
+
+    /**
+     * @param limit keep only the first this many ids (0 for all), as {@code reference_eval.py
+     *     --limit} does
+     */
+    static TokenFile idsFile(String name, int limit, Path tmp) throws IOException {
         byte[] b = Files.readAllBytes(RepoPaths.resolve("datasets/tokenizers/gpt2/reference-ids",
                 name));
         ByteBuffer bb = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
-        int[] ids = new int[b.length / 2];
+        int n = limit > 0 ? Math.min(limit, b.length / 2) : b.length / 2;
+        int[] ids = new int[n];
         for (int i = 0; i < ids.length; i++) {
             ids[i] = Short.toUnsignedInt(bb.getShort());
         }
-        Path f = tmp.resolve(name + ".tok");
+        Path f = tmp.resolve(name + "-" + n + ".tok");
         TokenFile.write(f, ids, 50257, "ref", "ref");
         return TokenFile.openOrNull(f);
     }
@@ -51,10 +63,21 @@ class EvaluatorTest {
         JsonNode cases = new ObjectMapper().readTree(
                 RepoPaths.resolve("datasets/models/reference-eval.json").toFile());
         assertTrue(cases.size() >= 4, "reference cases");
+        // Untrained fixtures predict almost no token right, so token accuracy would hardly be
+        // tested; a trained model's cases (accuracy over 0.1) must be there in both forms.
+        Set<String> trainedForms = new HashSet<>();
+        for (JsonNode c : cases) {
+            if (c.get("result").get("token_accuracy").asDouble() > 0.1) {
+                trainedForms.add(c.get("result").get("output_form").asText());
+            }
+        }
+        assertEquals(Set.of("logits", "hf-tuple"), trainedForms, "trained-model cases");
+        double worst = 0;
         for (JsonNode c : cases) {
             String label = c.toString();
             JsonNode ref = c.get("result");
-            TokenFile ids = idsFile(c.get("ids").asText(), tmp);
+            TokenFile ids = idsFile(c.get("ids").asText(), c.path("limit").asInt(0), tmp);
+            assertEquals(ref.get("tokens").asLong(), ids.size(), label);
             try (CausalLm lm = CausalLm.load(RepoPaths.resolve("datasets/models",
                     c.get("model").asText(), "model.pt"), Device.cpu(), 0)) {
                 EvalResult r = Evaluator.evaluate(lm, ids, "d", "test", new Evaluator.Options(
@@ -63,9 +86,12 @@ class EvaluatorTest {
                 assertEquals(ref.get("windows").asLong(), r.windows(), label);
                 double relErr = Math.abs(r.perplexity() / ref.get("perplexity").asDouble() - 1);
                 assertTrue(relErr < 1e-4, "perplexity relative error " + relErr + " " + label);
+                worst = Math.max(worst, relErr);
                 assertEquals(ref.get("token_accuracy").asDouble(), r.tokenAccuracy(), 1e-6, label);
             }
         }
+        System.out.printf(Locale.ROOT, "%d reference cases, largest perplexity relative error"
+                + " %.3g%n", cases.size(), worst);
     }
 
     @Test
@@ -97,6 +123,8 @@ class EvaluatorTest {
             UserError e = assertThrows(UserError.class, () -> Evaluator.evaluate(lm, ids, "d",
                     "test", new Evaluator.Options(65, 0, 0, 0, false)));
             assertTrue(e.getMessage().contains("--window 65"), e.getMessage());
+            assertTrue(e.getMessage().contains(lm.source().toString()), e.getMessage());
+            assertTrue(e.getMessage().contains("(64 tokens)"), e.getMessage());
         }
     }
 }
