@@ -94,10 +94,10 @@ final class ClassicCommand implements Command {
                 + " drawn from the model (true Fisher) or the labels", d.fisherMode()));
         o.addOption(Opts.value("replay-samples", "N", "replay memory budget in examples"
                 + " (replay, mer, maml)", "" + d.replaySamples()));
-        o.addOption(Opts.value("replay-mode", "reservoir|class-balanced|stream", "how the"
-                + " memory is shared: equal shares per task (reservoir) or per class"
-                + " (class-balanced), each a reservoir sample, or one reservoir over the whole"
-                + " stream (stream: shares follow the tasks' sizes)", d.replayMode()));
+        o.addOption(Opts.value("replay-mode", "MODE", "reservoir, class-balanced or stream:"
+                + " equal memory shares per task (reservoir) or per class (class-balanced), each"
+                + " a reservoir sample, or one reservoir over the whole stream (stream: shares"
+                + " follow the tasks' sizes)", d.replayMode()));
         o.addOption(Opts.value("replay-batch", "N", "memory examples added to each step",
                 "as many as the new examples"));
         o.addOption(Opts.value("stream-batch", "N", "new examples per step of the online"
