@@ -31,7 +31,7 @@ final class DemoCommand implements Command {
     @Override
     public String summary() {
         return "compare naive, EWC, replay and EWC+replay on the shipped model and domains"
-                + " (3.5 minutes measured on 2 idle cores; --quick: about 1)";
+                + " (3 minutes measured on 2 idle cores; --quick: 10 seconds)";
     }
 
     @Override
