@@ -96,6 +96,8 @@ final class Opts {
                 return "X";
             case TEXT:
                 return "FILE";
+            case PATTERN:
+                return "REGEX";
             default:
                 return "N";
         }

@@ -43,6 +43,8 @@ import java.util.Map;
  * @param fisherBatched square mini-batch gradients instead of per-sequence ones
  * @param ewcPrior a Fisher file ({@code retain fisher}) to consolidate before the first domain,
  *     or empty
+ * @param ewcExclude a regular expression: parameters whose names contain a match are left out of
+ *     EWC (no Fisher, no anchor, no penalty); empty = every trained parameter
  * @param replayTokens replay buffer budget in tokens
  * @param replayRatio share of each step's tokens that are replayed
  * @param evalEvery evaluate valid splits every this many steps (0 = only at domain ends)
@@ -74,6 +76,7 @@ public record TrainConfig(
         String fisherMode,
         boolean fisherBatched,
         String ewcPrior,
+        String ewcExclude,
         long replayTokens,
         double replayRatio,
         int evalEvery,
@@ -86,7 +89,7 @@ public record TrainConfig(
     public static final List<String> STRATEGIES = List.of("naive", "ewc", "replay", "ewc+replay");
 
     /** Value types of settings. */
-    public enum Type { INT, LONG, REAL, BOOL, CHOICE, TEXT }
+    public enum Type { INT, LONG, REAL, BOOL, CHOICE, TEXT, PATTERN }
 
     /**
      * One setting: its name (the flag without {@code --}, and the key in settings files), type,
@@ -165,6 +168,12 @@ public record TrainConfig(
                     + " per-sequence ones", 0, false),
             new Key("ewc-prior", Type.TEXT, "", "", "Fisher file from retain fisher (e.g. of the"
                     + " base model on general text) that EWC protects from the first domain on",
+                    List.of(), 0, false),
+            new Key("ewc-exclude", Type.PATTERN, "", "", "parameters EWC leaves free: a regular"
+                    + " expression found in their names, e.g. 'wte|wpe' (the token and position"
+                    + " embeddings; GPT-2's output layer shares the token embedding); none = every"
+                    + " trained parameter, as in Kirkpatrick et al. Measured on the demo: with"
+                    + " replay, 'wte|wpe' forgets less at less cost to the newest domain (README)",
                     List.of(), 0, false),
             key("replay-tokens", Type.LONG, 32768L, "tokens", "replay buffer budget, shared"
                     + " equally by earlier domains (measured: enough for the shipped domains)", 0,
@@ -262,6 +271,18 @@ public record TrainConfig(
                         throw new NumberFormatException();
                     }
                     return raw.asText();
+                case PATTERN:
+                    if (!raw.isTextual()) {
+                        throw new NumberFormatException();
+                    }
+                    try {
+                        java.util.regex.Pattern.compile(raw.asText());
+                    } catch (java.util.regex.PatternSyntaxException e) {
+                        throw new UserError(where + ": " + k.name() + " '" + text + "' is not a"
+                                + " regular expression (" + e.getDescription() + "); for example"
+                                + " 'wte|wpe'", e);
+                    }
+                    return raw.asText();
                 case CHOICE:
                 default:
                     if (!raw.isTextual() && !raw.isValueNode()) {
@@ -276,8 +297,9 @@ public record TrainConfig(
             }
         } catch (NumberFormatException e) {
             throw new UserError(where + ": " + k.name() + " must be "
-                    + (k.type() == Type.REAL ? "a number" : k.type() == Type.CHOICE ? "text"
-                            : "a whole number") + ", got '" + text + "'");
+                    + (k.type() == Type.REAL ? "a number" : k.type() == Type.INT
+                            || k.type() == Type.LONG ? "a whole number" : "text") + ", got '"
+                    + text + "'");
         }
     }
 
@@ -331,7 +353,7 @@ public record TrainConfig(
                 (int) v.get("seq-len"), (long) v.get("seed"), (double) v.get("ewc-lambda"),
                 (double) v.get("ewc-gamma"), (int) v.get("fisher-samples"),
                 (String) v.get("fisher-mode"), (boolean) v.get("fisher-batched"),
-                (String) v.get("ewc-prior"),
+                (String) v.get("ewc-prior"), (String) v.get("ewc-exclude"),
                 (long) v.get("replay-tokens"), (double) v.get("replay-ratio"),
                 (int) v.get("eval-every"), (int) v.get("eval-windows"),
                 (int) v.get("test-windows"),
@@ -402,7 +424,7 @@ public record TrainConfig(
         Object[] vals = {strategy, learningRate, batchSize, gradAccum, maxStepsPerDomain, epochs,
             warmupSteps, minLrRatio, weightDecay, decayAll, maxGradNorm, beta1, beta2, adamEps,
             seqLen, seed, ewcLambda, ewcGamma, fisherSamples, fisherMode, fisherBatched,
-            ewcPrior, replayTokens, replayRatio, evalEvery, evalWindows, testWindows, saveEvery,
+            ewcPrior, ewcExclude, replayTokens, replayRatio, evalEvery, evalWindows, testWindows, saveEvery,
             device};
         Map<String, Object> m = new LinkedHashMap<>();
         for (int i = 0; i < KEYS.size(); i++) {

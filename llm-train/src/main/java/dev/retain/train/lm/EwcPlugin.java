@@ -1,5 +1,6 @@
 package dev.retain.train.lm;
 
+import dev.retain.core.model.NamedParameter;
 import dev.retain.train.Seeds;
 import dev.retain.train.config.TrainConfig;
 import dev.retain.train.ewc.EwcPenalty;
@@ -14,25 +15,72 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * EWC for the language-model trainer: after each domain, the Fisher over {@code fisher-samples}
  * sequences of that domain is consolidated with the parameters as {@code theta*}; during later
  * domains the penalty's gradient joins every step's gradient.
+ *
+ * <p>EWC covers every trained parameter unless {@code ewc-exclude} names some: those get no
+ * Fisher, no anchor and no penalty (and cost nothing to estimate). On GPT-2 the token embedding
+ * is most of the parameters and is also the output layer, so anchoring it holds back the shift in
+ * word frequencies each new domain needs; see README, "The trade-off".
  */
 public final class EwcPlugin implements Plugin, AutoCloseable {
 
     private final EwcPenalty penalty;
+    private final Pattern exclude;
+    private List<NamedParameter> covered;
 
     /**
      * Creates the plugin.
      *
      * @param parent manager its state lives under
-     * @param config the run's settings (lambda, gamma)
+     * @param config the run's settings (lambda, gamma, the parameters left out)
      */
     public EwcPlugin(NDManager parent, TrainConfig config) {
         this.penalty = new EwcPenalty(parent, config.ewcLambda(), config.ewcGamma());
+        this.exclude = config.ewcExclude().isEmpty() ? null
+                : Pattern.compile(config.ewcExclude());
+    }
+
+    /**
+     * The parameters EWC covers: those whose names contain no match of the pattern.
+     *
+     * @param params the model's trained parameters
+     * @param exclude the pattern of {@code ewc-exclude}; null keeps all
+     * @return the covered parameters, in the model's order
+     * @throws dev.retain.core.UserError when the pattern leaves no parameter
+     */
+    public static List<NamedParameter> covered(List<NamedParameter> params, Pattern exclude) {
+        if (exclude == null) {
+            return params;
+        }
+        List<NamedParameter> out = new ArrayList<>();
+        for (NamedParameter p : params) {
+            if (!exclude.matcher(p.name()).find()) {
+                out.add(p);
+            }
+        }
+        if (out.isEmpty()) {
+            throw new dev.retain.core.UserError("--ewc-exclude '" + exclude.pattern() + "'"
+                    + " matches every parameter of the model, so EWC would protect nothing;"
+                    + " narrow it (e.g. 'wte|wpe') or use --strategy naive or replay");
+        }
+        return out;
+    }
+
+    private List<NamedParameter> covered(TrainContext ctx) {
+        if (covered == null) {
+            covered = covered(ctx.parameters(), exclude);
+        }
+        return covered;
     }
 
     @Override
@@ -47,16 +95,30 @@ public final class EwcPlugin implements Plugin, AutoCloseable {
 
     @Override
     public void beforeDomain(TrainContext ctx) {
+        covered(ctx); // an ewc-exclude that leaves nothing is refused before the first step
         String prior = ctx.config().ewcPrior();
         if (ctx.stage() == 0 && !prior.isEmpty() && !penalty.active()) {
-            penalty.restore(FisherFile.read(Path.of(prior), ctx.parameters(),
-                    ctx.model().manager()));
+            List<NamedParameter> mine = covered(ctx);
+            NDList all = FisherFile.read(Path.of(prior), mine, ctx.model().manager());
+            Set<String> keep = new HashSet<>();
+            for (NamedParameter p : mine) {
+                keep.add("F:" + p.name());
+                keep.add("theta*:" + p.name());
+            }
+            NDList used = new NDList();
+            for (NDArray a : all) {
+                if (keep.contains(a.getName())) {
+                    used.add(a);
+                }
+            }
+            penalty.restore(used);
+            all.close();
         }
     }
 
     @Override
     public double afterBackward(TrainContext ctx, NDManager scope) {
-        return penalty.addGradients(ctx.parameters(), scope);
+        return penalty.addGradients(covered(ctx), scope);
     }
 
     @Override
@@ -67,9 +129,9 @@ public final class EwcPlugin implements Plugin, AutoCloseable {
                 c.fisherBatched() ? c.batchSize() : 1, ctx.seqLen(),
                 Seeds.derive(c.seed(), "fisher", ctx.stage()));
         try (NDManager tmp = ctx.model().manager().newSubManager()) {
-            Map<String, NDArray> f = LmFisher.estimate(ctx.model(), ctx.parameters(),
+            Map<String, NDArray> f = LmFisher.estimate(ctx.model(), covered(ctx),
                     ctx.trainTokens(ctx.stage()), spec, tmp);
-            penalty.consolidate(ctx.parameters(), f);
+            penalty.consolidate(covered(ctx), f);
         }
         ctx.addFisherSeconds((System.nanoTime() - t0) / 1e9);
         // Kept beside the stage models: reusable as --ewc-prior of another run.
