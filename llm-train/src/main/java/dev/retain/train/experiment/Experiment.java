@@ -34,8 +34,8 @@ import java.util.Map;
  *   - {strategy: [ewc, replay]}                # a strategy sweep: variants "ewc", "replay"
  * </pre>
  *
- * Short keys in variants: lambda = ewc-lambda, gamma = ewc-gamma, ratio = replay-ratio, budget =
- * replay-tokens, samples = fisher-samples, lr = learning-rate. A list value is a sweep; several
+ * Short keys in variants: lambda = ewc-lambda, gamma = ewc-gamma, exclude = ewc-exclude, ratio =
+ * replay-ratio, budget = replay-tokens, samples = fisher-samples, lr = learning-rate. A list value is a sweep; several
  * lists expand to every combination. The model, tokenizer and domain folders must exist when the
  * file is read, and a key given twice is refused, so that a mistake is found before training.
  *
@@ -54,8 +54,8 @@ public record Experiment(Path file, Path model, Path tokenizer, List<Path> domai
             "settings", "variants");
 
     private static final Map<String, String> ALIASES = Map.of("lambda", "ewc-lambda", "gamma",
-            "ewc-gamma", "ratio", "replay-ratio", "budget", "replay-tokens", "samples",
-            "fisher-samples", "lr", "learning-rate");
+            "ewc-gamma", "exclude", "ewc-exclude", "ratio", "replay-ratio", "budget",
+            "replay-tokens", "samples", "fisher-samples", "lr", "learning-rate");
 
     /**
      * One run of the comparison.

@@ -62,6 +62,20 @@ class ExperimentTest {
     }
 
     @Test
+    void excludeIsEwcExcludeAndABadPatternIsOneLine() throws IOException {
+        Experiment e = Experiment.read(write(HEAD + "variants:\n"
+                + "  - ewc+replay exclude=wte|wpe lambda=[1000, 2000]\n  - ewc\n"));
+        assertEquals(List.of("ewc+replay exclude=wte|wpe lambda=1000",
+                "ewc+replay exclude=wte|wpe lambda=2000", "ewc"),
+                e.variants().stream().map(Experiment.Variant::name).toList());
+        assertEquals("wte|wpe", e.variants().get(1).config().ewcExclude());
+        assertEquals(2000.0, e.variants().get(1).config().ewcLambda());
+        assertEquals("", e.variants().get(2).config().ewcExclude());
+        String m = error(HEAD + "settings:\n  ewc-exclude: \"(wte\"\nvariants: [ewc]\n");
+        assertTrue(m.contains("exp.yaml:4: ewc-exclude '(wte' is not a regular expression"), m);
+    }
+
+    @Test
     void unknownTopLevelKeyWithLine() throws IOException {
         String m = error(HEAD + "varients: [naive]\n");
         assertTrue(m.contains("exp.yaml:3: unknown experiment key 'varients'"), m);
