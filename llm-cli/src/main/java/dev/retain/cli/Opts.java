@@ -83,7 +83,8 @@ final class Opts {
 
     /**
      * The placeholder of a setting's value in help: its choices ({@code naive|ewc|...}), {@code
-     * X} for a real number, {@code N} for a whole number, {@code FILE} for a path.
+     * X} for a real number, {@code N} for a whole number, {@code FILE} for a path, {@code REGEX}
+     * for a regular expression.
      *
      * @param k the setting
      * @return the placeholder
