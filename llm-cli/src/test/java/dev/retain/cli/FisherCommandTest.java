@@ -52,13 +52,19 @@ class FisherCommandTest {
      * {@code --ewc-exclude 'wte|wpe'}: the EWC state holds a Fisher and an anchor for each of the
      * other parameters and none for the embeddings. The tiny GPT-2 has 2 + 12 per block x 2
      * blocks + 2 (final LayerNorm) = 28 parameter tensors (the output layer is the token
-     * embedding), so 26 are covered.
+     * embedding), so 26 are covered; a prior Fisher file of all 28 contributes those 26 only.
      */
     @Test
     void ewcExcludeLeavesThoseParametersOut() throws IOException {
+        Path prior = tmp.resolve("prior.ndlist");
+        CliTest.Run r = CliTest.run("fisher", "--model", CliTest.TINY, "--tokenizer",
+                CliTest.TOK, "--domain", domain("legal").toString(), "--out", prior.toString(),
+                "--fisher-samples", "2", "--seq-len", "16", "--device", "cpu");
+        assertEquals(0, r.code(), r.err());
         Path run = tmp.resolve("run");
-        CliTest.Run r = CliTest.run("train", "--model", CliTest.TINY, "--tokenizer", CliTest.TOK,
+        r = CliTest.run("train", "--model", CliTest.TINY, "--tokenizer", CliTest.TOK,
                 "--domains", domain("computing").toString(), "--strategy", "ewc",
+                "--ewc-prior", prior.toString(),
                 "--ewc-exclude", "wte|wpe", "--out", run.toString(), "--max-steps-per-domain",
                 "2", "--seq-len", "16", "--batch-size", "2", "--fisher-samples", "2", "--quiet",
                 "--device", "cpu");

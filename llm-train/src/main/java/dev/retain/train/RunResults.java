@@ -15,12 +15,16 @@ import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A run's {@code results.json} ({@code docs/results-schema.md}, schema {@code retain.results/1}),
  * built up as the run goes: the base row, one row per stage, curves, drift, costs.
  */
 public final class RunResults {
+
+    /** The highest peak resident size seen just before a {@link #resetPeakRss()} (-1: none). */
+    private static final AtomicLong PEAK_BEFORE_RESETS = new AtomicLong(-1);
 
     /** The schema identifier written into the file. */
     public static final String SCHEMA = "retain.results/1";
@@ -255,10 +259,14 @@ public final class RunResults {
      * would report the highest peak of those before it. Linux only: it writes {@code 5} to
      * {@code /proc/self/clear_refs} (see proc(5), "clear_refs", since Linux 4.0).
      *
+     * <p>The peak before each reset is remembered, so {@link #processPeakRssBytes()} still gives
+     * the process's own peak.
+     *
      * @return true when the counter was reset; false where the file is missing or not writable
      *     (other systems, restricted containers), in which case the peak stays the process's
      */
     public static boolean resetPeakRss() {
+        PEAK_BEFORE_RESETS.accumulateAndGet(peakRssBytes(), Math::max);
         try {
             Files.writeString(Path.of("/proc/self/clear_refs"), "5", StandardOpenOption.WRITE);
             return true;
@@ -275,6 +283,17 @@ public final class RunResults {
      */
     public static long peakRssBytes() {
         return procStatus("VmHWM:");
+    }
+
+    /**
+     * Peak resident set size of this process since the JVM started, across {@link
+     * #resetPeakRss()} calls, or -1 where /proc is missing.
+     *
+     * @return bytes
+     */
+    public static long processPeakRssBytes() {
+        long now = peakRssBytes();
+        return now < 0 ? now : Math.max(now, PEAK_BEFORE_RESETS.get());
     }
 
     /**

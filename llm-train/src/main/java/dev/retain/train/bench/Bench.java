@@ -51,11 +51,6 @@ public final class Bench {
     private final BenchSpec spec;
     private final PrintStream log;
     private final ObjectNode root = Json.object();
-    /**
-     * The process's peak before the last trainer started: ContinualTrainer.start resets the
-     * kernel's counter (so that each run measures its own), the bench reports the process's.
-     */
-    private long peakBeforeTrainers;
 
     private Bench(BenchSpec spec, PrintStream log) {
         this.spec = spec;
@@ -104,7 +99,6 @@ public final class Bench {
         BareStep bare = null;
         try {
             for (String s : BenchSpec.STRATEGIES) {
-                peakBeforeTrainers = Math.max(peakBeforeTrainers, RunResults.peakRssBytes());
                 trainers.put(s, ContinualTrainer.start(setup(s), work.resolve(dirName(s)), false));
             }
             ContinualTrainer naive = trainers.get("naive");
@@ -449,12 +443,6 @@ public final class Bench {
         return (System.nanoTime() - t0) / 1e9;
     }
 
-    /** @return the process's peak resident memory so far, across the trainers' resets */
-    private long processPeak() {
-        long now = RunResults.peakRssBytes();
-        return now < 0 ? now : Math.max(now, peakBeforeTrainers);
-    }
-
     /** Resident memory over many steps of one trainer: does anything grow with the step count? */
     private void memory(String strategy, ContinualTrainer trainer) {
         ObjectNode m = root.putObject("memory");
@@ -463,7 +451,7 @@ public final class Bench {
         m.put("rss_steps", n);
         if (n == 0) {
             m.putNull("growth");
-            m.put("peak_rss_bytes", processPeak());
+            m.put("peak_rss_bytes", RunResults.processPeakRssBytes());
             return;
         }
         int early = spec.rssEarlyStep();
@@ -495,7 +483,7 @@ public final class Bench {
         m.put("rss_early_bytes", rssEarly);
         m.put("rss_late_bytes", rssLate);
         m.put("growth", Stats.ratio(rssLate - rssEarly, rssEarly));
-        m.put("peak_rss_bytes", processPeak());
+        m.put("peak_rss_bytes", RunResults.processPeakRssBytes());
         m.put("step_seconds_median", Stats.median(secs));
         m.put("step_seconds_p90", Stats.quantile(secs, 0.9));
     }

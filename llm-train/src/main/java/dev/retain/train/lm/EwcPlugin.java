@@ -16,10 +16,8 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -98,21 +96,9 @@ public final class EwcPlugin implements Plugin, AutoCloseable {
         covered(ctx); // an ewc-exclude that leaves nothing is refused before the first step
         String prior = ctx.config().ewcPrior();
         if (ctx.stage() == 0 && !prior.isEmpty() && !penalty.active()) {
-            List<NamedParameter> mine = covered(ctx);
-            NDList all = FisherFile.read(Path.of(prior), mine, ctx.model().manager());
-            Set<String> keep = new HashSet<>();
-            for (NamedParameter p : mine) {
-                keep.add("F:" + p.name());
-                keep.add("theta*:" + p.name());
-            }
-            NDList used = new NDList();
-            for (NDArray a : all) {
-                if (keep.contains(a.getName())) {
-                    used.add(a);
-                }
-            }
-            penalty.restore(used);
-            all.close();
+            NDList read = FisherFile.read(Path.of(prior), covered(ctx), ctx.model().manager());
+            penalty.restore(read); // restore keeps copies
+            read.close();
         }
     }
 

@@ -39,12 +39,13 @@ public final class FisherFile {
     }
 
     /**
-     * Reads a file and checks it covers exactly the model's tensors with the same shapes.
+     * Reads a file, checks it covers the given tensors with the same shapes, and keeps only theirs
+     * (a file of every parameter serves an EWC that covers some of them, see {@code ewc-exclude}).
      *
      * @param file the file
-     * @param params the model's parameters
+     * @param params the parameters wanted
      * @param manager manager for the arrays read
-     * @return the arrays
+     * @return the {@code F:} and {@code theta*:} arrays of those parameters
      */
     public static NDList read(Path file, List<NamedParameter> params, NDManager manager) {
         if (!Files.isRegularFile(file)) {
@@ -75,6 +76,19 @@ public final class FisherFile {
                         + " another model");
             }
         }
-        return list;
+        Set<String> wanted = new HashSet<>();
+        for (NamedParameter p : params) {
+            wanted.add("F:" + p.name());
+            wanted.add("theta*:" + p.name());
+        }
+        NDList out = new NDList();
+        for (NDArray a : list) {
+            if (wanted.contains(a.getName())) {
+                out.add(a);
+            } else {
+                a.close();
+            }
+        }
+        return out;
     }
 }
