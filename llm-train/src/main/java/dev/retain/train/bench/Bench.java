@@ -40,8 +40,8 @@ import java.util.stream.Stream;
  *
  * <p>Order: the matrix-multiply peak; the four trainers (naive, ewc, replay, ewc+replay, each a
  * {@link ContinualTrainer} in a temporary run folder) learn a few steps of the first domain and
- * do their domain-end work ({@link ContinualTrainer#advanceStage()}: EWC's Fisher, replay's
- * buffer), then the bare step and the trainers take turns in rounds on the second domain; then
+ * do their domain-end work ({@link ContinualTrainer#skipToNextDomain()}: EWC's Fisher,
+ * replay's buffer), then the bare step and the trainers take turns in rounds on the second domain; then
  * {@code repeats} times: a few naive steps, a per-sequence and a batched Fisher estimate and an
  * evaluation, each ratio taken against the naive steps of its own repeat; then the resident
  * memory over {@code rss-steps} ewc+replay steps; then the {@code retain info} launch.
@@ -57,6 +57,19 @@ public final class Bench {
         this.log = log;
     }
 
+    BenchSpec spec() {
+        return spec;
+    }
+
+    ObjectNode root() {
+        return root;
+    }
+
+    /** @return whether progress lines are printed */
+    boolean verbose() {
+        return spec.progress() && log != null;
+    }
+
     /**
      * Runs the benchmark.
      *
@@ -69,7 +82,7 @@ public final class Bench {
         return new Bench(spec, log).go();
     }
 
-    private void say(String fmt, Object... args) {
+    void say(String fmt, Object... args) {
         if (spec.progress() && log != null) {
             log.println("bench: " + String.format(Locale.ROOT, fmt, args));
             log.flush();
@@ -114,10 +127,10 @@ public final class Bench {
             for (var e : trainers.entrySet()) {
                 say("%s: %d warm-up steps on %s, then its domain-end work", e.getKey(),
                         Math.max(1, spec.warmup()), naive.domains().get(0));
-                e.getValue().timeSteps(Math.max(1, spec.warmup()));
-                domainEnd.put(e.getKey(), e.getValue().advanceStage());
+                TrainerSteps.time(e.getValue(), Math.max(1, spec.warmup()));
+                domainEnd.put(e.getKey(), TrainerSteps.domainEnd(e.getValue()));
                 if (spec.warmup() > 0) {
-                    e.getValue().timeSteps(spec.warmup());
+                    TrainerSteps.time(e.getValue(), spec.warmup());
                 }
             }
             bare = new BareStep(spec.model(), device, naive.trainTokens(0), batch, seq,
@@ -129,7 +142,7 @@ public final class Bench {
             Map<String, IntFunction<double[]>> variants = new LinkedHashMap<>();
             BareStep b = bare;
             variants.put("bare", b::time);
-            trainers.forEach((k, t) -> variants.put(k, t::timeSteps));
+            trainers.forEach((k, t) -> variants.put(k, n -> TrainerSteps.time(t, n)));
             Map<String, List<double[]>> times = new LinkedHashMap<>();
             Map<String, List<Double>> cpu = new LinkedHashMap<>();
             variants.keySet().forEach(k -> times.put(k, new ArrayList<>()));
@@ -190,10 +203,10 @@ public final class Bench {
                 trainers.remove(s).close();
             }
 
-            pairedWithNaive(naive, batch, seq, tokensPerStep);
+            new PairedPhases(this).run(naive, batch, seq, tokensPerStep);
             // Memory over the strategy that runs every code path (penalty, replay mixing), so a
             // leak in any of them shows.
-            memory("ewc+replay", trainers.get("ewc+replay"));
+            MemoryProbe.run(this, "ewc+replay", trainers.get("ewc+replay"));
 
             ObjectNode mfu = root.putObject("mfu");
             mfu.put("flops_per_token", shape.trainFlopsPerToken(seq));
@@ -251,7 +264,7 @@ public final class Bench {
         machine.put("others_cpu_fraction", Math.max(0, busy - cpu / (wall * cores)));
         machine.put("wall_seconds", wall);
         root.put("finished", Instant.now().toString());
-        root.set("targets", targets());
+        root.set("targets", BenchTargets.of(root, spec));
         return new BenchReport(root);
     }
 
@@ -343,151 +356,6 @@ public final class Bench {
         return o;
     }
 
-    /**
-     * Fisher and evaluation throughput, each against naive steps timed right before it in the
-     * same repeat, so that a change of load between repeats cancels out of the ratios.
-     */
-    private void pairedWithNaive(ContinualTrainer naive, int batch, int seq,
-            double tokensPerStep) {
-        TokenFile fisherTokens = naive.trainTokens(1);
-        TokenFile evalTokens = naive.testSplits().get(1);
-        String evalDomain = naive.domains().get(1);
-        int naiveSteps = Math.max(2, spec.steps() / spec.rounds());
-        int samples = spec.fisherSamples();
-        Evaluator.Options evalOpt = new Evaluator.Options(seq, 0, spec.evalWindows(), 0, false);
-        Evaluator.Options evalAtBatch = new Evaluator.Options(seq, 0, spec.evalWindows(), batch,
-                false);
-        // warm-up of each path once, on few items
-        fisherSeconds(naive, fisherTokens, Math.min(samples, batch), 1, seq);
-        fisherSeconds(naive, fisherTokens, Math.min(samples, batch), batch, seq);
-        Evaluator.evaluate(naive.model(), evalTokens, evalDomain, "test",
-                new Evaluator.Options(seq, 0, 2, 0, false));
-        int reps = spec.repeats();
-        double[] naiveMed = new double[reps];
-        double[] perSeq = new double[reps];
-        double[] batched = new double[reps];
-        double[] eval = new double[reps];
-        double[] evalB = new double[reps];
-        double[] perSeqRatio = new double[reps];
-        double[] batchedRatio = new double[reps];
-        double[] evalRatio = new double[reps];
-        double[] evalBRatio = new double[reps];
-        long evalTokensFed = 0;
-        long evalWindowsDone = 0;
-        for (int r = 0; r < reps; r++) {
-            say("repeat %d/%d: %d naive steps, Fisher of %d sequences per-sequence and batched,"
-                    + " evaluation of %d windows", r + 1, reps, naiveSteps, samples,
-                    spec.evalWindows());
-            naiveMed[r] = Stats.median(naive.timeSteps(naiveSteps));
-            double trainPerSeq = naiveMed[r] / batch;
-            perSeq[r] = fisherSeconds(naive, fisherTokens, samples, 1, seq);
-            batched[r] = fisherSeconds(naive, fisherTokens, samples, batch, seq);
-            perSeqRatio[r] = Stats.ratio(perSeq[r] / samples, trainPerSeq);
-            batchedRatio[r] = Stats.ratio(batched[r] / samples, trainPerSeq);
-            EvalResult er = Evaluator.evaluate(naive.model(), evalTokens, evalDomain, "test",
-                    evalOpt);
-            EvalResult eb = Evaluator.evaluate(naive.model(), evalTokens, evalDomain, "test",
-                    evalAtBatch);
-            evalTokensFed = er.predicted() + er.windows();
-            evalWindowsDone = er.windows();
-            eval[r] = er.seconds();
-            evalB[r] = eb.seconds();
-            double trainTokPerSec = tokensPerStep / naiveMed[r];
-            evalRatio[r] = Stats.ratio(evalTokensFed / eval[r], trainTokPerSec);
-            evalBRatio[r] = Stats.ratio(evalTokensFed / evalB[r], trainTokPerSec);
-        }
-        ObjectNode f = root.putObject("fisher");
-        f.put("estimator", "empirical");
-        f.set("naive_step_seconds", array(naiveMed));
-        ObjectNode ps = f.putObject("per_sequence");
-        fisherJson(ps, samples, 1, perSeq, perSeqRatio);
-        ObjectNode bt = f.putObject("batched");
-        fisherJson(bt, samples, batch, batched, batchedRatio);
-
-        ObjectNode e = root.putObject("evaluation");
-        e.put("domain", evalDomain);
-        e.put("windows", evalWindowsDone);
-        e.put("tokens", evalTokensFed);
-        e.put("batch", "evaluator default (logit budget)");
-        e.set("seconds", array(eval));
-        e.put("seconds_median", Stats.median(eval));
-        e.put("tokens_per_second", evalTokensFed / Stats.median(eval));
-        e.put("ratio_to_training", Stats.median(evalRatio));
-        ObjectNode ab = e.putObject("at_training_batch");
-        ab.put("batch", batch);
-        ab.set("seconds", array(evalB));
-        ab.put("seconds_median", Stats.median(evalB));
-        ab.put("tokens_per_second", evalTokensFed / Stats.median(evalB));
-        ab.put("ratio_to_training", Stats.median(evalBRatio));
-        e.set("naive_step_seconds", array(naiveMed));
-    }
-
-    private void fisherJson(ObjectNode o, int samples, int batch, double[] secs,
-            double[] ratios) {
-        o.put("sequences", samples);
-        o.put("batch", batch);
-        o.set("seconds", array(secs));
-        o.put("seconds_median", Stats.median(secs));
-        o.put("sequences_per_second", samples / Stats.median(secs));
-        o.set("ratios", array(ratios));
-        o.put("ratio_to_training", Stats.median(ratios));
-    }
-
-    private double fisherSeconds(ContinualTrainer t, TokenFile tokens, int samples, int batch,
-            int seq) {
-        long t0 = System.nanoTime();
-        try (NDManager owner = t.model().manager().newSubManager()) {
-            LmFisher.estimate(t.model(), t.parameters(), tokens, new LmFisher.Spec(samples, false,
-                    batch, seq, spec.seed()), owner);
-        }
-        return (System.nanoTime() - t0) / 1e9;
-    }
-
-    /** Resident memory over many steps of one trainer: does anything grow with the step count? */
-    private void memory(String strategy, ContinualTrainer trainer) {
-        ObjectNode m = root.putObject("memory");
-        int n = spec.rssSteps();
-        m.put("strategy", strategy);
-        m.put("rss_steps", n);
-        if (n == 0) {
-            m.putNull("growth");
-            m.put("peak_rss_bytes", RunResults.processPeakRssBytes());
-            return;
-        }
-        int early = spec.rssEarlyStep();
-        int every = Math.max(1, n / 20);
-        say("memory: %d %s steps (resident memory at step %d and %d)", n, strategy, early, n);
-        ArrayNode samples = m.putArray("samples");
-        long rssEarly = -1;
-        double[] secs = new double[n];
-        long t0 = System.nanoTime();
-        for (int i = 1; i <= n; i++) {
-            secs[i - 1] = trainer.timeSteps(1)[0];
-            if (i == early) {
-                rssEarly = RunResults.rssBytes();
-            }
-            if (i % every == 0 || i == early || i == n) {
-                Runtime rt = Runtime.getRuntime();
-                ArrayNode s = samples.addArray();
-                s.add(i);
-                s.add(RunResults.rssBytes());
-                s.add(rt.totalMemory() - rt.freeMemory());
-            }
-            if (spec.progress() && log != null && (System.nanoTime() - t0) > 30e9) {
-                say("memory: step %d/%d, resident %.0f MB", i, n, RunResults.rssBytes() / 1e6);
-                t0 = System.nanoTime();
-            }
-        }
-        long rssLate = RunResults.rssBytes();
-        m.put("early_step", early);
-        m.put("rss_early_bytes", rssEarly);
-        m.put("rss_late_bytes", rssLate);
-        m.put("growth", Stats.ratio(rssLate - rssEarly, rssEarly));
-        m.put("peak_rss_bytes", RunResults.processPeakRssBytes());
-        m.put("step_seconds_median", Stats.median(secs));
-        m.put("step_seconds_p90", Stats.quantile(secs, 0.9));
-    }
-
     private void info() {
         if (spec.infoCommand().isEmpty() || spec.infoRuns() == 0) {
             root.putNull("info");
@@ -508,58 +376,7 @@ public final class Bench {
         }
     }
 
-    private ObjectNode targets() {
-        ObjectNode r = root.get("ratios") instanceof ObjectNode o ? o : Json.object();
-        ObjectNode model = (ObjectNode) root.get("model");
-        ObjectNode settings = (ObjectNode) root.get("settings");
-        boolean miniShape = model.get("n_embd").asInt() == 256 && model.get("n_layer").asInt() == 4
-                && settings.get("batch").asInt() == 8 && settings.get("seq_len").asInt() == 256;
-        int early = spec.rssEarlyStep();
-        boolean rssAsStated = early == 200 && spec.rssSteps() == 2000;
-        List<Target> ts = List.of(
-                new Target("naive_over_bare", "naive step / bare step", num(r, "naive_over_bare"),
-                        true, 1.05, true, "median of per-round ratios, interleaved rounds"),
-                new Target("ewc_over_naive", "ewc step / naive step", num(r, "ewc_over_naive"),
-                        true, 1.10, true, "same tokens per step, after the EWC Fisher"),
-                new Target("replay_over_naive", "replay step / naive step",
-                        num(r, "replay_over_naive"), true, 1.05, true,
-                        "same tokens per step, replay buffer filled"),
-                new Target("ewc_replay_over_naive", "ewc+replay step / naive step",
-                        num(r, "ewc_replay_over_naive"), true, 1.15, true, "same tokens per step"),
-                new Target("mfu_naive", "MFU of the naive step", num(r, "mfu_naive"), false, 0.50,
-                        miniShape, miniShape ? "mini model, batch 8, sequence 256"
-                                : "stated for the mini model (d 256, 4 layers) at batch 8,"
-                                        + " sequence 256; shown for reference"),
-                new Target("eval_over_train", "evaluation tok/s / training tok/s",
-                        num(r, "eval_over_train"), false, 3.0, true,
-                        "evaluator's default batching, capped windows"),
-                new Target("fisher_per_sequence_over_train",
-                        "per-sequence Fisher / training, same sequences",
-                        num(r, "fisher_per_sequence_over_train"), true, 2.0, true,
-                        "training time per sequence = naive step / batch"),
-                new Target("fisher_batched_over_train", "batched Fisher / training, same sequences",
-                        num(r, "fisher_batched_over_train"), true, 1.2, true,
-                        "Fisher units of one training batch"),
-                new Target("rss_growth", "resident memory growth", num(r, "rss_growth"), true,
-                        0.02, rssAsStated, spec.rssSteps() == 0 ? "skipped (--rss-steps 0)"
-                                : "from step " + early + " to step " + spec.rssSteps()
-                                        + (rssAsStated ? "" : " (stated for 200 to 2000)")),
-                new Target("info_seconds", "retain info on the tiny model, wall s",
-                        root.path("info").path("seconds_median").asDouble(Double.NaN), true, 2.0,
-                        true, root.path("info").isNull() ? "skipped (--info-runs 0)"
-                                : "median of " + spec.infoRuns() + " launches"));
-        ObjectNode out = Json.object();
-        for (Target t : ts) {
-            out.set(t.name(), t.toJson());
-        }
-        return out;
-    }
-
-    private static double num(ObjectNode o, String key) {
-        return o.path(key).isNumber() ? o.get(key).asDouble() : Double.NaN;
-    }
-
-    private static ArrayNode array(double[] xs) {
+    static ArrayNode array(double[] xs) {
         ArrayNode a = Json.MAPPER.createArrayNode();
         for (double x : xs) {
             a.add(x);

@@ -4,6 +4,7 @@ import dev.retain.core.model.NamedParameter;
 import dev.retain.train.Seeds;
 import dev.retain.train.config.TrainConfig;
 import dev.retain.train.ewc.EwcPenalty;
+import dev.retain.train.plugin.Phase;
 import dev.retain.train.plugin.Plugin;
 import dev.retain.train.plugin.TrainContext;
 
@@ -119,7 +120,7 @@ public final class EwcPlugin implements Plugin, AutoCloseable {
                     ctx.trainTokens(ctx.stage()), spec, tmp);
             penalty.consolidate(covered(ctx), f);
         }
-        ctx.addFisherSeconds((System.nanoTime() - t0) / 1e9);
+        ctx.addSeconds(Phase.FISHER, (System.nanoTime() - t0) / 1e9);
         // Kept beside the stage models: reusable as --ewc-prior of another run.
         try {
             FisherFile.write(ctx.runDir().resolve("ewc-stage-" + ctx.stage() + ".ndlist"),

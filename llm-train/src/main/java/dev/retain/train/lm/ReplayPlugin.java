@@ -1,6 +1,7 @@
 package dev.retain.train.lm;
 
 import dev.retain.core.util.Json;
+import dev.retain.train.StepResult;
 import dev.retain.train.plugin.Plugin;
 import dev.retain.train.plugin.TrainContext;
 import dev.retain.train.replay.ReservoirBuffer;
@@ -70,9 +71,9 @@ public final class ReplayPlugin implements Plugin {
     }
 
     @Override
-    public void afterStep(TrainContext ctx, long[] newWindowStarts) {
+    public void afterStep(TrainContext ctx, StepResult step) {
         String group = ctx.domains().get(ctx.stage());
-        for (long s : newWindowStarts) {
+        for (long s : step.newWindowStarts()) {
             buffer.offer(group, item(ctx.stage(), s), ctx.rng());
         }
     }

@@ -1,5 +1,7 @@
 package dev.retain.train.plugin;
 
+import dev.retain.train.StepResult;
+
 import ai.djl.ndarray.NDManager;
 
 import java.io.IOException;
@@ -12,7 +14,12 @@ import java.nio.file.Path;
  *
  * <p>Order of hooks per domain: {@link #beforeDomain}, then per optimizer step {@link
  * #replayWindows} (per micro-batch), {@link #afterBackward}, {@link #afterStep}; then {@link
- * #afterDomain}. Stateful plugins save and restore their own state with the checkpoint.
+ * #afterDomain}. Every hook is called on the plugins in list order: the strategy's plugins
+ * first, then the trainer's own lifecycle plugins (drift, stage export, stage evaluation,
+ * evaluation and checkpoint cadence, loss curve), so at a domain's end EWC's Fisher is
+ * estimated before the stage model is exported and evaluated. Stateful plugins save and restore
+ * their own state with the checkpoint. A plugin asks the loop to stop, save or evaluate through
+ * {@link TrainContext#control()}.
  */
 public interface Plugin {
 
@@ -55,11 +62,10 @@ public interface Plugin {
     /**
      * Called after the optimizer update.
      *
-     * @param ctx the run
-     * @param newWindowStarts start offsets (in the current domain's train split) of the new
-     *     windows this step trained on
+     * @param ctx the run (its step counters already count this step)
+     * @param step what the step did, with the start offsets of the new windows it trained on
      */
-    default void afterStep(TrainContext ctx, long[] newWindowStarts) {}
+    default void afterStep(TrainContext ctx, StepResult step) {}
 
     /**
      * Called after a domain's last step, before the stage is evaluated.

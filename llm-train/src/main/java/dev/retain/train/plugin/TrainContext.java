@@ -2,7 +2,10 @@ package dev.retain.train.plugin;
 
 import dev.retain.core.model.CausalLm;
 import dev.retain.core.model.NamedParameter;
+import dev.retain.core.text.Split;
 import dev.retain.core.text.TokenFile;
+import dev.retain.eval.EvalResult;
+import dev.retain.train.RunResults;
 import dev.retain.train.config.TrainConfig;
 
 import java.util.List;
@@ -10,7 +13,8 @@ import java.util.Random;
 
 /**
  * What plugins may see of a run: the model and its parameters, the settings, the domains, where
- * the loop stands, the run's random source, and counters a plugin reports its cost into.
+ * the loop stands, the run's random source, the results being recorded, the loop's control
+ * flags, and the stage's phase timers a plugin reports its cost into.
  */
 public interface TrainContext {
 
@@ -53,9 +57,25 @@ public interface TrainContext {
     Random rng();
 
     /**
-     * Adds seconds to the current stage's Fisher time (a strategy's extra cost).
+     * Adds seconds to one of the current stage's timed phases (a strategy's extra cost).
      *
+     * @param phase the phase
      * @param seconds the time
      */
-    void addFisherSeconds(double seconds);
+    void addSeconds(Phase phase, double seconds);
+
+    /** @return the loop's control flags: ask it to stop, save or evaluate */
+    TrainControl control();
+
+    /** @return the results being recorded (results.json) */
+    RunResults results();
+
+    /**
+     * Scores every domain's split with the evaluation protocol at the run's window length.
+     *
+     * @param split TEST or VALID
+     * @param maxWindows windows per domain, 0 for all
+     * @return one result per domain, in training order
+     */
+    List<EvalResult> evaluate(Split split, long maxWindows);
 }

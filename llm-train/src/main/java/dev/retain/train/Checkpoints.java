@@ -1,0 +1,213 @@
+package dev.retain.train;
+
+import dev.retain.core.Engines;
+import dev.retain.core.UserError;
+import dev.retain.core.model.CausalLm;
+import dev.retain.core.util.AtomicFiles;
+import dev.retain.core.util.Json;
+import dev.retain.train.optim.AdamW;
+import dev.retain.train.plugin.Plugin;
+import dev.retain.train.plugin.TrainContext;
+
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Stream;
+
+/**
+ * A run's checkpoints: {@code RUN_DIR/checkpoints/step-G-sK/} holds the model ({@code model.pt}),
+ * its {@code config.json}, the optimizer's moments ({@code optimizer.ndlist}), each plugin's state
+ * and {@code state.json} ({@link TrainState}, the optimizer's step count and the results so far).
+ * A checkpoint is written to a {@code .partial} folder, synced, renamed, and only then published by
+ * an atomic rewrite of {@code RUN_DIR/checkpoint.json}; the previous one is deleted after that.
+ */
+final class Checkpoints {
+
+    /** The pointer file naming the newest complete checkpoint. */
+    static final String POINTER = "checkpoint.json";
+
+    /** Test seam: called with each checkpoint file before it is written; may throw. */
+    interface SaveHook {
+        void beforeWrite(Path file) throws IOException;
+    }
+
+    /**
+     * What a checkpoint restored.
+     *
+     * @param state where the run stood
+     * @param results the results recorded up to then
+     * @param adamSteps the optimizer's step count
+     */
+    record Restored(TrainState state, RunResults results, long adamSteps) {}
+
+    private final Path runDir;
+    private SaveHook hook = f -> { };
+
+    Checkpoints(Path runDir) {
+        this.runDir = runDir;
+    }
+
+    void hook(SaveHook h) {
+        this.hook = h;
+    }
+
+    /** @return the newest complete checkpoint's folder, or null when there is none */
+    Path current() {
+        Path p = runDir.resolve(POINTER);
+        if (!Files.exists(p)) {
+            return null;
+        }
+        JsonNode ptr = readJson(p);
+        if (!ptr.path("dir").isTextual()) {
+            throw new UserError(p + ": names no checkpoint folder; the file is damaged: delete it"
+                    + " to start the run over");
+        }
+        return runDir.resolve(ptr.get("dir").asText());
+    }
+
+    /** @return the newest checkpoint for messages: {@code step N}, or {@code none} */
+    String describeCurrent() {
+        try {
+            Path p = runDir.resolve(POINTER);
+            return Files.exists(p) ? "step " + Json.MAPPER.readTree(p.toFile()).get("global_step")
+                    .asText() : "none";
+        } catch (IOException | RuntimeException e) {
+            return "unreadable";
+        }
+    }
+
+    /**
+     * Writes a checkpoint and publishes it.
+     *
+     * @param state where the run stands
+     * @param lm the model
+     * @param adam the optimizer
+     * @param plugins every plugin, each saving its own state
+     * @param results the results so far
+     * @throws UserError when it cannot be written (the previous checkpoint stays)
+     */
+    void save(TrainState state, CausalLm lm, AdamW adam, List<Plugin> plugins, RunResults results)
+            throws IOException {
+        Path dirs = runDir.resolve("checkpoints");
+        Files.createDirectories(dirs);
+        String name = String.format(Locale.ROOT, "step-%09d-s%d", state.globalStep, state.stage);
+        Path dir = dirs.resolve(name);
+        Path tmp = dirs.resolve(name + ".partial");
+        deleteTree(tmp);
+        Files.createDirectories(tmp);
+        try {
+            hook.beforeWrite(tmp.resolve("model.pt"));
+            lm.export(tmp.resolve("model.pt"));
+            Files.copy(runDir.resolve("config.json"), tmp.resolve("config.json"));
+            hook.beforeWrite(tmp.resolve("optimizer.ndlist"));
+            Files.write(tmp.resolve("optimizer.ndlist"), adam.state().encode());
+            for (Plugin p : plugins) {
+                hook.beforeWrite(tmp.resolve(p.name()));
+                p.saveState(tmp);
+            }
+            ObjectNode st = state.toJson();
+            st.put("adam_steps", adam.stepCount());
+            st.set("results", results.json());
+            hook.beforeWrite(tmp.resolve("state.json"));
+            Json.write(tmp.resolve("state.json"), st);
+            try (Stream<Path> files = Files.list(tmp)) {
+                for (Path f : files.toList()) {
+                    AtomicFiles.fsync(f);
+                }
+            }
+            deleteTree(dir);
+            Files.move(tmp, dir);
+        } catch (IOException | RuntimeException e) {
+            deleteTree(tmp);
+            throw new UserError("could not save a checkpoint in " + dirs + " ("
+                    + Engines.firstLine(e) + "); the previous checkpoint is kept and still"
+                    + " usable; free disk space and resume with retain train --resume " + runDir,
+                    e);
+        }
+        ObjectNode ptr = Json.object();
+        ptr.put("dir", "checkpoints/" + name);
+        ptr.put("global_step", state.globalStep);
+        ptr.put("stage", state.stage);
+        Path previous;
+        try {
+            previous = current();
+        } catch (UserError damaged) {
+            previous = null; // a damaged pointer is replaced below; its folder cannot be known
+        }
+        Json.write(runDir.resolve(POINTER), ptr);
+        if (previous != null && !previous.equals(dir)) {
+            deleteTree(previous);
+        }
+    }
+
+    /**
+     * Reads where the run stood at a checkpoint and the results recorded up to then.
+     *
+     * @param ckpt the checkpoint folder
+     * @return the state, the results and the optimizer's step count
+     */
+    static Restored readState(Path ckpt) {
+        Path stateFile = ckpt.resolve("state.json");
+        JsonNode st = readJson(stateFile);
+        if (!st.path("results").isObject() || !st.path("adam_steps").isIntegralNumber()) {
+            throw new UserError(stateFile + ": lacks the results or the optimizer's step count;"
+                    + " the checkpoint is damaged: delete the run's checkpoint.json to start the"
+                    + " run over");
+        }
+        return new Restored(TrainState.of(st, stateFile.toString()),
+                RunResults.of(st.get("results")), st.get("adam_steps").asLong());
+    }
+
+    /**
+     * Restores the optimizer's moments and every plugin's state from a checkpoint. The model
+     * itself is loaded from the checkpoint's {@code model.pt} by the caller.
+     *
+     * @param ckpt the checkpoint folder
+     * @param adam the optimizer to fill
+     * @param adamSteps its step count ({@link Restored#adamSteps()})
+     * @param plugins the plugins to fill
+     * @param ctx the run, for the plugins
+     * @param manager a manager for temporaries
+     * @throws IOException when a file cannot be read
+     */
+    static void loadTensors(Path ckpt, AdamW adam, long adamSteps, List<Plugin> plugins,
+            TrainContext ctx, NDManager manager) throws IOException {
+        try (NDManager tmp = manager.newSubManager();
+                InputStream in = Files.newInputStream(ckpt.resolve("optimizer.ndlist"))) {
+            adam.restore(NDList.decode(tmp, in), adamSteps);
+        }
+        for (Plugin p : plugins) {
+            p.loadState(ckpt, ctx);
+        }
+    }
+
+    private static JsonNode readJson(Path f) {
+        try {
+            return Json.MAPPER.readTree(f.toFile());
+        } catch (IOException e) {
+            throw new UserError(f + ": damaged or unreadable (" + Engines.firstLine(e) + ");"
+                    + " delete the run's checkpoint.json to start the run over", e);
+        }
+    }
+
+    static void deleteTree(Path p) throws IOException {
+        if (!Files.exists(p)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(p)) {
+            for (Path x : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(x);
+            }
+        }
+    }
+}

@@ -1,0 +1,122 @@
+package dev.retain.train;
+
+import dev.retain.core.Engines;
+import dev.retain.core.UserError;
+import dev.retain.core.model.CausalLm;
+import dev.retain.core.text.Domain;
+import dev.retain.core.text.GptTokenizer;
+import dev.retain.core.text.Split;
+import dev.retain.core.text.TokenFile;
+import dev.retain.eval.EvalResult;
+import dev.retain.eval.Evaluator;
+
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What a run reads before its first step: the model (on the run's device), its tokenizer, and
+ * every domain's train, valid and test tokens, with the training window length checked against
+ * the model. Closing it frees the model and the tokenizer.
+ */
+final class RunInputs implements AutoCloseable {
+
+    final CausalLm lm;
+    final GptTokenizer tokenizer;
+    final List<String> names;
+    final int seqLen;
+    private final Map<Split, List<TokenFile>> splits = new EnumMap<>(Split.class);
+
+    private RunInputs(CausalLm lm, GptTokenizer tokenizer, List<String> names, int seqLen) {
+        this.lm = lm;
+        this.tokenizer = tokenizer;
+        this.names = names;
+        this.seqLen = seqLen;
+        for (Split s : new Split[] {Split.TRAIN, Split.VALID, Split.TEST}) {
+            splits.put(s, new ArrayList<>());
+        }
+    }
+
+    /**
+     * Loads a run's inputs; frees what it loaded when a check fails.
+     *
+     * @param setup the run
+     * @return the inputs
+     */
+    static RunInputs load(RunSetup setup) {
+        CausalLm model = null;
+        GptTokenizer tok = null;
+        try {
+            model = CausalLm.load(setup.model(), Engines.device(setup.config().device()), 0);
+            tok = GptTokenizer.load(setup.tokenizer());
+            if (tok.vocabSize() > model.vocabSize()) {
+                throw new UserError(setup.tokenizer() + ": the tokenizer has " + tok.vocabSize()
+                        + " ids but the model's vocabulary has " + model.vocabSize()
+                        + "; use the tokenizer the model was trained with");
+            }
+            int len = setup.config().seqLen() > 0 ? setup.config().seqLen() : model.context();
+            if (len > model.context()) {
+                throw new UserError("--seq-len " + len + " is larger than the model's context of "
+                        + model.context() + " tokens");
+            }
+            if (len < 2) {
+                throw new UserError("--seq-len " + len + ": a window needs at least 2 tokens");
+            }
+            RunInputs in = new RunInputs(model, tok, setup.domainNames(), len);
+            for (var d : setup.domains()) {
+                Domain dom = Domain.of(d);
+                TokenFile t = dom.tokens(Split.TRAIN, tok);
+                if (t.size() < len) {
+                    throw new UserError(dom.textFile(Split.TRAIN) + ": the train split has "
+                            + t.size() + " tokens, fewer than one window of " + len
+                            + "; add text or lower --seq-len");
+                }
+                in.splits.get(Split.TRAIN).add(t);
+                in.splits.get(Split.VALID).add(dom.tokens(Split.VALID, tok));
+                in.splits.get(Split.TEST).add(dom.tokens(Split.TEST, tok));
+            }
+            return in;
+        } catch (RuntimeException e) {
+            if (tok != null) {
+                tok.close();
+            }
+            if (model != null) {
+                model.close();
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * @param split a split
+     * @return that split of every domain, in training order
+     */
+    List<TokenFile> split(Split split) {
+        return splits.get(split);
+    }
+
+    /**
+     * Scores every domain's split of the model as it is now, with the evaluation protocol.
+     *
+     * @param split TEST or VALID
+     * @param maxWindows windows per domain, 0 for all
+     * @param progress show progress
+     * @return one result per domain
+     */
+    List<EvalResult> evaluate(Split split, long maxWindows, boolean progress) {
+        List<EvalResult> out = new ArrayList<>();
+        List<TokenFile> files = splits.get(split);
+        for (int j = 0; j < names.size(); j++) {
+            out.add(Evaluator.evaluate(lm, files.get(j), names.get(j), split.label(),
+                    new Evaluator.Options(seqLen, 0, maxWindows, 0, progress)));
+        }
+        return out;
+    }
+
+    @Override
+    public void close() {
+        tokenizer.close();
+        lm.close();
+    }
+}

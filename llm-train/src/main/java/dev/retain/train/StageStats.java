@@ -1,0 +1,112 @@
+package dev.retain.train;
+
+import dev.retain.core.util.Json;
+import dev.retain.train.plugin.Phase;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.util.EnumMap;
+import java.util.Map;
+
+/**
+ * Costs of the stage being trained: seconds per {@link Phase}, measured wall time, tokens seen and
+ * the global step the stage began at. Part of {@link TrainState}, so a resumed stage adds to what
+ * its checkpoint held. Wall time is measured elapsed time, not a sum of the phases; it is brought
+ * up to date at each checkpoint.
+ */
+public final class StageStats {
+
+    private final Map<Phase, Double> seconds = new EnumMap<>(Phase.class);
+    double wallSeconds;
+    long newTokens;
+    long replayTokens;
+    long startStep;
+
+    StageStats(long startStep) {
+        this.startStep = startStep;
+    }
+
+    /**
+     * Adds time to a phase.
+     *
+     * @param phase the phase
+     * @param secs seconds
+     */
+    public void add(Phase phase, double secs) {
+        seconds.merge(phase, secs, Double::sum);
+    }
+
+    /**
+     * @param phase a phase
+     * @return its seconds so far in this stage
+     */
+    public double seconds(Phase phase) {
+        return seconds.getOrDefault(phase, 0.0);
+    }
+
+    /** @return the seconds of all phases together */
+    double phaseSeconds() {
+        double s = 0;
+        for (Phase p : Phase.values()) {
+            s += seconds(p);
+        }
+        return s;
+    }
+
+    /** @return new and replayed tokens trained on in this stage */
+    long tokens() {
+        return newTokens + replayTokens;
+    }
+
+    ObjectNode toJson() {
+        ObjectNode o = Json.object();
+        for (Phase p : Phase.values()) {
+            o.put(p.key() + "_seconds", seconds(p));
+        }
+        o.put("wall_seconds", wallSeconds);
+        o.put("new_tokens", newTokens);
+        o.put("replay_tokens", replayTokens);
+        o.put("start_step", startStep);
+        return o;
+    }
+
+    static StageStats of(JsonNode n) {
+        StageStats s = new StageStats(n.path("start_step").asLong());
+        for (Phase p : Phase.values()) {
+            s.add(p, n.path(p.key() + "_seconds").asDouble());
+        }
+        // Checkpoints from before wall time was measured: the sum of the phases so far.
+        s.wallSeconds = n.path("wall_seconds").asDouble(s.phaseSeconds());
+        s.newTokens = n.path("new_tokens").asLong();
+        s.replayTokens = n.path("replay_tokens").asLong();
+        return s;
+    }
+
+    /**
+     * The stage's entry of results.json, in the order the schema lists its keys.
+     *
+     * @param stage the stage index
+     * @param task the domain's name
+     * @param steps optimizer steps of the stage
+     * @param model the exported stage model's file name
+     * @return the entry
+     */
+    ObjectNode summary(int stage, String task, int steps, String model) {
+        ObjectNode s = Json.object();
+        s.put("stage", stage);
+        s.put("task", task);
+        s.put("steps", steps);
+        s.put("tokens_seen", tokens());
+        s.put("new_tokens", newTokens);
+        s.put("replay_tokens", replayTokens);
+        for (Phase p : Phase.values()) {
+            s.put(p.key() + "_seconds", seconds(p));
+        }
+        s.put("wall_seconds", wallSeconds);
+        s.put("other_seconds", Math.max(0, wallSeconds - phaseSeconds()));
+        s.put("tokens_per_second", tokens() / Math.max(1e-9, seconds(Phase.TRAIN)));
+        s.put("model", model);
+        return s;
+    }
+}

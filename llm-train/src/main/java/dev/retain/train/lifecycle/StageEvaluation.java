@@ -1,0 +1,27 @@
+package dev.retain.train.lifecycle;
+
+import dev.retain.core.text.Split;
+import dev.retain.train.plugin.Phase;
+import dev.retain.train.plugin.Plugin;
+import dev.retain.train.plugin.TrainContext;
+
+/**
+ * At each domain's end, after the export: scores every domain's test split (the run's {@code
+ * test-windows} of each, 0 = all) and adds the row to the results matrix. Its time counts as
+ * evaluation.
+ */
+public final class StageEvaluation implements Plugin {
+
+    @Override
+    public String name() {
+        return "stage-eval";
+    }
+
+    @Override
+    public void afterDomain(TrainContext ctx) {
+        long t0 = System.nanoTime();
+        var row = ctx.evaluate(Split.TEST, ctx.config().testWindows());
+        ctx.addSeconds(Phase.EVAL, (System.nanoTime() - t0) / 1e9);
+        ctx.results().addRow(row);
+    }
+}

@@ -1,0 +1,207 @@
+package dev.retain.train.lm;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.retain.core.model.CausalLm;
+import dev.retain.core.model.NamedParameter;
+import dev.retain.core.text.Split;
+import dev.retain.core.text.TokenFile;
+import dev.retain.eval.EvalResult;
+import dev.retain.train.RunResults;
+import dev.retain.train.StepResult;
+import dev.retain.train.config.TrainConfig;
+import dev.retain.train.plugin.Phase;
+import dev.retain.train.plugin.TrainContext;
+import dev.retain.train.plugin.TrainControl;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+
+/**
+ * Replay on its own: what it remembers, what it hands back, and that a restored plugin draws
+ * exactly what the saved one would have.
+ */
+class ReplayPluginTest {
+
+    private static final int SEQ = 4;
+
+    @TempDir Path tmp;
+
+    /** A run of two or three domains whose token at position i of domain d is 1000 d + i. */
+    final class Ctx implements TrainContext {
+        final List<TokenFile> tokens = new ArrayList<>();
+        final List<String> names = List.of("a", "b", "c");
+        int stage;
+        Random rng = new Random(7);
+
+        Ctx() throws IOException {
+            for (int d = 0; d < names.size(); d++) {
+                int[] ids = new int[400];
+                for (int i = 0; i < ids.length; i++) {
+                    ids[i] = 1000 * d + i;
+                }
+                Path f = tmp.resolve(names.get(d) + ".tok");
+                TokenFile.write(f, ids, 50257, "src", "tok");
+                tokens.add(TokenFile.openOrNull(f));
+            }
+        }
+
+        @Override
+        public int seqLen() {
+            return SEQ;
+        }
+
+        @Override
+        public int stage() {
+            return stage;
+        }
+
+        @Override
+        public List<String> domains() {
+            return names;
+        }
+
+        @Override
+        public TokenFile trainTokens(int index) {
+            return tokens.get(index);
+        }
+
+        @Override
+        public Random rng() {
+            return rng;
+        }
+
+        @Override
+        public CausalLm model() {
+            throw new AssertionError("replay does not touch the model");
+        }
+
+        @Override
+        public List<NamedParameter> parameters() {
+            throw new AssertionError("replay does not touch the parameters");
+        }
+
+        @Override
+        public TrainConfig config() {
+            throw new AssertionError("replay takes its settings in the constructor");
+        }
+
+        @Override
+        public int stepInStage() {
+            return 0;
+        }
+
+        @Override
+        public long globalStep() {
+            return 0;
+        }
+
+        @Override
+        public Path runDir() {
+            return tmp;
+        }
+
+        @Override
+        public void addSeconds(Phase phase, double seconds) {
+            throw new AssertionError("replay reports no extra phase");
+        }
+
+        @Override
+        public TrainControl control() {
+            return new TrainControl();
+        }
+
+        @Override
+        public RunResults results() {
+            throw new AssertionError("replay records no results");
+        }
+
+        @Override
+        public List<EvalResult> evaluate(Split split, long maxWindows) {
+            throw new AssertionError("replay evaluates nothing");
+        }
+    }
+
+    private static StepResult stepWith(long... starts) {
+        return new StepResult(1, 1, Double.NaN, 0, starts.length * SEQ, 0, starts);
+    }
+
+    /** Learns domain k, offering windows that start at 0, 4, 8, ... (n of them). */
+    private static void learn(ReplayPlugin p, Ctx ctx, int k, int n) {
+        ctx.stage = k;
+        p.beforeDomain(ctx);
+        for (int i = 0; i < n; i++) {
+            p.afterStep(ctx, stepWith(SEQ * i));
+        }
+    }
+
+    @Test
+    void replaysExactWindowsOfEarlierDomainsOnly() throws IOException {
+        Ctx ctx = new Ctx();
+        ReplayPlugin p = new ReplayPlugin(10 * SEQ, SEQ); // room for 10 windows
+        learn(p, ctx, 0, 50);
+        ctx.stage = 1;
+        p.beforeDomain(ctx);
+        assertEquals(3, p.replayWindows(ctx, 3, new long[3 * SEQ], 0),
+                "after one domain, three rows can be filled from it");
+        learn(p, ctx, 1, 50);
+        ctx.stage = 2;
+        p.beforeDomain(ctx);
+        assertTrue(p.buffer().size() <= 10, "budget of 10 windows: " + p.buffer().size());
+        Set<Long> domains = new HashSet<>();
+        for (int draw = 0; draw < 50; draw++) {
+            long[] dst = new long[5 * SEQ];
+            int got = p.replayWindows(ctx, 3, dst, 2 * SEQ);
+            assertEquals(3, got);
+            for (int r = 0; r < 2 * SEQ; r++) {
+                assertEquals(0, dst[r], "rows before the offset are left alone");
+            }
+            for (int r = 0; r < got; r++) {
+                int o = (2 + r) * SEQ;
+                long d = dst[o] / 1000;
+                long start = dst[o] % 1000;
+                domains.add(d);
+                assertTrue(d < 2, "never the domain being learned: " + d);
+                assertEquals(0, start % SEQ, "a window the domain offered: " + start);
+                for (int i = 1; i < SEQ; i++) {
+                    assertEquals(dst[o] + i, dst[o + i], "the window's tokens, in order");
+                }
+            }
+        }
+        assertEquals(Set.of(0L, 1L), domains, "both earlier domains are replayed");
+    }
+
+    @Test
+    void aRestoredPluginDrawsWhatTheSavedOneWould() throws IOException {
+        Ctx ctx = new Ctx();
+        ReplayPlugin p = new ReplayPlugin(8 * SEQ, SEQ);
+        learn(p, ctx, 0, 30);
+        learn(p, ctx, 1, 30);
+        ctx.stage = 2;
+        p.beforeDomain(ctx);
+        Path dir = tmp.resolve("ckpt");
+        java.nio.file.Files.createDirectories(dir);
+        p.saveState(dir);
+        long seed = 99;
+        ReplayPlugin q = new ReplayPlugin(8 * SEQ, SEQ);
+        q.loadState(dir, ctx);
+        assertEquals(p.buffer().groups(), q.buffer().groups());
+        assertEquals(p.buffer().seenCounts(), q.buffer().seenCounts());
+        long[] a = new long[4 * SEQ];
+        long[] b = new long[4 * SEQ];
+        ctx.rng = new Random(seed);
+        p.replayWindows(ctx, 4, a, 0);
+        ctx.rng = new Random(seed);
+        q.replayWindows(ctx, 4, b, 0);
+        assertEquals(java.util.Arrays.toString(a), java.util.Arrays.toString(b));
+    }
+}
