@@ -148,7 +148,7 @@ final class TrainCommand implements Command {
             ContinualTrainer.Outcome outcome = runWithStopHook(t);
             if (outcome == ContinualTrainer.Outcome.INTERRUPTED) {
                 System.err.println("retain train: stopped; checkpoint saved. Continue with: retain"
-                        + " train --resume " + t.runDir());
+                        + " train --resume " + t.context().runDir());
                 return 130;
             }
             printSummary(out, t);
@@ -203,7 +203,7 @@ final class TrainCommand implements Command {
                     x.asDouble())));
             out.println(line);
         }
-        out.println("results: " + t.runDir().resolve("results.json"));
+        out.println("results: " + t.context().runDir().resolve("results.json"));
     }
 
     private static String trim(String s) {

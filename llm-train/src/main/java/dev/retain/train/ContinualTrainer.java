@@ -2,13 +2,9 @@ package dev.retain.train;
 
 import dev.retain.core.Engines;
 import dev.retain.core.UserError;
-import dev.retain.core.model.CausalLm;
 import dev.retain.core.model.LmLoss;
-import dev.retain.core.model.NamedParameter;
 import dev.retain.core.text.Split;
 import dev.retain.core.text.TokenFile;
-import dev.retain.core.util.Hashing;
-import dev.retain.core.util.Json;
 import dev.retain.core.util.Progress;
 import dev.retain.eval.EvalResult;
 import dev.retain.train.config.TrainConfig;
@@ -36,13 +32,10 @@ import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.Random;
 import java.util.function.Function;
 
 /**
@@ -63,7 +56,7 @@ import java.util.function.Function;
  * save-every} and {@code eval-every} steps). A run resumed from a checkpoint continues exactly as
  * the uninterrupted run would have.
  */
-public final class ContinualTrainer implements TrainContext, AutoCloseable {
+public final class ContinualTrainer implements AutoCloseable {
 
     /** How a call to {@link #run()} ended. */
     public enum Outcome {
@@ -73,28 +66,27 @@ public final class ContinualTrainer implements TrainContext, AutoCloseable {
         INTERRUPTED
     }
 
-    private final RunSetup setup;
-    private final Path runDir;
-    private final TrainConfig cfg;
-    private final boolean progress;
-    private final RunInputs in;
+    final Path runDir;
+    final TrainConfig cfg;
+    final boolean progress;
+    final RunInputs in;
     private final NDManager stateManager;
-    private final AdamW adam;
+    final AdamW adam;
     private final List<Plugin> strategy;
-    private final List<Plugin> plugins = new ArrayList<>();
+    final List<Plugin> plugins = new ArrayList<>();
     private final Checkpoints checkpoints;
-    private final TrainControl control = new TrainControl();
+    final TrainControl control = new TrainControl();
+    final TrainContext context = new RunContext(this);
     private final Engine engine = Engines.pytorch();
-    private TrainState state;
-    private RunResults results;
+    TrainState state;
+    RunResults results;
     private List<EvalResult> base;
     private StepResult last;
     /** {@code System.nanoTime()} up to which the stage's wall time is in the stage stats. */
     private long wallMark;
 
-    private ContinualTrainer(RunSetup setup, Path runDir, boolean progress,
+    ContinualTrainer(RunSetup setup, Path runDir, boolean progress,
             Function<Strategies.Parts, List<Plugin>> strategies) {
-        this.setup = setup;
         this.runDir = runDir;
         this.cfg = setup.config();
         this.progress = progress;
@@ -136,27 +128,7 @@ public final class ContinualTrainer implements TrainContext, AutoCloseable {
      */
     public static ContinualTrainer start(RunSetup setup, Path runDir, boolean progress,
             Function<Strategies.Parts, List<Plugin>> strategies) throws IOException {
-        if (Files.exists(runDir.resolve(RunSetup.FILE))) {
-            throw new UserError(runDir + ": already holds a run; continue it with --resume "
-                    + runDir + " or choose another --out");
-        }
-        Files.createDirectories(runDir);
-        // Measure this run's peak memory from here, not the peaks of what ran before in this JVM.
-        boolean reset = RunResults.resetPeakRss();
-        ContinualTrainer t = new ContinualTrainer(setup, runDir, progress, strategies);
-        setup.write(runDir);
-        t.state = new TrainState(new Random(Seeds.derive(setup.config().seed(), "plugins", 0)));
-        ObjectNode model = Json.object();
-        model.put("path", setup.model().toString());
-        model.put("parameters", t.in.lm.parameterCount());
-        model.put("context", t.in.lm.context());
-        model.put("vocab_size", t.in.lm.vocabSize());
-        model.put("seq_len", t.in.seqLen);
-        t.results = RunResults.start(setup.name(), setup.config().strategy(),
-                setup.config().toJson(), model, t.in.names);
-        t.results.peakRssScope(reset);
-        t.writeConfigBeside();
-        return t;
+        return RunLauncher.start(setup, runDir, progress, strategies);
     }
 
     /**
@@ -185,38 +157,7 @@ public final class ContinualTrainer implements TrainContext, AutoCloseable {
      */
     public static ContinualTrainer resume(Path runDir, Path expectModel, boolean progress,
             Function<Strategies.Parts, List<Plugin>> strategies) throws IOException {
-        RunSetup setup = RunSetup.read(runDir);
-        if (expectModel != null && !Hashing.sha256(expectModel).equals(setup.modelSha256())) {
-            throw new UserError(runDir + ": this run was made with another model ("
-                    + setup.model() + "), not " + expectModel + "; resume without --model or"
-                    + " start a new run");
-        }
-        if (!Files.isRegularFile(setup.model())
-                || !Hashing.sha256(setup.model()).equals(setup.modelSha256())) {
-            throw new UserError(setup.model() + ": the base model of run " + runDir
-                    + " is missing or has changed since the run started; restore it to resume");
-        }
-        Path ckpt = new Checkpoints(runDir).current();
-        if (ckpt == null) {
-            // Killed before the first checkpoint: start over in the same folder.
-            Files.delete(runDir.resolve(RunSetup.FILE));
-            Files.deleteIfExists(runDir.resolve("results.json"));
-            return start(setup, runDir, progress, strategies);
-        }
-        boolean reset = RunResults.resetPeakRss();
-        RunSetup atCheckpoint = new RunSetup(setup.name(), setup.config(),
-                ckpt.resolve("model.pt"), setup.modelSha256(), setup.tokenizer(), setup.domains());
-        ContinualTrainer t = new ContinualTrainer(atCheckpoint, runDir, progress, strategies);
-        Checkpoints.Restored r = Checkpoints.readState(ckpt);
-        t.state = r.state();
-        t.results = r.results();
-        Checkpoints.loadTensors(ckpt, t.adam, r.adamSteps(), t.plugins, t, t.in.lm.manager());
-        if (t.state.streamOpen && t.state.stage < t.in.names.size()) {
-            t.openStream();
-            t.state.stream.seek(t.state.streamEpoch, t.state.streamIndex);
-        }
-        t.results.peakRssScope(reset);
-        return t;
+        return RunLauncher.resume(runDir, expectModel, progress, strategies);
     }
 
     /** Asks the loop to save a checkpoint and return after the current step (Ctrl-C). */
@@ -246,7 +187,7 @@ public final class ContinualTrainer implements TrainContext, AutoCloseable {
      */
     public Outcome run() throws IOException {
         if (results.rows() == 0) {
-            results.addRow(base != null ? base : evaluate(Split.TEST, cfg.testWindows()));
+            results.addRow(base != null ? base : context.evaluate(Split.TEST, cfg.testWindows()));
             results.write(runDir);
         }
         // The stage's wall time runs from here (a resumed stage adds to what its checkpoint held).
@@ -270,7 +211,7 @@ public final class ContinualTrainer implements TrainContext, AutoCloseable {
 
     /** The steps of the current domain; false when a stop was requested (checkpoint saved). */
     private boolean trainStage() throws IOException {
-        int total = stepsFor(state.stage);
+        int total = in.stepsFor(state.stage, cfg);
         Schedule schedule = new Schedule(cfg.learningRate(), cfg.warmupSteps(), total,
                 cfg.minLrRatio());
         long t0 = System.nanoTime();
@@ -278,7 +219,7 @@ public final class ContinualTrainer implements TrainContext, AutoCloseable {
         try (Progress bar = new Progress(String.format(Locale.ROOT, "train %d/%d %s",
                 state.stage + 1, in.names.size(), in.names.get(state.stage)), total, progress)) {
             bar.advance(state.stepInStage);
-            bar.detail(() -> progressDetail((state.stats.tokens() - tokens0)
+            bar.detail(() -> StepResult.describe(last, (state.stats.tokens() - tokens0)
                     / Math.max(1e-9, (System.nanoTime() - t0) / 1e9)));
             while (state.stepInStage < total) {
                 long s0 = System.nanoTime();
@@ -328,7 +269,7 @@ public final class ContinualTrainer implements TrainContext, AutoCloseable {
                 diverged("loss " + losses.loss());
             }
             for (Plugin p : plugins) {
-                penalty += p.afterBackward(this, scope);
+                penalty += p.afterBackward(context, scope);
             }
             double norm = GradClip.norm(in.lm.parameters(), scope, 1.0);
             if (!Double.isFinite(norm)) {
@@ -340,7 +281,7 @@ public final class ContinualTrainer implements TrainContext, AutoCloseable {
         state.stepped();
         last = losses.result(penalty, in.seqLen);
         for (Plugin p : plugins) {
-            p.afterStep(this, last);
+            p.afterStep(context, last);
         }
         return last;
     }
@@ -360,7 +301,7 @@ public final class ContinualTrainer implements TrainContext, AutoCloseable {
         if (wantReplay > 0) {
             long[] rep = new long[wantReplay * seqLen];
             for (Plugin p : plugins) {
-                got += p.replayWindows(this, wantReplay - got, rep, got * seqLen);
+                got += p.replayWindows(context, wantReplay - got, rep, got * seqLen);
             }
             System.arraycopy(rep, 0, losses.ids, (b - got) * seqLen, got * seqLen);
         }
@@ -391,11 +332,11 @@ public final class ContinualTrainer implements TrainContext, AutoCloseable {
         }
         openStream();
         for (Plugin p : plugins) {
-            p.beforeDomain(this);
+            p.beforeDomain(context);
         }
     }
 
-    private void openStream() {
+    void openStream() {
         state.stream = new WindowStream(in.split(Split.TRAIN).get(state.stage), in.seqLen,
                 Seeds.derive(cfg.seed(), "data", state.stage));
     }
@@ -406,19 +347,9 @@ public final class ContinualTrainer implements TrainContext, AutoCloseable {
      */
     public void skipToNextDomain() {
         for (Plugin p : strategy) {
-            p.afterDomain(this);
+            p.afterDomain(context);
         }
         state.nextStage();
-    }
-
-    /** Steps in a domain: from --epochs when set, else --max-steps-per-domain. */
-    int stepsFor(int k) {
-        if (cfg.epochs() > 0) {
-            long windows = in.split(Split.TRAIN).get(k).size() / in.seqLen;
-            double perStep = (double) cfg.batchSize() * cfg.gradAccum();
-            return (int) Math.max(1, Math.ceil(cfg.epochs() * windows / perStep));
-        }
-        return cfg.maxStepsPerDomain();
     }
 
     private void diverged(String what) {
@@ -431,7 +362,7 @@ public final class ContinualTrainer implements TrainContext, AutoCloseable {
 
     private void endStage() throws IOException {
         for (Plugin p : plugins) {
-            p.afterDomain(this); // strategies (EWC's Fisher), drift, export, stage evaluation
+            p.afterDomain(context); // strategies (EWC's Fisher), drift, export, stage evaluation
         }
         foldWall();
         StageStats stats = state.stats;
@@ -468,104 +399,20 @@ public final class ContinualTrainer implements TrainContext, AutoCloseable {
 
     private void evaluateCurves() {
         long t0 = System.nanoTime();
-        for (EvalResult r : evaluate(Split.VALID, cfg.evalWindows())) {
+        for (EvalResult r : context.evaluate(Split.VALID, cfg.evalWindows())) {
             results.addCurve(state.globalStep, state.stage, r);
         }
         state.stats.add(Phase.EVAL, (System.nanoTime() - t0) / 1e9);
     }
 
-    private String progressDetail(double tokensPerSecond) {
-        StepResult r = last != null ? last : new StepResult(0, 0, 0, 0, 0, 0, new long[0]);
-        return String.format(Locale.ROOT, "loss %.3f (new %.3f%s, ewc %.4f)  %.0f tok/s",
-                r.total(), r.newLoss(), Double.isNaN(r.replayLoss()) ? ""
-                        : String.format(Locale.ROOT, ", replay %.3f", r.replayLoss()),
-                r.penalty(), tokensPerSecond);
+    /** @return what plugins see of the run (the model, settings, where the loop stands) */
+    public TrainContext context() {
+        return context;
     }
 
-    private void writeConfigBeside() throws IOException {
-        Path src = setup.model().getParent().resolve("config.json");
-        ObjectNode cfgJson = Files.isRegularFile(src)
-                ? (ObjectNode) Json.MAPPER.readTree(src.toFile()) : Json.object();
-        cfgJson.put("n_positions", in.lm.context());
-        cfgJson.put("vocab_size", in.lm.vocabSize());
-        Json.write(runDir.resolve("config.json"), cfgJson);
-    }
-
-    // ---------------------------------------------------------------- context
-
-    @Override
-    public CausalLm model() {
-        return in.lm;
-    }
-
-    @Override
-    public List<NamedParameter> parameters() {
-        return in.lm.parameters();
-    }
-
-    @Override
-    public TrainConfig config() {
-        return cfg;
-    }
-
-    @Override
-    public int seqLen() {
-        return in.seqLen;
-    }
-
-    @Override
-    public int stage() {
-        return state.stage;
-    }
-
-    @Override
-    public List<String> domains() {
-        return in.names;
-    }
-
-    @Override
-    public TokenFile trainTokens(int index) {
-        return in.split(Split.TRAIN).get(index);
-    }
-
-    @Override
-    public int stepInStage() {
-        return state.stepInStage;
-    }
-
-    @Override
-    public long globalStep() {
-        return state.globalStep;
-    }
-
-    @Override
-    public Random rng() {
-        return state.rng;
-    }
-
-    @Override
-    public void addSeconds(Phase phase, double seconds) {
-        state.stats.add(phase, seconds);
-    }
-
-    @Override
-    public TrainControl control() {
-        return control;
-    }
-
-    @Override
+    /** @return the results so far */
     public RunResults results() {
         return results;
-    }
-
-    @Override
-    public List<EvalResult> evaluate(Split split, long maxWindows) {
-        return in.evaluate(split, maxWindows, progress);
-    }
-
-    @Override
-    public Path runDir() {
-        return runDir;
     }
 
     /**
@@ -595,49 +442,5 @@ public final class ContinualTrainer implements TrainContext, AutoCloseable {
         adam.close();
         stateManager.close();
         in.close();
-    }
-
-    /** The losses of one step's micro-batches, summed per kind of row in the batch order. */
-    private static final class StepLosses {
-        long[] ids;
-        private final long[] starts;
-        private int nStarts;
-        private double newSum;
-        private int newRows;
-        private double repSum;
-        private int repRows;
-
-        StepLosses(int maxRows) {
-            this.starts = new long[maxRows];
-        }
-
-        void started(long start) {
-            starts[nStarts++] = start;
-        }
-
-        /** Rows before the last {@code replayed} are new windows, the rest replayed ones. */
-        void addRows(float[] rowLoss, int replayed) {
-            int fresh = rowLoss.length - replayed;
-            for (int r = 0; r < rowLoss.length; r++) {
-                if (r < fresh) {
-                    newSum += rowLoss[r];
-                    newRows++;
-                } else {
-                    repSum += rowLoss[r];
-                    repRows++;
-                }
-            }
-        }
-
-        double loss() {
-            return (newSum + repSum) / (newRows + repRows);
-        }
-
-        StepResult result(double penalty, int seqLen) {
-            return new StepResult(loss(), newSum / newRows,
-                    repRows > 0 ? repSum / repRows : Double.NaN, penalty,
-                    (long) newRows * seqLen, (long) repRows * seqLen,
-                    Arrays.copyOf(starts, nStarts));
-        }
     }
 }

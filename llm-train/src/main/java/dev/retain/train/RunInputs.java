@@ -7,9 +7,16 @@ import dev.retain.core.text.Domain;
 import dev.retain.core.text.GptTokenizer;
 import dev.retain.core.text.Split;
 import dev.retain.core.text.TokenFile;
+import dev.retain.core.util.Json;
 import dev.retain.eval.EvalResult;
 import dev.retain.eval.Evaluator;
+import dev.retain.train.config.TrainConfig;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -112,6 +119,39 @@ final class RunInputs implements AutoCloseable {
                     new Evaluator.Options(seqLen, 0, maxWindows, 0, progress)));
         }
         return out;
+    }
+
+    /**
+     * Steps in a domain: from {@code epochs} when set, else {@code max-steps-per-domain}.
+     *
+     * @param k the domain's index
+     * @param cfg the settings
+     * @return optimizer steps
+     */
+    int stepsFor(int k, TrainConfig cfg) {
+        if (cfg.epochs() > 0) {
+            long windows = splits.get(Split.TRAIN).get(k).size() / seqLen;
+            double perStep = (double) cfg.batchSize() * cfg.gradAccum();
+            return (int) Math.max(1, Math.ceil(cfg.epochs() * windows / perStep));
+        }
+        return cfg.maxStepsPerDomain();
+    }
+
+    /**
+     * Writes {@code RUN_DIR/config.json}: the base model's config.json (when it has one beside
+     * it) with the context and vocabulary the model really has.
+     *
+     * @param modelFile the base model
+     * @param runDir the run folder
+     * @throws IOException when writing fails
+     */
+    void writeConfig(Path modelFile, Path runDir) throws IOException {
+        Path src = modelFile.getParent().resolve("config.json");
+        ObjectNode cfgJson = Files.isRegularFile(src)
+                ? (ObjectNode) Json.MAPPER.readTree(src.toFile()) : Json.object();
+        cfgJson.put("n_positions", lm.context());
+        cfgJson.put("vocab_size", lm.vocabSize());
+        Json.write(runDir.resolve("config.json"), cfgJson);
     }
 
     @Override

@@ -1,5 +1,7 @@
 package dev.retain.train;
 
+import java.util.Locale;
+
 /**
  * What one optimizer step did.
  *
@@ -17,5 +19,20 @@ public record StepResult(double dataLoss, double newLoss, double replayLoss, dou
     /** @return the objective: the data loss plus the penalties */
     public double total() {
         return dataLoss + penalty;
+    }
+
+    /**
+     * The progress line's detail.
+     *
+     * @param r the last step, or null before the first
+     * @param tokensPerSecond training throughput
+     * @return e.g. {@code loss 4.180 (new 4.120, replay 5.803, ewc 0.0335)  3019 tok/s}
+     */
+    static String describe(StepResult r, double tokensPerSecond) {
+        StepResult x = r != null ? r : new StepResult(0, 0, 0, 0, 0, 0, new long[0]);
+        return String.format(Locale.ROOT, "loss %.3f (new %.3f%s, ewc %.4f)  %.0f tok/s",
+                x.total(), x.newLoss(), Double.isNaN(x.replayLoss()) ? ""
+                        : String.format(Locale.ROOT, ", replay %.3f", x.replayLoss()),
+                x.penalty(), tokensPerSecond);
     }
 }

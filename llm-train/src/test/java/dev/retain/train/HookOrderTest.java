@@ -145,7 +145,7 @@ class HookOrderTest {
         try (ContinualTrainer t = ContinualTrainer.start(setup(c), run, false,
                 parts -> List.of(asker))) {
             assertEquals(ContinualTrainer.Outcome.INTERRUPTED, t.run());
-            assertEquals(3, t.globalStep());
+            assertEquals(3, t.context().globalStep());
         }
         JsonNode ptr = Json.MAPPER.readTree(run.resolve("checkpoint.json").toFile());
         assertEquals(3, ptr.get("global_step").asInt(), "the stop saved a checkpoint");

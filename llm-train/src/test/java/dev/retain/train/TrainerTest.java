@@ -166,7 +166,7 @@ class TrainerTest {
         TrainConfig c = config("ewc", Map.of("save-every", 2));
         try (ContinualTrainer t = ContinualTrainer.start(setup(c, doms), run, false)) {
             t.saveHook(f -> {
-                if (t.globalStep() == 4 && f.getFileName().toString().equals("state.json")) {
+                if (t.context().globalStep() == 4 && f.getFileName().toString().equals("state.json")) {
                     throw new IOException("No space left on device");
                 }
             });
@@ -177,7 +177,7 @@ class TrainerTest {
         JsonNode ptr = Json.MAPPER.readTree(run.resolve("checkpoint.json").toFile());
         assertEquals(2, ptr.get("global_step").asInt());
         try (ContinualTrainer t = ContinualTrainer.resume(run, null, false)) {
-            assertEquals(2, t.globalStep());
+            assertEquals(2, t.context().globalStep());
             assertEquals(ContinualTrainer.Outcome.COMPLETE, t.run());
         }
     }

@@ -115,9 +115,9 @@ public final class Bench {
                 trainers.put(s, ContinualTrainer.start(setup(s), work.resolve(dirName(s)), false));
             }
             ContinualTrainer naive = trainers.get("naive");
-            int seq = naive.seqLen();
+            int seq = naive.context().seqLen();
             int batch = spec.batch();
-            ModelShape shape = ModelShape.of(naive.model());
+            ModelShape shape = ModelShape.of(naive.context().model());
             root.set("model", model(shape));
             root.set("settings", settings(seq));
             double tokensPerStep = (double) batch * seq;
@@ -126,15 +126,15 @@ public final class Bench {
             ObjectNode domainEnd = Json.object();
             for (var e : trainers.entrySet()) {
                 say("%s: %d warm-up steps on %s, then its domain-end work", e.getKey(),
-                        Math.max(1, spec.warmup()), naive.domains().get(0));
+                        Math.max(1, spec.warmup()), naive.context().domains().get(0));
                 TrainerSteps.time(e.getValue(), Math.max(1, spec.warmup()));
                 domainEnd.put(e.getKey(), TrainerSteps.domainEnd(e.getValue()));
                 if (spec.warmup() > 0) {
                     TrainerSteps.time(e.getValue(), spec.warmup());
                 }
             }
-            bare = new BareStep(spec.model(), device, naive.trainTokens(0), batch, seq,
-                    naive.config().learningRate(), naive.config().weightDecay());
+            bare = new BareStep(spec.model(), device, naive.context().trainTokens(0), batch, seq,
+                    naive.context().config().learningRate(), naive.context().config().weightDecay());
             bare.time(Math.max(1, spec.warmup()));
             bare.clearPhases();
 

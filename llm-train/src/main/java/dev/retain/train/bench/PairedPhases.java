@@ -32,9 +32,9 @@ final class PairedPhases {
      * same repeat, so that a change of load between repeats cancels out of the ratios.
      */
     void run(ContinualTrainer naive, int batch, int seq, double tokensPerStep) {
-        TokenFile fisherTokens = naive.trainTokens(1);
+        TokenFile fisherTokens = naive.context().trainTokens(1);
         TokenFile evalTokens = naive.split(Split.TEST).get(1);
-        String evalDomain = naive.domains().get(1);
+        String evalDomain = naive.context().domains().get(1);
         int naiveSteps = Math.max(2, spec.steps() / spec.rounds());
         int samples = spec.fisherSamples();
         Evaluator.Options evalOpt = new Evaluator.Options(seq, 0, spec.evalWindows(), 0, false);
@@ -43,7 +43,7 @@ final class PairedPhases {
         // warm-up of each path once, on few items
         fisherSeconds(naive, fisherTokens, Math.min(samples, batch), 1, seq);
         fisherSeconds(naive, fisherTokens, Math.min(samples, batch), batch, seq);
-        Evaluator.evaluate(naive.model(), evalTokens, evalDomain, "test",
+        Evaluator.evaluate(naive.context().model(), evalTokens, evalDomain, "test",
                 new Evaluator.Options(seq, 0, 2, 0, false));
         int reps = spec.repeats();
         double[] naiveMed = new double[reps];
@@ -67,9 +67,9 @@ final class PairedPhases {
             batched[r] = fisherSeconds(naive, fisherTokens, samples, batch, seq);
             perSeqRatio[r] = Stats.ratio(perSeq[r] / samples, trainPerSeq);
             batchedRatio[r] = Stats.ratio(batched[r] / samples, trainPerSeq);
-            EvalResult er = Evaluator.evaluate(naive.model(), evalTokens, evalDomain, "test",
+            EvalResult er = Evaluator.evaluate(naive.context().model(), evalTokens, evalDomain, "test",
                     evalOpt);
-            EvalResult eb = Evaluator.evaluate(naive.model(), evalTokens, evalDomain, "test",
+            EvalResult eb = Evaluator.evaluate(naive.context().model(), evalTokens, evalDomain, "test",
                     evalAtBatch);
             evalTokensFed = er.predicted() + er.windows();
             evalWindowsDone = er.windows();
@@ -119,8 +119,8 @@ final class PairedPhases {
     private double fisherSeconds(ContinualTrainer t, TokenFile tokens, int samples, int batch,
             int seq) {
         long t0 = System.nanoTime();
-        try (NDManager owner = t.model().manager().newSubManager()) {
-            LmFisher.estimate(t.model(), t.parameters(), tokens, new LmFisher.Spec(samples, false,
+        try (NDManager owner = t.context().model().manager().newSubManager()) {
+            LmFisher.estimate(t.context().model(), t.context().parameters(), tokens, new LmFisher.Spec(samples, false,
                     batch, seq, spec.seed()), owner);
         }
         return (System.nanoTime() - t0) / 1e9;

@@ -19,7 +19,7 @@ final class TrainerSteps {
         double[] out = new double[n];
         for (int i = 0; i < n; i++) {
             long t0 = System.nanoTime();
-            t.step(t.config().learningRate());
+            t.step(t.context().config().learningRate());
             out[i] = (System.nanoTime() - t0) / 1e9;
         }
         return out;

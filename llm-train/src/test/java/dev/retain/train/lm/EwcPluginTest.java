@@ -51,7 +51,7 @@ class EwcPluginTest {
             EwcPenalty pen = ewc.penalty();
             assertTrue(pen.active());
             List<NamedParameter> covered = new ArrayList<>();
-            for (NamedParameter p : t.parameters()) {
+            for (NamedParameter p : t.context().parameters()) {
                 if (!p.name().contains("wte") && !p.name().contains("wpe")) {
                     covered.add(p);
                 }

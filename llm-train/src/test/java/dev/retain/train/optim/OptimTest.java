@@ -1,4 +1,4 @@
-package dev.retain.train;
+package dev.retain.train.optim;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

@@ -1,4 +1,4 @@
-package dev.retain.train;
+package dev.retain.train.replay;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,4 +1,4 @@
-package dev.retain.train;
+package dev.retain.train.ewc;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -9,6 +9,7 @@ import dev.retain.core.model.CausalLm;
 import dev.retain.core.model.LmLoss;
 import dev.retain.core.model.NamedParameter;
 import dev.retain.core.text.TokenFile;
+import dev.retain.train.Fixtures;
 import dev.retain.train.ewc.EwcPenalty;
 import dev.retain.train.lm.LmFisher;
 

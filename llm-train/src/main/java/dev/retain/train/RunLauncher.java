@@ -1,0 +1,88 @@
+package dev.retain.train;
+
+import dev.retain.core.UserError;
+import dev.retain.core.util.Hashing;
+import dev.retain.core.util.Json;
+import dev.retain.train.lm.Strategies;
+import dev.retain.train.plugin.Plugin;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+import java.util.function.Function;
+
+/**
+ * Opens a run folder for a {@link ContinualTrainer}: a new run (run.json, config.json, the
+ * results skeleton) or a resumed one (the base model checked unchanged, then the newest
+ * checkpoint's model, optimizer, plugin states and {@link TrainState}).
+ */
+final class RunLauncher {
+
+    private RunLauncher() {}
+
+    static ContinualTrainer start(RunSetup setup, Path runDir, boolean progress,
+            Function<Strategies.Parts, List<Plugin>> strategies) throws IOException {
+        if (Files.exists(runDir.resolve(RunSetup.FILE))) {
+            throw new UserError(runDir + ": already holds a run; continue it with --resume "
+                    + runDir + " or choose another --out");
+        }
+        Files.createDirectories(runDir);
+        // Measure this run's peak memory from here, not the peaks of what ran before in this JVM.
+        boolean reset = RunResults.resetPeakRss();
+        ContinualTrainer t = new ContinualTrainer(setup, runDir, progress, strategies);
+        setup.write(runDir);
+        t.state = new TrainState(new Random(Seeds.derive(setup.config().seed(), "plugins", 0)));
+        ObjectNode model = Json.object();
+        model.put("path", setup.model().toString());
+        model.put("parameters", t.in.lm.parameterCount());
+        model.put("context", t.in.lm.context());
+        model.put("vocab_size", t.in.lm.vocabSize());
+        model.put("seq_len", t.in.seqLen);
+        t.results = RunResults.start(setup.name(), setup.config().strategy(),
+                setup.config().toJson(), model, t.in.names);
+        t.results.peakRssScope(reset);
+        t.in.writeConfig(setup.model(), runDir);
+        return t;
+    }
+
+    static ContinualTrainer resume(Path runDir, Path expectModel, boolean progress,
+            Function<Strategies.Parts, List<Plugin>> strategies) throws IOException {
+        RunSetup setup = RunSetup.read(runDir);
+        if (expectModel != null && !Hashing.sha256(expectModel).equals(setup.modelSha256())) {
+            throw new UserError(runDir + ": this run was made with another model ("
+                    + setup.model() + "), not " + expectModel + "; resume without --model or"
+                    + " start a new run");
+        }
+        if (!Files.isRegularFile(setup.model())
+                || !Hashing.sha256(setup.model()).equals(setup.modelSha256())) {
+            throw new UserError(setup.model() + ": the base model of run " + runDir
+                    + " is missing or has changed since the run started; restore it to resume");
+        }
+        Path ckpt = new Checkpoints(runDir).current();
+        if (ckpt == null) {
+            // Killed before the first checkpoint: start over in the same folder.
+            Files.delete(runDir.resolve(RunSetup.FILE));
+            Files.deleteIfExists(runDir.resolve("results.json"));
+            return start(setup, runDir, progress, strategies);
+        }
+        boolean reset = RunResults.resetPeakRss();
+        RunSetup atCheckpoint = new RunSetup(setup.name(), setup.config(),
+                ckpt.resolve("model.pt"), setup.modelSha256(), setup.tokenizer(), setup.domains());
+        ContinualTrainer t = new ContinualTrainer(atCheckpoint, runDir, progress, strategies);
+        Checkpoints.Restored r = Checkpoints.readState(ckpt);
+        t.state = r.state();
+        t.results = r.results();
+        Checkpoints.loadTensors(ckpt, t.adam, r.adamSteps(), t.plugins, t.context,
+                t.in.lm.manager());
+        if (t.state.streamOpen && t.state.stage < t.in.names.size()) {
+            t.openStream();
+            t.state.stream.seek(t.state.streamEpoch, t.state.streamIndex);
+        }
+        t.results.peakRssScope(reset);
+        return t;
+    }
+}
