@@ -4,8 +4,8 @@ import dev.retain.core.Engines;
 import dev.retain.core.UserError;
 import dev.retain.core.model.LmLoss;
 import dev.retain.core.text.Split;
-import dev.retain.core.text.TokenFile;
 import dev.retain.core.util.Progress;
+import dev.retain.core.util.RunLock;
 import dev.retain.eval.EvalResult;
 import dev.retain.train.config.TrainConfig;
 import dev.retain.train.lifecycle.DefaultFlow;
@@ -75,6 +75,7 @@ public final class ContinualTrainer implements AutoCloseable {
     private final List<Plugin> strategy;
     final List<Plugin> plugins = new ArrayList<>();
     private final Checkpoints checkpoints;
+    private final RunLock lock;
     final TrainControl control = new TrainControl();
     final TrainContext context = new RunContext(this);
     private final Engine engine = Engines.pytorch();
@@ -86,7 +87,8 @@ public final class ContinualTrainer implements AutoCloseable {
     private long wallMark;
 
     ContinualTrainer(RunSetup setup, Path runDir, boolean progress,
-            Function<Strategies.Parts, List<Plugin>> strategies) {
+            Function<Strategies.Parts, List<Plugin>> strategies, RunLock lock) {
+        this.lock = lock;
         this.runDir = runDir;
         this.cfg = setup.config();
         this.progress = progress;
@@ -415,14 +417,6 @@ public final class ContinualTrainer implements AutoCloseable {
         return results;
     }
 
-    /**
-     * @param split a split
-     * @return that split of every domain, in training order
-     */
-    public List<TokenFile> split(Split split) {
-        return in.split(split);
-    }
-
     /** @return the strategy's plugins, in order (without the lifecycle plugins) */
     public List<Plugin> plugins() {
         return strategy;
@@ -430,6 +424,12 @@ public final class ContinualTrainer implements AutoCloseable {
 
     @Override
     public void close() {
+        closeKeepingLock();
+        lock.close();
+    }
+
+    /** Frees the model and the plugins' memory; the run folder stays locked. */
+    void closeKeepingLock() {
         for (Plugin p : plugins) {
             if (p instanceof AutoCloseable c) {
                 try {

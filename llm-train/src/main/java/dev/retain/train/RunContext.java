@@ -60,6 +60,11 @@ final class RunContext implements TrainContext {
     }
 
     @Override
+    public TokenFile tokens(Split split, int index) {
+        return t.in.split(split).get(index);
+    }
+
+    @Override
     public int stepInStage() {
         return t.state.stepInStage;
     }

@@ -3,6 +3,7 @@ package dev.retain.train;
 import dev.retain.core.UserError;
 import dev.retain.core.util.Hashing;
 import dev.retain.core.util.Json;
+import dev.retain.core.util.RunLock;
 import dev.retain.train.lm.Strategies;
 import dev.retain.train.plugin.Plugin;
 
@@ -18,7 +19,8 @@ import java.util.function.Function;
 /**
  * Opens a run folder for a {@link ContinualTrainer}: a new run (run.json, config.json, the
  * results skeleton) or a resumed one (the base model checked unchanged, then the newest
- * checkpoint's model, optimizer, plugin states and {@link TrainState}).
+ * checkpoint's model, optimizer, plugin states and {@link TrainState}). The trainer holds the
+ * folder's {@link RunLock} from here until it is closed, so that no second process writes the run.
  */
 final class RunLauncher {
 
@@ -30,10 +32,36 @@ final class RunLauncher {
             throw new UserError(runDir + ": already holds a run; continue it with --resume "
                     + runDir + " or choose another --out");
         }
-        Files.createDirectories(runDir);
+        return locked(runDir, lock -> start(setup, runDir, progress, strategies, lock));
+    }
+
+    /** What is done while holding a run folder's lock; the lock goes with the trainer. */
+    private interface Locked {
+        ContinualTrainer open(RunLock lock) throws IOException;
+    }
+
+    /** Takes the folder's lock, then opens the trainer; releases the lock when that fails. */
+    private static ContinualTrainer locked(Path runDir, Locked body) throws IOException {
+        RunLock lock = RunLock.acquire(runDir, "run folder");
+        try {
+            return body.open(lock);
+        } catch (IOException | RuntimeException e) {
+            lock.close();
+            throw e;
+        }
+    }
+
+    private static ContinualTrainer start(RunSetup setup, Path runDir, boolean progress,
+            Function<Strategies.Parts, List<Plugin>> strategies, RunLock lock)
+            throws IOException {
+        if (Files.exists(runDir.resolve(RunSetup.FILE))) {
+            // another process created the run between the first look and the lock
+            throw new UserError(runDir + ": already holds a run; continue it with --resume "
+                    + runDir + " or choose another --out");
+        }
         // Measure this run's peak memory from here, not the peaks of what ran before in this JVM.
         boolean reset = RunResults.resetPeakRss();
-        ContinualTrainer t = new ContinualTrainer(setup, runDir, progress, strategies);
+        ContinualTrainer t = new ContinualTrainer(setup, runDir, progress, strategies, lock);
         setup.write(runDir);
         t.state = new TrainState(new Random(Seeds.derive(setup.config().seed(), "plugins", 0)));
         ObjectNode model = Json.object();
@@ -51,6 +79,13 @@ final class RunLauncher {
 
     static ContinualTrainer resume(Path runDir, Path expectModel, boolean progress,
             Function<Strategies.Parts, List<Plugin>> strategies) throws IOException {
+        RunSetup.read(runDir); // refuses a folder without a run before the lock creates anything
+        return locked(runDir, lock -> resume(runDir, expectModel, progress, strategies, lock));
+    }
+
+    private static ContinualTrainer resume(Path runDir, Path expectModel, boolean progress,
+            Function<Strategies.Parts, List<Plugin>> strategies, RunLock lock)
+            throws IOException {
         RunSetup setup = RunSetup.read(runDir);
         if (expectModel != null && !Hashing.sha256(expectModel).equals(setup.modelSha256())) {
             throw new UserError(runDir + ": this run was made with another model ("
@@ -67,12 +102,24 @@ final class RunLauncher {
             // Killed before the first checkpoint: start over in the same folder.
             Files.delete(runDir.resolve(RunSetup.FILE));
             Files.deleteIfExists(runDir.resolve("results.json"));
-            return start(setup, runDir, progress, strategies);
+            return start(setup, runDir, progress, strategies, lock);
         }
         boolean reset = RunResults.resetPeakRss();
         RunSetup atCheckpoint = new RunSetup(setup.name(), setup.config(),
                 ckpt.resolve("model.pt"), setup.modelSha256(), setup.tokenizer(), setup.domains());
-        ContinualTrainer t = new ContinualTrainer(atCheckpoint, runDir, progress, strategies);
+        ContinualTrainer t = new ContinualTrainer(atCheckpoint, runDir, progress, strategies,
+                lock);
+        try {
+            restore(t, ckpt);
+        } catch (IOException | RuntimeException e) {
+            t.closeKeepingLock();
+            throw e;
+        }
+        t.results.peakRssScope(reset);
+        return t;
+    }
+
+    private static void restore(ContinualTrainer t, Path ckpt) throws IOException {
         Checkpoints.Restored r = Checkpoints.readState(ckpt);
         t.state = r.state();
         t.results = r.results();
@@ -82,7 +129,5 @@ final class RunLauncher {
             t.openStream();
             t.state.stream.seek(t.state.streamEpoch, t.state.streamIndex);
         }
-        t.results.peakRssScope(reset);
-        return t;
     }
 }

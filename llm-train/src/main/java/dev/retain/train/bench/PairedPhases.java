@@ -33,7 +33,7 @@ final class PairedPhases {
      */
     void run(ContinualTrainer naive, int batch, int seq, double tokensPerStep) {
         TokenFile fisherTokens = naive.context().trainTokens(1);
-        TokenFile evalTokens = naive.split(Split.TEST).get(1);
+        TokenFile evalTokens = naive.context().tokens(Split.TEST, 1);
         String evalDomain = naive.context().domains().get(1);
         int naiveSteps = Math.max(2, spec.steps() / spec.rounds());
         int samples = spec.fisherSamples();

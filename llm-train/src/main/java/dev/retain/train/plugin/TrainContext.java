@@ -44,6 +44,15 @@ public interface TrainContext {
      */
     TokenFile trainTokens(int index);
 
+    /**
+     * A split of a domain.
+     *
+     * @param split the split
+     * @param index the domain's index
+     * @return its tokens
+     */
+    TokenFile tokens(Split split, int index);
+
     /** @return steps done in the current domain */
     int stepInStage();
 

@@ -76,6 +76,11 @@ class ReplayPluginTest {
         }
 
         @Override
+        public TokenFile tokens(Split split, int index) {
+            throw new AssertionError("replay reads train splits only");
+        }
+
+        @Override
         public Random rng() {
             return rng;
         }
