@@ -97,6 +97,7 @@ final class RunLauncher {
             throw new UserError(setup.model() + ": the base model of run " + runDir
                     + " is missing or has changed since the run started; restore it to resume");
         }
+        setup.verifyInputs(runDir);
         Path ckpt = new Checkpoints(runDir).current();
         if (ckpt == null) {
             // Killed before the first checkpoint: start over in the same folder.

@@ -2,6 +2,7 @@ package dev.retain.train;
 
 import dev.retain.core.UserError;
 import dev.retain.core.text.Domain;
+import dev.retain.core.text.Split;
 import dev.retain.core.util.Hashing;
 import dev.retain.core.util.Json;
 import dev.retain.train.config.TrainConfig;
@@ -102,7 +103,52 @@ public record RunSetup(String name, TrainConfig config, Path model, String model
         ArrayNode d = r.putArray("domains");
         domains.forEach(p -> d.add(p.toString()));
         r.set("config", config.toJson());
+        r.set("inputs", fingerprints());
         Json.write(runDir.resolve(FILE), r);
+    }
+
+    /** The files a run reads besides the model: the tokenizer and every domain's splits. */
+    private List<Path> inputFiles() {
+        List<Path> files = new ArrayList<>();
+        files.add(tokenizer);
+        for (Path d : domains) {
+            for (Split s : Split.values()) {
+                Path f = d.resolve(s.fileName());
+                if (Files.isRegularFile(f)) {
+                    files.add(f);
+                }
+            }
+        }
+        return files;
+    }
+
+    private ObjectNode fingerprints() throws IOException {
+        ObjectNode o = Json.object();
+        for (Path f : inputFiles()) {
+            o.put(f.toString(), Hashing.sha256(f));
+        }
+        return o;
+    }
+
+    /**
+     * Checks, before a resume, that the tokenizer and the domains' splits are the ones the run
+     * started with (their SHA-256 in run.json; runs from before it was recorded are not checked).
+     *
+     * @param runDir the run folder
+     * @throws UserError naming the first file that changed or went missing
+     */
+    public void verifyInputs(Path runDir) throws IOException {
+        JsonNode inputs = Json.MAPPER.readTree(runDir.resolve(FILE).toFile()).path("inputs");
+        for (var it = inputs.fields(); it.hasNext(); ) {
+            var e = it.next();
+            Path f = Path.of(e.getKey());
+            if (!Files.isRegularFile(f) || !Hashing.sha256(f).equals(e.getValue().asText())) {
+                throw new UserError(f + ": " + (Files.isRegularFile(f) ? "has changed" : "is"
+                        + " missing") + " since run " + runDir + " started, so a resumed run"
+                        + " would not continue the same run; restore the file, or start a new"
+                        + " run");
+            }
+        }
     }
 
     /**

@@ -147,6 +147,29 @@ class TrainerTest {
     }
 
     @Test
+    void resumeRefusesChangedData() throws IOException {
+        List<Path> doms = Fixtures.smallDomains(tmp.resolve("d"), 8000, 1500, "computing",
+                "legal");
+        Path run = tmp.resolve("run");
+        TrainConfig c = config("naive", Map.of("test-windows", 1, "eval-every", 0));
+        try (ContinualTrainer t = ContinualTrainer.start(setup(c, doms), run, false)) {
+            t.requestStop();
+            assertEquals(ContinualTrainer.Outcome.INTERRUPTED, t.run());
+        }
+        Path train = doms.get(1).resolve("train.txt");
+        String text = Files.readString(train);
+        Files.writeString(train, text.substring(0, text.length() / 2));
+        UserError e = assertThrows(UserError.class, () -> ContinualTrainer.resume(run, null,
+                false));
+        assertTrue(e.getMessage().startsWith(train.toAbsolutePath().normalize() + ": has changed"
+                + " since run " + run + " started"), e.getMessage());
+        Files.writeString(train, text);
+        try (ContinualTrainer t = ContinualTrainer.resume(run, null, false)) {
+            assertEquals(ContinualTrainer.Outcome.COMPLETE, t.run());
+        }
+    }
+
+    @Test
     void divergenceStopsAndKeepsTheLastCheckpoint() throws IOException {
         List<Path> doms = Fixtures.smallDomains(tmp.resolve("d"), 8000, 1500, "computing");
         Path run = tmp.resolve("run");
