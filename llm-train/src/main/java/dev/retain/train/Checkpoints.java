@@ -4,6 +4,7 @@ import dev.retain.core.Engines;
 import dev.retain.core.UserError;
 import dev.retain.core.model.CausalLm;
 import dev.retain.core.util.AtomicFiles;
+import dev.retain.core.util.Hashing;
 import dev.retain.core.util.Json;
 import dev.retain.train.optim.AdamW;
 import dev.retain.train.plugin.Plugin;
@@ -28,13 +29,17 @@ import java.util.stream.Stream;
  * A run's checkpoints: {@code RUN_DIR/checkpoints/step-G-sK/} holds the model ({@code model.pt}),
  * its {@code config.json}, the optimizer's moments ({@code optimizer.ndlist}), each plugin's state
  * and {@code state.json} ({@link TrainState}, the optimizer's step count and the results so far).
- * A checkpoint is written to a {@code .partial} folder, synced, renamed, and only then published by
- * an atomic rewrite of {@code RUN_DIR/checkpoint.json}; the previous one is deleted after that.
+ * A checkpoint is written to a {@code .partial} folder with {@code manifest.json} (every file's
+ * size and SHA-256) last, synced, renamed, and only then published by an atomic rewrite of {@code
+ * RUN_DIR/checkpoint.json}; the previous one is deleted after that. A resume checks the manifest
+ * first, so a damaged checkpoint is refused in one line instead of training on garbage.
  */
 final class Checkpoints {
 
     /** The pointer file naming the newest complete checkpoint. */
     static final String POINTER = "checkpoint.json";
+    /** Each checkpoint's list of its files with their sizes and SHA-256. */
+    static final String MANIFEST = "manifest.json";
 
     /** Test seam: called with each checkpoint file before it is written; may throw. */
     interface SaveHook {
@@ -120,6 +125,8 @@ final class Checkpoints {
             st.set("results", results.json());
             hook.beforeWrite(tmp.resolve("state.json"));
             Json.write(tmp.resolve("state.json"), st);
+            // The manifest is written last: size and SHA-256 of every file, checked on resume.
+            Json.write(tmp.resolve(MANIFEST), manifest(tmp));
             try (Stream<Path> files = Files.list(tmp)) {
                 for (Path f : files.toList()) {
                     AtomicFiles.fsync(f);
@@ -188,6 +195,51 @@ final class Checkpoints {
         }
         for (Plugin p : plugins) {
             p.loadState(ckpt, ctx);
+        }
+    }
+
+    private static ObjectNode manifest(Path dir) throws IOException {
+        ObjectNode m = Json.object();
+        m.put("schema", "retain.checkpoint-manifest/1");
+        ObjectNode files = m.putObject("files");
+        try (Stream<Path> s = Files.list(dir)) {
+            for (Path f : s.sorted().toList()) {
+                ObjectNode e = files.putObject(f.getFileName().toString());
+                e.put("bytes", Files.size(f));
+                e.put("sha256", Hashing.sha256(f));
+            }
+        }
+        return m;
+    }
+
+    /**
+     * Checks a checkpoint against its manifest: every listed file present, of its size and
+     * SHA-256. Checkpoints written before manifests existed are not checked.
+     *
+     * @param ckpt the checkpoint folder
+     * @throws UserError naming the first file that is missing or damaged
+     */
+    static void verify(Path ckpt) throws IOException {
+        Path mf = ckpt.resolve(MANIFEST);
+        if (!Files.isDirectory(ckpt)) {
+            throw new UserError(ckpt + ": the checkpoint folder that checkpoint.json names is"
+                    + " missing; the run cannot be resumed from it");
+        }
+        if (!Files.exists(mf)) {
+            return;
+        }
+        JsonNode files = readJson(mf).path("files");
+        for (var it = files.fields(); it.hasNext(); ) {
+            var e = it.next();
+            Path f = ckpt.resolve(e.getKey());
+            String why = !Files.isRegularFile(f) ? "is missing"
+                    : Files.size(f) != e.getValue().path("bytes").asLong() ? "has the wrong size"
+                    : !Hashing.sha256(f).equals(e.getValue().path("sha256").asText())
+                            ? "does not match its SHA-256" : null;
+            if (why != null) {
+                throw new UserError(f + ": " + why + " (manifest.json); this checkpoint is"
+                        + " damaged and cannot be resumed from");
+            }
         }
     }
 

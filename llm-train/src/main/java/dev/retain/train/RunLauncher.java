@@ -105,6 +105,7 @@ final class RunLauncher {
             Files.deleteIfExists(runDir.resolve("results.json"));
             return start(setup, runDir, progress, strategies, lock);
         }
+        Checkpoints.verify(ckpt); // before anything is read from it, the model first
         boolean reset = RunResults.resetPeakRss();
         RunSetup atCheckpoint = new RunSetup(setup.name(), setup.config(),
                 ckpt.resolve("model.pt"), setup.modelSha256(), setup.tokenizer(), setup.domains());

@@ -170,6 +170,38 @@ class TrainerTest {
     }
 
     @Test
+    void resumeRefusesADamagedCheckpointInOneLine() throws IOException {
+        List<Path> doms = Fixtures.smallDomains(tmp.resolve("d"), 8000, 1500, "computing");
+        Path run = tmp.resolve("run");
+        TrainConfig c = config("ewc+replay", Map.of("test-windows", 1, "eval-every", 0,
+                "save-every", 2, "max-steps-per-domain", 3));
+        try (ContinualTrainer t = ContinualTrainer.start(setup(c, doms), run, false)) {
+            t.run(); // the stage-end checkpoint at step 3 holds every kind of file
+        }
+        JsonNode ptr = Json.MAPPER.readTree(run.resolve("checkpoint.json").toFile());
+        Path ckpt = run.resolve(ptr.get("dir").asText());
+        for (String f : List.of("model.pt", "optimizer.ndlist", "ewc.ndlist", "replay.json",
+                "state.json", "config.json")) {
+            Path file = ckpt.resolve(f);
+            byte[] good = Files.readAllBytes(file);
+            byte[] bad = good.clone();
+            bad[bad.length / 2] ^= 0x5a; // one flipped byte inside the file
+            Files.write(file, bad);
+            UserError e = assertThrows(UserError.class, () -> ContinualTrainer.resume(run, null,
+                    false), f);
+            assertEquals(file + ": does not match its SHA-256 (manifest.json); this checkpoint is"
+                    + " damaged and cannot be resumed from", e.getMessage());
+            Files.write(file, java.util.Arrays.copyOf(good, good.length - 1)); // truncated
+            e = assertThrows(UserError.class, () -> ContinualTrainer.resume(run, null, false));
+            assertTrue(e.getMessage().startsWith(file + ": has the wrong size"), e.getMessage());
+            Files.write(file, good);
+        }
+        try (ContinualTrainer t = ContinualTrainer.resume(run, null, false)) {
+            assertEquals(ContinualTrainer.Outcome.COMPLETE, t.run(), "intact again: resumes");
+        }
+    }
+
+    @Test
     void divergenceStopsAndKeepsTheLastCheckpoint() throws IOException {
         List<Path> doms = Fixtures.smallDomains(tmp.resolve("d"), 8000, 1500, "computing");
         Path run = tmp.resolve("run");
