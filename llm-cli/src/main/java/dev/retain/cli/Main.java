@@ -4,7 +4,6 @@ import dev.retain.core.Engines;
 import dev.retain.core.UserError;
 
 import org.apache.commons.cli.CommandLine;
-import org.apache.commons.cli.DefaultParser;
 import org.apache.commons.cli.HelpFormatter;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
@@ -81,8 +80,7 @@ public final class Main {
             return 0;
         }
         try {
-            CommandLine cl = DefaultParser.builder().setAllowPartialMatching(false).build()
-                    .parse(options, sub);
+            CommandLine cl = Opts.parse(options, cmd.keys(), sub);
             return cmd.run(cl, out);
         } catch (ParseException e) {
             err.println("retain " + cmd.name() + ": " + e.getMessage() + "; see retain "
