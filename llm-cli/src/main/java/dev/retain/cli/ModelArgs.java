@@ -23,7 +23,7 @@ final class ModelArgs {
             Key.path("tokenizer", "T.json", "Hugging Face tokenizer.json")
                     .shown("tokenizer.json beside the model"),
             device("auto", "where to run; gpu needs a CUDA libtorch via PYTORCH_LIBRARY_PATH"),
-            Key.integer("context", 0, 1, "tokens", "context length when the model has no"
+            Key.integer("context", 0, 1, "", "context length in tokens when the model has no"
                     + " config.json and no transformer.wpe.weight").shown("from the model"));
 
     /**
