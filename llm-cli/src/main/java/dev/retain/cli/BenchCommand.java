@@ -39,7 +39,7 @@ final class BenchCommand implements Command {
 
     @Override
     public String footer() {
-        return "Everything is measured in one process after warm-up; step times are medians of"
+        return "All timings are taken in one process after warm-up; step times are medians of"
                 + " interleaved rounds (bare, naive, ewc, replay, ewc+replay take turns) and step"
                 + " ratios the median of the ratios within a round; each"
                 + " Fisher and evaluation time is compared with naive steps timed just before it,"

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -133,8 +134,8 @@ public record ClassicConfig(
             Key.real("ewc-gamma", 1.0, 0, false, "online EWC: F = gamma*F_old + F_new"),
             Key.integer("fisher-samples", 200, 1, "", "examples of a finished task its Fisher is"
                     + " estimated on (one unit each)"),
-            Key.text("fisher-mode", "sampled", "targets of the Fisher: drawn from the model (true"
-                    + " Fisher) or the labels").metavar("sampled|empirical"),
+            Key.choice("fisher-mode", "sampled", List.of("sampled", "empirical"), "targets of the"
+                    + " Fisher: drawn from the model (true Fisher) or the labels"),
             Key.integer("replay-samples", 1000, 1, "", "replay memory budget in examples (replay,"
                     + " mer, maml)"),
             Key.text("replay-mode", "reservoir", "reservoir, class-balanced or stream: equal"
