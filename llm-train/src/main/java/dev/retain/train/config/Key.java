@@ -1,17 +1,10 @@
 package dev.retain.train.config;
 
-import dev.retain.core.UserError;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
-import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
 import java.util.stream.Collectors;
 
 /**
@@ -322,66 +315,7 @@ public record Key(String name, Type type, Object dflt, String unit, String help,
      * @return the typed value
      */
     public Object parse(JsonNode raw, String where) {
-        String text = raw.isValueNode() ? raw.asText() : raw.toString();
-        try {
-            switch (type) {
-                case INT:
-                case LONG: {
-                    if (raw.isNumber() && !raw.isIntegralNumber()
-                            && raw.asDouble() != Math.rint(raw.asDouble())) {
-                        throw new NumberFormatException();
-                    }
-                    long v = raw.isNumber() ? raw.asLong() : parseWhole(text);
-                    return check(v, where, text.trim());
-                }
-                case REAL:
-                    return check(raw.isNumber() ? raw.asDouble() : Double.parseDouble(text.trim()),
-                            where, text.trim());
-                case BOOL:
-                    if (raw.isBoolean()) {
-                        return raw.asBoolean();
-                    }
-                    if (text.equalsIgnoreCase("true") || text.equalsIgnoreCase("false")) {
-                        return Boolean.parseBoolean(text);
-                    }
-                    throw new UserError(subject(where) + " must be true or false, got '" + text
-                            + "'");
-                case TEXT:
-                case PATH:
-                    if (!raw.isTextual() || (type == Type.PATH && text.isBlank())) {
-                        throw new NumberFormatException();
-                    }
-                    return type == Type.PATH ? Path.of(text) : text;
-                case PATTERN:
-                    if (!raw.isTextual()) {
-                        throw new NumberFormatException();
-                    }
-                    try {
-                        Pattern.compile(text);
-                    } catch (PatternSyntaxException e) {
-                        throw new UserError(subject(where) + " '" + text + "' is not a regular"
-                                + " expression (" + e.getDescription() + ")", e);
-                    }
-                    return text;
-                case INTS:
-                    return check(parseInts(raw, text), where, null);
-                case LIST:
-                    return check(raw.isArray() ? texts(raw) : List.of(text), where, null);
-                case CHOICE:
-                default:
-                    if (!raw.isValueNode()) {
-                        throw new NumberFormatException();
-                    }
-                    String s = text.trim().toLowerCase(Locale.ROOT);
-                    if (!choices.contains(s)) {
-                        throw new UserError(where + ": unknown " + name + " '" + text
-                                + "'; expected one of " + String.join(", ", choices));
-                    }
-                    return s;
-            }
-        } catch (NumberFormatException e) {
-            throw new UserError(subject(where) + " must be " + kind() + ", got '" + text + "'");
-        }
+        return ValueParser.parse(this, raw, where);
     }
 
     /**
@@ -393,140 +327,11 @@ public record Key(String name, Type type, Object dflt, String unit, String help,
      * @return the value, typed
      */
     public Object check(Object value, String where) {
-        return check(value, where, null);
+        return ValueParser.check(this, value, where, null);
     }
 
-    private Object check(Object value, String where, String given) {
-        String text = given != null ? given : String.valueOf(value);
-        switch (type) {
-            case INT:
-            case LONG: {
-                if (!(value instanceof Number n) || n.doubleValue() != Math.rint(n.doubleValue())) {
-                    throw new UserError(subject(where) + " must be a whole number, got " + value);
-                }
-                long v = n.longValue();
-                checkRange(v, where, text);
-                if (type == Type.INT) {
-                    if (v > Integer.MAX_VALUE || v < Integer.MIN_VALUE) {
-                        throw new UserError(subject(where) + " must be a whole number below 2^31,"
-                                + " got " + v);
-                    }
-                    return (int) v;
-                }
-                return v;
-            }
-            case REAL: {
-                if (!(value instanceof Number n)) {
-                    throw new UserError(subject(where) + " must be a number, got " + value);
-                }
-                double v = n.doubleValue();
-                checkRange(v, where, text);
-                return v;
-            }
-            case INTS: {
-                int[] a = ((int[]) value).clone();
-                if (a.length == 0) {
-                    throw new UserError(subject(where) + " must be one or more whole numbers"
-                            + " separated by commas" + example());
-                }
-                for (int v : a) {
-                    if (exclusiveMin ? v <= min : v < min) {
-                        throw new UserError(subject(where) + " " + ints(a) + ": each must be "
-                                + (exclusiveMin ? "greater than " : "at least ") + fmt(min));
-                    }
-                }
-                return a;
-            }
-            case LIST: {
-                @SuppressWarnings("unchecked")
-                List<String> l = List.copyOf((List<String>) value);
-                if (l.isEmpty()) {
-                    throw new UserError(subject(where) + " needs one or more values");
-                }
-                return l;
-            }
-            default:
-                return value;
-        }
-    }
-
-    private String subject(String where) {
-        return where.equals("--" + name) ? where : where + ": " + name;
-    }
-
-    private String kind() {
-        switch (type) {
-            case REAL:
-                return "a number";
-            case INT:
-            case LONG:
-                return "a whole number";
-            case INTS:
-                return "whole numbers separated by commas" + example();
-            case PATH:
-                return "a path";
-            default:
-                return "text";
-        }
-    }
-
-    private String example() {
-        return dflt instanceof int[] a ? " such as " + ints(a) : "";
-    }
-
-    private static long parseWhole(String text) {
-        String s = text.trim().replace("_", "");
-        try {
-            return Long.parseLong(s);
-        } catch (NumberFormatException e) {
-            double d = Double.parseDouble(s); // 1e3 is a whole number too
-            if (d != Math.rint(d) || Math.abs(d) > 9.007199254740992E15) {
-                throw new NumberFormatException();
-            }
-            return (long) d;
-        }
-    }
-
-    private static int[] parseInts(JsonNode raw, String text) {
-        List<String> parts = new ArrayList<>();
-        if (raw.isArray()) {
-            raw.forEach(x -> parts.add(x.isIntegralNumber() || x.isTextual() ? x.asText() : "?"));
-        } else {
-            parts.addAll(Arrays.asList(text.split(",", -1)));
-        }
-        int[] a = new int[parts.size()];
-        for (int i = 0; i < a.length; i++) {
-            a[i] = Integer.parseInt(parts.get(i).trim());
-        }
-        return a;
-    }
-
-    private static List<String> texts(JsonNode raw) {
-        List<String> l = new ArrayList<>();
-        for (JsonNode x : raw) {
-            if (!x.isValueNode()) {
-                throw new NumberFormatException();
-            }
-            l.add(x.asText());
-        }
-        return l;
-    }
-
-    private void checkRange(double v, String where, String text) {
-        if (!Double.isFinite(v)) {
-            throw new UserError(subject(where) + " must be a finite number, got " + text);
-        }
-        if (exclusiveMin ? v <= min : v < min) {
-            throw new UserError(subject(where) + " " + text + " must be "
-                    + (exclusiveMin ? "greater than " : "at least ") + fmt(min));
-        }
-    }
-
-    private static String fmt(double d) {
-        return d == Math.rint(d) ? String.valueOf((long) d) : String.valueOf(d);
-    }
-
-    private static String ints(int[] a) {
+    /** @return the numbers as help shows them, e.g. {@code 400,400} */
+    static String ints(int[] a) {
         return Arrays.stream(a).mapToObj(Integer::toString).collect(Collectors.joining(","));
     }
 }

@@ -242,37 +242,58 @@ public final class KeyTable {
             return k.dflt();
         }
 
-        /** @param name a key's name @return its value as an int */
+        /**
+         * @param name a key's name
+         * @return its value as an int
+         */
         public int integer(String name) {
             return (Integer) get(name);
         }
 
-        /** @param name a key's name @return its value as a long */
+        /**
+         * @param name a key's name
+         * @return its value as a long
+         */
         public long longInteger(String name) {
             return (Long) get(name);
         }
 
-        /** @param name a key's name @return its value as a double */
+        /**
+         * @param name a key's name
+         * @return its value as a double
+         */
         public double real(String name) {
             return (Double) get(name);
         }
 
-        /** @param name a key's name @return whether the flag is on */
+        /**
+         * @param name a key's name
+         * @return whether the flag is on
+         */
         public boolean flag(String name) {
             return (Boolean) get(name);
         }
 
-        /** @param name a key's name @return its text, or null */
+        /**
+         * @param name a key's name
+         * @return its text, or null
+         */
         public String text(String name) {
             return (String) get(name);
         }
 
-        /** @param name a key's name @return its path, or null */
+        /**
+         * @param name a key's name
+         * @return its path, or null
+         */
         public Path path(String name) {
             return (Path) get(name);
         }
 
-        /** @param name a key's name @return its values, empty when not given */
+        /**
+         * @param name a key's name
+         * @return its values, empty when not given
+         */
         @SuppressWarnings("unchecked")
         public List<String> list(String name) {
             Object v = get(name);

@@ -12,7 +12,8 @@ import java.util.Map;
 
 /**
  * Every setting of a continual training run, immutable, built once from flags or a settings file
- * and stamped into every checkpoint and report. Defaults live in {@link #KEYS} and nowhere else.
+ * and stamped into every checkpoint and report. Every setting is declared once, in {@link #TABLE}:
+ * its flag, file key, help, default and range.
  *
  * <p>The defaults for learning rate, EWC lambda and the replay ratio and budget were chosen by
  * measurement on the shipped domains with the shipped small model (see README, "Choosing the
