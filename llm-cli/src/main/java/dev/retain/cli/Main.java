@@ -73,7 +73,7 @@ public final class Main {
         }
         String[] sub = Arrays.copyOfRange(rest, 1, rest.length);
         Options options = cmd.options();
-        // Not Opts.flag: "(default: off)" would be noise on the option that prints this help.
+        // Not a Key.flag: "(default: off)" would be noise on the option that prints this help.
         options.addOption(Option.builder().longOpt("help").desc("show this help").build());
         if (Arrays.asList(sub).contains("--help") || Arrays.asList(sub).contains("-h")) {
             printCommandHelp(out, cmd, options);
