@@ -28,7 +28,7 @@ done
 
 for w in $widths; do
   echo "bench_scaling: d=$w (load: $(cut -d' ' -f1-3 /proc/loadavg))" >&2
-  "$retain" bench --model "$fixtures/w$w/model.pt" --batch 8 --seq 256 --steps "$steps" \
+  "$retain" bench --model "$fixtures/w$w/model.pt" --batch-size 8 --seq-len 256 --steps "$steps" \
     --warmup 1 --repeats 1 --fisher-samples 8 --eval-windows 16 --rss-steps 0 --info-runs 0 \
     --json "$out/w$w.json" "$@" > "$out/w$w.txt"
 done

@@ -8,9 +8,10 @@ import dev.retain.train.classic.ClassicRun;
 import dev.retain.train.classic.Strategy;
 import dev.retain.train.classic.data.Mnist;
 import dev.retain.train.classic.data.Scenario;
+import dev.retain.train.config.Key;
+import dev.retain.train.config.KeyTable;
 
 import org.apache.commons.cli.CommandLine;
-import org.apache.commons.cli.Options;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -54,156 +55,46 @@ final class ClassicCommand implements Command {
                 + " deviation. See docs/CLASSIC.md for the setups and the published numbers.";
     }
 
-    @Override
-    public Options options() {
-        ClassicConfig d = ClassicConfig.defaults("split-mnist");
-        Options o = new Options();
-        o.addOption(Opts.value("benchmark", "NAME", "split-mnist, permuted-mnist or"
-                + " rotated-mnist", "split-mnist"));
-        o.addOption(Opts.value("scenario", "S[,S...]", "task, domain or class (a comma list"
-                + " runs each)", "class for split-mnist, domain for the others"));
-        o.addOption(Opts.value("strategy", "S[,S...]", Strategy.names() + ", a comma list or"
-                + " all", "naive"));
-        o.addOption(Opts.required("out", "DIR", "where results.json goes"));
-        o.addOption(Opts.value("mnist", "DIR", "folder with the four MNIST IDX files (plain or"
-                + " .gz)", "datasets/mnist, 8,000 train / 2,000 test"));
-        o.addOption(Opts.value("seeds", "N", "seeds to run; seed i is --seed + i",
-                "" + ClassicConfig.SEEDS));
-        o.addOption(Opts.value("seed", "N", "first seed", "" + ClassicConfig.SEED));
-        o.addOption(Opts.value("tasks", "N", "tasks of permuted-mnist and rotated-mnist",
-                "" + ClassicConfig.TASKS));
-        o.addOption(Opts.value("epochs", "N", "passes over each task's training set (mer and"
-                + " maml always make one)", ClassicConfig.EPOCHS_SPLIT + " for split-mnist, "
-                + ClassicConfig.EPOCHS_PERMUTED + " for permuted-mnist, "
-                + ClassicConfig.EPOCHS_ROTATED + " for rotated-mnist"));
-        o.addOption(Opts.value("batch-size", "N", "new examples per Adam step",
-                ClassicConfig.BATCH + "; " + ClassicConfig.BATCH_ROTATED + " for rotated-mnist"));
-        o.addOption(Opts.value("lr", "X", "Adam learning rate", fmt(d.learningRate())));
-        o.addOption(Opts.value("hidden", "N[,N...]", "hidden layer widths of the MLP (and of"
-                + " each PNN column)", d.hiddenText()));
-        o.addOption(Opts.value("ewc-lambda", "X", "EWC strength: lambda/2 * sum F (theta -"
-                + " theta*)^2, per-example Fisher", fmt(ClassicConfig.EWC_LAMBDA_SPLIT)
-                + " for split-mnist, " + fmt(ClassicConfig.EWC_LAMBDA_PERMUTED)
-                + " for permuted-mnist, " + fmt(ClassicConfig.EWC_LAMBDA_ROTATED)
-                + " for rotated-mnist"));
-        o.addOption(Opts.value("ewc-gamma", "X", "online EWC: F = gamma*F_old + F_new",
-                fmt(d.ewcGamma())));
-        o.addOption(Opts.value("fisher-samples", "N", "examples of a finished task its Fisher"
-                + " is estimated on (one unit each)", "" + d.fisherSamples()));
-        o.addOption(Opts.value("fisher-mode", "sampled|empirical", "targets of the Fisher:"
-                + " drawn from the model (true Fisher) or the labels", d.fisherMode()));
-        o.addOption(Opts.value("replay-samples", "N", "replay memory budget in examples"
-                + " (replay, mer, maml)", "" + d.replaySamples()));
-        o.addOption(Opts.value("replay-mode", "MODE", "reservoir, class-balanced or stream:"
-                + " equal memory shares per task (reservoir) or per class (class-balanced), each"
-                + " a reservoir sample, or one reservoir over the whole stream (stream: shares"
-                + " follow the tasks' sizes)", d.replayMode()));
-        o.addOption(Opts.value("replay-batch", "N", "memory examples added to each step",
-                "as many as the new examples"));
-        o.addOption(Opts.value("stream-batch", "N", "new examples per step of the online"
-                + " learners mer and maml", "" + d.streamBatch()));
-        o.addOption(Opts.value("mer-lr", "X", "MER inner SGD learning rate", fmt(d.merLr())));
-        o.addOption(Opts.value("mer-beta", "X", "MER within-batch Reptile rate",
-                fmt(d.merBeta())));
-        o.addOption(Opts.value("mer-gamma", "X", "MER across-batch Reptile rate",
-                fmt(d.merGamma())));
-        o.addOption(Opts.value("mer-steps", "N", "MER batches per stream batch (s)",
-                "" + d.merSteps()));
-        o.addOption(Opts.value("mer-chunks", "N", "sequential SGD steps each MER batch is"
-                + " split into", "" + d.merChunks()));
-        o.addOption(Opts.value("maml-inner-lr", "X", "MAML inner (support) step size",
-                fmt(d.mamlInnerLr())));
-        o.addOption(Opts.value("eval-batch", "N", "test images per forward pass",
-                "" + d.evalBatch()));
-        o.addOption(Opts.value("threads", "N", "libtorch threads (0 = libtorch's default)",
-                "" + d.threads()));
-        o.addOption(Opts.flag("quiet", "no progress on stderr"));
-        return o;
-    }
+    /**
+     * The options: the benchmark, the lists of scenarios and strategies to run and the output,
+     * then the settings of each run ({@link ClassicConfig#TABLE}).
+     */
+    static final KeyTable KEYS = KeyTable.of(
+            ClassicConfig.TABLE.require("benchmark"),
+            Key.list("scenario", "S[,S...]", "task, domain or class (a comma list runs each)")
+                    .shown("class for split-mnist, domain for the others"),
+            Key.list("strategy", "S[,S...]", Strategy.names() + ", a comma list or all")
+                    .shown("naive"),
+            Key.path("out", "DIR", "where results.json goes").mandatory())
+            .plus(ClassicConfig.TABLE.keys().subList(1, ClassicConfig.TABLE.keys().size()))
+            .plus(List.of(Key.flag("quiet", "no progress on stderr")));
 
-    private static String fmt(double v) {
-        return v == Math.rint(v) && Math.abs(v) < 1e4 ? Long.toString((long) v)
-                : Double.toString(v).replace("E", "e");
+    @Override
+    public KeyTable keys() {
+        return KEYS;
     }
 
     /**
      * Builds the settings of one scenario from the command line.
      *
-     * @param cl the command line
+     * @param v the values given
      * @param scenario the scenario
      * @return the settings
      */
-    static ClassicConfig config(CommandLine cl, Scenario scenario) {
-        String bench = Opts.lower(Opts.string(cl, "benchmark", "split-mnist"));
-        ClassicConfig.Builder b = ClassicConfig.builder(bench).scenario(scenario);
-        Path mnist = Opts.path(cl, "mnist");
-        if (mnist != null) {
-            b.mnist(mnist);
-        }
-        ClassicConfig d = ClassicConfig.defaults(bench);
-        b.seeds(Opts.integer(cl, "seeds", d.seeds(), 1));
-        b.seed(longValue(cl, "seed", d.seed()));
-        b.tasks(Opts.integer(cl, "tasks", d.tasks(), 1));
-        b.epochs(Opts.integer(cl, "epochs", d.epochs(), 1));
-        b.batchSize(Opts.integer(cl, "batch-size", d.batchSize(), 1));
-        b.learningRate(Opts.real(cl, "lr", d.learningRate(), true));
-        b.hidden(hidden(cl.getOptionValue("hidden"), d.hidden()));
-        b.ewcLambda(Opts.real(cl, "ewc-lambda", -1, false)); // absent: the benchmark's
-        b.ewcGamma(Opts.real(cl, "ewc-gamma", d.ewcGamma(), false));
-        b.fisherSamples(Opts.integer(cl, "fisher-samples", d.fisherSamples(), 1));
-        b.fisherMode(Opts.lower(Opts.string(cl, "fisher-mode", d.fisherMode())));
-        b.replaySamples(Opts.integer(cl, "replay-samples", d.replaySamples(), 1));
-        b.replayMode(Opts.lower(Opts.string(cl, "replay-mode", d.replayMode())));
-        b.replayBatch(Opts.integer(cl, "replay-batch", 0, 1));
-        b.streamBatch(Opts.integer(cl, "stream-batch", d.streamBatch(), 1));
-        b.merLr(Opts.real(cl, "mer-lr", d.merLr(), true));
-        b.merBeta(Opts.real(cl, "mer-beta", d.merBeta(), true));
-        b.merGamma(Opts.real(cl, "mer-gamma", d.merGamma(), true));
-        b.merSteps(Opts.integer(cl, "mer-steps", d.merSteps(), 1));
-        b.merChunks(Opts.integer(cl, "mer-chunks", d.merChunks(), 1));
-        b.mamlInnerLr(Opts.real(cl, "maml-inner-lr", d.mamlInnerLr(), true));
-        b.evalBatch(Opts.integer(cl, "eval-batch", d.evalBatch(), 1));
-        b.threads(Opts.integer(cl, "threads", d.threads(), 0));
-        return b.build();
+    static ClassicConfig config(KeyTable.Values v, Scenario scenario) {
+        return ClassicConfig.of(ClassicConfig.TABLE.only(v.given()), scenario);
     }
 
-    private static long longValue(CommandLine cl, String name, long dflt) {
-        String v = cl.getOptionValue(name);
-        if (v == null) {
-            return dflt;
-        }
-        try {
-            return Long.parseLong(v.trim());
-        } catch (NumberFormatException e) {
-            throw new UserError("--" + name + " " + v + ": expected a whole number");
-        }
+    /** The comma lists of a list option, given once or repeated, as one list. */
+    private static String joined(KeyTable.Values v, String name) {
+        return String.join(",", v.list(name));
     }
 
-    private static int[] hidden(String v, int[] dflt) {
-        if (v == null) {
-            return dflt;
-        }
-        String[] parts = v.split(",");
-        int[] h = new int[parts.length];
-        for (int i = 0; i < parts.length; i++) {
-            try {
-                h[i] = Integer.parseInt(parts[i].trim());
-            } catch (NumberFormatException e) {
-                throw new UserError("--hidden " + v + ": expected layer widths separated by"
-                        + " commas, e.g. 400,400");
-            }
-            if (h[i] < 1) {
-                throw new UserError("--hidden " + v + ": every width must be at least 1");
-            }
-        }
-        return h;
-    }
-
-    private static List<Scenario> scenarios(CommandLine cl, String bench) {
-        String v = cl.getOptionValue("scenario");
-        if (v == null) {
+    private static List<Scenario> scenarios(KeyTable.Values values, String bench) {
+        if (!values.has("scenario")) {
             return List.of(bench.equals("split-mnist") ? Scenario.CLASS : Scenario.DOMAIN);
         }
+        String v = joined(values, "scenario");
         if (v.trim().equalsIgnoreCase("all")) {
             return List.of(Scenario.values());
         }
@@ -216,17 +107,18 @@ final class ClassicCommand implements Command {
 
     @Override
     public int run(CommandLine cl, PrintStream out) throws Exception {
-        Path outDir = Path.of(Opts.requireString(cl, "out"));
-        String bench = Opts.lower(Opts.string(cl, "benchmark", "split-mnist"));
-        String strategyText = Opts.string(cl, "strategy", "naive");
+        KeyTable.Values v = Opts.values(KEYS, cl);
+        Path outDir = v.path("out");
+        String bench = v.text("benchmark").toLowerCase(Locale.ROOT);
+        String strategyText = v.has("strategy") ? joined(v, "strategy") : "naive";
         boolean all = strategyText.trim().equalsIgnoreCase("all");
         List<Strategy> strategies = Strategy.parseList(strategyText, "--strategy");
-        List<Scenario> scenarios = scenarios(cl, bench);
+        List<Scenario> scenarios = scenarios(v, bench);
         List<ClassicConfig> configs = new ArrayList<>();
         for (Scenario sc : scenarios) {
-            configs.add(config(cl, sc));
+            configs.add(config(v, sc));
         }
-        Consumer<String> log = cl.hasOption("quiet") ? s -> { } : System.err::println;
+        Consumer<String> log = v.flag("quiet") ? s -> { } : System.err::println;
         // Check every combination before the first one trains for minutes.
         Path mnistDir = configs.get(0).mnist() != null ? configs.get(0).mnist()
                 : Mnist.defaultDir();

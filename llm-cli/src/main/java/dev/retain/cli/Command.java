@@ -1,5 +1,7 @@
 package dev.retain.cli;
 
+import dev.retain.train.config.KeyTable;
+
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Options;
 
@@ -22,8 +24,16 @@ interface Command {
         return "";
     }
 
-    /** @return the options, each with its default and unit in the description */
-    Options options();
+    /**
+     * @return the command's options, one {@link dev.retain.train.config.Key} each: flag, help
+     *     line with default and unit, older spellings, parsing and checks
+     */
+    KeyTable keys();
+
+    /** @return the options of {@link #keys()}, each with its default and unit in the help */
+    default Options options() {
+        return Opts.options(keys());
+    }
 
     /**
      * Runs the command.

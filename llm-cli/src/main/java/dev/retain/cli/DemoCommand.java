@@ -2,10 +2,11 @@ package dev.retain.cli;
 
 import dev.retain.core.UserError;
 import dev.retain.core.util.RepoPaths;
+import dev.retain.train.config.Key;
+import dev.retain.train.config.KeyTable;
 import dev.retain.train.experiment.Experiment;
 
 import org.apache.commons.cli.CommandLine;
-import org.apache.commons.cli.Options;
 
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -31,7 +32,7 @@ final class DemoCommand implements Command {
     @Override
     public String summary() {
         return "compare naive, EWC, replay and EWC+replay on the shipped model and domains"
-                + " (3 minutes measured on 2 idle cores; --quick: 10 seconds)";
+                + " (--quick: a tiny version)";
     }
 
     @Override
@@ -40,19 +41,22 @@ final class DemoCommand implements Command {
                 + " finished variants and only rewrites the report.";
     }
 
+    /** The options. */
+    static final KeyTable KEYS = KeyTable.of(
+            Key.flag("quick", "a tiny version of the same, for tests"),
+            Key.path("out", "DIR", "folder for the runs and the report")
+                    .shown("runs/demo (runs/demo-quick) in the checkout"),
+            Key.flag("quiet", "no progress on stderr"));
+
     @Override
-    public Options options() {
-        Options o = new Options();
-        o.addOption(Opts.flag("quick", "a tiny version of the same, for tests"));
-        o.addOption(Opts.value("out", "DIR", "folder for the runs and the report",
-                "runs/demo (runs/demo-quick) in the checkout"));
-        o.addOption(Opts.flag("quiet", "no progress on stderr"));
-        return o;
+    public KeyTable keys() {
+        return KEYS;
     }
 
     @Override
     public int run(CommandLine cl, PrintStream out) throws Exception {
-        String file = cl.hasOption("quick") ? "quick.yaml" : "demo.yaml";
+        KeyTable.Values v = Opts.values(KEYS, cl);
+        String file = v.flag("quick") ? "quick.yaml" : "demo.yaml";
         Path home = RepoPaths.home();
         Path exp = home == null ? null : home.resolve("datasets/experiments").resolve(file);
         if (exp == null || !Files.isRegularFile(exp)) {
@@ -60,12 +64,12 @@ final class DemoCommand implements Command {
                     + " the retain checkout (bin/retain demo)");
         }
         Experiment e = Experiment.read(exp);
-        if (cl.hasOption("out")) {
+        if (v.has("out")) {
             e = new Experiment(e.file(), e.model(), e.tokenizer(), e.domains(),
-                    Path.of(cl.getOptionValue("out")).toAbsolutePath(), e.variants());
+                    v.path("out").toAbsolutePath(), e.variants());
         }
         out.println("retain demo: " + e.variants().size() + " strategies x " + e.domains().size()
                 + " domains on " + home.relativize(e.model()) + " (" + file + ")");
-        return RunCommand.runExperiment(e, !cl.hasOption("quiet"), out);
+        return RunCommand.runExperiment(e, !v.flag("quiet"), out);
     }
 }

@@ -9,23 +9,23 @@ import dev.retain.core.text.TokenFile;
 import dev.retain.core.util.Json;
 import dev.retain.eval.EvalResult;
 import dev.retain.eval.Evaluator;
+import dev.retain.eval.report.ReportWriter;
+import dev.retain.train.config.Key;
+import dev.retain.train.config.KeyTable;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import org.apache.commons.cli.CommandLine;
-import org.apache.commons.cli.Options;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
-import dev.retain.eval.report.ReportWriter;
-
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 
 /** {@code retain eval}: per-domain perplexity and token accuracy of one model. */
@@ -38,7 +38,7 @@ final class EvalCommand implements Command {
 
     @Override
     public String usage() {
-        return "eval --model M.pt --tokenizer T.json --domains DIR... [--window W] [--json FILE]";
+        return "eval --model M.pt --tokenizer T.json --domains DIR... [--seq-len W] [--json FILE]";
     }
 
     @Override
@@ -56,48 +56,48 @@ final class EvalCommand implements Command {
                 + " tokens of extra context (Hugging Face perplexity guide).";
     }
 
+    /** The options; {@code --seq-len} is {@code retain train}'s name for the window. */
+    static final KeyTable KEYS = new KeyTable(ModelArgs.KEYS).plus(List.of(
+            Key.list("domains", "DIR...", "domain folders (train.txt, valid.txt, test.txt)")
+                    .mandatory(),
+            Key.choice("split", "test", List.of("test", "valid", "train"), "which split to score"),
+            Key.integer("seq-len", 0, 2, "", "tokens per window").metavar("W")
+                    .shown("the model's context").alias("window"),
+            Key.integer("stride", 0, 1, "", "slide windows by S tokens (S < W)").metavar("S")
+                    .shown("W, non-overlapping"),
+            Key.longInteger("max-windows", 0, 0, "", "score only the first N windows of each"
+                    + " split, 0 = all"),
+            Key.integer("batch-size", 0, 0, "", "windows per forward pass, 0 = from a 256 MiB"
+                    + " logits budget"),
+            Key.path("json", "FILE", "also write the results as JSON"),
+            Key.path("report", "DIR", "also write the perplexity report there (report.html,"
+                    + " report.md, report.json, results.csv)"),
+            Key.flag("quiet", "no progress line on stderr")));
+
     @Override
-    public Options options() {
-        Options o = new Options();
-        ModelArgs.add(o);
-        o.addOption(Opts.values("domains", "DIR...", "domain folders (train.txt, valid.txt,"
-                + " test.txt) (required)"));
-        o.addOption(Opts.value("split", "test|valid|train", "which split to score", "test"));
-        o.addOption(Opts.value("window", "W", "tokens per window", "the model's context"));
-        o.addOption(Opts.value("stride", "S", "slide windows by S tokens (S < W)",
-                "W, non-overlapping"));
-        o.addOption(Opts.value("max-windows", "N", "score only the first N windows of each"
-                + " split, 0 = all", "0"));
-        o.addOption(Opts.value("batch-size", "B", "windows per forward pass, 0 = from a 256 MiB"
-                + " logits budget", "0"));
-        o.addOption(Opts.value("json", "FILE", "also write the results as JSON", null));
-        o.addOption(Opts.value("report", "DIR", "also write the perplexity report there"
-                + " (report.html, report.md, report.json, results.csv)", null));
-        o.addOption(Opts.flag("quiet", "no progress line on stderr"));
-        return o;
+    public KeyTable keys() {
+        return KEYS;
     }
 
     @Override
     public int run(CommandLine cl, PrintStream out) throws Exception {
-        String[] dirs = cl.getOptionValues("domains");
-        if (dirs == null || dirs.length == 0) {
+        KeyTable.Values v = Opts.values(KEYS, cl);
+        if (!v.has("domains")) {
             throw new UserError("--domains is required: give one or more domain folders");
         }
         List<Domain> domains = new ArrayList<>();
         Set<String> names = new LinkedHashSet<>();
-        for (String d : dirs) {
+        for (String d : v.list("domains")) {
             Domain dom = Domain.of(Path.of(d));
             if (!names.add(dom.name())) {
                 throw new UserError("--domains: " + dom.name() + " is listed twice");
             }
             domains.add(dom);
         }
-        Split split = parseSplit(Opts.string(cl, "split", "test"));
-        Evaluator.Options opt = new Evaluator.Options(
-                Opts.integer(cl, "window", 0, 2), Opts.integer(cl, "stride", 0, 1),
-                Opts.integer(cl, "max-windows", 0, 0), Opts.integer(cl, "batch-size", 0, 0),
-                !cl.hasOption("quiet"));
-        try (CausalLm lm = ModelArgs.model(cl); GptTokenizer tok = ModelArgs.tokenizer(cl, lm)) {
+        Split split = parseSplit(v.text("split"));
+        Evaluator.Options opt = new Evaluator.Options(v.integer("seq-len"), v.integer("stride"),
+                v.longInteger("max-windows"), v.integer("batch-size"), !v.flag("quiet"));
+        try (CausalLm lm = ModelArgs.model(v); GptTokenizer tok = ModelArgs.tokenizer(v, lm)) {
             Evaluator.checkWindowFits(lm, opt.window()); // before tokenizing the domains
             List<TokenFile> streams = new ArrayList<>();
             for (Domain d : domains) {
@@ -109,12 +109,11 @@ final class EvalCommand implements Command {
                         split.label(), opt));
             }
             printTable(out, results);
-            if (cl.hasOption("json")) {
-                Json.write(Path.of(cl.getOptionValue("json")), toJson(lm, tok, opt, split,
-                        results));
+            if (v.has("json")) {
+                Json.write(v.path("json"), toJson(lm, tok, opt, split, results));
             }
-            if (cl.hasOption("report")) {
-                Path dir = Path.of(cl.getOptionValue("report"));
+            if (v.has("report")) {
+                Path dir = v.path("report");
                 Map<String, Object> facts = new LinkedHashMap<>();
                 facts.put("path", lm.source().toString());
                 facts.put("parameters", lm.parameterCount());
@@ -136,7 +135,7 @@ final class EvalCommand implements Command {
 
     static Split parseSplit(String s) {
         for (Split sp : Split.values()) {
-            if (sp.label().equals(Opts.lower(s))) {
+            if (sp.label().equals(s.toLowerCase(Locale.ROOT))) {
                 return sp;
             }
         }

@@ -6,6 +6,8 @@ import dev.retain.core.model.NamedParameter;
 import dev.retain.core.text.Domain;
 import dev.retain.core.text.GptTokenizer;
 import dev.retain.core.text.TokenFile;
+import dev.retain.train.config.Key;
+import dev.retain.train.config.KeyTable;
 import dev.retain.train.config.TrainConfig;
 import dev.retain.train.lm.FisherFile;
 import dev.retain.train.lm.LmFisher;
@@ -15,30 +17,38 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 
 import org.apache.commons.cli.CommandLine;
-import org.apache.commons.cli.Options;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
 /** {@code retain fisher}: the diagonal Fisher of a model on a domain, saved for EWC. */
 final class FisherCommand implements Command {
 
-    /** The training settings this command takes, declared as {@code retain train} does. */
-    private static final String[] SETTINGS = {"fisher-samples", "fisher-mode", "batch-size",
-        "seq-len", "seed"};
+    /**
+     * The training settings this command takes, declared as {@code retain train} does, with the
+     * help texts of those that mean something else here.
+     */
+    private static final List<Key> SETTINGS = List.of(
+            TrainConfig.keyOf("fisher-samples").help("sequences of the domain's split the diagonal"
+                    + " Fisher is estimated over"),
+            TrainConfig.keyOf("fisher-mode"),
+            TrainConfig.keyOf("batch-size").help("with --fisher-batched: sequences (windows of"
+                    + " --seq-len tokens) per mini-batch, whose squared gradient is one unit of the"
+                    + " mean; ignored without it (each sequence is its own unit)"),
+            TrainConfig.keyOf("seq-len").help("tokens per sequence; 0 = the model's context"),
+            TrainConfig.keyOf("seed").help("seed of the choice of sequences and of the sampled"
+                    + " next tokens"),
+            TrainConfig.keyOf("fisher-batched"));
 
-    /** Help texts where a setting means something else here than in training. */
-    private static final Map<String, String> HELP = Map.of(
-            "fisher-samples", "sequences of the domain's split the diagonal Fisher is estimated"
-                    + " over",
-            "batch-size", "with --fisher-batched: sequences (windows of --seq-len tokens) per"
-                    + " mini-batch, whose squared gradient is one unit of the mean; ignored"
-                    + " without it (each sequence is its own unit)",
-            "seq-len", "tokens per sequence; 0 = the model's context",
-            "seed", "seed of the choice of sequences and of the sampled next tokens");
+    /** The options. */
+    static final KeyTable KEYS = new KeyTable(ModelArgs.KEYS).plus(List.of(
+            Key.path("domain", "DIR", "domain folder whose sequences are used").mandatory(),
+            Key.path("out", "FILE", "where to write the Fisher (.ndlist)").mandatory(),
+            Key.choice("split", "train", List.of("train", "valid", "test"), "which split to draw"
+                    + " from"))).plus(SETTINGS);
 
     @Override
     public String name() {
@@ -65,42 +75,23 @@ final class FisherCommand implements Command {
     }
 
     @Override
-    public Options options() {
-        Options o = new Options();
-        ModelArgs.add(o);
-        o.addOption(Opts.required("domain", "DIR", "domain folder whose sequences are used"));
-        o.addOption(Opts.required("out", "FILE", "where to write the Fisher (.ndlist)"));
-        o.addOption(Opts.value("split", "train|valid|test", "which split to draw from", "train"));
-        for (String k : SETTINGS) {
-            TrainConfig.Key key = TrainConfig.keyOf(k);
-            o.addOption(Opts.setting(key, HELP.getOrDefault(k, key.help())));
-        }
-        o.addOption(Opts.setting(TrainConfig.keyOf("fisher-batched"),
-                TrainConfig.keyOf("fisher-batched").help()));
-        return o;
+    public KeyTable keys() {
+        return KEYS;
     }
 
     @Override
     public int run(CommandLine cl, PrintStream out) throws Exception {
-        Map<String, Object> vals = new LinkedHashMap<>();
-        for (String k : SETTINGS) {
-            if (cl.hasOption(k)) {
-                vals.put(k, TrainConfig.parse(TrainConfig.keyOf(k),
-                        com.fasterxml.jackson.databind.node.TextNode.valueOf(
-                                cl.getOptionValue(k)), "--" + k));
-            }
-        }
-        TrainConfig c = TrainConfig.fromValues(vals, "flags");
-        Domain dom = Domain.of(Path.of(Opts.requireString(cl, "domain")));
-        Path outFile = Path.of(Opts.requireString(cl, "out"));
-        try (CausalLm lm = ModelArgs.model(cl); GptTokenizer tok = ModelArgs.tokenizer(cl, lm)) {
+        KeyTable.Values v = Opts.values(KEYS, cl);
+        TrainConfig c = TrainConfig.fromValues(new KeyTable(SETTINGS).only(v.given()), "flags");
+        Domain dom = Domain.of(v.path("domain"));
+        Path outFile = v.path("out");
+        try (CausalLm lm = ModelArgs.model(v); GptTokenizer tok = ModelArgs.tokenizer(v, lm)) {
             int len = c.seqLen() > 0 ? c.seqLen() : lm.context();
             if (len > lm.context()) {
                 throw new UserError("--seq-len " + len + " is larger than the model's context of "
                         + lm.context());
             }
-            TokenFile tokens = dom.tokens(EvalCommand.parseSplit(Opts.string(cl, "split",
-                    "train")), tok);
+            TokenFile tokens = dom.tokens(EvalCommand.parseSplit(v.text("split")), tok);
             long t0 = System.nanoTime();
             try (NDManager scope = lm.manager().newSubManager()) {
                 Map<String, NDArray> f = LmFisher.estimate(lm, lm.parameters(), tokens,

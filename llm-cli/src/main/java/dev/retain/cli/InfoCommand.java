@@ -4,11 +4,12 @@ import dev.retain.core.Engines;
 import dev.retain.core.UserError;
 import dev.retain.core.model.CausalLm;
 import dev.retain.core.util.Json;
+import dev.retain.train.config.Key;
+import dev.retain.train.config.KeyTable;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import org.apache.commons.cli.CommandLine;
-import org.apache.commons.cli.Options;
 
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -34,15 +35,16 @@ final class InfoCommand implements Command {
         return "show a model's parameters, vocabulary, context and output form";
     }
 
+    /** The options: the device and context as every model-using command takes them. */
+    static final KeyTable KEYS = KeyTable.of(
+            Key.path("json", "FILE", "also write the facts as JSON"),
+            Key.flag("params", "list every parameter tensor with its shape"),
+            ModelArgs.device("cpu", "where to load the model"),
+            new KeyTable(ModelArgs.KEYS).require("context"));
+
     @Override
-    public Options options() {
-        Options o = new Options();
-        o.addOption(Opts.value("json", "FILE", "also write the facts as JSON", null));
-        o.addOption(Opts.flag("params", "list every parameter tensor with its shape"));
-        o.addOption(Opts.value("device", "cpu|gpu|auto", "where to load the model", "cpu"));
-        o.addOption(Opts.value("context", "N", "context length in tokens when the model has no"
-                + " config.json and no transformer.wpe.weight", "from the model"));
-        return o;
+    public KeyTable keys() {
+        return KEYS;
     }
 
     @Override
@@ -52,9 +54,10 @@ final class InfoCommand implements Command {
             throw new UserError("retain info takes one model file, got " + args.size()
                     + "; usage: retain " + usage());
         }
+        KeyTable.Values v = Opts.values(KEYS, cl);
         Path file = Path.of(args.get(0));
-        try (CausalLm lm = CausalLm.load(file, Engines.device(Opts.string(cl, "device", "cpu")),
-                Opts.integer(cl, "context", 0, 1))) {
+        try (CausalLm lm = CausalLm.load(file, Engines.device(v.text("device")),
+                v.integer("context"))) {
             var c = lm.config();
             out.printf(Locale.ROOT, "model        %s%n", file);
             out.printf(Locale.ROOT, "file size    %.1f MB%n", Files.size(file) / 1e6);
@@ -69,12 +72,12 @@ final class InfoCommand implements Command {
             }
             out.printf(Locale.ROOT, "output       %s%n", lm.outputForm().label());
             out.printf(Locale.ROOT, "device       %s%n", lm.device());
-            if (cl.hasOption("params")) {
+            if (v.flag("params")) {
                 for (var p : lm.parameters()) {
                     out.printf(Locale.ROOT, "  %-48s %s%n", p.name(), p.array().getShape());
                 }
             }
-            if (cl.hasOption("json")) {
+            if (v.has("json")) {
                 ObjectNode n = Json.object();
                 n.put("model", file.toString());
                 n.put("file_bytes", Files.size(file));
@@ -89,7 +92,7 @@ final class InfoCommand implements Command {
                 n.put("n_head", c.nHead());
                 n.put("output", lm.outputForm().label());
                 n.put("device", lm.device().toString());
-                Json.write(Path.of(cl.getOptionValue("json")), n);
+                Json.write(v.path("json"), n);
             }
         }
         return 0;

@@ -4,7 +4,6 @@ import dev.retain.core.Engines;
 import dev.retain.core.UserError;
 
 import org.apache.commons.cli.CommandLine;
-import org.apache.commons.cli.DefaultParser;
 import org.apache.commons.cli.HelpFormatter;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
@@ -74,15 +73,14 @@ public final class Main {
         }
         String[] sub = Arrays.copyOfRange(rest, 1, rest.length);
         Options options = cmd.options();
-        // Not Opts.flag: "(default: off)" would be noise on the option that prints this help.
+        // Not a Key.flag: "(default: off)" would be noise on the option that prints this help.
         options.addOption(Option.builder().longOpt("help").desc("show this help").build());
         if (Arrays.asList(sub).contains("--help") || Arrays.asList(sub).contains("-h")) {
             printCommandHelp(out, cmd, options);
             return 0;
         }
         try {
-            CommandLine cl = DefaultParser.builder().setAllowPartialMatching(false).build()
-                    .parse(options, sub);
+            CommandLine cl = Opts.parse(options, cmd.keys(), sub);
             return cmd.run(cl, out);
         } catch (ParseException e) {
             err.println("retain " + cmd.name() + ": " + e.getMessage() + "; see retain "

@@ -1,163 +1,126 @@
 package dev.retain.cli;
 
 import dev.retain.core.UserError;
-import dev.retain.train.config.TrainConfig;
+import dev.retain.train.config.Key;
+import dev.retain.train.config.KeyTable;
 
 import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.DefaultParser;
 import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+import org.apache.commons.cli.ParseException;
 
-import java.nio.file.Path;
-import java.util.Locale;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
-/** Helpers to declare options with their defaults and to read typed values with clear errors. */
+/**
+ * A command's {@link KeyTable} on the command line: its Commons CLI options (help from each key's
+ * {@link Key#describe()}), parsing with the older spellings and without silent repeats, and the
+ * typed values.
+ */
 final class Opts {
 
     private Opts() {}
 
     /**
-     * An option that takes one value.
-     *
-     * @param name the long name
-     * @param arg the value's placeholder, e.g. {@code N} or {@code FILE}
-     * @param desc what it does; the default is appended when not null
-     * @param dflt the default as shown in help, or null for "none"
-     * @return the option
+     * @param keys a command's settings
+     * @return one option per key, in table order
      */
-    static Option value(String name, String arg, String desc, String dflt) {
-        return Option.builder().longOpt(name).hasArg().argName(arg)
-                .desc(desc + " (default: " + (dflt == null ? "none" : dflt) + ")").build();
+    static Options options(KeyTable keys) {
+        Options o = new Options();
+        keys.keys().forEach(k -> o.addOption(option(k)));
+        return o;
     }
 
     /**
-     * A required option that takes one value.
-     *
-     * @param name the long name
-     * @param arg placeholder
-     * @param desc what it does
-     * @return the option
+     * @param k a setting
+     * @return its option: a flag for a BOOL, several values for a LIST, else one value
      */
-    static Option required(String name, String arg, String desc) {
-        return Option.builder().longOpt(name).hasArg().argName(arg).desc(desc + " (required)")
+    static Option option(Key k) {
+        Option.Builder b = Option.builder().longOpt(k.name()).desc(k.describe());
+        if (k.type() == Key.Type.BOOL) {
+            return b.build(); // every flag is off unless given
+        }
+        return (k.type() == Key.Type.LIST ? b.hasArgs() : b.hasArg()).argName(k.metavarText())
                 .build();
     }
 
     /**
-     * An option that takes one or more values.
+     * Parses a command line: older spellings ({@code --lr}) are read as their keys' names, and an
+     * option that takes one value may be given once (a second value would silently be ignored).
+     * Options that take several values (e.g. {@code --domains}) gather them over repeats, and a
+     * flag given twice is the flag.
      *
-     * @param name long name
-     * @param arg placeholder
-     * @param desc what it does
-     * @return the option
+     * @param options the options (the keys' and {@code --help})
+     * @param keys the keys, for their aliases
+     * @param args the arguments after the command's name
+     * @return the parsed command line
+     * @throws ParseException for an unknown option or a missing value
+     * @throws UserError when an option is given twice
      */
-    static Option values(String name, String arg, String desc) {
-        return Option.builder().longOpt(name).hasArgs().argName(arg).desc(desc).build();
+    static CommandLine parse(Options options, KeyTable keys, String[] args)
+            throws ParseException {
+        String[] a = args.clone();
+        for (int i = 0; i < a.length && !a[i].equals("--"); i++) {
+            a[i] = canonical(a[i], keys.aliases());
+        }
+        CommandLine cl = DefaultParser.builder().setAllowPartialMatching(false).build()
+                .parse(options, a);
+        Map<String, List<String>> given = new LinkedHashMap<>();
+        for (Option o : cl.getOptions()) {
+            if (o.hasArg() && !o.hasArgs()) {
+                given.computeIfAbsent(o.getLongOpt(), n -> new ArrayList<>()).add(o.getValue());
+            }
+        }
+        for (var e : given.entrySet()) {
+            List<String> v = e.getValue();
+            if (v.size() > 1) {
+                throw new UserError("--" + e.getKey() + " is given " + (v.size() == 2 ? "twice"
+                        : v.size() + " times") + " (" + String.join(", ", v.subList(0,
+                                v.size() - 1)) + " and " + v.get(v.size() - 1) + "); give it"
+                        + " once");
+            }
+        }
+        return cl;
+    }
+
+    /** An argument with an older spelling of an option rewritten to the option's name. */
+    private static String canonical(String arg, Map<String, String> aliases) {
+        int dashes = arg.startsWith("--") ? 2 : arg.startsWith("-") ? 1 : 0;
+        if (dashes == 0) {
+            return arg;
+        }
+        int eq = arg.indexOf('=');
+        String name = arg.substring(dashes, eq < 0 ? arg.length() : eq);
+        String to = aliases.get(name);
+        return to == null ? arg : "--" + to + (eq < 0 ? "" : arg.substring(eq));
     }
 
     /**
-     * A flag: an option without a value, off unless given. Help states "(default: off)".
+     * The values given on a command line, typed and checked by their keys.
      *
-     * @param name long name
-     * @param desc what it does
-     * @return the option
+     * @param keys the command's settings
+     * @param cl the parsed command line
+     * @return the values
      */
-    static Option flag(String name, String desc) {
-        return Option.builder().longOpt(name).desc(desc + " (default: off)").build();
-    }
-
-    /**
-     * The option of a training setting, as {@code retain train} declares it: a flag for a
-     * boolean setting, otherwise an option with the setting's metavar ({@link #metavar}) and
-     * default (with its unit).
-     *
-     * @param k the setting
-     * @param desc what it does (usually {@code k.help()}; a command may say it for its own use)
-     * @return the option
-     */
-    static Option setting(TrainConfig.Key k, String desc) {
-        if (k.type() == TrainConfig.Type.BOOL) {
-            // Every boolean setting defaults to false: a flag can only turn it on.
-            return flag(k.name(), desc);
+    static KeyTable.Values values(KeyTable keys, CommandLine cl) {
+        Map<String, Object> given = new LinkedHashMap<>();
+        for (Key k : keys.keys()) {
+            if (!cl.hasOption(k.name())) {
+                continue;
+            }
+            String where = "--" + k.name();
+            if (k.type() == Key.Type.BOOL) {
+                given.put(k.name(), true);
+            } else if (k.type() == Key.Type.LIST) {
+                given.put(k.name(), k.check(Arrays.asList(cl.getOptionValues(k.name())), where));
+            } else {
+                given.put(k.name(), k.parseText(cl.getOptionValue(k.name()), where));
+            }
         }
-        return value(k.name(), metavar(k), desc, k.defaultText());
-    }
-
-    /**
-     * The placeholder of a setting's value in help: its choices ({@code naive|ewc|...}), {@code
-     * X} for a real number, {@code N} for a whole number, {@code FILE} for a path, {@code REGEX}
-     * for a regular expression.
-     *
-     * @param k the setting
-     * @return the placeholder
-     */
-    static String metavar(TrainConfig.Key k) {
-        switch (k.type()) {
-            case CHOICE:
-                return String.join("|", k.choices());
-            case REAL:
-                return "X";
-            case TEXT:
-                return "FILE";
-            case PATTERN:
-                return "REGEX";
-            default:
-                return "N";
-        }
-    }
-
-    static String string(CommandLine cl, String name, String dflt) {
-        String v = cl.getOptionValue(name);
-        return v == null ? dflt : v;
-    }
-
-    static String requireString(CommandLine cl, String name) {
-        String v = cl.getOptionValue(name);
-        if (v == null || v.isBlank()) {
-            throw new UserError("--" + name + " is required; see --help");
-        }
-        return v;
-    }
-
-    static Path path(CommandLine cl, String name) {
-        String v = cl.getOptionValue(name);
-        return v == null ? null : Path.of(v);
-    }
-
-    static int integer(CommandLine cl, String name, int dflt, int min) {
-        String v = cl.getOptionValue(name);
-        if (v == null) {
-            return dflt;
-        }
-        int x;
-        try {
-            x = Integer.parseInt(v.trim().replace("_", ""));
-        } catch (NumberFormatException e) {
-            throw new UserError("--" + name + " " + v + ": expected a whole number");
-        }
-        if (x < min) {
-            throw new UserError("--" + name + " " + v + ": must be at least " + min);
-        }
-        return x;
-    }
-
-    static double real(CommandLine cl, String name, double dflt, boolean positive) {
-        String v = cl.getOptionValue(name);
-        if (v == null) {
-            return dflt;
-        }
-        double x;
-        try {
-            x = Double.parseDouble(v.trim());
-        } catch (NumberFormatException e) {
-            throw new UserError("--" + name + " " + v + ": expected a number such as 3e-4");
-        }
-        if (!Double.isFinite(x) || (positive ? x <= 0 : x < 0)) {
-            throw new UserError("--" + name + " " + v + ": must be " + (positive ? "greater than 0"
-                    : "0 or more"));
-        }
-        return x;
-    }
-
-    static String lower(String s) {
-        return s.toLowerCase(Locale.ROOT);
+        return new KeyTable.Values(keys, given);
     }
 }

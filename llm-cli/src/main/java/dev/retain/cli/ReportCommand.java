@@ -4,9 +4,10 @@ import dev.retain.core.UserError;
 import dev.retain.eval.metrics.StabilityGap;
 import dev.retain.eval.report.Report;
 import dev.retain.eval.report.ReportWriter;
+import dev.retain.train.config.Key;
+import dev.retain.train.config.KeyTable;
 
 import org.apache.commons.cli.CommandLine;
-import org.apache.commons.cli.Options;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -44,18 +45,19 @@ final class ReportCommand implements Command {
                 + " report.html (self-contained, no network) into --out.";
     }
 
+    /** The options. */
+    static final KeyTable KEYS = KeyTable.of(
+            Key.path("out", "DIR", "folder for report.json, results.csv, report.md and"
+                    + " report.html (created when missing)").mandatory(),
+            Key.real("stability-window", StabilityGap.DEFAULT_WINDOW_FRACTION, 0, true,
+                    "stability-gap window after a stage boundary, as a share of the next stage"
+                    + " (0 < F <= 1)").metavar("F"),
+            Key.real("recovery-tolerance", StabilityGap.DEFAULT_TOLERANCE, 0, false, "recovered"
+                    + " = back within this share of the perplexity at the boundary").metavar("F"));
+
     @Override
-    public Options options() {
-        Options o = new Options();
-        o.addOption(Opts.required("out", "DIR", "folder for report.json, results.csv,"
-                + " report.md and report.html (created when missing)"));
-        o.addOption(Opts.value("stability-window", "F", "stability-gap window after a stage"
-                + " boundary, as a share of the next stage (0 < F <= 1)",
-                String.valueOf(StabilityGap.DEFAULT_WINDOW_FRACTION)));
-        o.addOption(Opts.value("recovery-tolerance", "F", "recovered = back within this share"
-                + " of the perplexity at the boundary",
-                String.valueOf(StabilityGap.DEFAULT_TOLERANCE)));
-        return o;
+    public KeyTable keys() {
+        return KEYS;
     }
 
     @Override
@@ -64,10 +66,10 @@ final class ReportCommand implements Command {
         if (dirs.isEmpty()) {
             throw new UserError("give one or more run directories; usage: retain " + usage());
         }
-        Path outDir = Path.of(Opts.requireString(cl, "out"));
-        Report.Settings settings = new Report.Settings(
-                Opts.real(cl, "stability-window", StabilityGap.DEFAULT_WINDOW_FRACTION, true),
-                Opts.real(cl, "recovery-tolerance", StabilityGap.DEFAULT_TOLERANCE, false));
+        KeyTable.Values v = Opts.values(KEYS, cl);
+        Path outDir = v.path("out");
+        Report.Settings settings = new Report.Settings(v.real("stability-window"),
+                v.real("recovery-tolerance"));
         Report report = Report.load(dirs.stream().map(Path::of).toList(), settings);
         for (String w : report.warnings()) {
             System.err.println("retain report: warning: " + w);

@@ -5,10 +5,11 @@ import dev.retain.eval.report.Report;
 import dev.retain.eval.report.ReportWriter;
 import dev.retain.train.ContinualTrainer;
 import dev.retain.train.experiment.Experiment;
+import dev.retain.train.config.Key;
+import dev.retain.train.config.KeyTable;
 import dev.retain.train.experiment.ExperimentRunner;
 
 import org.apache.commons.cli.CommandLine;
-import org.apache.commons.cli.Options;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -44,13 +45,15 @@ final class RunCommand implements Command {
                 + " interrupted one. See README, 'Experiments'.";
     }
 
+    /** The options. */
+    static final KeyTable KEYS = KeyTable.of(
+            Key.path("out", "DIR", "folder for the variants' runs and the report")
+                    .shown("the file's 'out', else EXPERIMENT.runs beside it"),
+            Key.flag("quiet", "no progress on stderr"));
+
     @Override
-    public Options options() {
-        Options o = new Options();
-        o.addOption(Opts.value("out", "DIR", "folder for the variants' runs and the report",
-                "the file's 'out', else EXPERIMENT.runs beside it"));
-        o.addOption(Opts.flag("quiet", "no progress on stderr"));
-        return o;
+    public KeyTable keys() {
+        return KEYS;
     }
 
     @Override
@@ -60,12 +63,13 @@ final class RunCommand implements Command {
             throw new UserError("retain run takes one experiment file, got " + args.size()
                     + "; usage: retain " + usage());
         }
+        KeyTable.Values v = Opts.values(KEYS, cl);
         Experiment e = Experiment.read(Path.of(args.get(0)));
-        if (cl.hasOption("out")) {
+        if (v.has("out")) {
             e = new Experiment(e.file(), e.model(), e.tokenizer(), e.domains(),
-                    Path.of(cl.getOptionValue("out")).toAbsolutePath(), e.variants());
+                    v.path("out").toAbsolutePath(), e.variants());
         }
-        return runExperiment(e, !cl.hasOption("quiet"), out);
+        return runExperiment(e, !v.flag("quiet"), out);
     }
 
     /**

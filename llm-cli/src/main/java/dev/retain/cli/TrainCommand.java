@@ -3,13 +3,12 @@ package dev.retain.cli;
 import dev.retain.core.UserError;
 import dev.retain.train.ContinualTrainer;
 import dev.retain.train.RunSetup;
+import dev.retain.train.config.Key;
+import dev.retain.train.config.KeyTable;
 import dev.retain.train.config.Settings;
 import dev.retain.train.config.TrainConfig;
 
-import com.fasterxml.jackson.databind.node.TextNode;
-
 import org.apache.commons.cli.CommandLine;
-import org.apache.commons.cli.Options;
 
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -49,26 +48,24 @@ final class TrainCommand implements Command {
                 + " a checkpoint; --resume RUN_DIR continues exactly where it stopped.";
     }
 
+    /** The run's inputs and outputs, then every training setting ({@link TrainConfig#TABLE}). */
+    static final KeyTable KEYS = KeyTable.of(
+            Key.path("model", "M.pt", "base TorchScript causal LM (required unless --resume)"),
+            Key.path("tokenizer", "T.json", "Hugging Face tokenizer.json")
+                    .shown("tokenizer.json beside the model"),
+            Key.list("domains", "DIR...", "domain folders, in training order (required unless"
+                    + " --resume)"),
+            Key.path("out", "RUN_DIR", "run folder for models, results, checkpoints (required"
+                    + " unless --resume)"),
+            Key.path("resume", "RUN_DIR", "continue a run from its last checkpoint"),
+            Key.path("config", "FILE", "settings file (JSON or YAML)"),
+            Key.text("name", "", "the run's name in reports").metavar("NAME")
+                    .shown("the strategy"),
+            Key.flag("quiet", "no progress on stderr")).plus(TrainConfig.KEYS);
+
     @Override
-    public Options options() {
-        Options o = new Options();
-        o.addOption(Opts.value("model", "M.pt", "base TorchScript causal LM (required unless"
-                + " --resume)", null));
-        o.addOption(Opts.value("tokenizer", "T.json", "Hugging Face tokenizer.json",
-                "tokenizer.json beside the model"));
-        o.addOption(Opts.values("domains", "DIR...", "domain folders, in training order"
-                + " (required unless --resume)"));
-        o.addOption(Opts.value("out", "RUN_DIR", "run folder for models, results, checkpoints"
-                + " (required unless --resume)", null));
-        o.addOption(Opts.value("resume", "RUN_DIR", "continue a run from its last checkpoint",
-                null));
-        o.addOption(Opts.value("config", "FILE", "settings file (JSON or YAML)", null));
-        o.addOption(Opts.value("name", "NAME", "the run's name in reports", "the strategy"));
-        o.addOption(Opts.flag("quiet", "no progress on stderr"));
-        for (TrainConfig.Key k : TrainConfig.KEYS) {
-            o.addOption(Opts.setting(k, k.help()));
-        }
-        return o;
+    public KeyTable keys() {
+        return KEYS;
     }
 
     /**
@@ -78,38 +75,31 @@ final class TrainCommand implements Command {
      * @return the configuration
      */
     static TrainConfig config(CommandLine cl) {
+        KeyTable.Values v = Opts.values(KEYS, cl);
         Map<String, Object> values = new LinkedHashMap<>();
-        String file = cl.getOptionValue("config");
+        Path file = v.path("config");
         if (file != null) {
-            Settings.Parsed p = Settings.read(Path.of(file));
+            Settings.Parsed p = Settings.read(file);
             values.putAll(TrainConfig.valuesFrom(p, p.root(), "", Map.of()));
         }
-        for (TrainConfig.Key k : TrainConfig.KEYS) {
-            if (k.type() == TrainConfig.Type.BOOL) {
-                if (cl.hasOption(k.name())) {
-                    values.put(k.name(), true);
-                }
-            } else if (cl.hasOption(k.name())) {
-                values.put(k.name(), TrainConfig.parse(k, TextNode.valueOf(
-                        cl.getOptionValue(k.name())), "--" + k.name()));
-            }
-        }
-        return TrainConfig.fromValues(values, file == null ? "flags" : file);
+        values.putAll(TrainConfig.TABLE.only(v.given()));
+        return TrainConfig.fromValues(values, file == null ? "flags" : file.toString());
     }
 
     @Override
     public int run(CommandLine cl, PrintStream out) throws Exception {
-        boolean progress = !cl.hasOption("quiet");
+        KeyTable.Values v = Opts.values(KEYS, cl);
+        boolean progress = !v.flag("quiet");
         ContinualTrainer trainer;
-        if (cl.hasOption("resume")) {
+        if (v.has("resume")) {
             List<String> extra = new ArrayList<>();
-            for (TrainConfig.Key k : TrainConfig.KEYS) {
-                if (cl.hasOption(k.name())) {
+            for (Key k : TrainConfig.KEYS) {
+                if (v.has(k.name())) {
                     extra.add("--" + k.name());
                 }
             }
             for (String k : new String[] {"domains", "out", "config", "tokenizer"}) {
-                if (cl.hasOption(k)) {
+                if (v.has(k)) {
                     extra.add("--" + k);
                 }
             }
@@ -117,19 +107,16 @@ final class TrainCommand implements Command {
                 throw new UserError("--resume continues a run with the settings it started with;"
                         + " drop " + String.join(", ", extra));
             }
-            Path model = Opts.path(cl, "model");
-            trainer = ContinualTrainer.resume(Path.of(cl.getOptionValue("resume")), model,
-                    progress);
+            trainer = ContinualTrainer.resume(v.path("resume"), v.path("model"), progress);
         } else {
             TrainConfig cfg = config(cl);
-            Path model = Path.of(Opts.requireString(cl, "model"));
-            String[] doms = cl.getOptionValues("domains");
-            if (doms == null || doms.length == 0) {
+            Path model = required(v, "model");
+            if (!v.has("domains")) {
                 throw new UserError("--domains is required: the domain folders in training"
                         + " order");
             }
-            Path outDir = Path.of(Opts.requireString(cl, "out"));
-            Path tok = Opts.path(cl, "tokenizer");
+            Path outDir = required(v, "out");
+            Path tok = v.path("tokenizer");
             if (tok == null) {
                 tok = model.toAbsolutePath().getParent().resolve("tokenizer.json");
                 if (!Files.isRegularFile(tok)) {
@@ -138,10 +125,11 @@ final class TrainCommand implements Command {
                 }
             }
             List<Path> domains = new ArrayList<>();
-            for (String d : doms) {
+            for (String d : v.list("domains")) {
                 domains.add(Path.of(d));
             }
-            RunSetup setup = RunSetup.create(cl.getOptionValue("name"), cfg, model, tok, domains);
+            RunSetup setup = RunSetup.create(v.has("name") ? v.text("name") : null, cfg, model,
+                    tok, domains);
             trainer = ContinualTrainer.start(setup, outDir, progress);
         }
         try (ContinualTrainer t = trainer) {
@@ -154,6 +142,13 @@ final class TrainCommand implements Command {
             printSummary(out, t);
         }
         return 0;
+    }
+
+    private static Path required(KeyTable.Values v, String name) {
+        if (!v.has(name)) {
+            throw new UserError("--" + name + " is required; see --help");
+        }
+        return v.path(name);
     }
 
     /**

@@ -11,7 +11,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import org.apache.commons.cli.CommandLine;
-import org.apache.commons.cli.DefaultParser;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,13 +33,12 @@ class BenchCommandTest {
     static final String TOK = RepoPaths.resolve("datasets/tokenizers/gpt2/tokenizer.json")
             .toString();
 
-    /** Runs the command as Main would (it is not registered there yet). */
+    /** Runs the command as Main does, with the error's message alone on err. */
     static CliTest.Run bench(String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         BenchCommand cmd = new BenchCommand();
         try {
-            CommandLine cl = DefaultParser.builder().setAllowPartialMatching(false).build()
-                    .parse(cmd.options(), args);
+            CommandLine cl = Opts.parse(cmd.options(), cmd.keys(), args);
             int code = cmd.run(cl, new PrintStream(out, true, StandardCharsets.UTF_8));
             return new CliTest.Run(code, out.toString(StandardCharsets.UTF_8), "");
         } catch (UserError e) {
@@ -53,8 +51,9 @@ class BenchCommandTest {
     @Test
     void writesEveryFieldAndComputesEveryRatio() throws Exception {
         Path json = tmp.resolve("bench.json");
-        CliTest.Run r = bench("--model", TINY, "--tokenizer", TOK, "--batch", "2", "--seq", "16",
-                "--steps", "3", "--rounds", "3", "--warmup", "1", "--rss-steps", "10",
+        CliTest.Run r = bench("--model", TINY, "--tokenizer", TOK, "--batch-size", "2",
+                "--seq-len", "16", "--steps", "3", "--rounds", "3", "--warmup", "1",
+                "--rss-steps", "10",
                 "--fisher-samples", "2", "--eval-windows", "2", "--repeats", "1", "--matmul", "64",
                 "--matmul-repeats", "1", "--info-runs", "1", "--device", "cpu", "--quiet",
                 "--json", json.toString());
@@ -158,6 +157,7 @@ class BenchCommandTest {
     @Test
     void skipsWhatItIsToldToSkip() throws Exception {
         Path json = tmp.resolve("b.json");
+        // the older spellings --batch and --seq still run
         CliTest.Run r = bench("--model", TINY, "--tokenizer", TOK, "--batch", "1", "--seq", "8",
                 "--steps", "1", "--warmup", "0", "--rss-steps", "0", "--fisher-samples", "1",
                 "--eval-windows", "1", "--repeats", "1", "--matmul", "32", "--matmul-repeats", "1",

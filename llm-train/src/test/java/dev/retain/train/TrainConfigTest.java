@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.retain.core.UserError;
+import dev.retain.train.config.Key;
 import dev.retain.train.config.Settings;
 import dev.retain.train.config.TrainConfig;
 
@@ -24,7 +25,7 @@ class TrainConfigTest {
     @TempDir Path tmp;
 
     static String error(String key, String value) {
-        TrainConfig.Key k = TrainConfig.keyOf(key);
+        Key k = TrainConfig.keyOf(key);
         return assertThrows(UserError.class, () -> TrainConfig.fromValues(Map.of(key,
                 TrainConfig.parse(k, TextNode.valueOf(value), "--" + key)), "flags"))
                 .getMessage();

@@ -1,20 +1,23 @@
 package dev.retain.train.bench;
 
 import dev.retain.core.UserError;
+import dev.retain.train.config.Key;
+import dev.retain.train.config.KeyTable;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 /**
- * What {@link Bench} measures and how long it spends. Defaults live in the {@code DEFAULT_}
- * constants and nowhere else.
+ * What {@link Bench} measures and how long it spends. The settings and their defaults are
+ * declared once, in {@link #TABLE}.
  *
  * @param model the TorchScript causal LM
  * @param tokenizer its tokenizer.json
  * @param domains two or more domain folders: the trainers learn the first, then are timed on the
  *     second (after the strategies' domain-end work, so EWC has a Fisher and replay a buffer)
  * @param batch windows per step
- * @param seqLen tokens per window; 0 for the model's context, capped at {@link #DEFAULT_MAX_SEQ}
+ * @param seqLen tokens per window; 0 for the model's context
  * @param steps timed steps per variant (bare, naive, ewc, replay, ewc+replay)
  * @param rounds the timed steps are split into this many rounds, the variants taking turns in
  *     each in a rotating order, so that load from other processes falls on every variant alike;
@@ -41,34 +44,33 @@ public record BenchSpec(Path model, Path tokenizer, List<Path> domains, int batc
         int matmulSize, int matmulRepeats, int rssSteps, List<String> infoCommand, int infoRuns,
         String device, int threads, long seed, boolean progress) {
 
-    /** Default windows per step. */
-    public static final int DEFAULT_BATCH = 8;
-    /** The default sequence is the model's context, at most this. */
-    public static final int DEFAULT_MAX_SEQ = 256;
-    /** Default timed steps per variant. */
-    public static final int DEFAULT_STEPS = 20;
-    /** Default rounds: 0, one per timed step. */
-    public static final int DEFAULT_ROUNDS = 0;
-    /** Default warm-up steps. */
-    public static final int DEFAULT_WARMUP = 3;
-    /** Default Fisher sequences. */
-    public static final int DEFAULT_FISHER_SAMPLES = 16;
-    /** Default evaluation windows. */
-    public static final int DEFAULT_EVAL_WINDOWS = 32;
-    /** Default repeats of the Fisher and evaluation measurements. */
-    public static final int DEFAULT_REPEATS = 3;
-    /** Default matrix size of the peak measurement. */
-    public static final int DEFAULT_MATMUL = 2048;
-    /** Default timed matrix products. */
-    public static final int DEFAULT_MATMUL_REPEATS = 5;
-    /** Default steps of the memory measurement. */
-    public static final int DEFAULT_RSS_STEPS = 2000;
-    /** Default runs of {@code retain info}. */
-    public static final int DEFAULT_INFO_RUNS = 3;
     /** Default domains (under {@code datasets/domains}). */
     public static final List<String> DEFAULT_DOMAINS = List.of("computing", "legal");
-    /** Default seed. */
-    public static final long DEFAULT_SEED = 1234L;
+
+    /** The settings besides the model, tokenizer and domains, in help order. */
+    public static final KeyTable TABLE = KeyTable.of(
+            Key.integer("batch-size", 8, 1, "windows", "windows per step").alias("batch"),
+            Key.integer("seq-len", 0, 2, "tokens", "tokens per window")
+                    .shown("the model's context").alias("seq"),
+            Key.integer("steps", 20, 1, "", "timed steps per variant"),
+            Key.integer("rounds", 0, 1, "", "rounds the timed steps are interleaved in (the"
+                    + " variants take turns in each)").shown("one per timed step"),
+            Key.integer("warmup", 3, 0, "", "untimed steps per variant on each domain"),
+            Key.integer("fisher-samples", 16, 1, "", "sequences per Fisher estimate"),
+            Key.integer("eval-windows", 32, 1, "", "windows per evaluation"),
+            Key.integer("repeats", 3, 1, "", "repeats of the Fisher and evaluation timings"),
+            Key.integer("matmul", 2048, 1, "", "size of the N x N x N product that measures the"
+                    + " peak"),
+            Key.integer("matmul-repeats", 5, 1, "", "timed products"),
+            Key.integer("rss-steps", 2000, 0, "", "ewc+replay steps (every strategy's code path)"
+                    + " of the resident-memory measurement (read at step min(200, N/10) and N);"
+                    + " 0 skips it"),
+            Key.integer("info-runs", 3, 0, "", "launches of retain info timed; 0 skips it"),
+            Key.text("device", "auto", "where to run").metavar("cpu|gpu|auto"),
+            Key.integer("threads", 0, 1, "", "libtorch intra-op threads (fewer can be faster on"
+                    + " a machine other processes keep busy)")
+                    .shown("libtorch's default, one per core"),
+            Key.longInteger("seed", 1234L, Long.MIN_VALUE, "", "seed of the trainers"));
 
     /** The strategies timed, in report order. */
     public static final List<String> STRATEGIES = List.of("naive", "ewc", "replay", "ewc+replay");
@@ -90,6 +92,28 @@ public record BenchSpec(Path model, Path tokenizer, List<Path> domains, int batc
         if (rounds == 0 || rounds > steps) {
             rounds = steps;
         }
+    }
+
+    /**
+     * Builds a spec from typed values of {@link #TABLE}; missing keys take their defaults.
+     *
+     * @param model the model
+     * @param tokenizer its tokenizer
+     * @param domains the domain folders
+     * @param values key name to typed value
+     * @param infoCommand the {@code retain info} command line to time, empty to skip
+     * @param progress report each phase on the log
+     * @return the checked spec
+     */
+    public static BenchSpec of(Path model, Path tokenizer, List<Path> domains,
+            Map<String, Object> values, List<String> infoCommand, boolean progress) {
+        Map<String, Object> v = TABLE.complete(values, "bench");
+        return new BenchSpec(model, tokenizer, domains, (int) v.get("batch-size"),
+                (int) v.get("seq-len"), (int) v.get("steps"), (int) v.get("rounds"),
+                (int) v.get("warmup"), (int) v.get("fisher-samples"), (int) v.get("eval-windows"),
+                (int) v.get("repeats"), (int) v.get("matmul"), (int) v.get("matmul-repeats"),
+                (int) v.get("rss-steps"), infoCommand, (int) v.get("info-runs"),
+                (String) v.get("device"), (int) v.get("threads"), (long) v.get("seed"), progress);
     }
 
     /** @return the step at which the early resident-memory reading is taken */

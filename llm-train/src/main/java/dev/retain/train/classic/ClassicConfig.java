@@ -3,12 +3,16 @@ package dev.retain.train.classic;
 import dev.retain.core.UserError;
 import dev.retain.core.util.Json;
 import dev.retain.train.classic.data.Scenario;
+import dev.retain.train.config.Key;
+import dev.retain.train.config.KeyTable;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
@@ -17,8 +21,9 @@ import java.util.stream.Collectors;
  * <p>Defaults follow the published setups (van de Ven &amp; Tolias 2019, Hsu et al. 2018: an MLP
  * of two hidden layers of 400 ReLU units, Adam with learning rate 0.001, mini-batches of 128),
  * scaled to the 8,000-image training set shipped in {@code datasets/mnist}: see {@code
- * docs/CLASSIC.md}. A value of 0 for {@code epochs}, {@code batchSize} or a null {@code scenario}
- * means "the benchmark's default" ({@link #resolve()}).
+ * docs/CLASSIC.md}. The settings and their defaults are declared once, in {@link #TABLE}; a
+ * value of 0 for {@code epochs}, {@code batchSize}, a negative {@code ewcLambda} or a null {@code
+ * scenario} means "the benchmark's default" ({@link #resolve()}).
  *
  * @param benchmark {@code split-mnist}, {@code permuted-mnist} or {@code rotated-mnist}
  * @param scenario the scenario, or null for the benchmark's default
@@ -80,12 +85,6 @@ public record ClassicConfig(
     /** The benchmarks. */
     public static final String[] BENCHMARKS = {"split-mnist", "permuted-mnist", "rotated-mnist"};
 
-    /** Default number of seeds. */
-    public static final int SEEDS = 5;
-    /** Default first seed. */
-    public static final long SEED = 1;
-    /** Default tasks of Permuted / Rotated MNIST. */
-    public static final int TASKS = 10;
     /** Default epochs on Split MNIST. */
     public static final int EPOCHS_SPLIT = 10;
     /** Default epochs on Permuted MNIST. */
@@ -96,10 +95,6 @@ public record ClassicConfig(
     public static final int BATCH = 128;
     /** Default batch size on Rotated MNIST (an online stream). */
     public static final int BATCH_ROTATED = 10;
-    /** Default Adam learning rate (the published 0.001). */
-    public static final double LR = 1e-3;
-    /** Default hidden layers. */
-    public static final int[] HIDDEN = {400, 400};
     /**
      * Default EWC lambda on Split MNIST (per-example Fisher), picked from {1e3, 1e5, 1e6, 1e7}
      * on task-IL: the 2-way heads fit their tasks almost perfectly, so the Fisher is tiny.
@@ -109,44 +104,67 @@ public record ClassicConfig(
     public static final double EWC_LAMBDA_PERMUTED = 1e2;
     /** Default EWC lambda on Rotated MNIST, picked from {1, 100, 1e3, 1e4, 1e6}. */
     public static final double EWC_LAMBDA_ROTATED = 1e3;
-    /** Default online-EWC gamma. */
-    public static final double EWC_GAMMA = 1.0;
-    /** Default Fisher examples per task. */
-    public static final int FISHER_SAMPLES = 200;
-    /** Default Fisher mode. */
-    public static final String FISHER_MODE = "sampled";
-    /** Default replay budget. */
-    public static final int REPLAY_SAMPLES = 1000;
-    /** Default replay mode. */
-    public static final String REPLAY_MODE = "reservoir";
-    /** Default memory examples per step (0 = as many as the new examples). */
-    public static final int REPLAY_BATCH = 0;
-    /** Default stream batch of the online learners. */
-    public static final int STREAM_BATCH = 10;
-    /** Default MER inner learning rate. */
-    public static final double MER_LR = 0.3;
-    /** Default MER beta. */
-    public static final double MER_BETA = 0.3;
-    /** Default MER gamma. */
-    public static final double MER_GAMMA = 1.0;
-    /** Default MER batches per incoming batch. */
-    public static final int MER_STEPS = 2;
-    /** Default MER SGD steps per batch. */
-    public static final int MER_CHUNKS = 2;
-    /** Default MAML inner learning rate. */
-    public static final double MAML_INNER_LR = 0.03;
-    /** Default evaluation batch. */
-    public static final int EVAL_BATCH = 1000;
-    /**
-     * Default libtorch threads: 1, because these small matrix products gain little from a
-     * second thread and lose a lot when the machine is shared (measured: 13 ms per step with 1
-     * thread, 40 to 180 ms with 2, on a loaded 2-core machine).
-     */
-    public static final int THREADS = 1;
 
-    /** Checks ranges and copies the array. */
+    /**
+     * Every setting, in help order, with the defaults that do not depend on the benchmark (those
+     * that do are the constants above, applied by {@link #resolve()}). The default of 1 libtorch
+     * thread: these small matrix products gain little from a second thread and lose a lot when
+     * the machine is shared (docs/CLASSIC.md).
+     */
+    public static final KeyTable TABLE = KeyTable.of(
+            Key.text("benchmark", "split-mnist", "split-mnist, permuted-mnist or rotated-mnist")
+                    .metavar("NAME"),
+            Key.path("mnist", "DIR", "folder with the four MNIST IDX files (plain or .gz)")
+                    .shown("datasets/mnist, 8,000 train / 2,000 test"),
+            Key.integer("seeds", 5, 1, "", "seeds to run; seed i is --seed + i"),
+            Key.longInteger("seed", 1, Long.MIN_VALUE, "", "first seed"),
+            Key.integer("tasks", 10, 1, "", "tasks of permuted-mnist and rotated-mnist"),
+            Key.integer("epochs", 0, 1, "", "passes over each task's training set (mer and maml"
+                    + " always make one)").shown(EPOCHS_SPLIT + " for split-mnist, "
+                    + EPOCHS_PERMUTED + " for permuted-mnist, " + EPOCHS_ROTATED
+                    + " for rotated-mnist"),
+            Key.integer("batch-size", 0, 1, "", "new examples per Adam step")
+                    .shown(BATCH + "; " + BATCH_ROTATED + " for rotated-mnist"),
+            Key.real("learning-rate", 1e-3, 0, true, "Adam learning rate").alias("lr"),
+            Key.integers("hidden", new int[] {400, 400}, 1, "hidden layer widths of the MLP (and"
+                    + " of each PNN column)"),
+            Key.real("ewc-lambda", -1, 0, false, "EWC strength: lambda/2 * sum F (theta -"
+                    + " theta*)^2, per-example Fisher").shown("1e6 for split-mnist, 100 for"
+                    + " permuted-mnist, 1000 for rotated-mnist"),
+            Key.real("ewc-gamma", 1.0, 0, false, "online EWC: F = gamma*F_old + F_new"),
+            Key.integer("fisher-samples", 200, 1, "", "examples of a finished task its Fisher is"
+                    + " estimated on (one unit each)"),
+            Key.choice("fisher-mode", "sampled", List.of("sampled", "empirical"), "targets of the"
+                    + " Fisher: drawn from the model (true Fisher) or the labels"),
+            Key.integer("replay-samples", 1000, 1, "", "replay memory budget in examples (replay,"
+                    + " mer, maml)"),
+            Key.text("replay-mode", "reservoir", "reservoir, class-balanced or stream: equal"
+                    + " memory shares per task (reservoir) or per class (class-balanced), each a"
+                    + " reservoir sample, or one reservoir over the whole stream (stream: shares"
+                    + " follow the tasks' sizes)").metavar("MODE"),
+            Key.integer("replay-batch", 0, 1, "", "memory examples added to each step")
+                    .shown("as many as the new examples"),
+            Key.integer("stream-batch", 10, 1, "", "new examples per step of the online learners"
+                    + " mer and maml"),
+            Key.real("mer-lr", 0.3, 0, true, "MER inner SGD learning rate"),
+            Key.real("mer-beta", 0.3, 0, true, "MER within-batch Reptile rate"),
+            Key.real("mer-gamma", 1.0, 0, true, "MER across-batch Reptile rate"),
+            Key.integer("mer-steps", 2, 1, "", "MER batches per stream batch (s)"),
+            Key.integer("mer-chunks", 2, 1, "", "sequential SGD steps each MER batch is split"
+                    + " into"),
+            Key.real("maml-inner-lr", 0.03, 0, true, "MAML inner (support) step size"),
+            Key.integer("eval-batch", 1000, 1, "", "test images per forward pass"),
+            Key.integer("threads", 1, 0, "", "libtorch threads (0 = libtorch's default)"));
+
+    /**
+     * Checks the names and copies the array (the numbers' ranges are checked by {@link #TABLE}
+     * when they are read).
+     */
     public ClassicConfig {
         hidden = hidden.clone();
+        benchmark = benchmark.toLowerCase(Locale.ROOT);
+        fisherMode = fisherMode.toLowerCase(Locale.ROOT);
+        replayMode = replayMode.toLowerCase(Locale.ROOT);
         if (!Arrays.asList(BENCHMARKS).contains(benchmark)) {
             throw new UserError("--benchmark " + benchmark + ": unknown benchmark; use "
                     + String.join(", ", BENCHMARKS));
@@ -162,37 +180,30 @@ public record ClassicConfig(
             throw new UserError("--replay-mode " + replayMode + ": use reservoir,"
                     + " class-balanced or stream");
         }
-        positive("seeds", seeds);
-        positive("tasks", tasks);
-        positive("fisher-samples", fisherSamples);
-        positive("replay-samples", replaySamples);
-        positive("stream-batch", streamBatch);
-        positive("mer-steps", merSteps);
-        positive("mer-chunks", merChunks);
-        positive("eval-batch", evalBatch);
-        if (threads < 0) {
-            throw new UserError("--threads " + threads + ": must be 0 (libtorch's default) or"
-                    + " more");
-        }
-        if (epochs < 0 || batchSize < 0 || replayBatch < 0) {
-            throw new UserError("--epochs, --batch-size and --replay-batch must not be negative");
-        }
-        for (double v : new double[] {learningRate, merLr, mamlInnerLr}) {
-            if (!(v > 0) || !Double.isFinite(v)) {
-                throw new UserError("learning rates must be greater than 0 (got " + v + ")");
-            }
-        }
-        if (Double.isNaN(ewcLambda) || !(ewcGamma >= 0) || !(merBeta > 0)
-                || !(merGamma > 0)) {
-            throw new UserError("--ewc-lambda and --ewc-gamma must be 0 or more, --mer-beta and"
-                    + " --mer-gamma more than 0");
-        }
     }
 
-    private static void positive(String name, int v) {
-        if (v < 1) {
-            throw new UserError("--" + name + " " + v + ": must be at least 1");
-        }
+    /**
+     * Builds a configuration from typed values (from {@link #TABLE}); missing keys take their
+     * defaults, then the benchmark's defaults are filled in ({@link #resolve()}).
+     *
+     * @param values key name to typed value
+     * @param scenario the scenario, or null for the benchmark's default
+     * @return the checked configuration
+     */
+    public static ClassicConfig of(Map<String, Object> values, Scenario scenario) {
+        Map<String, Object> v = TABLE.complete(values, "settings");
+        return new ClassicConfig((String) v.get("benchmark"), scenario, (Path) v.get("mnist"),
+                (int) v.get("tasks"), (int) v.get("seeds"), (long) v.get("seed"),
+                (int) v.get("epochs"), (int) v.get("batch-size"),
+                (double) v.get("learning-rate"), (int[]) v.get("hidden"),
+                (double) v.get("ewc-lambda"), (double) v.get("ewc-gamma"),
+                (int) v.get("fisher-samples"), (String) v.get("fisher-mode"),
+                (int) v.get("replay-samples"), (String) v.get("replay-mode"),
+                (int) v.get("replay-batch"), (int) v.get("stream-batch"),
+                (double) v.get("mer-lr"), (double) v.get("mer-beta"), (double) v.get("mer-gamma"),
+                (int) v.get("mer-steps"), (int) v.get("mer-chunks"),
+                (double) v.get("maml-inner-lr"), (int) v.get("eval-batch"),
+                (int) v.get("threads")).resolve();
     }
 
     /**
@@ -202,10 +213,7 @@ public record ClassicConfig(
      * @return every setting at its default, resolved for that benchmark
      */
     public static ClassicConfig defaults(String benchmark) {
-        return new ClassicConfig(benchmark, null, null, TASKS, SEEDS, SEED, 0, 0, LR, HIDDEN,
-                -1, EWC_GAMMA, FISHER_SAMPLES, FISHER_MODE, REPLAY_SAMPLES, REPLAY_MODE,
-                REPLAY_BATCH, STREAM_BATCH, MER_LR, MER_BETA, MER_GAMMA, MER_STEPS, MER_CHUNKS,
-                MAML_INNER_LR, EVAL_BATCH, THREADS).resolve();
+        return of(Map.of("benchmark", benchmark), null);
     }
 
     /**
@@ -309,322 +317,6 @@ public record ClassicConfig(
     public String describe() {
         return String.format(Locale.ROOT, "%s/%s, %d seed(s) from %d", benchmark,
                 scenario == null ? "?" : scenario.key(), seeds, seed);
-    }
-
-    /**
-     * A builder starting from the defaults of a benchmark (before {@link #resolve()}: the
-     * benchmark-dependent values stay "default" until {@link Builder#build()}).
-     *
-     * @param benchmark the benchmark's name
-     * @return the builder
-     */
-    public static Builder builder(String benchmark) {
-        return new Builder(new ClassicConfig(benchmark, null, null, TASKS, SEEDS, SEED, 0, 0, LR,
-                HIDDEN, -1, EWC_GAMMA, FISHER_SAMPLES, FISHER_MODE, REPLAY_SAMPLES,
-                REPLAY_MODE, REPLAY_BATCH, STREAM_BATCH, MER_LR, MER_BETA, MER_GAMMA, MER_STEPS,
-                MER_CHUNKS, MAML_INNER_LR, EVAL_BATCH, THREADS));
-    }
-
-    /** Sets settings one by one; {@link #build()} checks and resolves them. */
-    public static final class Builder {
-        private String benchmark;
-        private Scenario scenario;
-        private Path mnist;
-        private int tasks;
-        private int seeds;
-        private long seed;
-        private int epochs;
-        private int batchSize;
-        private double learningRate;
-        private int[] hidden;
-        private double ewcLambda;
-        private double ewcGamma;
-        private int fisherSamples;
-        private String fisherMode;
-        private int replaySamples;
-        private String replayMode;
-        private int replayBatch;
-        private int streamBatch;
-        private double merLr;
-        private double merBeta;
-        private double merGamma;
-        private int merSteps;
-        private int merChunks;
-        private double mamlInnerLr;
-        private int evalBatch;
-        private int threads;
-
-        private Builder(ClassicConfig c) {
-            benchmark = c.benchmark();
-            scenario = c.scenario();
-            mnist = c.mnist();
-            tasks = c.tasks();
-            seeds = c.seeds();
-            seed = c.seed();
-            epochs = c.epochs();
-            batchSize = c.batchSize();
-            learningRate = c.learningRate();
-            hidden = c.hidden();
-            ewcLambda = c.ewcLambda();
-            ewcGamma = c.ewcGamma();
-            fisherSamples = c.fisherSamples();
-            fisherMode = c.fisherMode();
-            replaySamples = c.replaySamples();
-            replayMode = c.replayMode();
-            replayBatch = c.replayBatch();
-            streamBatch = c.streamBatch();
-            merLr = c.merLr();
-            merBeta = c.merBeta();
-            merGamma = c.merGamma();
-            merSteps = c.merSteps();
-            merChunks = c.merChunks();
-            mamlInnerLr = c.mamlInnerLr();
-            evalBatch = c.evalBatch();
-            threads = c.threads();
-        }
-
-        /**
-         * @param v the value of {@code benchmark}
-         * @return this builder
-         */
-        public Builder benchmark(String v) {
-            benchmark = v;
-            return this;
-        }
-
-        /**
-         * @param v the value of {@code scenario}
-         * @return this builder
-         */
-        public Builder scenario(Scenario v) {
-            scenario = v;
-            return this;
-        }
-
-        /**
-         * @param v the value of {@code mnist}
-         * @return this builder
-         */
-        public Builder mnist(Path v) {
-            mnist = v;
-            return this;
-        }
-
-        /**
-         * @param v the value of {@code tasks}
-         * @return this builder
-         */
-        public Builder tasks(int v) {
-            tasks = v;
-            return this;
-        }
-
-        /**
-         * @param v the value of {@code seeds}
-         * @return this builder
-         */
-        public Builder seeds(int v) {
-            seeds = v;
-            return this;
-        }
-
-        /**
-         * @param v the value of {@code seed}
-         * @return this builder
-         */
-        public Builder seed(long v) {
-            seed = v;
-            return this;
-        }
-
-        /**
-         * @param v the value of {@code epochs}
-         * @return this builder
-         */
-        public Builder epochs(int v) {
-            epochs = v;
-            return this;
-        }
-
-        /**
-         * @param v the value of {@code batchSize}
-         * @return this builder
-         */
-        public Builder batchSize(int v) {
-            batchSize = v;
-            return this;
-        }
-
-        /**
-         * @param v the value of {@code learningRate}
-         * @return this builder
-         */
-        public Builder learningRate(double v) {
-            learningRate = v;
-            return this;
-        }
-
-        /**
-         * @param v the value of {@code hidden}
-         * @return this builder
-         */
-        public Builder hidden(int[] v) {
-            hidden = v;
-            return this;
-        }
-
-        /**
-         * @param v the value of {@code ewcLambda}
-         * @return this builder
-         */
-        public Builder ewcLambda(double v) {
-            ewcLambda = v;
-            return this;
-        }
-
-        /**
-         * @param v the value of {@code ewcGamma}
-         * @return this builder
-         */
-        public Builder ewcGamma(double v) {
-            ewcGamma = v;
-            return this;
-        }
-
-        /**
-         * @param v the value of {@code fisherSamples}
-         * @return this builder
-         */
-        public Builder fisherSamples(int v) {
-            fisherSamples = v;
-            return this;
-        }
-
-        /**
-         * @param v the value of {@code fisherMode}
-         * @return this builder
-         */
-        public Builder fisherMode(String v) {
-            fisherMode = v;
-            return this;
-        }
-
-        /**
-         * @param v the value of {@code replaySamples}
-         * @return this builder
-         */
-        public Builder replaySamples(int v) {
-            replaySamples = v;
-            return this;
-        }
-
-        /**
-         * @param v the value of {@code replayMode}
-         * @return this builder
-         */
-        public Builder replayMode(String v) {
-            replayMode = v;
-            return this;
-        }
-
-        /**
-         * @param v the value of {@code replayBatch}
-         * @return this builder
-         */
-        public Builder replayBatch(int v) {
-            replayBatch = v;
-            return this;
-        }
-
-        /**
-         * @param v the value of {@code streamBatch}
-         * @return this builder
-         */
-        public Builder streamBatch(int v) {
-            streamBatch = v;
-            return this;
-        }
-
-        /**
-         * @param v the value of {@code merLr}
-         * @return this builder
-         */
-        public Builder merLr(double v) {
-            merLr = v;
-            return this;
-        }
-
-        /**
-         * @param v the value of {@code merBeta}
-         * @return this builder
-         */
-        public Builder merBeta(double v) {
-            merBeta = v;
-            return this;
-        }
-
-        /**
-         * @param v the value of {@code merGamma}
-         * @return this builder
-         */
-        public Builder merGamma(double v) {
-            merGamma = v;
-            return this;
-        }
-
-        /**
-         * @param v the value of {@code merSteps}
-         * @return this builder
-         */
-        public Builder merSteps(int v) {
-            merSteps = v;
-            return this;
-        }
-
-        /**
-         * @param v the value of {@code merChunks}
-         * @return this builder
-         */
-        public Builder merChunks(int v) {
-            merChunks = v;
-            return this;
-        }
-
-        /**
-         * @param v the value of {@code mamlInnerLr}
-         * @return this builder
-         */
-        public Builder mamlInnerLr(double v) {
-            mamlInnerLr = v;
-            return this;
-        }
-
-        /**
-         * @param v the value of {@code evalBatch}
-         * @return this builder
-         */
-        public Builder evalBatch(int v) {
-            evalBatch = v;
-            return this;
-        }
-
-        /**
-         * @param v the value of {@code threads}
-         * @return this builder
-         */
-        public Builder threads(int v) {
-            threads = v;
-            return this;
-        }
-
-        /** @return the checked configuration with the benchmark's defaults filled in */
-        public ClassicConfig build() {
-            return new ClassicConfig(benchmark, scenario, mnist, tasks, seeds, seed, epochs,
-                    batchSize, learningRate, hidden, ewcLambda, ewcGamma, fisherSamples,
-                    fisherMode, replaySamples, replayMode, replayBatch, streamBatch, merLr,
-                    merBeta, merGamma, merSteps, merChunks, mamlInnerLr, evalBatch, threads)
-                    .resolve();
-        }
     }
 
     @Override

@@ -5,16 +5,15 @@ import dev.retain.core.UserError;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /**
  * Every setting of a continual training run, immutable, built once from flags or a settings file
- * and stamped into every checkpoint and report. Defaults live in {@link #KEYS} and nowhere else.
+ * and stamped into every checkpoint and report. Every setting is declared once, in {@link #TABLE}:
+ * its flag, file key, help, default and range.
  *
  * <p>The defaults for learning rate, EWC lambda and the replay ratio and budget were chosen by
  * measurement on the shipped domains with the shipped small model (see README, "Choosing the
@@ -88,113 +87,67 @@ public record TrainConfig(
     /** The strategies, each a preset list of plugins. */
     public static final List<String> STRATEGIES = List.of("naive", "ewc", "replay", "ewc+replay");
 
-    /** Value types of settings. */
-    public enum Type { INT, LONG, REAL, BOOL, CHOICE, TEXT, PATTERN }
-
-    /**
-     * One setting: its name (the flag without {@code --}, and the key in settings files), type,
-     * default, unit and help.
-     *
-     * @param name e.g. {@code learning-rate}
-     * @param type the value type
-     * @param dflt the default
-     * @param unit the unit shown in help, may be empty
-     * @param help what it does
-     * @param choices allowed values of a CHOICE
-     * @param min the smallest allowed value (numbers)
-     * @param exclusiveMin whether min itself is refused
-     */
-    public record Key(String name, Type type, Object dflt, String unit, String help,
-            List<String> choices, double min, boolean exclusiveMin) {
-
-        /** @return the default as shown in help; an empty text (no file) shows as "none" */
-        public String defaultText() {
-            if ("".equals(dflt)) {
-                return "none";
-            }
-            return String.valueOf(dflt) + (unit.isEmpty() ? "" : " " + unit);
-        }
-    }
-
-    private static Key key(String name, Type type, Object dflt, String unit, String help,
-            double min, boolean exclusiveMin) {
-        return new Key(name, type, dflt, unit, help, List.of(), min, exclusiveMin);
-    }
-
     /** All settings, in the order help lists them. Defaults are here and only here. */
-    public static final List<Key> KEYS = List.of(
-            new Key("strategy", Type.CHOICE, "naive", "", "naive, ewc, replay or ewc+replay",
-                    STRATEGIES, 0, false),
-            key("learning-rate", Type.REAL, 2e-3, "", "peak AdamW learning rate (chosen by"
-                    + " measurement on the shipped small model and domains; see README)", 0,
-                    true),
-            key("batch-size", Type.INT, 8, "windows", "windows per micro-batch, new and replayed"
-                    + " together", 1, false),
-            key("grad-accum", Type.INT, 1, "micro-batches", "micro-batches per optimizer step", 1,
-                    false),
-            key("max-steps-per-domain", Type.INT, 200, "steps", "optimizer steps per domain (when"
-                    + " --epochs is 0)", 1, false),
-            key("epochs", Type.REAL, 0.0, "passes", "passes over each train split; 0 = use"
-                    + " --max-steps-per-domain", 0, false),
-            key("warmup-steps", Type.INT, 20, "steps", "linear warm-up at the start of every"
-                    + " domain, then cosine decay", 0, false),
-            key("min-lr-ratio", Type.REAL, 0.1, "", "cosine decay ends at this fraction of the"
-                    + " peak learning rate", 0, false),
-            key("weight-decay", Type.REAL, 0.01, "", "decoupled (AdamW) weight decay; not applied"
-                    + " to biases and LayerNorm weights unless --decay-all", 0, false),
-            key("decay-all", Type.BOOL, false, "", "apply weight decay to biases and LayerNorm"
-                    + " weights too", 0, false),
-            key("max-grad-norm", Type.REAL, 1.0, "", "clip the global gradient L2 norm to this;"
-                    + " 0 disables", 0, false),
-            key("adam-beta1", Type.REAL, 0.9, "", "AdamW beta1", 0, false),
-            key("adam-beta2", Type.REAL, 0.999, "", "AdamW beta2", 0, false),
-            key("adam-eps", Type.REAL, 1e-8, "", "AdamW epsilon", 0, true),
-            key("seq-len", Type.INT, 0, "tokens", "tokens per training window; 0 = the model's"
-                    + " context", 0, false),
-            key("seed", Type.LONG, 1234L, "", "seed of every random choice (data order, replay,"
-                    + " Fisher sampling)", Long.MIN_VALUE, false),
-            key("ewc-lambda", Type.REAL, 2000.0, "", "EWC strength: lambda/2 * sum F (theta -"
-                    + " theta*)^2 (measured on the shipped domains: 1e2 barely acts, 1e4 costs"
-                    + " plasticity); batched Fisher needs a larger lambda", 0, true),
-            key("ewc-gamma", Type.REAL, 1.0, "", "online EWC: F = gamma*F_old + F_new (1 = plain"
-                    + " sum)", 0, false),
-            key("fisher-samples", Type.INT, 64, "sequences", "sequences of the finished domain"
-                    + " the diagonal Fisher is estimated over", 1, false),
-            new Key("fisher-mode", Type.CHOICE, "empirical", "", "empirical (gradient of the NLL"
-                    + " of the true next tokens) or sampled (next tokens drawn from the model: the"
-                    + " true Fisher)", List.of("empirical", "sampled"), 0, false),
-            key("fisher-batched", Type.BOOL, false, "", "square mini-batch gradients (cheaper;"
-                    + " needs a larger --ewc-lambda, roughly x batch size) instead of"
-                    + " per-sequence ones", 0, false),
-            new Key("ewc-prior", Type.TEXT, "", "", "Fisher file from retain fisher (e.g. of the"
-                    + " base model on general text) that EWC protects from the first domain on",
-                    List.of(), 0, false),
-            new Key("ewc-exclude", Type.PATTERN, "", "", "parameters EWC leaves free: a regular"
-                    + " expression found in their names, e.g. 'wte|wpe' (the token and position"
-                    + " embeddings; GPT-2's output layer shares the token embedding); none = every"
-                    + " trained parameter, as in Kirkpatrick et al. Measured on the demo: with"
-                    + " replay, 'wte|wpe' forgets less at less cost to the newest domain (README)",
-                    List.of(), 0, false),
-            key("replay-tokens", Type.LONG, 32768L, "tokens", "replay buffer budget, shared"
-                    + " equally by earlier domains (measured: enough for the shipped domains)", 0,
-                    true),
-            key("replay-ratio", Type.REAL, 0.25, "", "share of each step's tokens that are"
+    public static final KeyTable TABLE = KeyTable.of(
+            Key.choice("strategy", "naive", STRATEGIES, "naive, ewc, replay or ewc+replay"),
+            Key.real("learning-rate", 2e-3, 0, true, "peak AdamW learning rate"),
+            Key.integer("batch-size", 8, 1, "windows", "windows per micro-batch, new and"
+                    + " replayed together"),
+            Key.integer("grad-accum", 1, 1, "micro-batches", "micro-batches per optimizer step"),
+            Key.integer("max-steps-per-domain", 200, 1, "steps", "optimizer steps per domain"
+                    + " (when --epochs is 0)"),
+            Key.real("epochs", 0.0, 0, false, "passes over each train split; 0 = use"
+                    + " --max-steps-per-domain").unit("passes"),
+            Key.integer("warmup-steps", 20, 0, "steps", "linear warm-up at the start of every"
+                    + " domain, then cosine decay"),
+            Key.real("min-lr-ratio", 0.1, 0, false, "cosine decay ends at this fraction of the"
+                    + " peak learning rate"),
+            Key.real("weight-decay", 0.01, 0, false, "decoupled (AdamW) weight decay; not applied"
+                    + " to biases and LayerNorm weights unless --decay-all"),
+            Key.flag("decay-all", "apply weight decay to biases and LayerNorm weights too"),
+            Key.real("max-grad-norm", 1.0, 0, false, "clip the global gradient L2 norm to this;"
+                    + " 0 disables"),
+            Key.real("adam-beta1", 0.9, 0, false, "AdamW beta1"),
+            Key.real("adam-beta2", 0.999, 0, false, "AdamW beta2"),
+            Key.real("adam-eps", 1e-8, 0, true, "AdamW epsilon"),
+            Key.integer("seq-len", 0, 0, "tokens", "tokens per training window; 0 = the model's"
+                    + " context"),
+            Key.longInteger("seed", 1234L, Long.MIN_VALUE, "", "seed of every random choice (data"
+                    + " order, replay, Fisher sampling)"),
+            Key.real("ewc-lambda", 2000.0, 0, true, "EWC strength: lambda/2 * sum F (theta -"
+                    + " theta*)^2; a batched Fisher needs a larger lambda"),
+            Key.real("ewc-gamma", 1.0, 0, false, "online EWC: F = gamma*F_old + F_new (1 = plain"
+                    + " sum)"),
+            Key.integer("fisher-samples", 64, 1, "sequences", "sequences of the finished domain"
+                    + " the diagonal Fisher is estimated over"),
+            Key.choice("fisher-mode", "empirical", List.of("empirical", "sampled"), "empirical"
+                    + " (gradient of the NLL of the true next tokens) or sampled (next tokens drawn"
+                    + " from the model: the true Fisher)"),
+            Key.flag("fisher-batched", "square mini-batch gradients (cheaper; needs a larger"
+                    + " --ewc-lambda, roughly x batch size) instead of per-sequence ones"),
+            Key.text("ewc-prior", "", "Fisher file from retain fisher (e.g. of the base model on"
+                    + " general text) that EWC protects from the first domain on").metavar("FILE"),
+            Key.pattern("ewc-exclude", "", "parameters EWC leaves free: a regular expression"
+                    + " found in their names, e.g. 'wte|wpe' (the token and position embeddings;"
+                    + " GPT-2's output layer shares the token embedding); none = every trained"
+                    + " parameter, as in Kirkpatrick et al."),
+            Key.longInteger("replay-tokens", 32768L, 0, "tokens", "replay buffer budget, shared"
+                    + " equally by earlier domains").min(0, true),
+            Key.real("replay-ratio", 0.25, 0, true, "share of each step's tokens that are"
                     + " replayed, below 1, rounded to whole windows of the batch (batch 8: 0.25 = 2"
-                    + " windows). Measured on computing then legal: 0.25 keeps legal within 8% of"
-                    + " naive; after the four demo domains the last ends 12% worse than naive"
-                    + " with 0.25 and 6% with 0.125, which forgets more (README)",
-                    0, true),
-            key("eval-every", Type.INT, 0, "steps", "also evaluate every domain's valid split"
-                    + " every N steps; 0 = off", 0, false),
-            key("eval-windows", Type.INT, 8, "windows", "windows per domain in those"
-                    + " evaluations", 1, false),
-            key("test-windows", Type.INT, 0, "windows", "windows per domain in the evaluation"
-                    + " after each stage; 0 = the whole test split (the exact protocol)", 0,
-                    false),
-            key("save-every", Type.INT, 100, "steps", "checkpoint every N steps (and at every"
-                    + " domain end)", 1, false),
-            new Key("device", Type.CHOICE, "auto", "", "cpu, gpu or auto",
-                    List.of("cpu", "gpu", "auto"), 0, false));
+                    + " windows)"),
+            Key.integer("eval-every", 0, 0, "steps", "also evaluate every domain's valid split"
+                    + " every N steps; 0 = off"),
+            Key.integer("eval-windows", 8, 1, "windows", "windows per domain in those"
+                    + " evaluations"),
+            Key.integer("test-windows", 0, 0, "windows", "windows per domain in the evaluation"
+                    + " after each stage; 0 = the whole test split (the exact protocol)"),
+            Key.integer("save-every", 100, 1, "steps", "checkpoint every N steps (and at every"
+                    + " domain end)"),
+            Key.choice("device", "auto", List.of("cpu", "gpu", "auto"), "cpu, gpu or auto"));
+
+    /** The settings as a list, in help order (the keys of {@link #TABLE}). */
+    public static final List<Key> KEYS = TABLE.keys();
 
     /** @return the default configuration */
     public static TrainConfig defaults() {
@@ -208,23 +161,16 @@ public record TrainConfig(
      * @return the key, or null
      */
     public static Key keyOf(String name) {
-        for (Key k : KEYS) {
-            if (k.name().equals(name)) {
-                return k;
-            }
-        }
-        return null;
+        return TABLE.key(name);
     }
 
     /** @return all key names */
     public static List<String> names() {
-        List<String> n = new ArrayList<>();
-        KEYS.forEach(k -> n.add(k.name()));
-        return n;
+        return TABLE.names();
     }
 
     /**
-     * Parses one value given as text (a flag) or JSON (a settings file).
+     * Parses one value given as text (a flag) or JSON (a settings file): {@link Key#parse}.
      *
      * @param k the key
      * @param raw the value
@@ -233,97 +179,7 @@ public record TrainConfig(
      * @return the typed value
      */
     public static Object parse(Key k, JsonNode raw, String where) {
-        String text = raw.isValueNode() ? raw.asText() : raw.toString();
-        try {
-            switch (k.type()) {
-                case INT:
-                case LONG: {
-                    if (raw.isNumber() && !raw.isIntegralNumber()
-                            && raw.asDouble() != Math.rint(raw.asDouble())) {
-                        throw new NumberFormatException();
-                    }
-                    long v = raw.isNumber() ? raw.asLong()
-                            : (long) parseNumber(text.trim().replace("_", ""));
-                    check(k, v, where, text);
-                    if (k.type() == Type.INT) {
-                        if (v > Integer.MAX_VALUE) {
-                            throw new NumberFormatException();
-                        }
-                        return (int) v;
-                    }
-                    return v;
-                }
-                case REAL: {
-                    double v = raw.isNumber() ? raw.asDouble() : Double.parseDouble(text.trim());
-                    check(k, v, where, text);
-                    return v;
-                }
-                case BOOL:
-                    if (raw.isBoolean()) {
-                        return raw.asBoolean();
-                    }
-                    if (text.equalsIgnoreCase("true") || text.equalsIgnoreCase("false")) {
-                        return Boolean.parseBoolean(text);
-                    }
-                    throw new UserError(where + ": " + k.name() + " must be true or false, got '"
-                            + text + "'");
-                case TEXT:
-                    if (!raw.isTextual()) {
-                        throw new NumberFormatException();
-                    }
-                    return raw.asText();
-                case PATTERN:
-                    if (!raw.isTextual()) {
-                        throw new NumberFormatException();
-                    }
-                    try {
-                        java.util.regex.Pattern.compile(raw.asText());
-                    } catch (java.util.regex.PatternSyntaxException e) {
-                        throw new UserError(where + ": " + k.name() + " '" + text + "' is not a"
-                                + " regular expression (" + e.getDescription() + "); for example"
-                                + " 'wte|wpe'", e);
-                    }
-                    return raw.asText();
-                case CHOICE:
-                default:
-                    if (!raw.isTextual() && !raw.isValueNode()) {
-                        throw new NumberFormatException();
-                    }
-                    String s = text.trim().toLowerCase(Locale.ROOT);
-                    if (!k.choices().contains(s)) {
-                        throw new UserError(where + ": unknown " + k.name() + " '" + text
-                                + "'; expected one of " + String.join(", ", k.choices()));
-                    }
-                    return s;
-            }
-        } catch (NumberFormatException e) {
-            throw new UserError(where + ": " + k.name() + " must be "
-                    + (k.type() == Type.REAL ? "a number" : k.type() == Type.INT
-                            || k.type() == Type.LONG ? "a whole number" : "text") + ", got '"
-                    + text + "'");
-        }
-    }
-
-    private static double parseNumber(String s) {
-        double d = Double.parseDouble(s);
-        if (d != Math.rint(d)) {
-            throw new NumberFormatException();
-        }
-        return d;
-    }
-
-    private static void check(Key k, double v, String where, String text) {
-        if (!Double.isFinite(v)) {
-            throw new UserError(where + ": " + k.name() + " must be a finite number, got " + text);
-        }
-        if (k.exclusiveMin() ? v <= k.min() : v < k.min()) {
-            throw new UserError(where + ": " + k.name() + " " + text + " must be "
-                    + (k.exclusiveMin() ? "greater than " : "at least ") + fmt(k.min()));
-        }
-    }
-
-    private static String fmt(double d) {
-        return d == Math.rint(d) ? String.valueOf((long) d) : String.valueOf(d);
+        return k.parse(raw, where);
     }
 
     /**
@@ -334,15 +190,7 @@ public record TrainConfig(
      * @return the configuration
      */
     public static TrainConfig fromValues(Map<String, Object> values, String where) {
-        Map<String, Object> v = new LinkedHashMap<>();
-        for (Key k : KEYS) {
-            v.put(k.name(), values.containsKey(k.name()) ? values.get(k.name()) : k.dflt());
-        }
-        for (String k : values.keySet()) {
-            if (keyOf(k) == null) {
-                throw new UserError(where + ": unknown setting '" + k + "'");
-            }
-        }
+        Map<String, Object> v = TABLE.complete(values, where);
         TrainConfig c = new TrainConfig(
                 (String) v.get("strategy"), (double) v.get("learning-rate"),
                 (int) v.get("batch-size"), (int) v.get("grad-accum"),
@@ -391,14 +239,7 @@ public record TrainConfig(
      */
     public static Map<String, Object> valuesFrom(Settings.Parsed parsed, JsonNode node,
             String pointer, Map<String, Object> base) {
-        parsed.rejectUnknown(node, pointer, names(), "setting");
-        Map<String, Object> out = new LinkedHashMap<>(base);
-        for (var it = node.fields(); it.hasNext(); ) {
-            var e = it.next();
-            out.put(e.getKey(), parse(keyOf(e.getKey()), e.getValue(),
-                    parsed.at(pointer + "/" + e.getKey())));
-        }
-        return out;
+        return TABLE.valuesFrom(parsed, node, pointer, base);
     }
 
     /** @return whether the strategy includes EWC */
@@ -442,16 +283,7 @@ public record TrainConfig(
      * @return the configuration
      */
     public static TrainConfig fromJson(JsonNode node, String where) {
-        Map<String, Object> vals = new LinkedHashMap<>();
-        for (var it = node.fields(); it.hasNext(); ) {
-            var e = it.next();
-            Key k = keyOf(e.getKey());
-            if (k == null) {
-                throw new UserError(where + ": unknown setting '" + e.getKey() + "'");
-            }
-            vals.put(k.name(), parse(k, e.getValue(), where));
-        }
-        return fromValues(vals, where);
+        return fromValues(TABLE.fromJson(node, where), where);
     }
 
     /**

@@ -341,7 +341,7 @@ public record Experiment(Path file, Path model, Path tokenizer, List<Path> domai
                 .findFirst().orElse(key);
         boolean strategy = key.equals("strategy");
         for (int i = 0; i < vals.size(); i++) {
-            TrainConfig.Key k = TrainConfig.keyOf(key);
+            var k = TrainConfig.keyOf(key);
             chosen.put(key, TrainConfig.parse(k, vals.get(i), p.at(ptr)));
             // A swept strategy is named by its value alone; a fixed one is already in the name.
             boolean named = !strategy || vals.size() > 1;

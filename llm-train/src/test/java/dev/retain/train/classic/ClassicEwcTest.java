@@ -33,9 +33,9 @@ class ClassicEwcTest {
 
     @Test
     void penaltyEqualsHandComputationThroughTheSharedClasses() {
-        ClassicConfig c = ClassicFixtures.tiny("split-mnist", Scenario.TASK)
-                .hidden(new int[] {16}).fisherSamples(12).fisherMode("empirical")
-                .ewcLambda(LAMBDA).build();
+        ClassicConfig c = ClassicFixtures.tiny("split-mnist", Scenario.TASK, "hidden", "16",
+                "fisher-samples", "12", "fisher-mode", "empirical", "ewc-lambda",
+                String.valueOf(LAMBDA));
         SplitMnist b = SplitMnist.of(ClassicFixtures.mnist());
         OutputLayout layout = OutputLayout.of(b, Scenario.TASK);
         try (NDManager root = NDManager.newBaseManager(Device.cpu(), "PyTorch");
@@ -118,8 +118,8 @@ class ClassicEwcTest {
 
     @Test
     void ewcKeepsOnePenaltyPerTaskOnlineEwcOne() {
-        ClassicConfig c = ClassicFixtures.tiny("split-mnist", Scenario.CLASS)
-                .hidden(new int[] {8}).fisherSamples(4).build();
+        ClassicConfig c = ClassicFixtures.tiny("split-mnist", Scenario.CLASS, "hidden", "8",
+                "fisher-samples", "4");
         SplitMnist b = SplitMnist.of(ClassicFixtures.mnist());
         for (boolean online : new boolean[] {false, true}) {
             try (NDManager root = NDManager.newBaseManager(Device.cpu(), "PyTorch");

@@ -7,6 +7,9 @@ import dev.retain.train.classic.data.Scenario;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
+
 /** Shared data and tiny settings for the classic tests (small models, one epoch: seconds). */
 final class ClassicFixtures {
 
@@ -24,13 +27,21 @@ final class ClassicFixtures {
     }
 
     /**
+     * Settings as the command line takes them, with a small MLP, one epoch and one seed unless
+     * {@code settings} say otherwise.
+     *
      * @param benchmark the benchmark
      * @param scenario the scenario
-     * @return a builder with a small MLP, one epoch, one seed
+     * @param settings pairs of name and value as on the command line, e.g. "hidden", "16"
+     * @return the configuration
      */
-    static ClassicConfig.Builder tiny(String benchmark, Scenario scenario) {
-        return ClassicConfig.builder(benchmark).scenario(scenario).hidden(new int[] {32, 32})
-                .epochs(1).seeds(1).fisherSamples(20);
+    static ClassicConfig tiny(String benchmark, Scenario scenario, String... settings) {
+        Map<String, String> texts = new LinkedHashMap<>(Map.of("benchmark", benchmark, "hidden",
+                "32,32", "epochs", "1", "seeds", "1", "fisher-samples", "20"));
+        for (int i = 0; i < settings.length; i += 2) {
+            texts.put(settings[i], settings[i + 1]);
+        }
+        return ClassicConfig.of(ClassicConfig.TABLE.parseTexts(texts), scenario);
     }
 
     /** @return the values of an array as floats (copy) */

@@ -29,8 +29,8 @@ class ClassicRunTest {
 
     @Test
     void resultsJsonHoldsMeanStdAndSeedsAndTheReportReaderAcceptsIt() throws IOException {
-        ClassicConfig c = ClassicFixtures.tiny("split-mnist", Scenario.TASK)
-                .hidden(new int[] {16}).seeds(2).build();
+        ClassicConfig c = ClassicFixtures.tiny("split-mnist", Scenario.TASK, "hidden", "16",
+                "seeds", "2");
         ClassicRun.Summary s = ClassicRun.run(c, Strategy.NAIVE, ClassicFixtures.mnist(),
                 tmp.resolve("naive"), l -> { });
         JsonNode j = new ObjectMapper().readTree(s.results().toFile());
@@ -66,8 +66,7 @@ class ClassicRunTest {
 
     @Test
     void sameSeedSameNumbers() {
-        ClassicConfig c = ClassicFixtures.tiny("split-mnist", Scenario.DOMAIN)
-                .hidden(new int[] {16}).build();
+        ClassicConfig c = ClassicFixtures.tiny("split-mnist", Scenario.DOMAIN, "hidden", "16");
         Benchmark b = SplitMnist.of(ClassicFixtures.mnist());
         double[][] a = ClassicTrainer.run(c, Strategy.REPLAY, b, 4, l -> { }).accuracy();
         double[][] again = ClassicTrainer.run(c, Strategy.REPLAY, b, 4, l -> { }).accuracy();
@@ -81,8 +80,9 @@ class ClassicRunTest {
         // three rotations of 60 examples each: seconds for all strategies
         Benchmark b = RotatedMnist.of(ClassicFixtures.mnist(), new double[] {0, 45, 90}, 60, 1);
         for (Scenario sc : Scenario.values()) {
-            ClassicConfig c = ClassicFixtures.tiny("rotated-mnist", sc).tasks(3)
-                    .batchSize(20).replaySamples(50).streamBatch(20).fisherSamples(5).build();
+            ClassicConfig c = ClassicFixtures.tiny("rotated-mnist", sc, "tasks", "3",
+                    "batch-size", "20", "replay-samples", "50", "stream-batch", "20",
+                    "fisher-samples", "5");
             for (Strategy s : Strategy.values()) {
                 if (s == Strategy.PNN && sc != Scenario.TASK) {
                     continue;
@@ -107,7 +107,7 @@ class ClassicRunTest {
     @Test
     void pnnNeedsTaskIdentity() {
         for (Scenario sc : new Scenario[] {Scenario.CLASS, Scenario.DOMAIN}) {
-            ClassicConfig c = ClassicFixtures.tiny("split-mnist", sc).build();
+            ClassicConfig c = ClassicFixtures.tiny("split-mnist", sc);
             UserError e = assertThrows(UserError.class, () -> ClassicRun.check(c, Strategy.PNN,
                     ClassicFixtures.mnist()));
             assertTrue(e.getMessage().contains("pnn") && e.getMessage().contains("task"),
@@ -117,30 +117,29 @@ class ClassicRunTest {
 
     @Test
     void replayMemoryLargerThanTheData() {
-        ClassicConfig c = ClassicFixtures.tiny("split-mnist", Scenario.CLASS)
-                .replaySamples(8001).build();
+        ClassicConfig c = ClassicFixtures.tiny("split-mnist", Scenario.CLASS, "replay-samples",
+                "8001");
         UserError e = assertThrows(UserError.class, () -> ClassicRun.check(c, Strategy.REPLAY,
                 ClassicFixtures.mnist()));
         assertTrue(e.getMessage().startsWith("--replay-samples 8001:"), e.getMessage());
         assertTrue(e.getMessage().contains("8000 training examples"), e.getMessage());
         // exactly the data is allowed
-        ClassicRun.check(ClassicFixtures.tiny("split-mnist", Scenario.CLASS)
-                .replaySamples(8000).build(), Strategy.REPLAY, ClassicFixtures.mnist());
+        ClassicRun.check(ClassicFixtures.tiny("split-mnist", Scenario.CLASS, "replay-samples",
+                "8000"), Strategy.REPLAY, ClassicFixtures.mnist());
     }
 
     @Test
     void unknownBenchmarkStrategyOrMode() {
-        UserError e = assertThrows(UserError.class, () -> ClassicConfig.builder("cifar-10")
-                .build());
+        UserError e = assertThrows(UserError.class, () -> ClassicConfig.defaults("cifar-10"));
         assertTrue(e.getMessage().startsWith("--benchmark cifar-10:"), e.getMessage());
         e = assertThrows(UserError.class, () -> Strategy.parseList("naive,gem", "--strategy"));
         assertTrue(e.getMessage().contains("'gem'"), e.getMessage());
-        e = assertThrows(UserError.class, () -> ClassicConfig.builder("split-mnist")
-                .replayMode("fifo").build());
+        e = assertThrows(UserError.class, () -> ClassicFixtures.tiny("split-mnist", null,
+                "replay-mode", "fifo"));
         assertTrue(e.getMessage().startsWith("--replay-mode fifo"), e.getMessage());
         assertTrue(e.getMessage().contains("reservoir, class-balanced or stream"), e.getMessage());
         for (String mode : new String[] {"reservoir", "class-balanced", "stream"}) {
-            assertEquals(mode, ClassicConfig.builder("split-mnist").replayMode(mode).build()
+            assertEquals(mode, ClassicFixtures.tiny("split-mnist", null, "replay-mode", mode)
                     .replayMode());
         }
     }

@@ -25,7 +25,7 @@ class ProgressiveNetTest {
 
     @Test
     void earlierColumnsAreBitIdenticalAfterLaterTasks() {
-        ClassicConfig c = ClassicFixtures.tiny("split-mnist", Scenario.TASK).build();
+        ClassicConfig c = ClassicFixtures.tiny("split-mnist", Scenario.TASK);
         SplitMnist b = SplitMnist.of(ClassicFixtures.mnist());
         try (NDManager root = NDManager.newBaseManager(Device.cpu(), "PyTorch");
                 ProgressiveNet net = new ProgressiveNet(root, 784, c.hidden(), 5, 2, 7)) {
@@ -56,7 +56,7 @@ class ProgressiveNetTest {
 
     @Test
     void accuracyOfATaskIsExactlyTheSameBeforeAndAfterLaterTasks() {
-        ClassicConfig c = ClassicFixtures.tiny("split-mnist", Scenario.TASK).build();
+        ClassicConfig c = ClassicFixtures.tiny("split-mnist", Scenario.TASK);
         ClassicTrainer.SeedResult r = ClassicTrainer.run(c, Strategy.PNN,
                 SplitMnist.of(ClassicFixtures.mnist()), 3, s -> { });
         double[][] a = r.accuracy();

@@ -42,7 +42,7 @@ class ReplayMemoryTest {
      */
     @Test
     void streamKeepsAUniformSampleOfEverythingOffered() {
-        ClassicConfig c = ClassicFixtures.tiny("split-mnist", Scenario.CLASS).build();
+        ClassicConfig c = ClassicFixtures.tiny("split-mnist", Scenario.CLASS);
         SplitMnist b = SplitMnist.of(ClassicFixtures.mnist());
         try (NDManager root = NDManager.newBaseManager(Device.cpu(), "PyTorch");
                 Mlp mlp = new Mlp(root, 784, c.hidden(), 10, 1)) {
@@ -73,7 +73,7 @@ class ReplayMemoryTest {
     }
 
     private static void check(boolean classBalanced) {
-        ClassicConfig c = ClassicFixtures.tiny("split-mnist", Scenario.CLASS).build();
+        ClassicConfig c = ClassicFixtures.tiny("split-mnist", Scenario.CLASS);
         SplitMnist b = SplitMnist.of(ClassicFixtures.mnist());
         try (NDManager root = NDManager.newBaseManager(Device.cpu(), "PyTorch");
                 Mlp mlp = new Mlp(root, 784, c.hidden(), 10, 1)) {

@@ -1,0 +1,166 @@
+package dev.retain.train.config;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.retain.core.UserError;
+
+import com.fasterxml.jackson.databind.node.IntNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** One declaration per setting: help line, aliases, parsing, checks and defaults. */
+class KeyTableTest {
+
+    @TempDir Path tmp;
+
+    static final Key LR = Key.real("learning-rate", 1e-3, 0, true, "Adam learning rate")
+            .alias("lr");
+    static final Key BATCH = Key.integer("batch-size", 8, 1, "windows", "windows per step")
+            .alias("batch");
+    static final Key HIDDEN = Key.integers("hidden", new int[] {400, 400}, 1, "widths");
+    static final KeyTable TABLE = KeyTable.of(LR, BATCH, HIDDEN,
+            Key.flag("quiet", "no progress"), Key.path("out", "DIR", "where").mandatory());
+
+    static String error(Runnable r) {
+        return assertThrows(UserError.class, r::run).getMessage();
+    }
+
+    @Test
+    void helpLineSaysDefaultUnitAndAliases() {
+        assertEquals("Adam learning rate (default: 0.001) (alias: --lr)", LR.describe());
+        assertEquals("windows per step (default: 8 windows) (alias: --batch)", BATCH.describe());
+        assertEquals("widths (default: 400,400)", HIDDEN.describe());
+        assertEquals("N[,N...]", HIDDEN.metavarText());
+        assertEquals("no progress (default: off)", TABLE.require("quiet").describe());
+        assertEquals("where (required)", TABLE.require("out").describe());
+        assertEquals("x (default: the model's context) (aliases: --seq, --window)",
+                Key.integer("seq-len", 0, 2, "tokens", "x").shown("the model's context")
+                        .alias("seq", "window").describe());
+        assertEquals("empirical|sampled", TrainConfig.keyOf("fisher-mode").metavarText());
+    }
+
+    @Test
+    void aliasesFindTheirKeyAndParseAlike() {
+        assertSame(LR, TABLE.key("lr"));
+        assertSame(LR, TABLE.key("learning-rate"));
+        assertNull(TABLE.key("rate"));
+        assertEquals(Map.of("lr", "learning-rate", "batch", "batch-size"), TABLE.aliases());
+        assertEquals(TABLE.parseTexts(Map.of("learning-rate", "0.01", "batch-size", "2")),
+                TABLE.parseTexts(Map.of("lr", "0.01", "batch", "2")));
+        assertEquals(0.01, TABLE.parseTexts(Map.of("lr", "0.01")).get("learning-rate"));
+    }
+
+    @Test
+    void aNameOrAliasDeclaredTwiceIsAProgrammingError() {
+        assertThrows(IllegalArgumentException.class, () -> KeyTable.of(LR, LR));
+        assertThrows(IllegalArgumentException.class, () -> KeyTable.of(LR,
+                Key.real("lr", 1, 0, false, "x")));
+    }
+
+    @Test
+    void messagesNameTheFlagOrTheFileLine() {
+        assertEquals("--batch-size 0 must be at least 1", error(() -> BATCH.parseText("0",
+                "--batch-size")));
+        assertEquals("exp.yaml:4: batch-size 0 must be at least 1", error(() -> BATCH.parse(
+                IntNode.valueOf(0), "exp.yaml:4")));
+        assertEquals("--batch-size must be a whole number, got 'two'", error(() ->
+                BATCH.parseText("two", "--batch-size")));
+        assertEquals("--batch-size must be a whole number, got '2.5'", error(() ->
+                BATCH.parseText("2.5", "--batch-size")));
+        assertEquals("--learning-rate 0 must be greater than 0", error(() -> LR.parseText("0",
+                "--learning-rate")));
+        assertEquals("--learning-rate must be a finite number, got NaN", error(() ->
+                LR.parseText("NaN", "--learning-rate")));
+        assertTrue(error(() -> HIDDEN.parseText("4x", "--hidden")).startsWith(
+                "--hidden must be whole numbers separated by commas such as 400,400"));
+        assertEquals("--hidden 400,0: each must be at least 1", error(() ->
+                HIDDEN.parseText("400,0", "--hidden")));
+        assertTrue(error(() -> TrainConfig.keyOf("ewc-exclude").parseText("(wte",
+                "--ewc-exclude")).startsWith("--ewc-exclude '(wte' is not a regular expression"));
+        assertEquals("--strategy: unknown strategy 'lwf'; expected one of naive, ewc, replay,"
+                + " ewc+replay", error(() -> TrainConfig.keyOf("strategy").parseText("lwf",
+                        "--strategy")));
+    }
+
+    @Test
+    void parsesWholeNumbersExactlyAndInEveryWrittenForm() {
+        Key seed = TrainConfig.keyOf("seed");
+        assertEquals(1234567890123456789L, seed.parseText("1234567890123456789", "--seed"));
+        assertEquals(1000, BATCH.parseText("1e3", "--batch-size"));
+        assertEquals(1000, BATCH.parseText("1_000", "--batch-size"));
+        assertArrayEquals(new int[] {16, 8}, (int[]) HIDDEN.parseText("16, 8", "--hidden"));
+        assertEquals(true, TrainConfig.keyOf("decay-all").parse(TextNode.valueOf("TRUE"), "f"));
+    }
+
+    @Test
+    void completeChecksTypedValuesAndFillsDefaults() {
+        Map<String, Object> v = TABLE.complete(Map.of("learning-rate", 1), "code");
+        assertEquals(1.0, v.get("learning-rate"), "an integral number becomes the REAL's double");
+        assertEquals(8, v.get("batch-size"));
+        assertEquals(false, v.get("quiet"));
+        assertEquals("code: batch-size 0 must be at least 1", error(() -> TABLE.complete(
+                Map.of("batch-size", 0), "code")));
+        assertEquals("code: unknown setting 'lamda'", error(() -> TABLE.complete(
+                Map.of("lamda", 1.0), "code")));
+        assertEquals(Map.of("learning-rate", 0.1), TABLE.only(Map.of("learning-rate", 0.1,
+                "model", "m.pt")));
+    }
+
+    @Test
+    void valuesFallBackToDefaultsAndRefuseAMissingRequiredOne() {
+        KeyTable.Values v = new KeyTable.Values(TABLE, Map.of("batch-size", 2));
+        assertEquals(2, v.integer("batch-size"));
+        assertEquals(1e-3, v.real("learning-rate"));
+        assertTrue(v.has("batch-size") && !v.has("learning-rate"));
+        assertEquals("--out is required; see --help", error(() -> v.path("out")));
+        assertThrows(IllegalArgumentException.class, () -> v.has("nonsense"));
+    }
+
+    /** The defaults of retain train, as they were before the table moved out of TrainConfig. */
+    @Test
+    void trainDefaultsAreUnchanged() {
+        Map<String, Object> d = new LinkedHashMap<>();
+        Object[] kv = {"strategy", "naive", "learning-rate", 2e-3, "batch-size", 8, "grad-accum",
+            1, "max-steps-per-domain", 200, "epochs", 0.0, "warmup-steps", 20, "min-lr-ratio", 0.1,
+            "weight-decay", 0.01, "decay-all", false, "max-grad-norm", 1.0, "adam-beta1", 0.9,
+            "adam-beta2", 0.999, "adam-eps", 1e-8, "seq-len", 0, "seed", 1234L, "ewc-lambda",
+            2000.0, "ewc-gamma", 1.0, "fisher-samples", 64, "fisher-mode", "empirical",
+            "fisher-batched", false, "ewc-prior", "", "ewc-exclude", "", "replay-tokens", 32768L,
+            "replay-ratio", 0.25, "eval-every", 0, "eval-windows", 8, "test-windows", 0,
+            "save-every", 100, "device", "auto"};
+        for (int i = 0; i < kv.length; i += 2) {
+            d.put((String) kv[i], kv[i + 1]);
+        }
+        assertEquals(d, TrainConfig.defaults().asMap());
+        assertEquals(List.copyOf(d.keySet()), TrainConfig.names());
+        assertEquals(TrainConfig.KEYS, TrainConfig.TABLE.keys());
+    }
+
+    @Test
+    void settingsFileKeysAreTheNames() throws IOException {
+        Path f = tmp.resolve("c.yaml");
+        Files.writeString(f, "learning-rate: 0.01\nhidden: [16, 8]\n");
+        Settings.Parsed p = Settings.read(f);
+        Map<String, Object> v = TABLE.valuesFrom(p, p.root(), "", Map.of());
+        assertEquals(0.01, v.get("learning-rate"));
+        assertArrayEquals(new int[] {16, 8}, (int[]) v.get("hidden"));
+        Files.writeString(f, "lr: 0.01\n");
+        Settings.Parsed q = Settings.read(f);
+        assertTrue(error(() -> TABLE.valuesFrom(q, q.root(), "", Map.of()))
+                .startsWith(f + ":1: unknown setting 'lr'"));
+    }
+}
