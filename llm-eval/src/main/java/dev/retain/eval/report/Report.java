@@ -5,6 +5,7 @@ import dev.retain.eval.EvalResult;
 import dev.retain.eval.metrics.BaselineComparison;
 import dev.retain.eval.metrics.ForgettingMetrics;
 import dev.retain.eval.metrics.StabilityGap;
+import dev.retain.eval.results.RunResults;
 
 import java.nio.file.Path;
 import java.time.Instant;

@@ -9,6 +9,7 @@ import dev.retain.eval.metrics.DriftMap;
 import dev.retain.eval.metrics.ForgettingMetrics;
 import dev.retain.eval.metrics.ScoreMatrix;
 import dev.retain.eval.metrics.StabilityGap;
+import dev.retain.eval.results.RunResults;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
