@@ -7,7 +7,7 @@ import dev.retain.core.text.Domain;
 import dev.retain.core.text.GptTokenizer;
 import dev.retain.core.text.TokenFile;
 import dev.retain.train.config.TrainConfig;
-import dev.retain.train.lm.FisherFile;
+import dev.retain.train.ewc.FisherFile;
 import dev.retain.train.lm.LmFisher;
 
 import ai.djl.ndarray.NDArray;
@@ -107,18 +107,11 @@ final class FisherCommand implements Command {
                         new LmFisher.Spec(c.fisherSamples(), c.fisherMode().equals("sampled"),
                                 cl.hasOption("fisher-batched") ? c.batchSize() : 1, len,
                                 c.seed()), scope);
-                NDList list = new NDList();
                 double total = 0;
                 for (NamedParameter p : lm.parameters()) {
-                    NDArray fa = f.get(p.name());
-                    fa.setName("F:" + p.name());
-                    list.add(fa);
-                    total += fa.sum().getFloat();
-                    NDArray a = p.array().duplicate();
-                    a.attach(scope);
-                    a.setName("theta*:" + p.name());
-                    list.add(a);
+                    total += f.get(p.name()).sum().getFloat();
                 }
+                NDList list = FisherFile.ofModel(lm.parameters(), f, scope);
                 FisherFile.write(outFile, list);
                 out.printf(Locale.ROOT, "Fisher of %s on %s (%d %s sequences, %s): total %.4g,"
                         + " %.1f s%nwritten: %s%n", lm.source().getFileName(), dom.name(),
