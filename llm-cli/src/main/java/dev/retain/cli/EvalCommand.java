@@ -2,6 +2,7 @@ package dev.retain.cli;
 
 import dev.retain.core.UserError;
 import dev.retain.core.model.CausalLm;
+import dev.retain.core.model.ModelInputs;
 import dev.retain.core.text.Domain;
 import dev.retain.core.text.GptTokenizer;
 import dev.retain.core.text.Split;
@@ -98,7 +99,7 @@ final class EvalCommand implements Command {
                 Opts.integer(cl, "max-windows", 0, 0), Opts.integer(cl, "batch-size", 0, 0),
                 !cl.hasOption("quiet"));
         try (CausalLm lm = ModelArgs.model(cl); GptTokenizer tok = ModelArgs.tokenizer(cl, lm)) {
-            Evaluator.checkWindowFits(lm, opt.window()); // before tokenizing the domains
+            ModelInputs.window("--window", opt.window(), lm); // before tokenizing the domains
             List<TokenFile> streams = new ArrayList<>();
             for (Domain d : domains) {
                 streams.add(d.tokens(split, tok));

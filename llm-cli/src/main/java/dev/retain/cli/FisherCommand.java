@@ -1,7 +1,7 @@
 package dev.retain.cli;
 
-import dev.retain.core.UserError;
 import dev.retain.core.model.CausalLm;
+import dev.retain.core.model.ModelInputs;
 import dev.retain.core.model.NamedParameter;
 import dev.retain.core.text.Domain;
 import dev.retain.core.text.GptTokenizer;
@@ -94,11 +94,7 @@ final class FisherCommand implements Command {
         Domain dom = Domain.of(Path.of(Opts.requireString(cl, "domain")));
         Path outFile = Path.of(Opts.requireString(cl, "out"));
         try (CausalLm lm = ModelArgs.model(cl); GptTokenizer tok = ModelArgs.tokenizer(cl, lm)) {
-            int len = c.seqLen() > 0 ? c.seqLen() : lm.context();
-            if (len > lm.context()) {
-                throw new UserError("--seq-len " + len + " is larger than the model's context of "
-                        + lm.context());
-            }
+            int len = ModelInputs.window("--seq-len", c.seqLen(), lm);
             TokenFile tokens = dom.tokens(EvalCommand.parseSplit(Opts.string(cl, "split",
                     "train")), tok);
             long t0 = System.nanoTime();

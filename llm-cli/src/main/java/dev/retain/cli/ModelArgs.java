@@ -1,14 +1,13 @@
 package dev.retain.cli;
 
 import dev.retain.core.Engines;
-import dev.retain.core.UserError;
 import dev.retain.core.model.CausalLm;
+import dev.retain.core.model.ModelInputs;
 import dev.retain.core.text.GptTokenizer;
 
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Options;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** The options every model-using command shares: model, tokenizer, device, context. */
@@ -34,22 +33,7 @@ final class ModelArgs {
     }
 
     static GptTokenizer tokenizer(CommandLine cl, CausalLm lm) {
-        Path t = Opts.path(cl, "tokenizer");
-        if (t == null) {
-            Path beside = lm.source().toAbsolutePath().getParent().resolve("tokenizer.json");
-            if (!Files.isRegularFile(beside)) {
-                throw new UserError("--tokenizer is required: there is no tokenizer.json beside "
-                        + lm.source() + " (GPT-2: datasets/tokenizers/gpt2/tokenizer.json)");
-            }
-            t = beside;
-        }
-        GptTokenizer tok = GptTokenizer.load(t);
-        if (tok.vocabSize() > lm.vocabSize()) {
-            tok.close();
-            throw new UserError(t + ": the tokenizer has " + tok.vocabSize() + " ids but the"
-                    + " model's vocabulary has " + lm.vocabSize() + "; use the tokenizer the"
-                    + " model was trained with");
-        }
-        return tok;
+        return ModelInputs.loadTokenizer(ModelInputs.tokenizer(Opts.path(cl, "tokenizer"),
+                lm.source()), lm);
     }
 }

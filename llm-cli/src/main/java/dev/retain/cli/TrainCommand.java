@@ -1,6 +1,7 @@
 package dev.retain.cli;
 
 import dev.retain.core.UserError;
+import dev.retain.core.model.ModelInputs;
 import dev.retain.train.ContinualTrainer;
 import dev.retain.train.RunSetup;
 import dev.retain.train.config.Settings;
@@ -12,7 +13,6 @@ import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Options;
 
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -129,14 +129,7 @@ final class TrainCommand implements Command {
                         + " order");
             }
             Path outDir = Path.of(Opts.requireString(cl, "out"));
-            Path tok = Opts.path(cl, "tokenizer");
-            if (tok == null) {
-                tok = model.toAbsolutePath().getParent().resolve("tokenizer.json");
-                if (!Files.isRegularFile(tok)) {
-                    throw new UserError("--tokenizer is required: there is no tokenizer.json"
-                            + " beside " + model);
-                }
-            }
+            Path tok = ModelInputs.tokenizer(Opts.path(cl, "tokenizer"), model);
             List<Path> domains = new ArrayList<>();
             for (String d : doms) {
                 domains.add(Path.of(d));
