@@ -65,7 +65,7 @@ final class ReportCommand implements Command {
             throw new UserError("give one or more run directories; usage: retain " + usage());
         }
         Path outDir = Path.of(Opts.requireString(cl, "out"));
-        Report.Settings settings = new Report.Settings(
+        Report.GapSettings settings = new Report.GapSettings(
                 Opts.real(cl, "stability-window", StabilityGap.DEFAULT_WINDOW_FRACTION, true),
                 Opts.real(cl, "recovery-tolerance", StabilityGap.DEFAULT_TOLERANCE, false));
         Report report = Report.load(dirs.stream().map(Path::of).toList(), settings);

@@ -54,7 +54,7 @@ public record RunReport(
      * @param settings the stability-gap window and tolerance
      * @return the run's report
      */
-    static RunReport of(RunResults results, String label, Report.Settings settings) {
+    static RunReport of(RunResults results, String label, Report.GapSettings settings) {
         Map<String, ForgettingMetrics> metrics = new LinkedHashMap<>();
         for (Map.Entry<String, ScoreMatrix> e : results.scores().entrySet()) {
             if (!e.getKey().equals("perplexity")) {

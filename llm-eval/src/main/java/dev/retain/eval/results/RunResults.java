@@ -149,16 +149,16 @@ public record RunResults(
             throw new IllegalArgumentException("a domain is listed twice: " + tasks);
         }
         Map<String, ScoreMatrix> scores = new LinkedHashMap<>();
-        scores.put(ResultsCodec.PERPLEXITY, oneRow(ResultsCodec.PERPLEXITY, tasks, results.stream()
-                .mapToDouble(EvalResult::perplexity).toArray(), false));
+        scores.put(ResultsCodec.PERPLEXITY, oneRow(ResultsCodec.PERPLEXITY, tasks,
+                results.stream().mapToDouble(EvalResult::perplexity).toArray(), false));
         scores.put(MEAN_NLL, oneRow(MEAN_NLL, tasks, results.stream()
                 .mapToDouble(EvalResult::meanNll).toArray(), false));
-        scores.put(ResultsCodec.TOKEN_ACCURACY, oneRow(ResultsCodec.TOKEN_ACCURACY, tasks, results.stream()
-                .mapToDouble(EvalResult::tokenAccuracy).toArray(), true));
+        scores.put(ResultsCodec.TOKEN_ACCURACY, oneRow(ResultsCodec.TOKEN_ACCURACY, tasks,
+                results.stream().mapToDouble(EvalResult::tokenAccuracy).toArray(), true));
         ObjectNode m = Json.MAPPER.valueToTree(model);
-        return new RunResults(null, null, ResultsCodec.LM, ResultsKeys.COMPLETE, name, null, null, null,
-                Json.object(), Json.object(), m, tasks, scores, null, 0,
-                List.of(), List.of(), List.of(), null, List.of(), -1, null, results);
+        return new RunResults(null, null, ResultsCodec.LM, ResultsKeys.COMPLETE, name, null,
+                null, null, Json.object(), Json.object(), m, tasks, scores, null, 0, List.of(),
+                List.of(), List.of(), null, List.of(), -1, null, results);
     }
 
     private static ScoreMatrix oneRow(String metric, List<String> tasks, double[] row,
