@@ -2,7 +2,8 @@ package dev.retain.eval.results;
 
 /**
  * The field names of {@code results.json} (docs/results-schema.md), the one place they are
- * spelled: {@link ResultsCodec} writes with them and {@link ResultsDecoder} reads with them.
+ * spelled: {@link ResultsRecorder}, {@link ClassifierResultsWriter} and {@link ResultsCodec} write
+ * with them, {@link ResultsDecoder} reads with them.
  */
 final class ResultsKeys {
 

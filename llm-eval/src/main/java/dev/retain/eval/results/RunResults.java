@@ -132,7 +132,7 @@ public record RunResults(
 
     /**
      * The results of evaluating one model on several domains, shaped as a run with only the
-     * "before training" row, for {@link ReportWriter#writeSingleModel}.
+     * "before training" row, for the single-model report ({@code retain eval --report}).
      *
      * @param name the model's display name
      * @param model facts about the model and the protocol (path, parameters, window, ...)
