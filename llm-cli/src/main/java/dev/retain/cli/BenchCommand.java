@@ -1,6 +1,7 @@
 package dev.retain.cli;
 
 import dev.retain.core.UserError;
+import dev.retain.core.model.ModelInputs;
 import dev.retain.core.util.RepoPaths;
 import dev.retain.train.bench.Bench;
 import dev.retain.train.bench.BenchReport;
@@ -95,7 +96,7 @@ final class BenchCommand implements Command {
         if (tok != null) {
             return tok;
         }
-        Path beside = model.toAbsolutePath().getParent().resolve("tokenizer.json");
+        Path beside = ModelInputs.tokenizerBeside(model);
         if (Files.isRegularFile(beside)) {
             return beside;
         }

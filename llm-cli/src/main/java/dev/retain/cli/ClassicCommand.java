@@ -182,7 +182,7 @@ final class ClassicCommand implements Command {
         }
         for (var e : byScenario.entrySet()) {
             Path dir = perScenario ? outDir.resolve(e.getKey().key()) : outDir;
-            ReportWriter.writeRuns(e.getValue(), dir, Report.Settings.DEFAULT);
+            ReportWriter.writeRuns(e.getValue(), dir, Report.GapSettings.DEFAULT);
             out.println("report: " + dir.resolve(ReportWriter.HTML) + " (also "
                     + ReportWriter.MARKDOWN + ", " + ReportWriter.JSON + ", " + ReportWriter.CSV
                     + ")");

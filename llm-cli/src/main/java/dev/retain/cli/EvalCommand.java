@@ -2,6 +2,7 @@ package dev.retain.cli;
 
 import dev.retain.core.UserError;
 import dev.retain.core.model.CausalLm;
+import dev.retain.core.model.ModelInputs;
 import dev.retain.core.text.Domain;
 import dev.retain.core.text.GptTokenizer;
 import dev.retain.core.text.Split;
@@ -98,7 +99,7 @@ final class EvalCommand implements Command {
         Evaluator.Options opt = new Evaluator.Options(v.integer("seq-len"), v.integer("stride"),
                 v.longInteger("max-windows"), v.integer("batch-size"), !v.flag("quiet"));
         try (CausalLm lm = ModelArgs.model(v); GptTokenizer tok = ModelArgs.tokenizer(v, lm)) {
-            Evaluator.checkWindowFits(lm, opt.window()); // before tokenizing the domains
+            ModelInputs.window("--seq-len", opt.window(), lm); // before tokenizing the domains
             List<TokenFile> streams = new ArrayList<>();
             for (Domain d : domains) {
                 streams.add(d.tokens(split, tok));

@@ -1,7 +1,7 @@
 package dev.retain.cli;
 
-import dev.retain.core.UserError;
 import dev.retain.core.model.CausalLm;
+import dev.retain.core.model.ModelInputs;
 import dev.retain.core.model.NamedParameter;
 import dev.retain.core.text.Domain;
 import dev.retain.core.text.GptTokenizer;
@@ -9,7 +9,7 @@ import dev.retain.core.text.TokenFile;
 import dev.retain.train.config.Key;
 import dev.retain.train.config.KeyTable;
 import dev.retain.train.config.TrainConfig;
-import dev.retain.train.lm.FisherFile;
+import dev.retain.train.ewc.FisherFile;
 import dev.retain.train.lm.LmFisher;
 
 import ai.djl.ndarray.NDArray;
@@ -86,11 +86,7 @@ final class FisherCommand implements Command {
         Domain dom = Domain.of(v.path("domain"));
         Path outFile = v.path("out");
         try (CausalLm lm = ModelArgs.model(v); GptTokenizer tok = ModelArgs.tokenizer(v, lm)) {
-            int len = c.seqLen() > 0 ? c.seqLen() : lm.context();
-            if (len > lm.context()) {
-                throw new UserError("--seq-len " + len + " is larger than the model's context of "
-                        + lm.context());
-            }
+            int len = ModelInputs.window("--seq-len", c.seqLen(), lm);
             TokenFile tokens = dom.tokens(EvalCommand.parseSplit(v.text("split")), tok);
             long t0 = System.nanoTime();
             try (NDManager scope = lm.manager().newSubManager()) {
@@ -98,18 +94,11 @@ final class FisherCommand implements Command {
                         new LmFisher.Spec(c.fisherSamples(), c.fisherMode().equals("sampled"),
                                 cl.hasOption("fisher-batched") ? c.batchSize() : 1, len,
                                 c.seed()), scope);
-                NDList list = new NDList();
                 double total = 0;
                 for (NamedParameter p : lm.parameters()) {
-                    NDArray fa = f.get(p.name());
-                    fa.setName("F:" + p.name());
-                    list.add(fa);
-                    total += fa.sum().getFloat();
-                    NDArray a = p.array().duplicate();
-                    a.attach(scope);
-                    a.setName("theta*:" + p.name());
-                    list.add(a);
+                    total += f.get(p.name()).sum().getFloat();
                 }
+                NDList list = FisherFile.ofModel(lm.parameters(), f, scope);
                 FisherFile.write(outFile, list);
                 out.printf(Locale.ROOT, "Fisher of %s on %s (%d %s sequences, %s): total %.4g,"
                         + " %.1f s%nwritten: %s%n", lm.source().getFileName(), dom.name(),

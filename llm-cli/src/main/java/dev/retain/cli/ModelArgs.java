@@ -1,13 +1,12 @@
 package dev.retain.cli;
 
 import dev.retain.core.Engines;
-import dev.retain.core.UserError;
 import dev.retain.core.model.CausalLm;
+import dev.retain.core.model.ModelInputs;
 import dev.retain.core.text.GptTokenizer;
 import dev.retain.train.config.Key;
 import dev.retain.train.config.KeyTable;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -43,22 +42,7 @@ final class ModelArgs {
     }
 
     static GptTokenizer tokenizer(KeyTable.Values v, CausalLm lm) {
-        Path t = v.path("tokenizer");
-        if (t == null) {
-            Path beside = lm.source().toAbsolutePath().getParent().resolve("tokenizer.json");
-            if (!Files.isRegularFile(beside)) {
-                throw new UserError("--tokenizer is required: there is no tokenizer.json beside "
-                        + lm.source() + " (GPT-2: datasets/tokenizers/gpt2/tokenizer.json)");
-            }
-            t = beside;
-        }
-        GptTokenizer tok = GptTokenizer.load(t);
-        if (tok.vocabSize() > lm.vocabSize()) {
-            tok.close();
-            throw new UserError(t + ": the tokenizer has " + tok.vocabSize() + " ids but the"
-                    + " model's vocabulary has " + lm.vocabSize() + "; use the tokenizer the"
-                    + " model was trained with");
-        }
-        return tok;
+        return ModelInputs.loadTokenizer(ModelInputs.tokenizer(v.path("tokenizer"), lm.source()),
+                lm);
     }
 }

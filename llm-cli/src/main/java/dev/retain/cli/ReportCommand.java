@@ -68,7 +68,7 @@ final class ReportCommand implements Command {
         }
         KeyTable.Values v = Opts.values(KEYS, cl);
         Path outDir = v.path("out");
-        Report.Settings settings = new Report.Settings(v.real("stability-window"),
+        Report.GapSettings settings = new Report.GapSettings(v.real("stability-window"),
                 v.real("recovery-tolerance"));
         Report report = Report.load(dirs.stream().map(Path::of).toList(), settings);
         for (String w : report.warnings()) {

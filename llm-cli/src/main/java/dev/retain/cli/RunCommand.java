@@ -94,7 +94,7 @@ final class RunCommand implements Command {
         List<Path> dirs = new ArrayList<>();
         runs.forEach(r -> dirs.add(r.dir()));
         Path reportDir = e.out().resolve("report");
-        Report report = ReportWriter.writeRuns(dirs, reportDir, Report.Settings.DEFAULT);
+        Report report = ReportWriter.writeRuns(dirs, reportDir, Report.GapSettings.DEFAULT);
         out.println();
         out.print(ReportWriter.comparisonTable(report));
         String ranking = ReportWriter.rankingTable(report);

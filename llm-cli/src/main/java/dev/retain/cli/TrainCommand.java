@@ -1,6 +1,7 @@
 package dev.retain.cli;
 
 import dev.retain.core.UserError;
+import dev.retain.core.model.ModelInputs;
 import dev.retain.train.ContinualTrainer;
 import dev.retain.train.RunSetup;
 import dev.retain.train.config.Key;
@@ -11,7 +12,6 @@ import dev.retain.train.config.TrainConfig;
 import org.apache.commons.cli.CommandLine;
 
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -116,14 +116,7 @@ final class TrainCommand implements Command {
                         + " order");
             }
             Path outDir = required(v, "out");
-            Path tok = v.path("tokenizer");
-            if (tok == null) {
-                tok = model.toAbsolutePath().getParent().resolve("tokenizer.json");
-                if (!Files.isRegularFile(tok)) {
-                    throw new UserError("--tokenizer is required: there is no tokenizer.json"
-                            + " beside " + model);
-                }
-            }
+            Path tok = ModelInputs.tokenizer(v.path("tokenizer"), model);
             List<Path> domains = new ArrayList<>();
             for (String d : v.list("domains")) {
                 domains.add(Path.of(d));

@@ -3,6 +3,7 @@ package dev.retain.eval;
 import dev.retain.core.UserError;
 import dev.retain.core.model.CausalLm;
 import dev.retain.core.model.LmLoss;
+import dev.retain.core.model.ModelInputs;
 import dev.retain.core.text.TokenFile;
 import dev.retain.core.util.Progress;
 
@@ -102,21 +103,6 @@ public final class Evaluator {
     }
 
     /**
-     * Refuses a window longer than the model's context, naming the model file.
-     *
-     * @param lm the model
-     * @param window the window asked for (tokens)
-     * @throws UserError when {@code window > lm.context()}
-     */
-    public static void checkWindowFits(CausalLm lm, int window) {
-        if (window > lm.context()) {
-            throw new UserError("--window " + window + " is larger than the context of the model "
-                    + lm.source() + " (" + lm.context() + " tokens); use --window "
-                    + lm.context() + " or less");
-        }
-    }
-
-    /**
      * Evaluates a model on a token stream.
      *
      * @param lm the model
@@ -128,11 +114,7 @@ public final class Evaluator {
      */
     public static EvalResult evaluate(
             CausalLm lm, TokenFile tokens, String domain, String split, Options opt) {
-        int window = opt.window() > 0 ? opt.window() : lm.context();
-        checkWindowFits(lm, window);
-        if (window < 2) {
-            throw new UserError("--window " + window + ": a window needs at least 2 tokens");
-        }
+        int window = ModelInputs.window("--window", opt.window(), lm);
         if (opt.stride() < 0 || opt.stride() > window) {
             throw new UserError("--stride " + opt.stride() + ": must be between 1 and the window ("
                     + window + ")");

@@ -6,6 +6,7 @@ import dev.retain.core.model.CausalLm;
 import dev.retain.core.util.AtomicFiles;
 import dev.retain.core.util.Hashing;
 import dev.retain.core.util.Json;
+import dev.retain.eval.results.ResultsRecorder;
 import dev.retain.train.optim.AdamW;
 import dev.retain.train.plugin.Plugin;
 import dev.retain.train.plugin.TrainContext;
@@ -53,7 +54,7 @@ final class Checkpoints {
      * @param results the results recorded up to then
      * @param adamSteps the optimizer's step count
      */
-    record Restored(TrainState state, RunResults results, long adamSteps) {}
+    record Restored(TrainState state, ResultsRecorder results, long adamSteps) {}
 
     private final Path runDir;
     private SaveHook hook = f -> { };
@@ -101,7 +102,7 @@ final class Checkpoints {
      * @param results the results so far
      * @throws UserError when it cannot be written (the previous checkpoint stays)
      */
-    void save(TrainState state, CausalLm lm, AdamW adam, List<Plugin> plugins, RunResults results)
+    void save(TrainState state, CausalLm lm, AdamW adam, List<Plugin> plugins, ResultsRecorder results)
             throws IOException {
         Path dirs = runDir.resolve("checkpoints");
         Files.createDirectories(dirs);
@@ -172,7 +173,7 @@ final class Checkpoints {
                     + " run over");
         }
         return new Restored(TrainState.of(st, stateFile.toString()),
-                RunResults.of(st.get("results")), st.get("adam_steps").asLong());
+                ResultsRecorder.of(st.get("results")), st.get("adam_steps").asLong());
     }
 
     /**

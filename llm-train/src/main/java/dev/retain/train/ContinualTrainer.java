@@ -5,8 +5,10 @@ import dev.retain.core.UserError;
 import dev.retain.core.model.LmLoss;
 import dev.retain.core.text.Split;
 import dev.retain.core.util.Progress;
+import dev.retain.core.util.ResidentMemory;
 import dev.retain.core.util.RunLock;
 import dev.retain.eval.EvalResult;
+import dev.retain.eval.results.ResultsRecorder;
 import dev.retain.train.config.TrainConfig;
 import dev.retain.train.lifecycle.DefaultFlow;
 import dev.retain.train.lifecycle.DriftRecorder;
@@ -28,8 +30,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
-
-import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -80,7 +80,7 @@ public final class ContinualTrainer implements AutoCloseable {
     final TrainContext context = new RunContext(this);
     private final Engine engine = Engines.pytorch();
     TrainState state;
-    RunResults results;
+    ResultsRecorder results;
     private List<EvalResult> base;
     private StepResult last;
     /** {@code System.nanoTime()} up to which the stage's wall time is in the stage stats. */
@@ -367,11 +367,10 @@ public final class ContinualTrainer implements AutoCloseable {
             p.afterDomain(context); // strategies (EWC's Fisher), drift, export, stage evaluation
         }
         foldWall();
-        StageStats stats = state.stats;
-        ObjectNode s = stats.summary(state.stage, in.names.get(state.stage), state.stepInStage,
-                StageExport.fileName(state.stage, in.names.get(state.stage)));
-        results.addStage(s);
-        results.peakRss(RunResults.peakRssBytes());
+        String domain = in.names.get(state.stage);
+        results.addStage(state.stats.cost(state.stage, domain, state.stepInStage),
+                StageExport.fileName(state.stage, domain));
+        results.peakRss(ResidentMemory.peakBytes());
         state.nextStage();
         results.write(runDir);
         long c0 = System.nanoTime();
@@ -380,9 +379,7 @@ public final class ContinualTrainer implements AutoCloseable {
         // added afterwards (to results.json and to the next checkpoint's copy of the results; a
         // run resumed from this very checkpoint goes without it, as for every checkpoint's own
         // writing time).
-        double wall = stats.wallSeconds + (System.nanoTime() - c0) / 1e9;
-        s.put("wall_seconds", wall);
-        s.put("other_seconds", Math.max(0, wall - stats.phaseSeconds()));
+        results.addLastStageSeconds((System.nanoTime() - c0) / 1e9);
         wallMark = System.nanoTime();
         results.write(runDir);
     }
@@ -413,7 +410,7 @@ public final class ContinualTrainer implements AutoCloseable {
     }
 
     /** @return the results so far */
-    public RunResults results() {
+    public ResultsRecorder results() {
         return results;
     }
 

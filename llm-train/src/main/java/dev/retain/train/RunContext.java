@@ -5,6 +5,7 @@ import dev.retain.core.model.NamedParameter;
 import dev.retain.core.text.Split;
 import dev.retain.core.text.TokenFile;
 import dev.retain.eval.EvalResult;
+import dev.retain.eval.results.ResultsRecorder;
 import dev.retain.train.config.TrainConfig;
 import dev.retain.train.plugin.Phase;
 import dev.retain.train.plugin.TrainContext;
@@ -90,7 +91,7 @@ final class RunContext implements TrainContext {
     }
 
     @Override
-    public RunResults results() {
+    public ResultsRecorder results() {
         return t.results;
     }
 

@@ -3,6 +3,7 @@ package dev.retain.train;
 import dev.retain.core.Engines;
 import dev.retain.core.UserError;
 import dev.retain.core.model.CausalLm;
+import dev.retain.core.model.ModelInputs;
 import dev.retain.core.text.Domain;
 import dev.retain.core.text.GptTokenizer;
 import dev.retain.core.text.Split;
@@ -56,20 +57,8 @@ final class RunInputs implements AutoCloseable {
         GptTokenizer tok = null;
         try {
             model = CausalLm.load(setup.model(), Engines.device(setup.config().device()), 0);
-            tok = GptTokenizer.load(setup.tokenizer());
-            if (tok.vocabSize() > model.vocabSize()) {
-                throw new UserError(setup.tokenizer() + ": the tokenizer has " + tok.vocabSize()
-                        + " ids but the model's vocabulary has " + model.vocabSize()
-                        + "; use the tokenizer the model was trained with");
-            }
-            int len = setup.config().seqLen() > 0 ? setup.config().seqLen() : model.context();
-            if (len > model.context()) {
-                throw new UserError("--seq-len " + len + " is larger than the model's context of "
-                        + model.context() + " tokens");
-            }
-            if (len < 2) {
-                throw new UserError("--seq-len " + len + ": a window needs at least 2 tokens");
-            }
+            tok = ModelInputs.loadTokenizer(setup.tokenizer(), model);
+            int len = ModelInputs.window("--seq-len", setup.config().seqLen(), model);
             RunInputs in = new RunInputs(model, tok, setup.domainNames(), len);
             for (var d : setup.domains()) {
                 Domain dom = Domain.of(d);

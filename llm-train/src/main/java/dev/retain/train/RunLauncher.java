@@ -2,8 +2,9 @@ package dev.retain.train;
 
 import dev.retain.core.UserError;
 import dev.retain.core.util.Hashing;
-import dev.retain.core.util.Json;
+import dev.retain.core.util.ResidentMemory;
 import dev.retain.core.util.RunLock;
+import dev.retain.eval.results.ResultsRecorder;
 import dev.retain.train.lm.Strategies;
 import dev.retain.train.plugin.Plugin;
 
@@ -60,17 +61,13 @@ final class RunLauncher {
                     + runDir + " or choose another --out");
         }
         // Measure this run's peak memory from here, not the peaks of what ran before in this JVM.
-        boolean reset = RunResults.resetPeakRss();
+        boolean reset = ResidentMemory.resetPeak();
         ContinualTrainer t = new ContinualTrainer(setup, runDir, progress, strategies, lock);
         setup.write(runDir);
         t.state = new TrainState(new Random(Seeds.derive(setup.config().seed(), "plugins", 0)));
-        ObjectNode model = Json.object();
-        model.put("path", setup.model().toString());
-        model.put("parameters", t.in.lm.parameterCount());
-        model.put("context", t.in.lm.context());
-        model.put("vocab_size", t.in.lm.vocabSize());
-        model.put("seq_len", t.in.seqLen);
-        t.results = RunResults.start(setup.name(), setup.config().strategy(),
+        ObjectNode model = ResultsRecorder.model(setup.model().toString(),
+                t.in.lm.parameterCount(), t.in.lm.context(), t.in.lm.vocabSize(), t.in.seqLen);
+        t.results = ResultsRecorder.start(setup.name(), setup.config().strategy(),
                 setup.config().toJson(), model, t.in.names);
         t.results.peakRssScope(reset);
         t.in.writeConfig(setup.model(), runDir);
@@ -106,7 +103,7 @@ final class RunLauncher {
             return start(setup, runDir, progress, strategies, lock);
         }
         Checkpoints.verify(ckpt); // before anything is read from it, the model first
-        boolean reset = RunResults.resetPeakRss();
+        boolean reset = ResidentMemory.resetPeak();
         RunSetup atCheckpoint = new RunSetup(setup.name(), setup.config(),
                 ckpt.resolve("model.pt"), setup.modelSha256(), setup.tokenizer(), setup.domains());
         ContinualTrainer t = new ContinualTrainer(atCheckpoint, runDir, progress, strategies,

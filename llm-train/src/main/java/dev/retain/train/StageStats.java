@@ -1,6 +1,7 @@
 package dev.retain.train;
 
 import dev.retain.core.util.Json;
+import dev.retain.eval.metrics.Cost;
 import dev.retain.train.plugin.Phase;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -84,29 +85,15 @@ public final class StageStats {
     }
 
     /**
-     * The stage's entry of results.json, in the order the schema lists its keys.
+     * The stage's costs as results.json records them.
      *
      * @param stage the stage index
      * @param task the domain's name
      * @param steps optimizer steps of the stage
-     * @param model the exported stage model's file name
-     * @return the entry
+     * @return the costs
      */
-    ObjectNode summary(int stage, String task, int steps, String model) {
-        ObjectNode s = Json.object();
-        s.put("stage", stage);
-        s.put("task", task);
-        s.put("steps", steps);
-        s.put("tokens_seen", tokens());
-        s.put("new_tokens", newTokens);
-        s.put("replay_tokens", replayTokens);
-        for (Phase p : Phase.values()) {
-            s.put(p.key() + "_seconds", seconds(p));
-        }
-        s.put("wall_seconds", wallSeconds);
-        s.put("other_seconds", Math.max(0, wallSeconds - phaseSeconds()));
-        s.put("tokens_per_second", tokens() / Math.max(1e-9, seconds(Phase.TRAIN)));
-        s.put("model", model);
-        return s;
+    Cost.Stage cost(int stage, String task, int steps) {
+        return new Cost.Stage(stage, task, steps, tokens(), newTokens, replayTokens,
+                seconds(Phase.TRAIN), seconds(Phase.FISHER), seconds(Phase.EVAL), wallSeconds);
     }
 }

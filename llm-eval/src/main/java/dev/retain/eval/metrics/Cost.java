@@ -18,7 +18,7 @@ import java.util.List;
  * @param tokensPerSecond {@code tokensSeen / trainSeconds}
  * @param peakRssBytes peak resident memory of the process, {@code -1} when not measured; during
  *     the run where the trainer could reset the process's peak counter as it started, else since
- *     the process started (see {@code RunResults#peakRssScope})
+ *     the process started (see {@code ResultsRecorder#peakRssScope})
  */
 public record Cost(double wallSeconds, double trainSeconds, double evalSeconds,
         double fisherSeconds, long tokensSeen, long replayTokens, double tokensPerSecond,

@@ -6,6 +6,7 @@ import dev.retain.eval.metrics.Cost;
 import dev.retain.eval.metrics.ForgettingMetrics;
 import dev.retain.eval.metrics.ScoreMatrix;
 import dev.retain.eval.metrics.StabilityGap;
+import dev.retain.eval.results.RunResults;
 
 import java.util.Map;
 

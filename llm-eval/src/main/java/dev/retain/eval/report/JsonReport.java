@@ -10,6 +10,7 @@ import dev.retain.eval.metrics.ForgettingMetrics;
 import dev.retain.eval.metrics.ScoreMatrix;
 import dev.retain.eval.metrics.StabilityGap;
 import dev.retain.core.util.Json;
+import dev.retain.eval.results.RunResults;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;

@@ -5,6 +5,7 @@ import dev.retain.eval.EvalResult;
 import dev.retain.eval.metrics.BaselineComparison;
 import dev.retain.eval.metrics.ForgettingMetrics;
 import dev.retain.eval.metrics.StabilityGap;
+import dev.retain.eval.results.RunResults;
 
 import java.nio.file.Path;
 import java.time.Instant;
@@ -57,7 +58,7 @@ public record Report(
         List<Rank> ranking,
         List<String> notRanked,
         List<String> warnings,
-        Settings settings,
+        GapSettings settings,
         Instant generated) {
 
     /** The report schema written to report.json. */
@@ -72,14 +73,14 @@ public record Report(
      * @param windowFraction the window after a boundary, as a share of the next stage
      * @param tolerance recovery means within this relative distance of the boundary value
      */
-    public record Settings(double windowFraction, double tolerance) {
+    public record GapSettings(double windowFraction, double tolerance) {
 
         /** The defaults: the first 25% of the next stage, recovery within 1%. */
-        public static final Settings DEFAULT = new Settings(StabilityGap.DEFAULT_WINDOW_FRACTION,
-                StabilityGap.DEFAULT_TOLERANCE);
+        public static final GapSettings DEFAULT = new GapSettings(
+                StabilityGap.DEFAULT_WINDOW_FRACTION, StabilityGap.DEFAULT_TOLERANCE);
 
         /** Checks the ranges. */
-        public Settings {
+        public GapSettings {
             if (!(windowFraction > 0 && windowFraction <= 1)) {
                 throw new UserError("--stability-window " + windowFraction + ": must be more than"
                         + " 0 and at most 1 (a share of the next stage)");
@@ -122,7 +123,7 @@ public record Report(
      * @return the report
      * @throws UserError for a missing or damaged results file, or runs that cannot be compared
      */
-    public static Report load(List<Path> runDirs, Settings settings) {
+    public static Report load(List<Path> runDirs, GapSettings settings) {
         if (runDirs.isEmpty()) {
             throw new UserError("no run directory given; usage: retain report RUN_DIR... --out"
                     + " DIR");
@@ -146,7 +147,7 @@ public record Report(
      * @return the report
      * @throws UserError when the runs are of different kinds or over different tasks
      */
-    public static Report of(List<RunResults> runs, Settings settings) {
+    public static Report of(List<RunResults> runs, GapSettings settings) {
         RunResults first = runs.get(0);
         List<String> warnings = new ArrayList<>();
         for (RunResults r : runs.subList(1, runs.size())) {
@@ -235,9 +236,9 @@ public record Report(
     public static Report singleModel(String name, Map<String, ?> model,
             List<EvalResult> results) {
         RunResults r = RunResults.singleModel(name, model, results);
-        RunReport rr = RunReport.of(r, name, Settings.DEFAULT);
+        RunReport rr = RunReport.of(r, name, GapSettings.DEFAULT);
         return new Report("single_model", "lm", r.tasks(), List.of(rr), null, List.of(),
-                List.of(), List.of(), Settings.DEFAULT, now());
+                List.of(), List.of(), GapSettings.DEFAULT, now());
     }
 
     /**

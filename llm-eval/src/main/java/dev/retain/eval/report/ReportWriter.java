@@ -23,7 +23,7 @@ import java.util.Map;
  *       URIs, no script, no network).
  * </ul>
  *
- * <p>Typical use: {@code Report r = Report.load(dirs, Report.Settings.DEFAULT);
+ * <p>Typical use: {@code Report r = Report.load(dirs, Report.GapSettings.DEFAULT);
  * ReportWriter.write(r, out); System.out.print(ReportWriter.comparisonTable(r));}
  */
 public final class ReportWriter {
@@ -79,7 +79,7 @@ public final class ReportWriter {
      * @throws IOException when a file cannot be written
      * @throws UserError for a missing or damaged results file, or runs that cannot be compared
      */
-    public static Report writeRuns(List<Path> runDirs, Path outDir, Report.Settings settings)
+    public static Report writeRuns(List<Path> runDirs, Path outDir, Report.GapSettings settings)
             throws IOException {
         Report report = Report.load(runDirs, settings);
         write(report, outDir);

@@ -6,6 +6,7 @@ import dev.retain.eval.metrics.DriftMap;
 import dev.retain.eval.metrics.ForgettingMetrics;
 import dev.retain.eval.metrics.ScoreMatrix;
 import dev.retain.eval.metrics.StabilityGap;
+import dev.retain.eval.results.RunResults;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -53,7 +54,7 @@ public record RunReport(
      * @param settings the stability-gap window and tolerance
      * @return the run's report
      */
-    static RunReport of(RunResults results, String label, Report.Settings settings) {
+    static RunReport of(RunResults results, String label, Report.GapSettings settings) {
         Map<String, ForgettingMetrics> metrics = new LinkedHashMap<>();
         for (Map.Entry<String, ScoreMatrix> e : results.scores().entrySet()) {
             if (!e.getKey().equals("perplexity")) {

@@ -36,7 +36,7 @@ class BadInputTest {
     }
 
     private static Report load(Path... dirs) {
-        return Report.load(List.of(dirs), Report.Settings.DEFAULT);
+        return Report.load(List.of(dirs), Report.GapSettings.DEFAULT);
     }
 
     @Test
@@ -166,19 +166,19 @@ class BadInputTest {
     @Test
     void sameDirectoryTwiceAndNoDirectory() {
         userError(() -> load(Fixtures.run("naive"), Fixtures.run("naive")), "listed twice");
-        userError(() -> Report.load(List.of(), Report.Settings.DEFAULT), "no run directory");
+        userError(() -> Report.load(List.of(), Report.GapSettings.DEFAULT), "no run directory");
     }
 
     @Test
     void outputThatIsAFile() throws IOException {
         Path file = Files.writeString(tmp.resolve("taken"), "x");
         userError(() -> ReportWriter.writeRuns(List.of(Fixtures.run("naive")), file,
-                Report.Settings.DEFAULT), "taken", "not a folder");
+                Report.GapSettings.DEFAULT), "taken", "not a folder");
     }
 
     @Test
     void settingsOutOfRange() {
-        userError(() -> new Report.Settings(0, 0.01), "--stability-window");
-        userError(() -> new Report.Settings(0.25, -1), "--recovery-tolerance");
+        userError(() -> new Report.GapSettings(0, 0.01), "--stability-window");
+        userError(() -> new Report.GapSettings(0.25, -1), "--recovery-tolerance");
     }
 }

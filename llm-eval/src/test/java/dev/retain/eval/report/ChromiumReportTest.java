@@ -63,7 +63,7 @@ class ChromiumReportTest {
         Path a = Fixtures.write(tmp, "a", ReportWriterTest.hostile("naive"));
         Path b = Fixtures.write(tmp, "b", ReportWriterTest.hostile("ewc-replay"));
         Path out = tmp.resolve("report");
-        ReportWriter.writeRuns(List.of(a, b), out, Report.Settings.DEFAULT);
+        ReportWriter.writeRuns(List.of(a, b), out, Report.GapSettings.DEFAULT);
         Path png = tmp.resolve("shot.png");
         Result r = check(out.resolve("report.html"), png);
         assertEquals(0, r.code(), r.output());

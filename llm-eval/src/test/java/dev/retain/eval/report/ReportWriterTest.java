@@ -69,7 +69,7 @@ class ReportWriterTest {
     }
 
     private Report write(Path out, String... names) throws IOException {
-        return ReportWriter.writeRuns(runs(names), out, Report.Settings.DEFAULT);
+        return ReportWriter.writeRuns(runs(names), out, Report.GapSettings.DEFAULT);
     }
 
     @Test
@@ -220,7 +220,7 @@ class ReportWriterTest {
         t.put("peak_rss_scope", "run");
         Path run = Fixtures.write(tmp, "scoped", t);
         Path out = tmp.resolve("peak");
-        ReportWriter.writeRuns(List.of(Fixtures.run("ewc"), run), out, Report.Settings.DEFAULT);
+        ReportWriter.writeRuns(List.of(Fixtures.run("ewc"), run), out, Report.GapSettings.DEFAULT);
         JsonNode json = validJson(out);
         assertEquals("process", json.get("runs").get(0).get("timings").get("total")
                 .get("peak_rss_scope").asText());
@@ -249,7 +249,7 @@ class ReportWriterTest {
         Path a = Fixtures.write(tmp, "a", hostile("naive"));
         Path b = Fixtures.write(tmp, "b", hostile("ewc"));
         Path out = tmp.resolve("xss");
-        Report r = ReportWriter.writeRuns(List.of(a, b), out, Report.Settings.DEFAULT);
+        Report r = ReportWriter.writeRuns(List.of(a, b), out, Report.GapSettings.DEFAULT);
         assertEquals(XSS, r.tasks().get(2));
         String html = Files.readString(out.resolve("report.html"));
         assertFalse(html.contains(XSS), "the raw domain name never appears in the HTML");

@@ -6,7 +6,6 @@ import dev.retain.core.util.Json;
 import dev.retain.eval.EvalResult;
 import dev.retain.eval.Evaluator;
 import dev.retain.train.ContinualTrainer;
-import dev.retain.train.RunResults;
 import dev.retain.train.RunSetup;
 import dev.retain.train.config.TrainConfig;
 import dev.retain.train.lm.LmFisher;

@@ -1,7 +1,7 @@
 package dev.retain.train.bench;
 
+import dev.retain.core.util.ResidentMemory;
 import dev.retain.train.ContinualTrainer;
-import dev.retain.train.RunResults;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -28,7 +28,7 @@ final class MemoryProbe {
         m.put("rss_steps", n);
         if (n == 0) {
             m.putNull("growth");
-            m.put("peak_rss_bytes", RunResults.processPeakRssBytes());
+            m.put("peak_rss_bytes", ResidentMemory.processPeakBytes());
             return;
         }
         int early = spec.rssEarlyStep();
@@ -42,27 +42,27 @@ final class MemoryProbe {
         for (int i = 1; i <= n; i++) {
             secs[i - 1] = TrainerSteps.time(trainer, 1)[0];
             if (i == early) {
-                rssEarly = RunResults.rssBytes();
+                rssEarly = ResidentMemory.currentBytes();
             }
             if (i % every == 0 || i == early || i == n) {
                 Runtime rt = Runtime.getRuntime();
                 ArrayNode s = samples.addArray();
                 s.add(i);
-                s.add(RunResults.rssBytes());
+                s.add(ResidentMemory.currentBytes());
                 s.add(rt.totalMemory() - rt.freeMemory());
             }
             if (bench.verbose() && (System.nanoTime() - t0) > 30e9) {
                 bench.say("memory: step %d/%d, resident %.0f MB", i, n,
-                        RunResults.rssBytes() / 1e6);
+                        ResidentMemory.currentBytes() / 1e6);
                 t0 = System.nanoTime();
             }
         }
-        long rssLate = RunResults.rssBytes();
+        long rssLate = ResidentMemory.currentBytes();
         m.put("early_step", early);
         m.put("rss_early_bytes", rssEarly);
         m.put("rss_late_bytes", rssLate);
         m.put("growth", Stats.ratio(rssLate - rssEarly, rssEarly));
-        m.put("peak_rss_bytes", RunResults.processPeakRssBytes());
+        m.put("peak_rss_bytes", ResidentMemory.processPeakBytes());
         m.put("step_seconds_median", Stats.median(secs));
         m.put("step_seconds_p90", Stats.quantile(secs, 0.9));
     }

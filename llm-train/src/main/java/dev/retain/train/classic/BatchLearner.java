@@ -1,7 +1,7 @@
 package dev.retain.train.classic;
 
 import dev.retain.core.model.NamedParameter;
-import dev.retain.train.classic.data.Batch;
+import dev.retain.train.classic.data.TaskBatch;
 import dev.retain.train.classic.data.Task;
 import dev.retain.train.optim.AdamW;
 
@@ -57,7 +57,7 @@ final class BatchLearner implements Learner {
                     step(task.id(), mb, rng);
                 }
             } else {
-                for (Batch b : task.batches(c.scenario(), c.batchSize(),
+                for (TaskBatch b : task.batches(c.scenario(), c.batchSize(),
                         ctx.rng("order", index).nextLong())) {
                     step(task.id(), Minibatch.of(b), rng);
                 }

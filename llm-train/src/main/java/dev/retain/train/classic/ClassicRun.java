@@ -1,10 +1,11 @@
 package dev.retain.train.classic;
 
 import dev.retain.core.UserError;
-import dev.retain.core.util.Json;
+import dev.retain.core.util.ResidentMemory;
 import dev.retain.eval.metrics.ForgettingMetrics;
 import dev.retain.eval.metrics.ScoreMatrix;
-import dev.retain.train.RunResults;
+import dev.retain.eval.results.ClassifierResultsWriter;
+import dev.retain.eval.results.ResultsCodec;
 import dev.retain.train.classic.data.Benchmark;
 import dev.retain.train.classic.data.Mnist;
 import dev.retain.train.classic.data.PermutedMnist;
@@ -13,9 +14,6 @@ import dev.retain.train.classic.data.SplitMnist;
 import dev.retain.train.classic.data.Task;
 
 import ai.djl.pytorch.jni.JniUtils;
-
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -156,7 +154,7 @@ public final class ClassicRun {
         check(c, s, mnist);
         Files.createDirectories(runDir);
         // Measure this run's peak memory from here, not the peaks of strategies run before it.
-        boolean reset = RunResults.resetPeakRss();
+        boolean reset = ResidentMemory.resetPeak();
         String started = Instant.now().toString();
         long t0 = System.nanoTime();
         List<ClassicTrainer.SeedResult> done = new ArrayList<>();
@@ -167,10 +165,10 @@ public final class ClassicRun {
             done.add(ClassicTrainer.run(c, s, b, seed, log));
             boolean last = i == c.seeds() - 1;
             summary = summarize(c, s, done, (System.nanoTime() - t0) / 1e9,
-                    runDir.resolve("results.json"));
-            ObjectNode root = json(summary, started, last);
-            root.put("peak_rss_scope", reset ? "run" : "process");
-            Json.write(summary.results(), root);
+                    runDir.resolve(ResultsCodec.FILE_NAME));
+            ClassifierResultsWriter w = json(summary, started, last);
+            w.peakRssScope(reset);
+            w.write(runDir);
         }
         return summary;
     }
@@ -226,56 +224,23 @@ public final class ClassicRun {
      * @param r the summary
      * @param started when the run started
      * @param complete whether every seed is done
-     * @return the JSON
+     * @return the writer holding it
      */
-    static ObjectNode json(Summary r, String started, boolean complete) {
+    static ClassifierResultsWriter json(Summary r, String started, boolean complete) {
         ClassicConfig c = r.config();
-        ObjectNode root = Json.object();
-        root.put("schema", RunResults.SCHEMA);
-        root.put("kind", "classifier");
-        root.put("status", complete ? "complete" : "running");
-        ObjectNode run = root.putObject("run");
-        run.put("name", r.strategy().key());
-        run.put("strategy", r.strategy().key());
-        run.put("started", started);
+        ClassicTrainer.SeedResult first = r.seeds().get(0);
+        ClassifierResultsWriter w = ClassifierResultsWriter.start(r.strategy().key(),
+                r.strategy().key(), started, r.seeds().stream().map(s -> s.seed()).toList(),
+                c.toJson(r.strategy()), c.threads() > 0 ? c.threads() : JniUtils.getNumThreads(),
+                "cpu()", first.modelName(), first.parameters(), r.tasks());
         if (complete) {
-            run.put("finished", Instant.now().toString());
-        } else {
-            run.putNull("finished");
+            w.complete(Instant.now().toString());
         }
-        ArrayNode seedList = run.putArray("seeds");
-        r.seeds().forEach(s -> seedList.add(s.seed()));
-        root.set("config", c.toJson(r.strategy()));
-        ObjectNode env = RunResults.environment();
-        env.put("threads", c.threads() > 0 ? c.threads() : JniUtils.getNumThreads());
-        env.put("device", "cpu()");
-        root.set("environment", env);
-        ObjectNode model = root.putObject("model");
-        model.put("name", r.seeds().get(0).modelName());
-        model.put("parameters", r.seeds().get(0).parameters());
-        ArrayNode tasks = root.putArray("tasks");
-        r.tasks().forEach(tasks::add);
-        ObjectNode acc = root.putObject("scores").putObject("accuracy");
-        acc.put("higher_is_better", true);
-        acc.set("rows", matrix(r.mean()));
-        acc.set("std_rows", matrix(r.std()));
-        acc.put("seeds", r.seeds().size());
-        ArrayNode perSeed = acc.putArray("per_seed");
-        r.seeds().forEach(s -> perSeed.add(matrix(s.accuracy())));
-        ObjectNode metrics = root.putObject("metrics");
-        r.metrics().forEach((k, st) -> {
-            ObjectNode m = metrics.putObject(k);
-            m.put("mean", st.mean());
-            m.put("std", st.std());
-            ArrayNode ps = m.putArray("per_seed");
-            for (double v : st.perSeed()) {
-                ps.add(v);
-            }
-        });
-        ArrayNode stages = root.putArray("stages");
-        ArrayNode boundaries = root.putArray("boundaries");
+        w.accuracy(r.mean(), r.std(), r.seeds().stream().map(s -> s.accuracy()).toList());
+        r.metrics().forEach((k, st) -> w.metric(k, st.mean(), st.std(), st.perSeed()));
         long step = 0;
         int n = r.seeds().size();
+        boolean ewc = r.strategy() == Strategy.EWC || r.strategy() == Strategy.ONLINE_EWC;
         for (int t = 0; t < r.tasks().size(); t++) {
             double train = 0;
             double fisher = 0;
@@ -288,38 +253,13 @@ public final class ClassicRun {
                 eval += st.evalSeconds() / n;
                 wall += st.wallSeconds() / n;
             }
-            ClassicTrainer.Stage first = r.seeds().get(0).stages().get(t);
-            ObjectNode o = stages.addObject();
-            o.put("stage", t);
-            o.put("task", first.task());
-            o.put("steps", first.steps());
-            o.put("examples_seen", first.newExamples() + first.replayExamples());
-            o.put("new_examples", first.newExamples());
-            o.put("replay_examples", first.replayExamples());
-            o.put("train_seconds", train);
-            if (r.strategy() == Strategy.EWC || r.strategy() == Strategy.ONLINE_EWC) {
-                o.put("fisher_seconds", fisher);
-            } else {
-                o.putNull("fisher_seconds");
-            }
-            o.put("eval_seconds", eval);
-            o.put("wall_seconds", wall);
-            boundaries.add(step);
-            step += first.steps();
+            ClassicTrainer.Stage f = first.stages().get(t);
+            w.addStage(t, f.task(), step, f.steps(), f.newExamples(), f.replayExamples(), train,
+                    ewc ? fisher : null, eval, wall);
+            step += f.steps();
         }
-        root.put("wall_seconds", r.wallSeconds());
-        root.put("peak_rss_bytes", RunResults.peakRssBytes());
-        return root;
-    }
-
-    private static ArrayNode matrix(double[][] m) {
-        ArrayNode a = Json.MAPPER.createArrayNode();
-        for (double[] row : m) {
-            ArrayNode r = a.addArray();
-            for (double v : row) {
-                r.add(v);
-            }
-        }
-        return a;
+        w.wallSeconds(r.wallSeconds());
+        w.peakRss(ResidentMemory.peakBytes());
+        return w;
     }
 }

@@ -1,7 +1,7 @@
 package dev.retain.train.classic;
 
 import dev.retain.core.model.NamedParameter;
-import dev.retain.train.classic.data.Batch;
+import dev.retain.train.classic.data.TaskBatch;
 import dev.retain.train.classic.data.Task;
 import dev.retain.train.optim.AdamW;
 
@@ -51,7 +51,7 @@ final class MamlLearner implements Learner {
         ClassicConfig c = ctx.config;
         Random rng = ctx.rng("maml", task.id());
         int replay = c.replayBatchFor(Strategy.MAML);
-        for (Batch b : task.batches(c.scenario(), c.streamBatch(),
+        for (TaskBatch b : task.batches(c.scenario(), c.streamBatch(),
                 ctx.rng("order", task.id()).nextLong())) {
             Minibatch fresh = Minibatch.of(b);
             ctx.newExamples += fresh.size();

@@ -1,7 +1,7 @@
 package dev.retain.train.classic;
 
 import dev.retain.core.model.NamedParameter;
-import dev.retain.train.classic.data.Batch;
+import dev.retain.train.classic.data.TaskBatch;
 import dev.retain.train.classic.data.Task;
 
 import ai.djl.ndarray.NDArray;
@@ -56,7 +56,7 @@ final class MerLearner implements Learner {
         ClassicConfig c = ctx.config;
         Random rng = ctx.rng("mer", task.id());
         int replay = c.replayBatchFor(Strategy.MER);
-        for (Batch b : task.batches(c.scenario(), c.streamBatch(),
+        for (TaskBatch b : task.batches(c.scenario(), c.streamBatch(),
                 ctx.rng("order", task.id()).nextLong())) {
             Minibatch fresh = Minibatch.of(b);
             ctx.newExamples += fresh.size();

@@ -1,6 +1,6 @@
 package dev.retain.train.classic;
 
-import dev.retain.train.classic.data.Batch;
+import dev.retain.train.classic.data.TaskBatch;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -25,7 +25,7 @@ public record Minibatch(int[] tasks, int[] labels, float[] pixels) {
      * @param b a batch of one task
      * @return it as a minibatch
      */
-    public static Minibatch of(Batch b) {
+    public static Minibatch of(TaskBatch b) {
         int[] t = new int[b.size()];
         Arrays.fill(t, b.task());
         return new Minibatch(t, b.labels(), b.pixels());

@@ -85,11 +85,12 @@ public record TrainConfig(
         String device) {
 
     /** The strategies, each a preset list of plugins. */
-    public static final List<String> STRATEGIES = List.of("naive", "ewc", "replay", "ewc+replay");
+    public static final List<String> STRATEGIES = dev.retain.train.lm.Strategies.names();
 
     /** All settings, in the order help lists them. Defaults are here and only here. */
     public static final KeyTable TABLE = KeyTable.of(
-            Key.choice("strategy", "naive", STRATEGIES, "naive, ewc, replay or ewc+replay"),
+            Key.choice("strategy", "naive", STRATEGIES, String.join(", ", STRATEGIES)
+                    + " (a strategy is its plugins joined by +)"),
             Key.real("learning-rate", 2e-3, 0, true, "peak AdamW learning rate"),
             Key.integer("batch-size", 8, 1, "windows", "windows per micro-batch, new and"
                     + " replayed together"),

@@ -161,25 +161,16 @@ public final class EwcPenalty implements AutoCloseable {
     }
 
     /**
-     * The state as named arrays ({@code F:NAME}, {@code theta*:NAME}) for a checkpoint.
+     * The state as named arrays ({@link FisherFile#arrays}) for a checkpoint or a Fisher file.
      *
      * @return the arrays (owned here: do not close)
      */
     public NDList state() {
-        NDList l = new NDList();
-        fisher.forEach((k, v) -> {
-            v.setName("F:" + k);
-            l.add(v);
-        });
-        anchor.forEach((k, v) -> {
-            v.setName("theta*:" + k);
-            l.add(v);
-        });
-        return l;
+        return FisherFile.arrays(fisher, anchor);
     }
 
     /**
-     * Restores the state written by {@link #state()}.
+     * Restores the state written by {@link #state()} (or any Fisher file), keeping copies.
      *
      * @param arrays the named arrays
      */
@@ -188,16 +179,13 @@ public final class EwcPenalty implements AutoCloseable {
         anchor.values().forEach(NDArray::close);
         fisher.clear();
         anchor.clear();
-        for (NDArray a : arrays) {
-            NDArray mine = a.duplicate();
-            mine.attach(manager);
-            String n = a.getName();
-            if (n.startsWith("F:")) {
-                fisher.put(n.substring(2), mine);
-            } else if (n.startsWith("theta*:")) {
-                anchor.put(n.substring(7), mine);
-            }
-        }
+        FisherFile.split(arrays, (p, a) -> fisher.put(p, own(a)), (p, a) -> anchor.put(p, own(a)));
+    }
+
+    private NDArray own(NDArray a) {
+        NDArray mine = a.duplicate();
+        mine.attach(manager);
+        return mine;
     }
 
     @Override

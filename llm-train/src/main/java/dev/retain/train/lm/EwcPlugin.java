@@ -4,6 +4,7 @@ import dev.retain.core.model.NamedParameter;
 import dev.retain.train.Seeds;
 import dev.retain.train.config.TrainConfig;
 import dev.retain.train.ewc.EwcPenalty;
+import dev.retain.train.ewc.FisherFile;
 import dev.retain.train.plugin.Phase;
 import dev.retain.train.plugin.Plugin;
 import dev.retain.train.plugin.TrainContext;

@@ -5,7 +5,7 @@ import dev.retain.core.model.NamedParameter;
 import dev.retain.core.text.Split;
 import dev.retain.core.text.TokenFile;
 import dev.retain.eval.EvalResult;
-import dev.retain.train.RunResults;
+import dev.retain.eval.results.ResultsRecorder;
 import dev.retain.train.config.TrainConfig;
 
 import java.util.List;
@@ -77,7 +77,7 @@ public interface TrainContext {
     TrainControl control();
 
     /** @return the results being recorded (results.json) */
-    RunResults results();
+    ResultsRecorder results();
 
     /**
      * Scores every domain's split with the evaluation protocol at the run's window length.

@@ -7,7 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.retain.core.UserError;
-import dev.retain.eval.report.RunResults;
+import dev.retain.core.util.Json;
+import dev.retain.core.util.RepoPaths;
+import dev.retain.eval.results.ClassifierResultsWriter;
+import dev.retain.eval.results.RunResults;
 import dev.retain.train.classic.data.Benchmark;
 import dev.retain.train.classic.data.RotatedMnist;
 import dev.retain.train.classic.data.Scenario;
@@ -15,12 +18,14 @@ import dev.retain.train.classic.data.SplitMnist;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 
 /** Runs over seeds, results.json, every strategy end to end, and bad input. */
 class ClassicRunTest {
@@ -62,6 +67,44 @@ class ClassicRunTest {
         assertTrue(r.primary().complete());
         assertEquals(s.metrics().get("average_accuracy").mean(),
                 dev.retain.eval.metrics.ForgettingMetrics.of(r.primary()).averageFinal(), 1e-12);
+    }
+
+    /**
+     * The classifier results.json written from fixed seeds' results is, apart from the machine
+     * and the clock, the one the writer before the results codec wrote from them
+     * (llm-eval/src/test/resources/results/v1-classifier*).
+     */
+    @Test
+    void resultsJsonIsWhatTheWriterBeforeTheCodecWrote() throws IOException {
+        ClassicConfig c = ClassicFixtures.tiny("split-mnist", Scenario.TASK, "hidden", "16",
+                "seeds", "2");
+        List<String> tasks = List.of("0-1", "2-3");
+        ClassicTrainer.SeedResult a = new ClassicTrainer.SeedResult(1, tasks,
+                new double[][] {{0.5, 0.25}, {0.99, 0.5}, {0.75, 0.98}},
+                List.of(new ClassicTrainer.Stage(0, "0-1", 10, 100, 0, 0.5, 0.25, 0.125, 1.0),
+                        new ClassicTrainer.Stage(1, "2-3", 10, 100, 50, 0.5, 0.25, 0.125, 1.0)),
+                "mlp-16", 12345);
+        ClassicTrainer.SeedResult b = new ClassicTrainer.SeedResult(2, tasks,
+                new double[][] {{0.4, 0.3}, {0.97, 0.45}, {0.8, 0.96}},
+                List.of(new ClassicTrainer.Stage(0, "0-1", 10, 100, 0, 0.75, 0.5, 0.25, 1.5),
+                        new ClassicTrainer.Stage(1, "2-3", 10, 100, 50, 0.25, 0.5, 0.25, 1.25)),
+                "mlp-16", 12345);
+        for (Strategy st : new Strategy[] {Strategy.NAIVE, Strategy.EWC}) {
+            boolean complete = st == Strategy.NAIVE;
+            Path fixture = RepoPaths.resolve("llm-eval/src/test/resources/results", complete
+                    ? "v1-classifier" : "v1-classifier-running", "results.json");
+            JsonNode before = Json.MAPPER.readTree(fixture.toFile());
+            ClassicRun.Summary sum = ClassicRun.summarize(c, st, List.of(a, b), 4.5,
+                    tmp.resolve("results.json"));
+            ClassifierResultsWriter w = ClassicRun.json(sum, "2026-12-01T11:00:00Z", complete);
+            w.peakRssScope(true);
+            w.peakRss(987654321L);
+            ObjectNode now = w.json();
+            now.set("environment", before.get("environment"));
+            ((ObjectNode) now.get("run")).set("finished", before.get("run").get("finished"));
+            assertEquals(Json.MAPPER.writeValueAsString(before),
+                    Json.MAPPER.writeValueAsString(now), st.key());
+        }
     }
 
     @Test

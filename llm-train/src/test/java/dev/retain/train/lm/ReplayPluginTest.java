@@ -8,7 +8,7 @@ import dev.retain.core.model.NamedParameter;
 import dev.retain.core.text.Split;
 import dev.retain.core.text.TokenFile;
 import dev.retain.eval.EvalResult;
-import dev.retain.train.RunResults;
+import dev.retain.eval.results.ResultsRecorder;
 import dev.retain.train.StepResult;
 import dev.retain.train.config.TrainConfig;
 import dev.retain.train.plugin.Phase;
@@ -126,7 +126,7 @@ class ReplayPluginTest {
         }
 
         @Override
-        public RunResults results() {
+        public ResultsRecorder results() {
             throw new AssertionError("replay records no results");
         }
 

@@ -57,11 +57,11 @@ public interface Benchmark {
      * @param seed base seed of the per-task orders
      * @return the batches, built lazily
      */
-    default Iterable<Batch> stream(Scenario scenario, int batchSize, long seed) {
+    default Iterable<TaskBatch> stream(Scenario scenario, int batchSize, long seed) {
         List<Task> ts = tasks();
         return () -> new Iterator<>() {
             private int t;
-            private Iterator<Batch> cur = null;
+            private Iterator<TaskBatch> cur = null;
 
             @Override
             public boolean hasNext() {
@@ -73,7 +73,7 @@ public interface Benchmark {
             }
 
             @Override
-            public Batch next() {
+            public TaskBatch next() {
                 if (!hasNext()) {
                     throw new NoSuchElementException();
                 }

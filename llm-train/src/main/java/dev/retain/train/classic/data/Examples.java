@@ -5,14 +5,14 @@ import java.util.Objects;
 import java.util.Random;
 
 /**
- * A task's examples: row indices into a shared {@link MnistSplit} and the {@link PixelTransform}
+ * A task's examples: row indices into a shared {@link MnistImages} and the {@link PixelTransform}
  * applied when an image is read. Nothing is copied until asked for ({@link #image(int, float[],
  * int)}, {@link #pixels(int[])}); {@link #pixels()} materialises this set once, which costs
  * {@code size() * inputSize() * 4} bytes.
  */
 public final class Examples {
 
-    private final MnistSplit split;
+    private final MnistImages split;
     private final int[] rows;
     private final PixelTransform transform;
 
@@ -21,7 +21,7 @@ public final class Examples {
      * @param rows which images of it, in this order (copied)
      * @param transform what to do to each image; its size must be the split's image size
      */
-    public Examples(MnistSplit split, int[] rows, PixelTransform transform) {
+    public Examples(MnistImages split, int[] rows, PixelTransform transform) {
         this.split = Objects.requireNonNull(split, "split");
         this.transform = Objects.requireNonNull(transform, "transform");
         if (transform.size() != split.imageSize()) {
@@ -47,7 +47,7 @@ public final class Examples {
     }
 
     /** @return the underlying split */
-    public MnistSplit split() {
+    public MnistImages split() {
         return split;
     }
 

@@ -55,7 +55,7 @@ public final class Idx {
      * @return the split
      * @throws UserError when either file is bad, a label is not a digit, or the counts differ
      */
-    public static MnistSplit read(Path images, Path labels) {
+    public static MnistImages read(Path images, Path labels) {
         Images im = readImages(images);
         int[] y = readLabels(labels);
         if (y.length != im.count()) {
@@ -68,7 +68,7 @@ public final class Idx {
                         + " is not a digit 0..9; is this an MNIST labels file?");
             }
         }
-        return new MnistSplit(images.toString(), im.rows(), im.cols(), im.pixels(), y);
+        return new MnistImages(images.toString(), im.rows(), im.cols(), im.pixels(), y);
     }
 
     /**

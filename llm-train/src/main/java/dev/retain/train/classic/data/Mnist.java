@@ -16,7 +16,7 @@ import java.nio.file.Path;
  * @param train the training split ({@code train-*})
  * @param test the test split ({@code t10k-*})
  */
-public record Mnist(Path dir, MnistSplit train, MnistSplit test) {
+public record Mnist(Path dir, MnistImages train, MnistImages test) {
 
     /** Image side length MNIST must have. */
     public static final int SIDE = 28;
@@ -65,8 +65,8 @@ public record Mnist(Path dir, MnistSplit train, MnistSplit test) {
         for (int i = 0; i < FILES.length; i++) {
             f[i] = find(dir, FILES[i]);
         }
-        MnistSplit train = check(Idx.read(f[0], f[1]));
-        MnistSplit test = check(Idx.read(f[2], f[3]));
+        MnistImages train = check(Idx.read(f[0], f[1]));
+        MnistImages test = check(Idx.read(f[2], f[3]));
         return new Mnist(dir, train, test);
     }
 
@@ -91,7 +91,7 @@ public record Mnist(Path dir, MnistSplit train, MnistSplit test) {
                 + ", each optionally .gz)");
     }
 
-    private static MnistSplit check(MnistSplit s) {
+    private static MnistImages check(MnistImages s) {
         if (s.rows() != SIDE || s.cols() != SIDE) {
             throw new UserError(s.source() + ": images are " + s.rows() + "x" + s.cols()
                     + ", MNIST's are 28x28; use the MNIST files");

@@ -61,7 +61,7 @@ public final class RotatedMnist implements Benchmark {
         if (numTasks < 1) {
             throw new IllegalArgumentException("need at least one angle");
         }
-        MnistSplit train = mnist.train();
+        MnistImages train = mnist.train();
         int n = train.size();
         int[] order = Rows.all(n);
         Rows.shuffle(order, new Random(seed));

@@ -17,7 +17,7 @@ final class Rows {
     }
 
     /** @return the rows of {@code split} whose label is in {@code [lo, hi)}, in file order */
-    static int[] withDigits(MnistSplit split, int lo, int hi) {
+    static int[] withDigits(MnistImages split, int lo, int hi) {
         int[] y = split.labels();
         int n = 0;
         for (int v : y) {

@@ -136,7 +136,7 @@ public record Task(int id, String name, int numTasks, int classesPerTask, int fi
      * @param seed the order's seed
      * @return the batches
      */
-    public Iterable<Batch> batches(Scenario scenario, int batchSize, long seed) {
+    public Iterable<TaskBatch> batches(Scenario scenario, int batchSize, long seed) {
         return batches(scenario, train, batchSize, train.shuffledOrder(seed));
     }
 
@@ -149,7 +149,7 @@ public record Task(int id, String name, int numTasks, int classesPerTask, int fi
      * @param order positions in {@code examples}, in the order to visit them
      * @return the batches
      */
-    public Iterable<Batch> batches(Scenario scenario, Examples examples, int batchSize,
+    public Iterable<TaskBatch> batches(Scenario scenario, Examples examples, int batchSize,
             int[] order) {
         if (batchSize < 1) {
             throw new IllegalArgumentException("batch size " + batchSize);
@@ -165,7 +165,7 @@ public record Task(int id, String name, int numTasks, int classesPerTask, int fi
             }
 
             @Override
-            public Batch next() {
+            public TaskBatch next() {
                 if (!hasNext()) {
                     throw new NoSuchElementException();
                 }
@@ -175,7 +175,7 @@ public record Task(int id, String name, int numTasks, int classesPerTask, int fi
                 for (int i = 0; i < ks.length; i++) {
                     y[i] = label(scenario, examples.digit(ks[i]));
                 }
-                return new Batch(id, head, ks, examples.pixels(ks), y);
+                return new TaskBatch(id, head, ks, examples.pixels(ks), y);
             }
         };
     }

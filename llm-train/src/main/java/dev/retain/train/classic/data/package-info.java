@@ -7,7 +7,7 @@
  *
  * <p>Each benchmark is a list of {@link dev.retain.train.classic.data.Task}s. A task's examples
  * ({@link dev.retain.train.classic.data.Examples}) are row indices into the shared {@link
- * dev.retain.train.classic.data.MnistSplit} plus a {@link
+ * dev.retain.train.classic.data.MnistImages} plus a {@link
  * dev.retain.train.classic.data.PixelTransform} applied when an image is read, so no task copies
  * the data set. Labels depend on the {@link dev.retain.train.classic.data.Scenario} (van de Ven
  * &amp; Tolias 2019, "Three scenarios for continual learning"): the task knows the label, the

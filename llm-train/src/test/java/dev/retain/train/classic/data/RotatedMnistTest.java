@@ -134,7 +134,7 @@ class RotatedMnistTest {
         int lastTask = 0;
         int n = 0;
         int[] perTask = new int[4];
-        for (Batch b : rm.stream(Scenario.DOMAIN, 10, 99)) {
+        for (TaskBatch b : rm.stream(Scenario.DOMAIN, 10, 99)) {
             assertTrue(b.task() >= lastTask);
             lastTask = b.task();
             assertEquals(0, b.head());

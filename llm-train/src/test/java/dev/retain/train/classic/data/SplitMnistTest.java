@@ -95,7 +95,7 @@ class SplitMnistTest {
         Task t = split.task(1);
         int n = 0;
         Set<Integer> seen = new HashSet<>();
-        for (Batch b : t.batches(Scenario.CLASS, 64, 7)) {
+        for (TaskBatch b : t.batches(Scenario.CLASS, 64, 7)) {
             assertEquals(1, b.task());
             assertEquals(0, b.head());
             assertEquals(784, b.inputSize());
@@ -111,7 +111,7 @@ class SplitMnistTest {
 
         int batches = 0;
         int examples = 0;
-        for (Batch b : split.stream(Scenario.TASK, 10, 1)) {
+        for (TaskBatch b : split.stream(Scenario.TASK, 10, 1)) {
             assertTrue(b.labels()[0] == 0 || b.labels()[0] == 1);
             assertEquals(b.task(), b.head());
             batches++;

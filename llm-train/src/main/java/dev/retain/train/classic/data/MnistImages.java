@@ -15,10 +15,10 @@ import java.util.Objects;
  * @param pixels {@code size() * rows * cols} values; image {@code i} starts at {@code i * imageSize()}
  * @param labels one digit per image
  */
-public record MnistSplit(String source, int rows, int cols, float[] pixels, int[] labels) {
+public record MnistImages(String source, int rows, int cols, float[] pixels, int[] labels) {
 
     /** Checks the shapes agree. */
-    public MnistSplit {
+    public MnistImages {
         Objects.requireNonNull(pixels, "pixels");
         Objects.requireNonNull(labels, "labels");
         if (rows <= 0 || cols <= 0) {
@@ -81,6 +81,6 @@ public record MnistSplit(String source, int rows, int cols, float[] pixels, int[
 
     @Override
     public String toString() {
-        return "MnistSplit[" + source + ": " + size() + " images " + rows + "x" + cols + "]";
+        return "MnistImages[" + source + ": " + size() + " images " + rows + "x" + cols + "]";
     }
 }

@@ -10,7 +10,7 @@ package dev.retain.train.classic.data;
  * @param pixels {@code size() * inputSize} transformed pixels, example after example
  * @param labels one label per example, in the scenario's label space
  */
-public record Batch(int task, int head, int[] examples, float[] pixels, int[] labels) {
+public record TaskBatch(int task, int head, int[] examples, float[] pixels, int[] labels) {
 
     /** @return examples in the batch */
     public int size() {

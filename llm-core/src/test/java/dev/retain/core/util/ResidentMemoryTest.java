@@ -1,4 +1,4 @@
-package dev.retain.train;
+package dev.retain.core.util;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -14,7 +14,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /** Resetting the process's peak resident memory, so that each run in a JVM measures its own. */
-class PeakRssTest {
+class ResidentMemoryTest {
 
     private static final long MIB = 1L << 20;
 
@@ -33,25 +33,25 @@ class PeakRssTest {
                 StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             ch.write(ByteBuffer.wrap(new byte[] {0}), size - 1);
             MappedByteBuffer b = ch.map(FileChannel.MapMode.PRIVATE, 0, size);
-            long before = RunResults.rssBytes();
+            long before = ResidentMemory.currentBytes();
             for (int i = 0; i < size; i += 4096) {
                 b.put(i, (byte) 1);
             }
-            long during = RunResults.rssBytes();
+            long during = ResidentMemory.currentBytes();
             assertTrue(during - before >= size * 3 / 4, "the pages became resident: "
                     + before / MIB + " -> " + during / MIB + " MiB");
-            peakWith = RunResults.peakRssBytes();
+            peakWith = ResidentMemory.peakBytes();
             unmap(b);
         }
-        long rssAfter = RunResults.rssBytes();
+        long rssAfter = ResidentMemory.currentBytes();
         assertTrue(peakWith - rssAfter >= size / 2, "unmapping freed them: peak "
                 + peakWith / MIB + " MiB, resident now " + rssAfter / MIB + " MiB");
-        long peakKept = RunResults.peakRssBytes();
+        long peakKept = ResidentMemory.peakBytes();
         // The kernel's counters are per-CPU approximations, so "stays" is to within a few MiB.
         assertTrue(peakKept >= peakWith - 8 * MIB, "without a reset the peak stays: "
                 + peakWith / MIB + " -> " + peakKept / MIB + " MiB");
-        assertTrue(RunResults.resetPeakRss(), "/proc/self/clear_refs is writable on Linux");
-        long peakAfter = RunResults.peakRssBytes();
+        assertTrue(ResidentMemory.resetPeak(), "/proc/self/clear_refs is writable on Linux");
+        long peakAfter = ResidentMemory.peakBytes();
         // The reset peak is the resident size at the reset (plus what the JVM touched since),
         // well below the earlier peak that held the 128 MiB.
         assertTrue(peakAfter <= peakWith - size / 2, "after the reset the peak is "
@@ -61,9 +61,9 @@ class PeakRssTest {
     @Test
     void peakAfterResetIsNotAboveThePeakBefore() {
         assumeTrue(System.getProperty("os.name").startsWith("Linux"), "VmHWM is Linux's");
-        long before = RunResults.peakRssBytes();
-        assertTrue(RunResults.resetPeakRss());
-        long after = RunResults.peakRssBytes();
+        long before = ResidentMemory.peakBytes();
+        assertTrue(ResidentMemory.resetPeak());
+        long after = ResidentMemory.peakBytes();
         // Equal when the process is at its peak now; other JVM threads may touch a few pages
         // between the reads and the kernel's counters are per-CPU approximations: 8 MiB of slack.
         assertTrue(after > 0 && after <= before + 8 * MIB, before + " -> " + after);

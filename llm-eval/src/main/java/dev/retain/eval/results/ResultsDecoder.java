@@ -1,0 +1,273 @@
+package dev.retain.eval.results;
+
+import static dev.retain.eval.results.ResultsCodec.ACCURACY;
+import static dev.retain.eval.results.ResultsCodec.CLASSIFIER;
+import static dev.retain.eval.results.ResultsCodec.LM;
+import static dev.retain.eval.results.ResultsCodec.MEAN_NLL;
+import static dev.retain.eval.results.ResultsCodec.PERPLEXITY;
+import static dev.retain.eval.results.ResultsCodec.TOKEN_ACCURACY;
+import static dev.retain.eval.results.ResultsKeys.*;
+
+import dev.retain.core.UserError;
+import dev.retain.core.util.Json;
+import dev.retain.eval.metrics.Cost;
+import dev.retain.eval.metrics.CurvePoint;
+import dev.retain.eval.metrics.DriftMap;
+import dev.retain.eval.metrics.ScoreMatrix;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The reading half of {@link ResultsCodec}: checks a parsed {@code results.json} and builds its
+ * {@link RunResults}, naming the file and the field in every error. Fields that earlier versions
+ * did not write take their documented defaults.
+ */
+final class ResultsDecoder {
+
+    private final Path file;
+
+    ResultsDecoder(Path file) {
+        this.file = file;
+    }
+
+    private UserError bad(String what) {
+        return new UserError(file + ": " + what + "; the file is damaged or not written by"
+                + " retain: rerun retain train for this run");
+    }
+
+    RunResults decode(JsonNode root, Path dir) {
+        if (!root.isObject()) {
+            throw bad("expected a JSON object at the top");
+        }
+        String schema = root.path(SCHEMA_KEY).asText("");
+        if (!ResultsCodec.SCHEMA.equals(schema)) {
+            throw new UserError(file + ": schema is '" + schema + "', expected '"
+                    + ResultsCodec.SCHEMA + "': written by another version of retain? report it"
+                    + " with that version");
+        }
+        String kind = text(root, KIND, LM);
+        if (!kind.equals(LM) && !kind.equals(CLASSIFIER)) {
+            throw bad("kind is '" + kind + "', expected lm or classifier");
+        }
+        String status = text(root, STATUS, COMPLETE);
+        if (!status.equals(COMPLETE) && !status.equals(RUNNING)) {
+            throw bad("status is '" + status + "', expected complete or running");
+        }
+        JsonNode run = root.path(RUN);
+        String dirName = dir.toAbsolutePath().normalize().getFileName() == null ? "run"
+                : dir.toAbsolutePath().normalize().getFileName().toString();
+        String name = text(run, NAME, dirName);
+        String strategy = text(run, STRATEGY, name);
+        List<String> tasks = tasks(root);
+        Map<String, ScoreMatrix> scores = new LinkedHashMap<>();
+        JsonNode sc = root.path(SCORES);
+        if (!sc.isObject()) {
+            throw bad("missing the scores object");
+        }
+        ScoreMatrix std = null;
+        int seeds = 0;
+        if (kind.equals(CLASSIFIER)) {
+            scores.put(ACCURACY, matrix(sc, ACCURACY, tasks, true, true));
+            if (sc.path(ACCURACY).has(STD_ROWS)) {
+                std = rows(sc.path(ACCURACY).path(STD_ROWS), SCORES + "." + ACCURACY + "."
+                        + STD_ROWS, "accuracy_std", tasks, true);
+            }
+            seeds = sc.path(ACCURACY).path(SEEDS).asInt(0);
+        } else {
+            ScoreMatrix nll = matrix(sc, MEAN_NLL, tasks, false, false);
+            ScoreMatrix ppl = matrix(sc, PERPLEXITY, tasks, false, false);
+            if (nll == null && ppl == null) {
+                throw bad("scores has neither mean_nll nor perplexity");
+            }
+            if (ppl == null) {
+                ppl = exp(nll);
+            }
+            if (nll == null) {
+                nll = ppl.log(MEAN_NLL);
+            }
+            scores.put(PERPLEXITY, ppl);
+            scores.put(MEAN_NLL, nll);
+            ScoreMatrix acc = matrix(sc, TOKEN_ACCURACY, tasks, true, false);
+            if (acc != null) {
+                scores.put(TOKEN_ACCURACY, acc);
+            }
+        }
+        return new RunResults(dir, file, kind, status, name, strategy,
+                text(run, STARTED, null), text(run, FINISHED, null),
+                object(root, CONFIG), object(root, ENVIRONMENT), object(root, MODEL),
+                tasks, scores, std, seeds, stages(root), boundaries(root), curves(root),
+                root.path(DRIFT).isObject() ? text(root.path(DRIFT), WEIGHTING, "none") : null,
+                drift(root), ResultsCodec.peakRss(root), ResultsCodec.peakRssScope(root),
+                List.of());
+    }
+
+    private static String text(JsonNode n, String field, String dflt) {
+        JsonNode v = n.get(field);
+        return v == null || v.isNull() ? dflt : v.asText();
+    }
+
+    private static ObjectNode object(JsonNode root, String field) {
+        JsonNode v = root.get(field);
+        return v instanceof ObjectNode o ? o.deepCopy() : Json.object();
+    }
+
+    private List<String> tasks(JsonNode root) {
+        JsonNode t = root.path(TASKS);
+        if (!t.isArray() || t.isEmpty()) {
+            throw bad("tasks must be a non-empty list of names");
+        }
+        List<String> out = new ArrayList<>();
+        Set<String> seen = new HashSet<>();
+        for (JsonNode n : t) {
+            if (!n.isTextual()) {
+                throw bad("tasks must be names (strings)");
+            }
+            if (!seen.add(n.asText())) {
+                throw bad("task '" + n.asText() + "' is listed twice in tasks");
+            }
+            out.add(n.asText());
+        }
+        return out;
+    }
+
+    private ScoreMatrix matrix(JsonNode scores, String metric, List<String> tasks,
+            boolean dfltHigher, boolean required) {
+        JsonNode m = scores.get(metric);
+        if (m == null || m.isNull()) {
+            if (required) {
+                throw bad("missing " + SCORES + "." + metric);
+            }
+            return null;
+        }
+        boolean higher = m.path(HIGHER_IS_BETTER).asBoolean(dfltHigher);
+        return rows(m.path(ROWS), SCORES + "." + metric + "." + ROWS, metric, tasks, higher);
+    }
+
+    private ScoreMatrix rows(JsonNode rows, String where, String metric, List<String> tasks,
+            boolean higher) {
+        if (!rows.isArray()) {
+            throw bad(where + " must be a list of rows");
+        }
+        if (rows.size() > tasks.size() + 1) {
+            throw bad(where + " has " + rows.size() + " rows for " + tasks.size()
+                    + " tasks (at most tasks + 1, the first being the base model)");
+        }
+        double[][] r = new double[rows.size()][];
+        for (int k = 0; k < rows.size(); k++) {
+            JsonNode row = rows.get(k);
+            if (!row.isArray() || row.size() != tasks.size()) {
+                throw bad(where + "[" + k + "] must hold " + tasks.size()
+                        + " numbers, one per task");
+            }
+            r[k] = new double[tasks.size()];
+            for (int j = 0; j < tasks.size(); j++) {
+                JsonNode v = row.get(j);
+                if (!v.isNumber() || !Double.isFinite(v.asDouble())) {
+                    throw bad(where + "[" + k + "][" + j + "] is not a finite number");
+                }
+                r[k][j] = v.asDouble();
+            }
+        }
+        return new ScoreMatrix(metric, tasks, r, higher);
+    }
+
+    private static ScoreMatrix exp(ScoreMatrix nll) {
+        double[][] r = nll.rows();
+        for (double[] row : r) {
+            for (int j = 0; j < row.length; j++) {
+                row[j] = Math.exp(row[j]);
+            }
+        }
+        return new ScoreMatrix(PERPLEXITY, nll.tasks(), r, false);
+    }
+
+    private JsonNode array(JsonNode root, String field) {
+        JsonNode a = root.get(field);
+        if (a == null || a.isNull()) {
+            return Json.MAPPER.createArrayNode();
+        }
+        if (!a.isArray()) {
+            throw bad(field + " must be a list");
+        }
+        return a;
+    }
+
+    private List<Cost.Stage> stages(JsonNode root) {
+        List<Cost.Stage> out = new ArrayList<>();
+        int i = 0;
+        for (JsonNode s : array(root, STAGES)) {
+            if (!s.isObject() || !s.path(TASK).isTextual()) {
+                throw bad(STAGES + "[" + i + "] must be an object with a task");
+            }
+            out.add(new Cost.Stage(s.path(STAGE).asInt(i), s.path(TASK).asText(),
+                    s.path(STEPS).asLong(0), s.path(TOKENS_SEEN).asLong(0),
+                    s.path(NEW_TOKENS).asLong(0), s.path(REPLAY_TOKENS).asLong(0),
+                    s.path(TRAIN_SECONDS).asDouble(0), s.path(FISHER_SECONDS).asDouble(0),
+                    s.path(EVAL_SECONDS).asDouble(0), s.path(WALL_SECONDS).asDouble(0)));
+            i++;
+        }
+        return out;
+    }
+
+    private List<Long> boundaries(JsonNode root) {
+        List<Long> out = new ArrayList<>();
+        for (JsonNode b : array(root, BOUNDARIES)) {
+            if (!b.canConvertToLong()) {
+                throw bad(BOUNDARIES + " must be whole step numbers");
+            }
+            out.add(b.asLong());
+        }
+        for (int i = 1; i < out.size(); i++) {
+            if (out.get(i) < out.get(i - 1)) {
+                throw bad(BOUNDARIES + " must not decrease (" + out + ")");
+            }
+        }
+        return out;
+    }
+
+    private List<CurvePoint> curves(JsonNode root) {
+        List<CurvePoint> out = new ArrayList<>();
+        int i = 0;
+        for (JsonNode p : array(root, CURVES)) {
+            if (!p.path(STEP).canConvertToLong() || !p.path(TASK).isTextual()
+                    || !p.path(PERPLEXITY).isNumber()) {
+                throw bad(CURVES + "[" + i + "] needs step, task and perplexity");
+            }
+            out.add(new CurvePoint(p.path(STEP).asLong(), p.path(STAGE).asInt(-1),
+                    p.path(TASK).asText(), p.path(PERPLEXITY).asDouble(),
+                    p.path(MEAN_NLL).asDouble(Double.NaN),
+                    p.path(TOKEN_ACCURACY).asDouble(Double.NaN)));
+            i++;
+        }
+        return out;
+    }
+
+    private List<DriftMap.Entry> drift(JsonNode root) {
+        List<DriftMap.Entry> out = new ArrayList<>();
+        JsonNode d = root.path(DRIFT);
+        if (!d.isObject()) {
+            return out;
+        }
+        int i = 0;
+        for (JsonNode r : array(d, ROWS)) {
+            if (!r.path(TENSOR).isTextual() || !r.path(VALUE).isNumber()) {
+                throw bad(DRIFT + "." + ROWS + "[" + i + "] needs stage, tensor, group and"
+                        + " value");
+            }
+            String tensor = r.path(TENSOR).asText();
+            out.add(new DriftMap.Entry(r.path(STAGE).asInt(0), tensor,
+                    text(r, GROUP, tensor), r.path(VALUE).asDouble()));
+            i++;
+        }
+        return out;
+    }
+}

@@ -1,0 +1,168 @@
+package dev.retain.eval.results;
+
+import dev.retain.core.UserError;
+import dev.retain.core.util.Json;
+import dev.retain.eval.EvalResult;
+import dev.retain.eval.metrics.Cost;
+import dev.retain.eval.metrics.CurvePoint;
+import dev.retain.eval.metrics.DriftMap;
+import dev.retain.eval.metrics.ScoreMatrix;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The {@code results.json} of one run (schema {@code retain.results/1}, see
+ * docs/results-schema.md), read and checked. Every problem with the file is a
+ * {@link UserError} naming the file, what is wrong and what to do.
+ *
+ * @param dir the run directory ({@code null} for a single-model evaluation)
+ * @param file the results file ({@code null} for a single-model evaluation)
+ * @param kind {@code lm} or {@code classifier}
+ * @param status {@code complete} or {@code running}
+ * @param name the run's name ({@code run.name}, else the directory's name)
+ * @param strategy the strategy ({@code run.strategy}, else the name)
+ * @param started start time as written, or null
+ * @param finished finish time as written, or null
+ * @param config the run's config, flat (empty when absent)
+ * @param environment the environment (empty when absent)
+ * @param model the model's facts (empty when absent)
+ * @param tasks the tasks in training order
+ * @param scores the score matrices by name ({@code mean_nll}, {@code perplexity},
+ *     {@code token_accuracy}; {@code accuracy} for classifiers); language-model runs always have
+ *     both {@code mean_nll} and {@code perplexity} (one derived from the other when absent)
+ * @param accuracyStd the classifier's standard deviation over seeds, per cell, or null
+ * @param seeds the classifier's number of seeds, 0 when not given
+ * @param stages the finished stages' timings
+ * @param boundaries the global step at which each stage starts
+ * @param curves the continual-evaluation points (empty without {@code --eval-every})
+ * @param driftWeighting {@code fisher} or {@code none}, null when there is no drift
+ * @param drift the per-tensor drift rows
+ * @param peakRssBytes peak resident memory, -1 when not measured
+ * @param peakRssScope from when that peak is measured: {@code run} (the process's peak counter
+ *     was reset as the run started, so it is the peak during the run) or {@code process} (the
+ *     peak since the process started, which may include earlier runs in the same process); null
+ *     when not stated (files from before the reset existed: read them as {@code process})
+ * @param evaluation for a single-model report, the evaluation of each domain; else empty
+ */
+public record RunResults(
+        Path dir,
+        Path file,
+        String kind,
+        String status,
+        String name,
+        String strategy,
+        String started,
+        String finished,
+        ObjectNode config,
+        ObjectNode environment,
+        ObjectNode model,
+        List<String> tasks,
+        Map<String, ScoreMatrix> scores,
+        ScoreMatrix accuracyStd,
+        int seeds,
+        List<Cost.Stage> stages,
+        List<Long> boundaries,
+        List<CurvePoint> curves,
+        String driftWeighting,
+        List<DriftMap.Entry> drift,
+        long peakRssBytes,
+        String peakRssScope,
+        List<EvalResult> evaluation) {
+
+    /** Language-model runs: the score the headline metrics are computed on. */
+    public static final String MEAN_NLL = ResultsCodec.MEAN_NLL;
+
+    /** Classifier runs: the score the headline metrics are computed on. */
+    public static final String ACCURACY = ResultsCodec.ACCURACY;
+
+    /** Copies the collections so the record is immutable. */
+    public RunResults {
+        tasks = List.copyOf(tasks);
+        scores = Collections.unmodifiableMap(new LinkedHashMap<>(scores));
+        stages = List.copyOf(stages);
+        boundaries = List.copyOf(boundaries);
+        curves = List.copyOf(curves);
+        drift = List.copyOf(drift);
+        evaluation = List.copyOf(evaluation);
+    }
+
+    /** @return {@code mean_nll} for language models, {@code accuracy} for classifiers */
+    public String primaryMetric() {
+        return isClassifier() ? ACCURACY : MEAN_NLL;
+    }
+
+    /** @return true for a classifier run */
+    public boolean isClassifier() {
+        return "classifier".equals(kind);
+    }
+
+    /** @return the matrix the headline metrics are computed on */
+    public ScoreMatrix primary() {
+        return scores.get(primaryMetric());
+    }
+
+    /** @return true for a single-model evaluation (no training stages) */
+    public boolean isSingleModel() {
+        return !evaluation.isEmpty();
+    }
+
+    /** @return where the results came from, for messages: the file, else the name */
+    public String source() {
+        return file != null ? file.toString() : name;
+    }
+
+    /**
+     * Reads the results of one run directory ({@link ResultsCodec#read}).
+     *
+     * @param dir the run directory (holding {@code results.json}), or that file itself
+     * @return the checked results
+     * @throws UserError when the directory or file is missing, not valid JSON, or not a
+     *     {@code retain.results/1} file
+     */
+    public static RunResults load(Path dir) {
+        return ResultsCodec.read(dir);
+    }
+
+    /**
+     * The results of evaluating one model on several domains, shaped as a run with only the
+     * "before training" row, for the single-model report ({@code retain eval --report}).
+     *
+     * @param name the model's display name
+     * @param model facts about the model and the protocol (path, parameters, window, ...)
+     * @param results one evaluation per domain, in display order
+     * @return the results
+     */
+    public static RunResults singleModel(String name, Map<String, ?> model,
+            List<EvalResult> results) {
+        if (results.isEmpty()) {
+            throw new IllegalArgumentException("no evaluation results");
+        }
+        List<String> tasks = results.stream().map(EvalResult::domain).toList();
+        if (new HashSet<>(tasks).size() != tasks.size()) {
+            throw new IllegalArgumentException("a domain is listed twice: " + tasks);
+        }
+        Map<String, ScoreMatrix> scores = new LinkedHashMap<>();
+        scores.put(ResultsCodec.PERPLEXITY, oneRow(ResultsCodec.PERPLEXITY, tasks,
+                results.stream().mapToDouble(EvalResult::perplexity).toArray(), false));
+        scores.put(MEAN_NLL, oneRow(MEAN_NLL, tasks, results.stream()
+                .mapToDouble(EvalResult::meanNll).toArray(), false));
+        scores.put(ResultsCodec.TOKEN_ACCURACY, oneRow(ResultsCodec.TOKEN_ACCURACY, tasks,
+                results.stream().mapToDouble(EvalResult::tokenAccuracy).toArray(), true));
+        ObjectNode m = Json.MAPPER.valueToTree(model);
+        return new RunResults(null, null, ResultsCodec.LM, ResultsKeys.COMPLETE, name, null,
+                null, null, Json.object(), Json.object(), m, tasks, scores, null, 0, List.of(),
+                List.of(), List.of(), null, List.of(), -1, null, results);
+    }
+
+    private static ScoreMatrix oneRow(String metric, List<String> tasks, double[] row,
+            boolean higher) {
+        return new ScoreMatrix(metric, tasks, new double[][] {row}, higher);
+    }
+}
