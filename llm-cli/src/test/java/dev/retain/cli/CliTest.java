@@ -282,7 +282,7 @@ class CliTest {
     void windowLargerThanContext() throws IOException {
         Path d = domain("w", "some text here");
         userError(run("eval", "--model", TINY, "--tokenizer", TOK, "--domains", d.toString(),
-                "--window", "100"), "--window 100", TINY, "(64 tokens)", "--window 64 or less");
+                "--window", "100"), "--seq-len 100", TINY, "(64 tokens)", "--seq-len 64 or less");
     }
 
     @Test

@@ -37,6 +37,7 @@ import java.util.Map;
  * @param seed the one seed every random choice derives from
  * @param ewcLambda EWC strength lambda in lambda/2 sum F (theta - theta*)^2
  * @param ewcGamma online-EWC decay: F = gamma F_old + F_new (1 = plain sum)
+ * @param l2Lambda strength of the l2 strategy: lambda/2 sum (theta - theta_prev)^2
  * @param fisherSamples sequences of the finished domain the Fisher is estimated over
  * @param fisherMode empirical (true next tokens) or sampled (tokens drawn from the model)
  * @param fisherBatched square mini-batch gradients instead of per-sequence ones
@@ -71,6 +72,7 @@ public record TrainConfig(
         long seed,
         double ewcLambda,
         double ewcGamma,
+        double l2Lambda,
         int fisherSamples,
         String fisherMode,
         boolean fisherBatched,
@@ -119,6 +121,8 @@ public record TrainConfig(
                     + " theta*)^2; a batched Fisher needs a larger lambda"),
             Key.real("ewc-gamma", 1.0, 0, false, "online EWC: F = gamma*F_old + F_new (1 = plain"
                     + " sum)"),
+            Key.real("l2-lambda", 1.0, 0, true, "strength of the l2 strategy: lambda/2 * sum"
+                    + " (theta - theta_prev)^2, theta_prev the weights at the previous domain's end"),
             Key.integer("fisher-samples", 64, 1, "sequences", "sequences of the finished domain"
                     + " the diagonal Fisher is estimated over"),
             Key.choice("fisher-mode", "empirical", List.of("empirical", "sampled"), "empirical"
@@ -201,7 +205,8 @@ public record TrainConfig(
                 (double) v.get("max-grad-norm"), (double) v.get("adam-beta1"),
                 (double) v.get("adam-beta2"), (double) v.get("adam-eps"),
                 (int) v.get("seq-len"), (long) v.get("seed"), (double) v.get("ewc-lambda"),
-                (double) v.get("ewc-gamma"), (int) v.get("fisher-samples"),
+                (double) v.get("ewc-gamma"), (double) v.get("l2-lambda"),
+                (int) v.get("fisher-samples"),
                 (String) v.get("fisher-mode"), (boolean) v.get("fisher-batched"),
                 (String) v.get("ewc-prior"), (String) v.get("ewc-exclude"),
                 (long) v.get("replay-tokens"), (double) v.get("replay-ratio"),
@@ -266,7 +271,7 @@ public record TrainConfig(
     public Map<String, Object> asMap() {
         Object[] vals = {strategy, learningRate, batchSize, gradAccum, maxStepsPerDomain, epochs,
             warmupSteps, minLrRatio, weightDecay, decayAll, maxGradNorm, beta1, beta2, adamEps,
-            seqLen, seed, ewcLambda, ewcGamma, fisherSamples, fisherMode, fisherBatched,
+            seqLen, seed, ewcLambda, ewcGamma, l2Lambda, fisherSamples, fisherMode, fisherBatched,
             ewcPrior, ewcExclude, replayTokens, replayRatio, evalEvery, evalWindows, testWindows, saveEvery,
             device};
         Map<String, Object> m = new LinkedHashMap<>();

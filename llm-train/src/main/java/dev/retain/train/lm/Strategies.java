@@ -37,7 +37,8 @@ public final class Strategies {
     static {
         register("ewc", p -> new EwcPlugin(p.state(), p.config()));
         register("replay", p -> new ReplayPlugin(p.config().replayTokens(), p.seqLen()));
-        PRESETS.addAll(List.of("naive", "ewc", "replay", "ewc+replay"));
+        register("l2", p -> new L2Plugin(p.state(), p.config().l2Lambda()));
+        PRESETS.addAll(List.of("naive", "ewc", "replay", "ewc+replay", "l2", "l2+replay"));
     }
 
     private Strategies() {}

@@ -92,7 +92,7 @@ class KeyTableTest {
         assertTrue(error(() -> TrainConfig.keyOf("ewc-exclude").parseText("(wte",
                 "--ewc-exclude")).startsWith("--ewc-exclude '(wte' is not a regular expression"));
         assertEquals("--strategy: unknown strategy 'lwf'; expected one of naive, ewc, replay,"
-                + " ewc+replay", error(() -> TrainConfig.keyOf("strategy").parseText("lwf",
+                + " ewc+replay, l2, l2+replay", error(() -> TrainConfig.keyOf("strategy").parseText("lwf",
                         "--strategy")));
     }
 
@@ -138,7 +138,7 @@ class KeyTableTest {
             1, "max-steps-per-domain", 200, "epochs", 0.0, "warmup-steps", 20, "min-lr-ratio", 0.1,
             "weight-decay", 0.01, "decay-all", false, "max-grad-norm", 1.0, "adam-beta1", 0.9,
             "adam-beta2", 0.999, "adam-eps", 1e-8, "seq-len", 0, "seed", 1234L, "ewc-lambda",
-            2000.0, "ewc-gamma", 1.0, "fisher-samples", 64, "fisher-mode", "empirical",
+            2000.0, "ewc-gamma", 1.0, "l2-lambda", 1.0, "fisher-samples", 64, "fisher-mode", "empirical",
             "fisher-batched", false, "ewc-prior", "", "ewc-exclude", "", "replay-tokens", 32768L,
             "replay-ratio", 0.25, "eval-every", 0, "eval-windows", 8, "test-windows", 0,
             "save-every", 100, "device", "auto"};
