@@ -1,4 +1,4 @@
-package dev.retain.core;
+package dev.retain.core.model;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -7,8 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.retain.core.model.CausalLm;
-import dev.retain.core.model.OutputForm;
+import dev.retain.core.UserError;
 import dev.retain.core.util.RepoPaths;
 
 import ai.djl.Device;

@@ -1,9 +1,9 @@
-package dev.retain.core;
+package dev.retain.core.model;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.retain.core.model.LmLoss;
+import dev.retain.core.Engines;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;

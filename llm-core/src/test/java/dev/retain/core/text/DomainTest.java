@@ -1,14 +1,11 @@
-package dev.retain.core;
+package dev.retain.core.text;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.retain.core.text.Domain;
-import dev.retain.core.text.GptTokenizer;
-import dev.retain.core.text.Split;
-import dev.retain.core.text.TokenFile;
+import dev.retain.core.UserError;
 import dev.retain.core.util.RepoPaths;
 
 import org.junit.jupiter.api.AfterAll;

@@ -1,12 +1,8 @@
-package dev.retain.core;
+package dev.retain.core.text;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.retain.core.text.Domain;
-import dev.retain.core.text.GptTokenizer;
-import dev.retain.core.text.Split;
-import dev.retain.core.text.TokenFile;
 import dev.retain.core.util.RepoPaths;
 
 import org.junit.jupiter.api.AfterAll;

@@ -1,13 +1,10 @@
-package dev.retain.train;
+package dev.retain.train.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.retain.core.UserError;
-import dev.retain.train.config.Key;
-import dev.retain.train.config.Settings;
-import dev.retain.train.config.TrainConfig;
 
 import com.fasterxml.jackson.databind.node.TextNode;
 
