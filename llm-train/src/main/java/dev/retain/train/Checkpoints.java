@@ -69,14 +69,13 @@ final class Checkpoints {
 
     /** @return the newest complete checkpoint's folder, or null when there is none */
     Path current() {
-        Path p = runDir.resolve(POINTER);
-        if (!Files.exists(p)) {
+        JsonNode ptr = pointer();
+        if (ptr == null) {
             return null;
         }
-        JsonNode ptr = readJson(p);
         if (!ptr.path("dir").isTextual()) {
-            throw new UserError(p + ": names no checkpoint folder; the file is damaged: delete it"
-                    + " to start the run over");
+            throw new UserError(runDir.resolve(POINTER) + ": names no checkpoint folder; the file"
+                    + " is damaged: delete it to start the run over");
         }
         return runDir.resolve(ptr.get("dir").asText());
     }
@@ -84,12 +83,17 @@ final class Checkpoints {
     /** @return the newest checkpoint for messages: {@code step N}, or {@code none} */
     String describeCurrent() {
         try {
-            Path p = runDir.resolve(POINTER);
-            return Files.exists(p) ? "step " + Json.MAPPER.readTree(p.toFile()).get("global_step")
-                    .asText() : "none";
-        } catch (IOException | RuntimeException e) {
+            JsonNode ptr = pointer();
+            return ptr == null ? "none" : "step " + ptr.get("global_step").asText();
+        } catch (RuntimeException e) {
             return "unreadable";
         }
+    }
+
+    /** @return the parsed pointer file, or null when the run has no checkpoint yet */
+    private JsonNode pointer() {
+        Path p = runDir.resolve(POINTER);
+        return Files.exists(p) ? readJson(p) : null;
     }
 
     /**

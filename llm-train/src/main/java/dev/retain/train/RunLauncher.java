@@ -29,11 +29,15 @@ final class RunLauncher {
 
     static ContinualTrainer start(RunSetup setup, Path runDir, boolean progress,
             Function<Strategies.Parts, List<Plugin>> strategies) throws IOException {
+        refuseExistingRun(runDir); // before the lock touches the folder
+        return locked(runDir, lock -> start(setup, runDir, progress, strategies, lock));
+    }
+
+    private static void refuseExistingRun(Path runDir) {
         if (Files.exists(runDir.resolve(RunSetup.FILE))) {
             throw new UserError(runDir + ": already holds a run; continue it with --resume "
                     + runDir + " or choose another --out");
         }
-        return locked(runDir, lock -> start(setup, runDir, progress, strategies, lock));
     }
 
     /** What is done while holding a run folder's lock; the lock goes with the trainer. */
@@ -55,11 +59,7 @@ final class RunLauncher {
     private static ContinualTrainer start(RunSetup setup, Path runDir, boolean progress,
             Function<Strategies.Parts, List<Plugin>> strategies, RunLock lock)
             throws IOException {
-        if (Files.exists(runDir.resolve(RunSetup.FILE))) {
-            // another process created the run between the first look and the lock
-            throw new UserError(runDir + ": already holds a run; continue it with --resume "
-                    + runDir + " or choose another --out");
-        }
+        refuseExistingRun(runDir); // again: another process may have started it meanwhile
         // Measure this run's peak memory from here, not the peaks of what ran before in this JVM.
         boolean reset = ResidentMemory.resetPeak();
         ContinualTrainer t = new ContinualTrainer(setup, runDir, progress, strategies, lock);

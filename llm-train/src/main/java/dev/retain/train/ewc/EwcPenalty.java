@@ -6,6 +6,10 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -180,6 +184,33 @@ public final class EwcPenalty implements AutoCloseable {
         fisher.clear();
         anchor.clear();
         FisherFile.split(arrays, (p, a) -> fisher.put(p, own(a)), (p, a) -> anchor.put(p, own(a)));
+    }
+
+    /**
+     * Writes the state into a checkpoint file, when anything is consolidated.
+     *
+     * @param file the file
+     * @throws IOException when writing fails
+     */
+    public void save(Path file) throws IOException {
+        if (active()) {
+            Files.write(file, state().encode());
+        }
+    }
+
+    /**
+     * Restores the state from a file written by {@link #save}, when the file exists.
+     *
+     * @param file the file
+     * @throws IOException when reading fails
+     */
+    public void load(Path file) throws IOException {
+        if (Files.exists(file)) {
+            try (NDManager tmp = manager.newSubManager();
+                    InputStream in = Files.newInputStream(file)) {
+                restore(NDList.decode(tmp, in));
+            }
+        }
     }
 
     private NDArray own(NDArray a) {

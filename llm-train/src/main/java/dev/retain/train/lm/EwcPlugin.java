@@ -14,8 +14,6 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -134,21 +132,12 @@ public final class EwcPlugin implements Plugin, AutoCloseable {
 
     @Override
     public void saveState(Path dir) throws IOException {
-        if (penalty.active()) {
-            byte[] bytes = penalty.state().encode();
-            Files.write(dir.resolve("ewc.ndlist"), bytes);
-        }
+        penalty.save(dir.resolve("ewc.ndlist"));
     }
 
     @Override
     public void loadState(Path dir, TrainContext ctx) throws IOException {
-        Path f = dir.resolve("ewc.ndlist");
-        if (Files.exists(f)) {
-            try (NDManager tmp = ctx.model().manager().newSubManager();
-                    InputStream in = Files.newInputStream(f)) {
-                penalty.restore(NDList.decode(tmp, in));
-            }
-        }
+        penalty.load(dir.resolve("ewc.ndlist"));
     }
 
     @Override

@@ -6,12 +6,9 @@ import dev.retain.train.plugin.Plugin;
 import dev.retain.train.plugin.TrainContext;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -68,21 +65,12 @@ public final class L2Plugin implements Plugin, AutoCloseable {
 
     @Override
     public void saveState(Path dir) throws IOException {
-        if (penalty.active()) {
-            Files.write(dir.resolve(FILE), penalty.state().encode());
-        }
+        penalty.save(dir.resolve(FILE));
     }
 
     @Override
     public void loadState(Path dir, TrainContext ctx) throws IOException {
-        Path f = dir.resolve(FILE);
-        if (Files.exists(f)) {
-            try (NDManager tmp = ctx.model().manager().newSubManager();
-                    InputStream in = Files.newInputStream(f)) {
-                NDList arrays = NDList.decode(tmp, in);
-                penalty.restore(arrays);
-            }
-        }
+        penalty.load(dir.resolve(FILE));
     }
 
     @Override
