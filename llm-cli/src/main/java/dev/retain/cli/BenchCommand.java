@@ -1,5 +1,6 @@
 package dev.retain.cli;
 
+import dev.retain.core.util.OutputPaths;
 import dev.retain.core.UserError;
 import dev.retain.core.model.ModelInputs;
 import dev.retain.core.util.RepoPaths;
@@ -78,6 +79,9 @@ final class BenchCommand implements Command {
         if (!Files.isRegularFile(model)) {
             throw new UserError(model + ": model file not found; give the path of a TorchScript"
                     + " .pt file");
+        }
+        if (v.has("json")) {
+            OutputPaths.file(v.path("json"), "--json");
         }
         BenchSpec spec = BenchSpec.of(model, tokenizer(v, model), domains(v),
                 BenchSpec.TABLE.only(v.given()), infoCommand(v), !v.flag("quiet"));

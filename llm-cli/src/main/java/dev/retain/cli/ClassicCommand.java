@@ -1,5 +1,6 @@
 package dev.retain.cli;
 
+import dev.retain.core.util.OutputPaths;
 import dev.retain.core.UserError;
 import dev.retain.eval.report.Report;
 import dev.retain.eval.report.ReportWriter;
@@ -108,7 +109,7 @@ final class ClassicCommand implements Command {
     @Override
     public int run(CommandLine cl, PrintStream out) throws Exception {
         KeyTable.Values v = Opts.values(KEYS, cl);
-        Path outDir = v.path("out");
+        Path outDir = v.has("out") ? OutputPaths.folder(v.path("out"), "--out") : v.path("out");
         String bench = v.text("benchmark").toLowerCase(Locale.ROOT);
         String strategyText = v.has("strategy") ? joined(v, "strategy") : "naive";
         boolean all = strategyText.trim().equalsIgnoreCase("all");

@@ -70,6 +70,8 @@ final class DemoCommand implements Command {
         }
         out.println("retain demo: " + e.variants().size() + " strategies x " + e.domains().size()
                 + " domains on " + home.relativize(e.model()) + " (" + file + ")");
-        return RunCommand.runExperiment(e, !v.flag("quiet"), out);
+        return RunCommand.runExperiment(e, !v.flag("quiet"), false, out, "retain demo",
+                "retain demo" + (v.flag("quick") ? " --quick" : "")
+                        + (v.has("out") ? " --out " + v.path("out") : ""));
     }
 }

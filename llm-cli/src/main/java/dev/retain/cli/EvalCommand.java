@@ -1,5 +1,6 @@
 package dev.retain.cli;
 
+import dev.retain.core.util.OutputPaths;
 import dev.retain.core.UserError;
 import dev.retain.core.model.CausalLm;
 import dev.retain.core.model.ModelInputs;
@@ -96,10 +97,17 @@ final class EvalCommand implements Command {
             domains.add(dom);
         }
         Split split = parseSplit(v.text("split"));
+        if (v.has("json")) {
+            OutputPaths.file(v.path("json"), "--json");
+        }
+        if (v.has("report")) {
+            OutputPaths.folder(v.path("report"), "--report");
+        }
         Evaluator.Options opt = new Evaluator.Options(v.integer("seq-len"), v.integer("stride"),
                 v.longInteger("max-windows"), v.integer("batch-size"), !v.flag("quiet"));
         try (CausalLm lm = ModelArgs.model(v); GptTokenizer tok = ModelArgs.tokenizer(v, lm)) {
-            ModelInputs.window("--seq-len", opt.window(), lm); // before tokenizing the domains
+            int window = ModelInputs.window("--seq-len", opt.window(), lm); // before tokenizing
+            ModelInputs.checkBatch("--batch-size", opt.batchSize(), window, lm);
             List<TokenFile> streams = new ArrayList<>();
             for (Domain d : domains) {
                 streams.add(d.tokens(split, tok));

@@ -1,5 +1,6 @@
 package dev.retain.cli;
 
+import dev.retain.core.util.OutputPaths;
 import dev.retain.core.model.CausalLm;
 import dev.retain.core.model.ModelInputs;
 import dev.retain.core.model.NamedParameter;
@@ -84,7 +85,7 @@ final class FisherCommand implements Command {
         KeyTable.Values v = Opts.values(KEYS, cl);
         TrainConfig c = TrainConfig.fromValues(new KeyTable(SETTINGS).only(v.given()), "flags");
         Domain dom = Domain.of(v.path("domain"));
-        Path outFile = v.path("out");
+        Path outFile = v.has("out") ? OutputPaths.file(v.path("out"), "--out") : v.path("out");
         try (CausalLm lm = ModelArgs.model(v); GptTokenizer tok = ModelArgs.tokenizer(v, lm)) {
             int len = ModelInputs.window("--seq-len", c.seqLen(), lm);
             TokenFile tokens = dom.tokens(EvalCommand.parseSplit(v.text("split")), tok);

@@ -1,5 +1,6 @@
 package dev.retain.cli;
 
+import dev.retain.core.util.OutputPaths;
 import dev.retain.core.Engines;
 import dev.retain.core.UserError;
 import dev.retain.core.model.CausalLm;
@@ -56,6 +57,9 @@ final class InfoCommand implements Command {
         }
         KeyTable.Values v = Opts.values(KEYS, cl);
         Path file = Path.of(args.get(0));
+        if (v.has("json")) {
+            OutputPaths.file(v.path("json"), "--json");
+        }
         try (CausalLm lm = CausalLm.load(file, Engines.device(v.text("device")),
                 v.integer("context"))) {
             var c = lm.config();

@@ -2,6 +2,7 @@ package dev.retain.cli;
 
 import dev.retain.core.Engines;
 import dev.retain.core.UserError;
+import dev.retain.train.Divergence;
 
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.HelpFormatter;
@@ -86,6 +87,9 @@ public final class Main {
             err.println("retain " + cmd.name() + ": " + e.getMessage() + "; see retain "
                     + cmd.name() + " --help");
             return 2;
+        } catch (Divergence e) {
+            err.println("retain " + cmd.name() + ": " + e.getMessage());
+            return Divergence.EXIT_CODE;
         } catch (UserError e) {
             err.println("retain " + cmd.name() + ": error: " + e.getMessage());
             if (debug) {

@@ -1,5 +1,6 @@
 package dev.retain.cli;
 
+import dev.retain.core.util.OutputPaths;
 import dev.retain.core.UserError;
 import dev.retain.eval.metrics.StabilityGap;
 import dev.retain.eval.report.Report;
@@ -67,7 +68,7 @@ final class ReportCommand implements Command {
             throw new UserError("give one or more run directories; usage: retain " + usage());
         }
         KeyTable.Values v = Opts.values(KEYS, cl);
-        Path outDir = v.path("out");
+        Path outDir = v.has("out") ? OutputPaths.folder(v.path("out"), "--out") : v.path("out");
         Report.GapSettings settings = new Report.GapSettings(v.real("stability-window"),
                 v.real("recovery-tolerance"));
         Report report = Report.load(dirs.stream().map(Path::of).toList(), settings);

@@ -3,7 +3,9 @@ package dev.retain.cli;
 import dev.retain.core.UserError;
 import dev.retain.eval.report.Report;
 import dev.retain.eval.report.ReportWriter;
+import dev.retain.core.util.OutputPaths;
 import dev.retain.train.ContinualTrainer;
+import dev.retain.train.Divergence;
 import dev.retain.train.experiment.Experiment;
 import dev.retain.train.config.Key;
 import dev.retain.train.config.KeyTable;
@@ -49,7 +51,9 @@ final class RunCommand implements Command {
     static final KeyTable KEYS = KeyTable.of(
             Key.path("out", "DIR", "folder for the variants' runs and the report")
                     .shown("the file's 'out', else EXPERIMENT.runs beside it"),
-            Key.flag("quiet", "no progress on stderr"));
+            Key.flag("quiet", "no progress on stderr"),
+            Key.flag("yes", "run an experiment of more than " + Experiment.MAX_VARIANTS
+                    + " variants (without it such a sweep is refused, in case it is a mistake)"));
 
     @Override
     public KeyTable keys() {
@@ -69,7 +73,8 @@ final class RunCommand implements Command {
             e = new Experiment(e.file(), e.model(), e.tokenizer(), e.domains(),
                     v.path("out").toAbsolutePath(), e.variants());
         }
-        return runExperiment(e, !v.flag("quiet"), out);
+        return runExperiment(e, !v.flag("quiet"), v.flag("yes"), out, "retain run",
+                "retain run " + args.get(0) + (v.has("out") ? " --out " + v.path("out") : ""));
     }
 
     /**
@@ -78,18 +83,30 @@ final class RunCommand implements Command {
      *
      * @param e the experiment
      * @param progress show progress
+     * @param yes run it even when it has more than {@link Experiment.MAX_VARIANTS} variants
      * @param out where the table goes
-     * @return the exit code
+     * @param command the command, for the stop line ({@code retain run})
+     * @param again the command line that continues the experiment
+     * @return the exit code: 0, 3 when a variant diverged, 130 when stopped
      * @throws Exception on failure
      */
-    static int runExperiment(Experiment e, boolean progress, PrintStream out) throws Exception {
+    static int runExperiment(Experiment e, boolean progress, boolean yes, PrintStream out,
+            String command, String again) throws Exception {
+        e.checkSize(yes);
+        OutputPaths.folder(e.out(), "the experiment's out folder");
+        try (StopSignal stop = new StopSignal(command, again)) {
+            return runExperiment(e, progress, out, stop, command);
+        }
+    }
+
+    private static int runExperiment(Experiment e, boolean progress, PrintStream out,
+            StopSignal stop, String command) throws Exception {
         long t0 = System.nanoTime();
         List<ExperimentRunner.VariantRun> runs = ExperimentRunner.run(e, progress, out,
-                TrainCommand::runWithStopHook);
+                stop::run);
         if (runs.stream().anyMatch(r -> r.outcome() == ContinualTrainer.Outcome.INTERRUPTED)) {
-            System.err.println("retain run: stopped; checkpoint saved. Run the same command again"
-                    + " to continue.");
-            return 130;
+            stop.printStopped();
+            return StopSignal.EXIT_CODE;
         }
         List<Path> dirs = new ArrayList<>();
         runs.forEach(r -> dirs.add(r.dir()));
@@ -109,6 +126,14 @@ final class RunCommand implements Command {
                 runs.stream().filter(ExperimentRunner.VariantRun::skipped).count(),
                 (System.nanoTime() - t0) / 1e9);
         out.println("report: " + reportDir.resolve(ReportWriter.HTML));
+        List<String> diverged = runs.stream()
+                .filter(r -> r.outcome() == ContinualTrainer.Outcome.DIVERGED)
+                .map(r -> r.variant().name()).toList();
+        if (!diverged.isEmpty()) {
+            System.err.println(command + ": diverged: " + String.join(", ", diverged) + " (see"
+                    + " the report's warnings; the other variants are complete)");
+            return Divergence.EXIT_CODE;
+        }
         return 0;
     }
 }

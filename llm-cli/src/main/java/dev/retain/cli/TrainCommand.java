@@ -2,12 +2,14 @@ package dev.retain.cli;
 
 import dev.retain.core.UserError;
 import dev.retain.core.model.ModelInputs;
+import dev.retain.core.util.OutputPaths;
 import dev.retain.train.ContinualTrainer;
 import dev.retain.train.RunSetup;
 import dev.retain.train.config.Key;
 import dev.retain.train.config.KeyTable;
 import dev.retain.train.config.Settings;
 import dev.retain.train.config.TrainConfig;
+import dev.retain.train.lm.Strategies;
 
 import org.apache.commons.cli.CommandLine;
 
@@ -58,6 +60,8 @@ final class TrainCommand implements Command {
             Key.path("out", "RUN_DIR", "run folder for models, results, checkpoints (required"
                     + " unless --resume)"),
             Key.path("resume", "RUN_DIR", "continue a run from its last checkpoint"),
+            Key.flag("allow-changed-data", "with --resume: go on although the tokenizer or a"
+                    + " domain's text changed since the run started (recorded in results.json)"),
             Key.path("config", "FILE", "settings file (JSON or YAML)"),
             Key.text("name", "", "the run's name in reports").metavar("NAME")
                     .shown("the strategy"),
@@ -75,7 +79,10 @@ final class TrainCommand implements Command {
      * @return the configuration
      */
     static TrainConfig config(CommandLine cl) {
-        KeyTable.Values v = Opts.values(KEYS, cl);
+        return config(Opts.values(KEYS, cl));
+    }
+
+    private static TrainConfig config(KeyTable.Values v) {
         Map<String, Object> values = new LinkedHashMap<>();
         Path file = v.path("config");
         if (file != null) {
@@ -89,8 +96,27 @@ final class TrainCommand implements Command {
     @Override
     public int run(CommandLine cl, PrintStream out) throws Exception {
         KeyTable.Values v = Opts.values(KEYS, cl);
+        Path dir = v.has("resume") ? v.path("resume") : required(v, "out");
+        try (StopSignal stop = new StopSignal("retain train", "retain train --resume " + dir)) {
+            ContinualTrainer trainer = open(v);
+            try (ContinualTrainer t = trainer) {
+                ContinualTrainer.Outcome outcome = stop.run(t);
+                if (outcome == ContinualTrainer.Outcome.INTERRUPTED) {
+                    stop.printStopped();
+                    return StopSignal.EXIT_CODE;
+                }
+                if (outcome == ContinualTrainer.Outcome.DIVERGED) {
+                    throw t.divergence(); // one line and exit code 3 (Main)
+                }
+                printSummary(out, t);
+            }
+        }
+        return 0;
+    }
+
+    /** Starts the run the flags describe, or resumes one. */
+    private static ContinualTrainer open(KeyTable.Values v) throws java.io.IOException {
         boolean progress = !v.flag("quiet");
-        ContinualTrainer trainer;
         if (v.has("resume")) {
             List<String> extra = new ArrayList<>();
             for (Key k : TrainConfig.KEYS) {
@@ -107,34 +133,28 @@ final class TrainCommand implements Command {
                 throw new UserError("--resume continues a run with the settings it started with;"
                         + " drop " + String.join(", ", extra));
             }
-            trainer = ContinualTrainer.resume(v.path("resume"), v.path("model"), progress);
-        } else {
-            TrainConfig cfg = config(cl);
-            Path model = required(v, "model");
-            if (!v.has("domains")) {
-                throw new UserError("--domains is required: the domain folders in training"
-                        + " order");
-            }
-            Path outDir = required(v, "out");
-            Path tok = ModelInputs.tokenizer(v.path("tokenizer"), model);
-            List<Path> domains = new ArrayList<>();
-            for (String d : v.list("domains")) {
-                domains.add(Path.of(d));
-            }
-            RunSetup setup = RunSetup.create(v.has("name") ? v.text("name") : null, cfg, model,
-                    tok, domains);
-            trainer = ContinualTrainer.start(setup, outDir, progress);
+            return ContinualTrainer.resume(v.path("resume"), v.path("model"), progress,
+                    v.flag("allow-changed-data"), Strategies::plugins);
         }
-        try (ContinualTrainer t = trainer) {
-            ContinualTrainer.Outcome outcome = runWithStopHook(t);
-            if (outcome == ContinualTrainer.Outcome.INTERRUPTED) {
-                System.err.println("retain train: stopped; checkpoint saved. Continue with: retain"
-                        + " train --resume " + t.context().runDir());
-                return 130;
-            }
-            printSummary(out, t);
+        if (v.flag("allow-changed-data")) {
+            throw new UserError("--allow-changed-data goes with --resume (a new run reads the"
+                    + " data as it is now); drop it");
         }
-        return 0;
+        TrainConfig cfg = config(v);
+        Path model = required(v, "model");
+        if (!v.has("domains")) {
+            throw new UserError("--domains is required: the domain folders in training"
+                    + " order");
+        }
+        Path outDir = OutputPaths.folder(required(v, "out"), "--out");
+        Path tok = ModelInputs.tokenizer(v.path("tokenizer"), model);
+        List<Path> domains = new ArrayList<>();
+        for (String d : v.list("domains")) {
+            domains.add(Path.of(d));
+        }
+        RunSetup setup = RunSetup.create(v.has("name") ? v.text("name") : null, cfg, model,
+                tok, domains);
+        return ContinualTrainer.start(setup, outDir, progress);
     }
 
     private static Path required(KeyTable.Values v, String name) {
@@ -142,38 +162,6 @@ final class TrainCommand implements Command {
             throw new UserError("--" + name + " is required; see --help");
         }
         return v.path(name);
-    }
-
-    /**
-     * Runs a trainer so that Ctrl-C (SIGINT/SIGTERM) saves a checkpoint before the JVM exits: the
-     * shutdown hook asks the loop to stop and waits until it has saved.
-     *
-     * @param t the trainer
-     * @return how the run ended
-     * @throws java.io.IOException when saving fails
-     */
-    static ContinualTrainer.Outcome runWithStopHook(ContinualTrainer t)
-            throws java.io.IOException {
-        java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
-        Thread hook = new Thread(() -> {
-            t.requestStop();
-            try {
-                done.await(300, java.util.concurrent.TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "retain-stop");
-        Runtime.getRuntime().addShutdownHook(hook);
-        try {
-            return t.run();
-        } finally {
-            done.countDown();
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException e) {
-                // the JVM is already shutting down: the hook runs, and returns now
-            }
-        }
     }
 
     static void printSummary(PrintStream out, ContinualTrainer t) {

@@ -207,20 +207,39 @@ class CliTest {
     void unreadableModelForRootWithoutFileCapabilities() throws Exception {
         Path f = lockedModel();
         assumeTrue(Files.isReadable(f), "not root: unreadableModel covers it");
+        userError(runWithoutFileCapabilities(f, "info", f.toString()), "locked.pt",
+                "not readable", "permissions");
+    }
+
+    /**
+     * Runs a command where the tests run as root (as CI does) as an ordinary user would meet file
+     * permissions: root reads and writes any file through the capabilities CAP_DAC_OVERRIDE and
+     * CAP_DAC_READ_SEARCH, so the command runs in a child JVM from which {@code setpriv} has
+     * dropped just those two. Still uid 0, it reads its own class path, but not a mode-000 file,
+     * and cannot write in a mode-555 folder, so the real permission check is what fails. Skipped
+     * (assumption) where the capabilities cannot be dropped.
+     *
+     * @param probe a file or folder that the child must not be able to read or list
+     * @param args the command line
+     * @return the child's exit code and stderr
+     */
+    static Run runWithoutFileCapabilities(Path probe, String... args) throws Exception {
         List<String> setpriv = List.of("setpriv", "--bounding-set=-dac_override,-dac_read_search");
-        Process probe = new ProcessBuilder(concat(setpriv, List.of("cat", f.toString())))
-                .redirectErrorStream(true).start();
-        String probeText = new String(probe.getInputStream().readAllBytes(),
+        Process check = new ProcessBuilder(concat(setpriv, List.of(Files.isDirectory(probe)
+                ? "touch" : "cat", Files.isDirectory(probe) ? probe.resolve("probe").toString()
+                        : probe.toString()))).redirectErrorStream(true).start();
+        String checkText = new String(check.getInputStream().readAllBytes(),
                 StandardCharsets.UTF_8);
-        assertTrue(probe.waitFor(60, TimeUnit.SECONDS));
-        assumeTrue(probeText.contains("Permission denied"),
+        assertTrue(check.waitFor(60, TimeUnit.SECONDS));
+        assumeTrue(checkText.contains("Permission denied"),
                 "cannot drop root's file capabilities here (setpriv missing or not permitted): "
-                        + probeText.strip());
+                        + checkText.strip());
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        ProcessBuilder pb = new ProcessBuilder(concat(setpriv, List.of(java.toString(),
+        List<String> cmd = new ArrayList<>(List.of(java.toString(),
                 "-cp", System.getProperty("java.class.path"), "-Dai.djl.offline=true",
-                "-Dretain.repo=" + RepoPaths.resolve("."), Main.class.getName(),
-                "info", f.toString())));
+                "-Dretain.repo=" + RepoPaths.resolve("."), Main.class.getName()));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(concat(setpriv, cmd));
         pb.environment().put("DJL_OFFLINE", "true");
         Process p = pb.start();
         p.getOutputStream().close();
@@ -235,7 +254,67 @@ class CliTest {
         String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(120, TimeUnit.SECONDS));
         outReader.join();
-        userError(new Run(p.exitValue(), "", err), "locked.pt", "not readable", "permissions");
+        return new Run(p.exitValue(), "", err);
+    }
+
+    @Test
+    void outputPathsAreCheckedBeforeAnyWork() throws Exception {
+        Path file = tmp.resolve("afile");
+        Files.writeString(file, "x");
+        String[] train = {"train", "--model", TINY, "--tokenizer", TOK, "--domains",
+            repo("datasets/domains/computing"), "--quiet", "--out"};
+        userError(run(concat(List.of(train), List.of(file.toString())).toArray(String[]::new)),
+                "--out " + file + ": is a file, not a folder");
+        userError(run(concat(List.of(train), List.of(file.resolve("sub").toString()))
+                .toArray(String[]::new)), "--out " + file.resolve("sub")
+                + ": cannot create this folder");
+        userError(run("eval", "--model", TINY, "--tokenizer", TOK, "--domains",
+                repo("datasets/domains/computing"), "--json", tmp.toString(), "--quiet"),
+                "--json " + tmp + ": is a folder; give a file name");
+        userError(run("report", repo("llm-eval/src/test/resources/runs/classifier-ewc"), "--out",
+                file.toString()), "--out " + file + ": is a file");
+        Path readOnly = Files.createDirectory(tmp.resolve("read-only"));
+        assertTrue(readOnly.toFile().setWritable(false, false));
+        String[] ro = concat(List.of(train), List.of(readOnly.resolve("run").toString()))
+                .toArray(String[]::new);
+        Run r = Files.isWritable(readOnly) ? runWithoutFileCapabilities(readOnly, ro) : run(ro);
+        userError(r, "--out " + readOnly.resolve("run") + ": cannot create this folder"
+                + " (permission denied)");
+        assertFalse(Files.exists(readOnly.resolve("run")));
+    }
+
+    @Test
+    void aBatchTooLargeForTheMachineIsRefusedBeforeAllocation() {
+        userError(run("train", "--model", TINY, "--tokenizer", TOK, "--domains",
+                repo("datasets/domains/computing"), "--quiet", "--seq-len", "32", "--batch-size",
+                "99999999", "--out", tmp.resolve("run").toString()),
+                "--batch-size 99999999 with windows of 32 tokens is 3,199,999,968 tokens a"
+                        + " micro-batch", "more than this machine's");
+    }
+
+    @Test
+    void aDivergingRunExitsWithThreeAndOneLine() throws IOException {
+        Run r = run("train", "--model", TINY, "--tokenizer", TOK, "--domains",
+                repo("datasets/domains/computing"), "--quiet", "--seq-len", "32", "--batch-size",
+                "2", "--test-windows", "1", "--max-steps-per-domain", "6", "--learning-rate",
+                "30", "--max-grad-norm", "0", "--warmup-steps", "0", "--out",
+                tmp.resolve("run").toString());
+        assertEquals(3, r.code(), r.err());
+        String[] lines = r.err().strip().split("\n");
+        assertEquals(1, lines.length, r.err());
+        assertTrue(lines[0].startsWith("retain train: training diverged at step "), lines[0]);
+        Run rep = run("report", tmp.resolve("run").toString(), "--out",
+                tmp.resolve("rep").toString());
+        assertEquals(0, rep.code(), rep.err());
+        assertTrue(rep.out().contains("0/1 diverged"), rep.out());
+        JsonNode run = new ObjectMapper().readTree(tmp.resolve("rep/report.json").toFile())
+                .get("runs").get(0);
+        assertEquals("diverged", run.get("status").asText());
+        assertEquals(lines[0].substring("retain train: ".length()),
+                run.get("divergence").asText());
+        String md = Files.readString(tmp.resolve("rep/report.md"));
+        assertTrue(md.contains("naive diverged, 0 of 1 stages have scores: training diverged at"
+                + " step "), md);
     }
 
     private static List<String> concat(List<String> a, List<String> b) {

@@ -163,6 +163,34 @@ class RunCommandTest {
     }
 
     @Test
+    void aSweepOfMoreThanAHundredVariantsNeedsYes() throws IOException {
+        TestDomains.cut(tmp.resolve("domains"), "computing", 12000, 1200);
+        Path f = tmp.resolve("sweep.yaml");
+        Files.writeString(f, "model: " + CliTest.TINY + "\ntokenizer: " + CliTest.TOK
+                + "\ndomains: [domains/computing]\nout: sweep-out\nvariants:\n"
+                + "  - ewc lambda=[1,2,3,4,5,6,7,8,9,10] gamma=[0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,"
+                + "0.9,1.0] samples=[1,2]\n");
+        CliTest.userError(CliTest.run("run", f.toString(), "--quiet"), "sweep.yaml: expands to"
+                + " 200 variants (more than 100)", "add --yes to run them all");
+        assertFalse(Files.exists(tmp.resolve("sweep-out")), "nothing written");
+    }
+
+    @Test
+    void anExperimentFolderHasOneWriter() throws IOException {
+        TestDomains.cut(tmp.resolve("domains"), "computing", 12000, 1200);
+        Path f = tmp.resolve("one.yaml");
+        Files.writeString(f, "model: " + CliTest.TINY + "\ntokenizer: " + CliTest.TOK
+                + "\ndomains: [domains/computing]\nout: one-out\nvariants: [naive]\n");
+        Path out = tmp.resolve("one-out");
+        try (var held = dev.retain.core.util.RunLock.acquire(out, "experiment folder")) {
+            CliTest.userError(CliTest.run("run", f.toString(), "--quiet"), out + ": this"
+                    + " experiment folder is being written by another process (process "
+                    + ProcessHandle.current().pid() + ")");
+        }
+        assertFalse(Files.exists(out.resolve("naive")), "no variant was started");
+    }
+
+    @Test
     void missingExperimentFile() {
         CliTest.userError(CliTest.run("run", tmp.resolve("nope.yaml").toString()), "nope.yaml",
                 "experiment file not found");

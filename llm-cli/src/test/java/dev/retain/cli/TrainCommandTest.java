@@ -51,12 +51,7 @@ class TrainCommandTest {
         assertEquals(0, r.code(), r.err());
 
         Path cut = tmp.resolve("cut");
-        List<String> cmd = new ArrayList<>(List.of(
-                ProcessHandle.current().info().command().orElse("java"),
-                "-cp", System.getProperty("java.class.path"), "dev.retain.cli.Main"));
-        cmd.addAll(trainArgs(cut, doms));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(tmp.resolve("child.log").toFile()).start();
+        Process p = child(trainArgs(cut, doms), tmp.resolve("child.log"));
         Path ptr = cut.resolve("checkpoint.json");
         ObjectMapper json = new ObjectMapper();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(240);
@@ -76,6 +71,8 @@ class TrainCommandTest {
         assertTrue(p.waitFor(30, TimeUnit.SECONDS));
         JsonNode before = json.readTree(cut.resolve("results.json").toFile());
         assertEquals("running", before.get("status").asText());
+        // The killed child's lock file still names it: a stale lock, which the resume takes over.
+        assertEquals(String.valueOf(p.pid()), Files.readString(cut.resolve(".lock")));
 
         CliTest.Run resumed = CliTest.run("train", "--resume", cut.toString(), "--quiet");
         assertEquals(0, resumed.code(), resumed.err());
@@ -92,6 +89,49 @@ class TrainCommandTest {
                         + y);
             }
         }
+    }
+
+    /** Starts {@code retain train} in a child JVM (a real second process). */
+    Process child(List<String> args, Path log) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(
+                ProcessHandle.current().info().command().orElse("java"),
+                "-cp", System.getProperty("java.class.path"), "dev.retain.cli.Main"));
+        cmd.addAll(args);
+        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
+                .start();
+    }
+
+    @Test
+    void aSecondProcessCannotWriteARunFolderThatAnotherWrites() throws Exception {
+        List<String> doms = domains(20000);
+        Path run = tmp.resolve("run");
+        List<String> args = trainArgs(run, doms);
+        args.set(args.indexOf("25"), "100");
+        Path log = tmp.resolve("child.log");
+        Process p = child(args, log);
+        Path lock = run.resolve(".lock");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(240);
+        while (!(Files.exists(run.resolve("run.json")) && Files.exists(lock)
+                && Files.readString(lock).equals(String.valueOf(p.pid())))) {
+            assertTrue(p.isAlive() && System.nanoTime() < deadline, Files.readString(log));
+            Thread.sleep(50);
+        }
+        String holder = run + ": this run folder is being written by another process (process "
+                + p.pid() + ")";
+        // Another start with other settings, and a resume, while the child trains: refused.
+        List<String> second = trainArgs(run, doms);
+        second.addAll(List.of("--learning-rate", "0.01"));
+        CliTest.userError(CliTest.run(second.toArray(String[]::new)), "already holds a run");
+        CliTest.userError(CliTest.run("train", "--resume", run.toString(), "--quiet"), holder);
+        assertTrue(p.isAlive(), "the refusals did not disturb the writer");
+        // SIGTERM: the child saves a checkpoint and says how to continue.
+        p.destroy();
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS));
+        String out = Files.readString(log);
+        assertTrue(out.contains("retain train: stopped; checkpoint saved; continue with: retain"
+                + " train --resume " + run), out);
+        assertTrue(Files.exists(run.resolve("checkpoint.json")), out);
+        assertEquals(0, Files.size(lock), "the lock was released (no process id left)");
     }
 
     @Test

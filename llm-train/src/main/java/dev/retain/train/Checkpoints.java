@@ -32,8 +32,10 @@ import java.util.stream.Stream;
  * and {@code state.json} ({@link TrainState}, the optimizer's step count and the results so far).
  * A checkpoint is written to a {@code .partial} folder with {@code manifest.json} (every file's
  * size and SHA-256) last, synced, renamed, and only then published by an atomic rewrite of {@code
- * RUN_DIR/checkpoint.json}; the previous one is deleted after that. A resume checks the manifest
- * first, so a damaged checkpoint is refused in one line instead of training on garbage.
+ * RUN_DIR/checkpoint.json}; only then are checkpoints beyond the newest {@code keep-checkpoints}
+ * deleted. A resume checks the manifest first, so a damaged checkpoint is refused in one line
+ * instead of training on garbage, and falls back to the newest older one that verifies when more
+ * than one is kept ({@link #newestVerified}).
  */
 final class Checkpoints {
 
@@ -57,10 +59,16 @@ final class Checkpoints {
     record Restored(TrainState state, ResultsRecorder results, long adamSteps) {}
 
     private final Path runDir;
+    private final int keep;
     private SaveHook hook = f -> { };
 
-    Checkpoints(Path runDir) {
+    /**
+     * @param runDir the run folder
+     * @param keep how many checkpoints to keep, at least 1
+     */
+    Checkpoints(Path runDir, int keep) {
         this.runDir = runDir;
+        this.keep = Math.max(1, keep);
     }
 
     void hook(SaveHook h) {
@@ -141,25 +149,91 @@ final class Checkpoints {
             Files.move(tmp, dir);
         } catch (IOException | RuntimeException e) {
             deleteTree(tmp);
+            String before = describeCurrent();
             throw new UserError("could not save a checkpoint in " + dirs + " ("
-                    + Engines.firstLine(e) + "); the previous checkpoint is kept and still"
-                    + " usable; free disk space and resume with retain train --resume " + runDir,
-                    e);
+                    + Engines.firstLine(e) + "); " + (before.startsWith("step")
+                            ? "the previous checkpoint (" + before + ") is kept and still usable"
+                            : "there is no earlier checkpoint, so a resume starts the run over")
+                    + "; free disk space and resume with retain train --resume " + runDir, e);
         }
         ObjectNode ptr = Json.object();
         ptr.put("dir", "checkpoints/" + name);
         ptr.put("global_step", state.globalStep);
         ptr.put("stage", state.stage);
-        Path previous;
-        try {
-            previous = current();
-        } catch (UserError damaged) {
-            previous = null; // a damaged pointer is replaced below; its folder cannot be known
-        }
         Json.write(runDir.resolve(POINTER), ptr);
-        if (previous != null && !previous.equals(dir)) {
-            deleteTree(previous);
+        prune(dir);
+    }
+
+    /**
+     * Deletes the checkpoints a newly published one makes unneeded: every one past it (left by a
+     * run that fell back to an older checkpoint) and all but the newest {@code keep} before it.
+     */
+    private void prune(Path published) throws IOException {
+        List<Path> all = folders();
+        int at = all.indexOf(published);
+        int kept = 0;
+        for (int i = 0; i < all.size(); i++) {
+            if (i < at || (i > at && ++kept >= keep)) {
+                deleteTree(all.get(i));
+            }
         }
+    }
+
+    /** @return the complete checkpoint folders, newest (highest step, then stage) first */
+    private List<Path> folders() throws IOException {
+        Path dirs = runDir.resolve("checkpoints");
+        if (!Files.isDirectory(dirs)) {
+            return List.of();
+        }
+        try (Stream<Path> s = Files.list(dirs)) {
+            return s.filter(p -> p.getFileName().toString().matches("step-[0-9]+-s[0-9]+"))
+                    .filter(Files::isDirectory)
+                    .sorted(Comparator.comparing(Checkpoints::order).reversed()).toList();
+        }
+    }
+
+    private static String order(Path dir) {
+        String n = dir.getFileName().toString();
+        int s = n.lastIndexOf("-s");
+        return n.substring(0, s) + "-" + String.format(Locale.ROOT, "%09d",
+                Integer.parseInt(n.substring(s + 2)));
+    }
+
+    /**
+     * The checkpoint to resume from: the one checkpoint.json names when it verifies ({@link
+     * #verify}); else, when older ones are kept, the newest of them that verifies, with a note on
+     * stderr naming the damaged file.
+     *
+     * @return the folder, or null when the run has no checkpoint yet
+     * @throws UserError naming the damaged file when no kept checkpoint verifies
+     */
+    Path newestVerified() throws IOException {
+        UserError first = null;
+        Path cur = null;
+        try {
+            cur = current();
+            if (cur == null) {
+                return null;
+            }
+            verify(cur);
+            return cur;
+        } catch (UserError e) {
+            first = e;
+        }
+        for (Path c : folders()) {
+            if (c.equals(cur) || !Files.exists(c.resolve(MANIFEST))) {
+                continue; // only checkpoints with a manifest can be trusted as a fallback
+            }
+            try {
+                verify(c);
+            } catch (UserError e) {
+                continue;
+            }
+            System.err.println("retain: " + first.getMessage() + "; resuming from the newest"
+                    + " older checkpoint that verifies: " + runDir.relativize(c));
+            return c;
+        }
+        throw first;
     }
 
     /**
@@ -194,9 +268,12 @@ final class Checkpoints {
      */
     static void loadTensors(Path ckpt, AdamW adam, long adamSteps, List<Plugin> plugins,
             TrainContext ctx, NDManager manager) throws IOException {
-        try (NDManager tmp = manager.newSubManager();
-                InputStream in = Files.newInputStream(ckpt.resolve("optimizer.ndlist"))) {
-            adam.restore(NDList.decode(tmp, in), adamSteps);
+        // Before the first step the optimizer has no moments, and DJL cannot decode an empty list.
+        if (adamSteps > 0) {
+            try (NDManager tmp = manager.newSubManager();
+                    InputStream in = Files.newInputStream(ckpt.resolve("optimizer.ndlist"))) {
+                adam.restore(NDList.decode(tmp, in), adamSteps);
+            }
         }
         for (Plugin p : plugins) {
             p.loadState(ckpt, ctx);
@@ -243,7 +320,8 @@ final class Checkpoints {
                             ? "does not match its SHA-256" : null;
             if (why != null) {
                 throw new UserError(f + ": " + why + " (manifest.json); this checkpoint is"
-                        + " damaged and cannot be resumed from");
+                        + " damaged and cannot be resumed from: restore the file, or delete "
+                        + ckpt.getParent().resolveSibling(POINTER) + " to start the run over");
             }
         }
     }

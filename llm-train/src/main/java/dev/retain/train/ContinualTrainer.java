@@ -1,7 +1,6 @@
 package dev.retain.train;
 
 import dev.retain.core.Engines;
-import dev.retain.core.UserError;
 import dev.retain.core.model.LmLoss;
 import dev.retain.core.text.Split;
 import dev.retain.core.util.Progress;
@@ -48,13 +47,11 @@ import java.util.function.Function;
  * their share), backward; then plugin gradient terms (EWC), global-norm clipping, AdamW with the
  * warm-up/cosine schedule of the domain. One thread owns the gradient collector.
  *
- * <p>After each domain every plugin's {@code afterDomain} runs in list order: the strategy's
- * plugins (EWC's Fisher), then the lifecycle plugins {@link DriftRecorder}, {@link StageExport}
- * ({@code stage-K-DOMAIN.pt}) and {@link StageEvaluation} (every domain's test split); then the
- * stage's costs go into results.json and a checkpoint is written ({@link Checkpoints}). The loop
- * also checkpoints and evaluates when a plugin asks ({@link DefaultFlow}: every {@code
- * save-every} and {@code eval-every} steps). A run resumed from a checkpoint continues exactly as
- * the uninterrupted run would have.
+ * <p>After each domain the plugins' {@code afterDomain} run in list order: the strategy's (EWC's
+ * Fisher), then {@link DriftRecorder}, {@link StageExport} and {@link StageEvaluation}; then the
+ * stage's costs go into results.json and a checkpoint is written ({@link Checkpoints}). Plugins ask
+ * for checkpoints and evaluations ({@link DefaultFlow}); {@link DivergenceGuard} stops a diverged
+ * run. A resumed run continues exactly as the uninterrupted run would have.
  */
 public final class ContinualTrainer implements AutoCloseable {
 
@@ -63,7 +60,9 @@ public final class ContinualTrainer implements AutoCloseable {
         /** Every domain was learned. */
         COMPLETE,
         /** A stop was requested (Ctrl-C); a checkpoint was saved. */
-        INTERRUPTED
+        INTERRUPTED,
+        /** Training diverged ({@link #divergence()}); results.json says so; nothing saved. */
+        DIVERGED
     }
 
     final Path runDir;
@@ -74,7 +73,8 @@ public final class ContinualTrainer implements AutoCloseable {
     final AdamW adam;
     private final List<Plugin> strategy;
     final List<Plugin> plugins = new ArrayList<>();
-    private final Checkpoints checkpoints;
+    final Checkpoints checkpoints;
+    final DivergenceGuard guard = new DivergenceGuard(this);
     private final RunLock lock;
     final TrainControl control = new TrainControl();
     final TrainContext context = new RunContext(this);
@@ -83,6 +83,7 @@ public final class ContinualTrainer implements AutoCloseable {
     ResultsRecorder results;
     private List<EvalResult> base;
     private StepResult last;
+    private Divergence divergence;
     /** {@code System.nanoTime()} up to which the stage's wall time is in the stage stats. */
     private long wallMark;
 
@@ -100,7 +101,7 @@ public final class ContinualTrainer implements AutoCloseable {
         plugins.addAll(strategy);
         plugins.addAll(List.of(new DriftRecorder(stateManager), new StageExport(),
                 new StageEvaluation(), new DefaultFlow(), new LossCurve()));
-        this.checkpoints = new Checkpoints(runDir);
+        this.checkpoints = new Checkpoints(runDir, cfg.keepCheckpoints());
     }
 
     /**
@@ -134,7 +135,7 @@ public final class ContinualTrainer implements AutoCloseable {
     }
 
     /**
-     * Continues a run from its last checkpoint (or from the start when it has none yet).
+     * Continues a run from its newest verified checkpoint (or from the start when it has none).
      *
      * @param runDir the run folder
      * @param expectModel a model the caller expects the run to use, or null
@@ -144,7 +145,7 @@ public final class ContinualTrainer implements AutoCloseable {
      */
     public static ContinualTrainer resume(Path runDir, Path expectModel, boolean progress)
             throws IOException {
-        return resume(runDir, expectModel, progress, Strategies::plugins);
+        return resume(runDir, expectModel, progress, false, Strategies::plugins);
     }
 
     /**
@@ -153,13 +154,16 @@ public final class ContinualTrainer implements AutoCloseable {
      * @param runDir the run folder
      * @param expectModel a model the caller expects the run to use, or null
      * @param progress show progress
+     * @param allowChangedData go on (with a warning, recorded in results.json) when the
+     *     tokenizer or a domain's text changed since the run started, instead of refusing
      * @param strategies makes the strategy's plugins
      * @return the trainer, positioned where the checkpoint left off
      * @throws IOException when reading fails
      */
     public static ContinualTrainer resume(Path runDir, Path expectModel, boolean progress,
-            Function<Strategies.Parts, List<Plugin>> strategies) throws IOException {
-        return RunLauncher.resume(runDir, expectModel, progress, strategies);
+            boolean allowChangedData, Function<Strategies.Parts, List<Plugin>> strategies)
+            throws IOException {
+        return RunLauncher.resume(runDir, expectModel, progress, allowChangedData, strategies);
     }
 
     /** Asks the loop to save a checkpoint and return after the current step (Ctrl-C). */
@@ -177,10 +181,6 @@ public final class ContinualTrainer implements AutoCloseable {
         this.base = row;
     }
 
-    void saveHook(Checkpoints.SaveHook hook) {
-        checkpoints.hook(hook);
-    }
-
     /**
      * Trains the remaining domains.
      *
@@ -188,9 +188,29 @@ public final class ContinualTrainer implements AutoCloseable {
      * @throws IOException when writing results or checkpoints fails
      */
     public Outcome run() throws IOException {
+        try {
+            return runStages();
+        } catch (Divergence d) {
+            divergence = d;
+            results.diverged(d.toJson());
+            results.write(runDir);
+            return Outcome.DIVERGED;
+        }
+    }
+
+    /** @return why the run diverged, or null when it did not */
+    public Divergence divergence() {
+        return divergence;
+    }
+
+    private Outcome runStages() throws IOException {
         if (results.rows() == 0) {
             results.addRow(base != null ? base : context.evaluate(Split.TEST, cfg.testWindows()));
             results.write(runDir);
+        }
+        if (control.stopRequested()) { // stopped during the base evaluation
+            checkpoint();
+            return Outcome.INTERRUPTED;
         }
         // The stage's wall time runs from here (a resumed stage adds to what its checkpoint held).
         wallMark = System.nanoTime();
@@ -236,7 +256,7 @@ public final class ContinualTrainer implements AutoCloseable {
                     results.write(runDir);
                     return false;
                 }
-                if (control.takeSave()) {
+                if (control.takeSave() && state.stepInStage < total) { // else the stage end's
                     checkpoint();
                 }
             }
@@ -267,16 +287,12 @@ public final class ContinualTrainer implements AutoCloseable {
                 state.stats.newTokens += (long) (cfg.batchSize() - replayed) * in.seqLen;
                 state.stats.replayTokens += (long) replayed * in.seqLen;
             }
-            if (!Double.isFinite(losses.loss())) {
-                diverged("loss " + losses.loss());
-            }
+            guard.loss(losses.loss());
             for (Plugin p : plugins) {
                 penalty += p.afterBackward(context, scope);
             }
             double norm = GradClip.norm(in.lm.parameters(), scope, 1.0);
-            if (!Double.isFinite(norm)) {
-                diverged("gradient norm " + norm);
-            }
+            guard.gradNorm(norm);
             adam.step(in.lm.parameters(), lr, cfg.weightDecay(), cfg.decayAll(),
                     GradClip.scale(norm, cfg.maxGradNorm()));
         }
@@ -354,14 +370,6 @@ public final class ContinualTrainer implements AutoCloseable {
         state.nextStage();
     }
 
-    private void diverged(String what) {
-        throw new UserError(String.format(Locale.ROOT, "training diverged at step %d (domain %s,"
-                + " step %d): %s; stopped without saving, the last good checkpoint (%s) is kept"
-                + " in %s; start again with a lower --learning-rate or --max-grad-norm",
-                state.globalStep + 1, in.names.get(state.stage), state.stepInStage + 1, what,
-                checkpoints.describeCurrent(), runDir));
-    }
-
     private void endStage() throws IOException {
         for (Plugin p : plugins) {
             p.afterDomain(context); // strategies (EWC's Fisher), drift, export, stage evaluation
@@ -375,10 +383,8 @@ public final class ContinualTrainer implements AutoCloseable {
         results.write(runDir);
         long c0 = System.nanoTime();
         checkpoint();
-        // The stage-end checkpoint holds this stage's row, so it is written first and its time
-        // added afterwards (to results.json and to the next checkpoint's copy of the results; a
-        // run resumed from this very checkpoint goes without it, as for every checkpoint's own
-        // writing time).
+        // Its own writing time is added after the checkpoint (that holds this stage's row), as
+        // for every checkpoint; a run resumed from this very checkpoint goes without it.
         results.addLastStageSeconds((System.nanoTime() - c0) / 1e9);
         wallMark = System.nanoTime();
         results.write(runDir);

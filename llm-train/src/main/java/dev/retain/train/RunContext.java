@@ -97,7 +97,7 @@ final class RunContext implements TrainContext {
 
     @Override
     public List<EvalResult> evaluate(Split split, long maxWindows) {
-        return t.in.evaluate(split, maxWindows, t.progress);
+        return t.guard.evaluation(t.in.evaluate(split, maxWindows, t.progress));
     }
 
     @Override

@@ -59,6 +59,7 @@ final class RunInputs implements AutoCloseable {
             model = CausalLm.load(setup.model(), Engines.device(setup.config().device()), 0);
             tok = ModelInputs.loadTokenizer(setup.tokenizer(), model);
             int len = ModelInputs.window("--seq-len", setup.config().seqLen(), model);
+            ModelInputs.checkBatch("--batch-size", setup.config().batchSize(), len, model);
             RunInputs in = new RunInputs(model, tok, setup.domainNames(), len);
             for (var d : setup.domains()) {
                 Domain dom = Domain.of(d);

@@ -75,14 +75,16 @@ final class RunLauncher {
     }
 
     static ContinualTrainer resume(Path runDir, Path expectModel, boolean progress,
-            Function<Strategies.Parts, List<Plugin>> strategies) throws IOException {
+            boolean allowChangedData, Function<Strategies.Parts, List<Plugin>> strategies)
+            throws IOException {
         RunSetup.read(runDir); // refuses a folder without a run before the lock creates anything
-        return locked(runDir, lock -> resume(runDir, expectModel, progress, strategies, lock));
+        return locked(runDir, lock -> resume(runDir, expectModel, progress, allowChangedData,
+                strategies, lock));
     }
 
     private static ContinualTrainer resume(Path runDir, Path expectModel, boolean progress,
-            Function<Strategies.Parts, List<Plugin>> strategies, RunLock lock)
-            throws IOException {
+            boolean allowChangedData, Function<Strategies.Parts, List<Plugin>> strategies,
+            RunLock lock) throws IOException {
         RunSetup setup = RunSetup.read(runDir);
         if (expectModel != null && !Hashing.sha256(expectModel).equals(setup.modelSha256())) {
             throw new UserError(runDir + ": this run was made with another model ("
@@ -94,15 +96,16 @@ final class RunLauncher {
             throw new UserError(setup.model() + ": the base model of run " + runDir
                     + " is missing or has changed since the run started; restore it to resume");
         }
-        setup.verifyInputs(runDir);
-        Path ckpt = new Checkpoints(runDir).current();
+        List<String> changed = setup.verifyInputs(runDir, allowChangedData);
+        Path ckpt = new Checkpoints(runDir, setup.config().keepCheckpoints()).newestVerified();
         if (ckpt == null) {
             // Killed before the first checkpoint: start over in the same folder.
             Files.delete(runDir.resolve(RunSetup.FILE));
             Files.deleteIfExists(runDir.resolve("results.json"));
-            return start(setup, runDir, progress, strategies, lock);
+            ContinualTrainer t = start(setup, runDir, progress, strategies, lock);
+            t.results.changedInputs(changed, 0);
+            return t;
         }
-        Checkpoints.verify(ckpt); // before anything is read from it, the model first
         boolean reset = ResidentMemory.resetPeak();
         RunSetup atCheckpoint = new RunSetup(setup.name(), setup.config(),
                 ckpt.resolve("model.pt"), setup.modelSha256(), setup.tokenizer(), setup.domains());
@@ -115,6 +118,7 @@ final class RunLauncher {
             throw e;
         }
         t.results.peakRssScope(reset);
+        t.results.changedInputs(changed, t.state.globalStep);
         return t;
     }
 

@@ -135,20 +135,31 @@ public record RunSetup(String name, TrainConfig config, Path model, String model
      * started with (their SHA-256 in run.json; runs from before it was recorded are not checked).
      *
      * @param runDir the run folder
-     * @throws UserError naming the first file that changed or went missing
+     * @param allowChanged go on when some changed: warn on stderr (one line per file) instead
+     * @return the files that changed or went missing ({@code "FILE (changed)"}); empty when none
+     * @throws UserError naming the first file that changed or went missing, unless allowed
      */
-    public void verifyInputs(Path runDir) throws IOException {
+    public List<String> verifyInputs(Path runDir, boolean allowChanged) throws IOException {
         JsonNode inputs = Json.MAPPER.readTree(runDir.resolve(FILE).toFile()).path("inputs");
+        List<String> changed = new ArrayList<>();
         for (var it = inputs.fields(); it.hasNext(); ) {
             var e = it.next();
             Path f = Path.of(e.getKey());
-            if (!Files.isRegularFile(f) || !Hashing.sha256(f).equals(e.getValue().asText())) {
-                throw new UserError(f + ": " + (Files.isRegularFile(f) ? "has changed" : "is"
-                        + " missing") + " since run " + runDir + " started, so a resumed run"
-                        + " would not continue the same run; restore the file, or start a new"
-                        + " run");
+            if (Files.isRegularFile(f) && Hashing.sha256(f).equals(e.getValue().asText())) {
+                continue;
             }
+            String how = Files.isRegularFile(f) ? "changed" : "missing";
+            if (!allowChanged) {
+                throw new UserError(f + ": " + (how.equals("changed") ? "has changed" : "is"
+                        + " missing") + " since run " + runDir + " started, so a resumed run"
+                        + " would not continue the same run; restore the file, start a new run,"
+                        + " or resume with --allow-changed-data (recorded in results.json)");
+            }
+            System.err.println("retain: warning: " + f + " is " + how + " since the run started;"
+                    + " going on (--allow-changed-data; recorded in results.json)");
+            changed.add(f + " (" + how + ")");
         }
+        return changed;
     }
 
     /**

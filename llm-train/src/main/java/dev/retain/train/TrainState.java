@@ -32,6 +32,8 @@ public final class TrainState {
     boolean streamOpen;
     Random rng;
     StageStats stats;
+    /** The loss of the domain's first step, the divergence bound's reference (NaN before it). */
+    double firstLoss = Double.NaN;
 
     TrainState(Random rng) {
         this.rng = rng;
@@ -70,6 +72,7 @@ public final class TrainState {
         stepInStage = 0;
         stream = null;
         stats = new StageStats(globalStep);
+        firstLoss = Double.NaN;
     }
 
     /**
@@ -89,6 +92,9 @@ public final class TrainState {
         st.put("index", stream == null ? 0 : stream.index());
         st.put("rng", Seeds.save(rng));
         st.set("stats", stats.toJson());
+        if (Double.isFinite(firstLoss)) {
+            st.put("first_loss", firstLoss);
+        }
         return st;
     }
 
@@ -115,6 +121,7 @@ public final class TrainState {
         s.streamEpoch = st.path("epoch").asInt();
         s.streamIndex = st.path("index").asInt();
         s.stats = StageStats.of(st.get("stats"));
+        s.firstLoss = st.path("first_loss").asDouble(Double.NaN);
         return s;
     }
 }

@@ -109,13 +109,14 @@ class TrainerTest {
         }
         Path cut = tmp.resolve("cut");
         try (ContinualTrainer t = ContinualTrainer.start(setup(c, doms), cut, false)) {
-            t.requestStop(); // stops after the first step, as Ctrl-C would
+            t.requestStop(); // before the base evaluation, as a Ctrl-C while loading would
             assertEquals(ContinualTrainer.Outcome.INTERRUPTED, t.run());
+            assertEquals(0, t.context().globalStep());
         }
         // Resume, stopping after every step: 12 steps across two domains and a domain boundary.
         for (int i = 0; i < 20; i++) {
-            try (ContinualTrainer t = ContinualTrainer.resume(cut, null, false)) {
-                t.requestStop(); // stop after every step: many resumes
+            try (ContinualTrainer t = ContinualTrainer.resume(cut, null, false, false,
+                    parts -> stopAfter(parts, step -> true))) {
                 if (t.run() == ContinualTrainer.Outcome.COMPLETE) {
                     break;
                 }
@@ -163,10 +164,17 @@ class TrainerTest {
                 false));
         assertTrue(e.getMessage().startsWith(train.toAbsolutePath().normalize() + ": has changed"
                 + " since run " + run + " started"), e.getMessage());
-        Files.writeString(train, text);
-        try (ContinualTrainer t = ContinualTrainer.resume(run, null, false)) {
+        // --allow-changed-data: goes on, and results.json says which file changed, and when
+        try (ContinualTrainer t = ContinualTrainer.resume(run, null, false, true,
+                dev.retain.train.lm.Strategies::plugins)) {
             assertEquals(ContinualTrainer.Outcome.COMPLETE, t.run());
         }
+        JsonNode changed = results(run).get("changed_inputs");
+        assertEquals(1, changed.size());
+        assertEquals(train.toAbsolutePath().normalize() + " (changed)",
+                changed.get(0).get("file").asText());
+        assertEquals(0, changed.get(0).get("resumed_at_step").asInt());
+        Files.writeString(train, text);
     }
 
     @Test
@@ -190,7 +198,8 @@ class TrainerTest {
             UserError e = assertThrows(UserError.class, () -> ContinualTrainer.resume(run, null,
                     false), f);
             assertEquals(file + ": does not match its SHA-256 (manifest.json); this checkpoint is"
-                    + " damaged and cannot be resumed from", e.getMessage());
+                    + " damaged and cannot be resumed from: restore the file, or delete "
+                    + run.resolve("checkpoint.json") + " to start the run over", e.getMessage());
             Files.write(file, java.util.Arrays.copyOf(good, good.length - 1)); // truncated
             e = assertThrows(UserError.class, () -> ContinualTrainer.resume(run, null, false));
             assertTrue(e.getMessage().startsWith(file + ": has the wrong size"), e.getMessage());
@@ -202,16 +211,118 @@ class TrainerTest {
     }
 
     @Test
-    void divergenceStopsAndKeepsTheLastCheckpoint() throws IOException {
+    void aDivergingRunStopsAsDiverged() throws IOException {
+        // The reproduction: --learning-rate 30 --max-grad-norm 0 --warmup-steps 0.
         List<Path> doms = Fixtures.smallDomains(tmp.resolve("d"), 8000, 1500, "computing");
         Path run = tmp.resolve("run");
-        TrainConfig c = config("naive", Map.of("learning-rate", 1e30, "max-grad-norm", 0.0,
-                "save-every", 1, "warmup-steps", 0));
+        TrainConfig c = config("naive", Map.of("learning-rate", 30.0, "max-grad-norm", 0.0,
+                "save-every", 1, "warmup-steps", 0, "eval-every", 0, "test-windows", 2));
         try (ContinualTrainer t = ContinualTrainer.start(setup(c, doms), run, false)) {
-            UserError e = assertThrows(UserError.class, t::run);
-            assertTrue(e.getMessage().contains("diverged at step"), e.getMessage());
-            assertTrue(e.getMessage().contains("last good checkpoint"), e.getMessage());
+            assertEquals(ContinualTrainer.Outcome.DIVERGED, t.run());
+            String m = t.divergence().getMessage();
+            assertTrue(m.startsWith("training diverged at step 2 (domain computing, its step 2):"
+                    + " loss "), m);
+            assertTrue(m.contains("x " + Divergence.number(firstLoss(run)) + " (the loss of the"
+                    + " domain's first step; --divergence-factor)"), m);
+            assertTrue(m.contains("the last good checkpoint (step 1) is kept"), m);
         }
+        JsonNode r = results(run);
+        assertEquals("diverged", r.get("status").asText());
+        JsonNode d = r.get("divergence");
+        assertEquals(2, d.get("step").asInt());
+        assertEquals("computing", d.get("task").asText());
+        assertTrue(d.get("value").asDouble() > 10 * firstLoss(run), d.toString());
+        assertEquals(1, r.get("scores").get("perplexity").get("rows").size(), "only the base row");
+        var read = dev.retain.eval.results.RunResults.load(run); // a diverged run is no damaged file
+        assertTrue(read.diverged());
+        assertEquals(d.get("message").asText(), read.divergence());
+        assertEquals(1, Json.MAPPER.readTree(run.resolve("checkpoint.json").toFile())
+                .get("global_step").asInt(), "the checkpoint of the last good step is kept");
+    }
+
+    /** The first step's loss, as the step-1 checkpoint recorded it (the bound's reference). */
+    private static double firstLoss(Path run) throws IOException {
+        Path ckpt = run.resolve(Json.MAPPER.readTree(run.resolve("checkpoint.json").toFile())
+                .get("dir").asText());
+        return Json.MAPPER.readTree(ckpt.resolve("state.json").toFile()).get("first_loss")
+                .asDouble();
+    }
+
+    @Test
+    void aNonFiniteEvaluationMarksTheRunDivergedInsteadOfWritingInfinity() throws IOException {
+        List<Path> doms = Fixtures.smallDomains(tmp.resolve("d"), 8000, 1500, "computing");
+        Path run = tmp.resolve("run");
+        TrainConfig c = config("naive", Map.of("learning-rate", 30.0, "max-grad-norm", 0.0,
+                "warmup-steps", 0, "eval-every", 0, "test-windows", 2, "divergence-factor", 0.0,
+                "max-steps-per-domain", 20));
+        try (ContinualTrainer t = ContinualTrainer.start(setup(c, doms), run, false)) {
+            assertEquals(ContinualTrainer.Outcome.DIVERGED, t.run());
+            assertTrue(t.divergence().getMessage().startsWith("training diverged: the evaluation"
+                    + " after step 20 (domain computing) gave perplexity Infinity on computing"
+                    + " (test split)"), t.divergence().getMessage());
+        }
+        String text = Files.readString(run.resolve("results.json"));
+        assertTrue(text.contains("\"status\" : \"diverged\""), "status diverged");
+        assertTrue(!text.contains("\"Infinity\"") && !text.contains(": Infinity"),
+                "no score is written as Infinity");
+    }
+
+    @Test
+    void keptCheckpointsAreAFallbackThatResumesExactly() throws IOException {
+        List<Path> doms = Fixtures.smallDomains(tmp.resolve("d"), 8000, 1500, "computing");
+        TrainConfig c = config("ewc+replay", Map.of("test-windows", 1, "eval-every", 0,
+                "save-every", 2, "keep-checkpoints", 2));
+        Path full = tmp.resolve("full");
+        try (ContinualTrainer t = ContinualTrainer.start(setup(c, doms), full, false)) {
+            t.run();
+        }
+        Path run = tmp.resolve("run");
+        try (ContinualTrainer t = ContinualTrainer.start(setup(c, doms), run, false,
+                parts -> stopAfter(parts, step -> step == 3))) {
+            assertEquals(ContinualTrainer.Outcome.INTERRUPTED, t.run());
+        }
+        try (var dirs = Files.list(run.resolve("checkpoints"))) {
+            assertEquals(List.of("step-000000002-s0", "step-000000003-s0"),
+                    dirs.map(d -> d.getFileName().toString()).sorted().toList(), "two kept");
+        }
+        Path newest = run.resolve("checkpoints/step-000000003-s0/model.pt");
+        byte[] b = Files.readAllBytes(newest);
+        b[b.length / 2] ^= 0x5a;
+        Files.write(newest, b);
+        try (ContinualTrainer t = ContinualTrainer.resume(run, null, false)) {
+            assertEquals(2, t.context().globalStep(), "fell back to the step-2 checkpoint");
+            assertEquals(ContinualTrainer.Outcome.COMPLETE, t.run());
+        }
+        try (var dirs = Files.list(run.resolve("checkpoints"))) {
+            assertEquals(2, dirs.count(), "the damaged one was replaced; two are kept");
+        }
+        JsonNode a = results(full).get("scores").get("perplexity").get("rows");
+        JsonNode r = results(run).get("scores").get("perplexity").get("rows");
+        assertEquals(a.toString(), r.toString(), "the same numbers as the uninterrupted run");
+    }
+
+    /**
+     * The run's strategy plugins and one that asks the loop to stop after each global step that
+     * {@code stopAt} accepts, as a Ctrl-C after that step would.
+     */
+    static List<dev.retain.train.plugin.Plugin> stopAfter(dev.retain.train.lm.Strategies.Parts parts,
+            java.util.function.LongPredicate stopAt) {
+        List<dev.retain.train.plugin.Plugin> l = new java.util.ArrayList<>(
+                dev.retain.train.lm.Strategies.plugins(parts));
+        l.add(new dev.retain.train.plugin.Plugin() {
+            @Override
+            public String name() {
+                return "stop-after";
+            }
+
+            @Override
+            public void afterStep(dev.retain.train.plugin.TrainContext ctx, StepResult r) {
+                if (stopAt.test(ctx.globalStep())) {
+                    ctx.control().requestStop();
+                }
+            }
+        });
+        return l;
     }
 
     @Test
@@ -220,14 +331,15 @@ class TrainerTest {
         Path run = tmp.resolve("run");
         TrainConfig c = config("ewc", Map.of("save-every", 2));
         try (ContinualTrainer t = ContinualTrainer.start(setup(c, doms), run, false)) {
-            t.saveHook(f -> {
+            t.checkpoints.hook(f -> {
                 if (t.context().globalStep() == 4 && f.getFileName().toString().equals("state.json")) {
                     throw new IOException("No space left on device");
                 }
             });
             UserError e = assertThrows(UserError.class, t::run);
             assertTrue(e.getMessage().contains("No space left on device"), e.getMessage());
-            assertTrue(e.getMessage().contains("previous checkpoint is kept"), e.getMessage());
+            assertTrue(e.getMessage().contains("the previous checkpoint (step 2) is kept and"
+                    + " still usable"), e.getMessage());
         }
         JsonNode ptr = Json.MAPPER.readTree(run.resolve("checkpoint.json").toFile());
         assertEquals(2, ptr.get("global_step").asInt());
@@ -235,6 +347,22 @@ class TrainerTest {
             assertEquals(2, t.context().globalStep());
             assertEquals(ContinualTrainer.Outcome.COMPLETE, t.run());
         }
+    }
+
+    @Test
+    void diskFullAtTheFirstCheckpointSaysThereIsNoEarlierOne() throws IOException {
+        List<Path> doms = Fixtures.smallDomains(tmp.resolve("d"), 8000, 1500, "computing");
+        Path run = tmp.resolve("run");
+        TrainConfig c = config("naive", Map.of("save-every", 2));
+        try (ContinualTrainer t = ContinualTrainer.start(setup(c, doms), run, false)) {
+            t.checkpoints.hook(f -> {
+                throw new IOException("No space left on device");
+            });
+            UserError e = assertThrows(UserError.class, t::run);
+            assertTrue(e.getMessage().contains("(No space left on device); there is no earlier"
+                    + " checkpoint, so a resume starts the run over"), e.getMessage());
+        }
+        assertTrue(!Files.exists(run.resolve("checkpoint.json")));
     }
 
     @Test

@@ -17,6 +17,9 @@ public final class ModelInputs {
     /** The tokenizer file looked for beside a model. */
     public static final String TOKENIZER_FILE = "tokenizer.json";
 
+    /** How many more ids than the tokenizer's a model may have without a warning. */
+    public static final int VOCAB_SLACK = 128;
+
     private ModelInputs() {}
 
     /**
@@ -68,18 +71,60 @@ public final class ModelInputs {
     }
 
     /**
-     * Refuses a tokenizer with more ids than the model has rows of logits.
+     * Refuses a tokenizer with more ids than the model has rows of logits, and warns (one line on
+     * stderr) when it has far fewer: {@value #VOCAB_SLACK} or more of the model's ids that no text
+     * can produce are a sign of the wrong tokenizer (models pad their vocabulary by less, e.g.
+     * 50,304 for GPT-2's 50,257).
      *
      * @param tok the tokenizer
      * @param lm the model
      * @throws UserError naming the tokenizer file when {@code tok.vocabSize() > lm.vocabSize()}
      */
     public static void checkVocabulary(GptTokenizer tok, CausalLm lm) {
+        if (lm.vocabSize() - tok.vocabSize() >= VOCAB_SLACK) {
+            System.err.println("retain: warning: " + tok.file() + " has " + tok.vocabSize()
+                    + " ids but the model's vocabulary has " + lm.vocabSize() + "; is it the"
+                    + " tokenizer the model was trained with?");
+        }
         if (tok.vocabSize() > lm.vocabSize()) {
             throw new UserError(tok.file() + ": the tokenizer has " + tok.vocabSize() + " ids but"
                     + " the model's vocabulary has " + lm.vocabSize() + "; use the tokenizer the"
                     + " model was trained with");
         }
+    }
+
+    /**
+     * Refuses a batch too large for this machine before anything is allocated: a micro-batch of
+     * {@code rows} windows of {@code seqLen} tokens has logits of {@code rows x seqLen x vocab}
+     * floats, held twice during training (the logits and their gradient) and once more by the
+     * loss; when that alone exceeds the machine's memory (or the token count does not fit an
+     * array), the step cannot run.
+     *
+     * @param option the option that set the rows ({@code --batch-size})
+     * @param rows windows per micro-batch
+     * @param seqLen tokens per window
+     * @param lm the model
+     * @throws UserError naming the option, the memory needed and the memory there is
+     */
+    public static void checkBatch(String option, long rows, int seqLen, CausalLm lm) {
+        long tokens = rows * seqLen;
+        double need = 3.0 * tokens * lm.vocabSize() * Float.BYTES;
+        long have = physicalMemory();
+        if (tokens > Integer.MAX_VALUE || (have > 0 && need > have)) {
+            throw new UserError(String.format(java.util.Locale.ROOT, "%s %d with windows of %d"
+                    + " tokens is %,d tokens a micro-batch; its logits alone need %.1f GB (tokens x"
+                    + " %d vocabulary x 4 bytes, 3 copies), more than this machine's %.1f GB;"
+                    + " lower %s (--grad-accum gives a larger batch per step)", option, rows,
+                    seqLen, tokens, need / 1e9, lm.vocabSize(), have / 1e9, option));
+        }
+    }
+
+    private static long physicalMemory() {
+        if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                instanceof com.sun.management.OperatingSystemMXBean os) {
+            return os.getTotalMemorySize();
+        }
+        return -1;
     }
 
     /**

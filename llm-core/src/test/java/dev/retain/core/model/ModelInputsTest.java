@@ -71,6 +71,46 @@ class ModelInputsTest {
     }
 
     @Test
+    void aTokenizerWithFarFewerIdsThanTheModelIsWarnedAbout() throws Exception {
+        // A tokenizer of 1,000 ids (GPT-2's first 999 and <|endoftext|>) for a 50,257-id model.
+        ObjectNode t = (ObjectNode) Json.MAPPER.readTree(GPT2.toFile());
+        ObjectNode model = (ObjectNode) t.get("model");
+        ObjectNode vocab = Json.object();
+        model.get("vocab").fields().forEachRemaining(e -> {
+            if (e.getValue().asInt() < 999) {
+                vocab.set(e.getKey(), e.getValue());
+            }
+        });
+        vocab.put(GptTokenizer.EOS_TEXT, 999);
+        model.set("vocab", vocab);
+        ArrayNode all = (ArrayNode) model.get("merges");
+        ArrayNode merges = Json.MAPPER.createArrayNode();
+        for (var m : all) {
+            String[] ab = m.asText().split(" ");
+            if (ab.length == 2 && vocab.has(ab[0]) && vocab.has(ab[1]) && vocab.has(ab[0] + ab[1])) {
+                merges.add(m);
+            }
+        }
+        model.set("merges", merges);
+        t.get("added_tokens").forEach(a -> ((ObjectNode) a).put("id", 999));
+        Path small = tmp.resolve("small.json");
+        Json.write(small, t);
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream old = System.err;
+        System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+        try (CausalLm lm = CausalLm.load(TINY, Device.cpu(), 0);
+                GptTokenizer tok = ModelInputs.loadTokenizer(small, lm)) {
+            assertEquals(1000, tok.vocabSize());
+            ModelInputs.loadTokenizer(GPT2, lm).close(); // the model's own: no warning
+        } finally {
+            System.setErr(old);
+        }
+        assertEquals("retain: warning: " + small + " has 1000 ids but the model's vocabulary"
+                + " has 50257; is it the tokenizer the model was trained with?\n",
+                err.toString(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    @Test
     void theWindowMustFitTheContext() {
         try (CausalLm lm = CausalLm.load(TINY, Device.cpu(), 0)) {
             int c = lm.context();

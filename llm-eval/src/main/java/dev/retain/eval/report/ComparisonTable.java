@@ -44,7 +44,8 @@ final class ComparisonTable {
         for (RunReport r : report.runs()) {
             ForgettingMetrics m = r.primary();
             List<String> row = new ArrayList<>(List.of(r.label(), r.strategy(),
-                    m.stage() + "/" + r.results().tasks().size(),
+                    m.stage() + "/" + r.results().tasks().size()
+                            + (r.results().diverged() ? " diverged" : ""),
                     cls ? Fmt.fixed(m.averageFinal(), 4) : Fmt.ppl(Math.exp(m.averageFinal())),
                     Fmt.signed(m.averageForgetting(), 4), Fmt.signed(m.backwardTransfer(), 4),
                     cls ? Fmt.fixed(m.averageRightAfter(), 4)
@@ -53,7 +54,8 @@ final class ComparisonTable {
             if (naive) {
                 BaselineComparison b = r.vsBaseline().get(r.results().primaryMetric());
                 boolean isBase = r.label().equals(report.baseline());
-                String none = r.complete() ? Fmt.NA : "incomplete";
+                String none = r.complete() ? Fmt.NA
+                        : r.results().diverged() ? "diverged" : "incomplete";
                 row.add(isBase ? "(baseline)" : b == null ? none
                         : Fmt.percent(b.forgettingReduction()));
                 row.add(isBase ? "1.00x" : b == null ? none : Fmt.ratio(b.wallTimeRatio()));

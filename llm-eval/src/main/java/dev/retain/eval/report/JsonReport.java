@@ -80,6 +80,9 @@ final class JsonReport {
         n.put("run_name", res.name());
         n.put("strategy", res.strategy());
         n.put("status", res.status());
+        if (res.diverged()) {
+            n.put("divergence", res.divergence());
+        }
         n.put("results_file", res.file() == null ? null : res.file().toString());
         n.put("started", res.started());
         n.put("finished", res.finished());

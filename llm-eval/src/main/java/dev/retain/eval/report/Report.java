@@ -171,7 +171,10 @@ public record Report(
             }
             RunReport rr = RunReport.of(r, label, settings);
             reports.add(rr);
-            if (!rr.complete()) {
+            if (r.diverged()) {
+                warnings.add(label + " diverged, " + rr.primary().stage() + " of "
+                        + r.tasks().size() + " stages have scores: " + r.divergence());
+            } else if (!rr.complete()) {
                 warnings.add(label + " is " + (r.status().equals("running") ? "still running"
                         : "incomplete") + ": " + rr.primary().stage() + " of " + r.tasks().size()
                         + " stages have scores; missing: " + String.join(", ", rr.missingStages()));

@@ -40,7 +40,8 @@ final class RunSection {
         doc.paragraph("Strategy " + r.strategy() + "; status " + res.status() + " ("
                 + r.primary().stage() + " of " + res.tasks().size() + " stages have scores"
                 + (r.complete() ? "" : "; missing: " + String.join(", ", r.missingStages()))
-                + "); results " + res.source()
+                + ")" + (res.diverged() ? "; " + res.divergence() : "") + "; results "
+                + res.source()
                 + (res.started() == null ? "" : "; started " + res.started())
                 + (res.finished() == null ? "" : ", finished " + res.finished()) + ".");
         setup(doc, res);

@@ -59,8 +59,13 @@ final class ResultsDecoder {
             throw bad("kind is '" + kind + "', expected lm or classifier");
         }
         String status = text(root, STATUS, COMPLETE);
-        if (!status.equals(COMPLETE) && !status.equals(RUNNING)) {
-            throw bad("status is '" + status + "', expected complete or running");
+        if (!status.equals(COMPLETE) && !status.equals(RUNNING) && !status.equals(DIVERGED)) {
+            throw bad("status is '" + status + "', expected complete, running or diverged");
+        }
+        String divergence = null;
+        if (status.equals(DIVERGED)) {
+            divergence = text(root.path(DIVERGENCE), MESSAGE, "training diverged (no details"
+                    + " recorded)");
         }
         JsonNode run = root.path(RUN);
         String dirName = dir.toAbsolutePath().normalize().getFileName() == null ? "run"
@@ -101,7 +106,7 @@ final class ResultsDecoder {
                 scores.put(TOKEN_ACCURACY, acc);
             }
         }
-        return new RunResults(dir, file, kind, status, name, strategy,
+        return new RunResults(dir, file, kind, status, divergence, name, strategy,
                 text(run, STARTED, null), text(run, FINISHED, null),
                 object(root, CONFIG), object(root, ENVIRONMENT), object(root, MODEL),
                 tasks, scores, std, seeds, stages(root), boundaries(root), curves(root),
@@ -174,10 +179,26 @@ final class ResultsDecoder {
                 if (!v.isNumber() || !Double.isFinite(v.asDouble())) {
                     throw bad(where + "[" + k + "][" + j + "] is not a finite number");
                 }
+                String range = outOfRange(metric, v.asDouble());
+                if (range != null) {
+                    throw bad(where + "[" + k + "][" + j + "] is " + v.asDouble() + ", " + range);
+                }
                 r[k][j] = v.asDouble();
             }
         }
         return new ScoreMatrix(metric, tasks, r, higher);
+    }
+
+    /** @return why a value cannot be a score of this metric, or null when it can */
+    private static String outOfRange(String metric, double v) {
+        return switch (metric) {
+            case PERPLEXITY -> v >= 1 ? null : "but a perplexity is at least 1 (the exponential"
+                    + " of a mean NLL, which is never negative)";
+            case MEAN_NLL -> v >= 0 ? null : "but a mean NLL is never negative";
+            case TOKEN_ACCURACY, ACCURACY -> v >= 0 && v <= 1 ? null : "but an accuracy lies"
+                    + " between 0 and 1";
+            default -> v >= 0 ? null : "but it cannot be negative";
+        };
     }
 
     private static ScoreMatrix exp(ScoreMatrix nll) {

@@ -26,10 +26,16 @@ final class ResultsKeys {
     static final String PEAK_RSS_BYTES = "peak_rss_bytes";
     static final String PEAK_RSS_SCOPE = "peak_rss_scope";
     static final String LOSSES = "losses";
+    static final String DIVERGENCE = "divergence";
+    static final String MESSAGE = "message";
+    static final String CHANGED_INPUTS = "changed_inputs";
+    static final String FILE = "file";
+    static final String RESUMED_AT_STEP = "resumed_at_step";
 
     // status values
     static final String RUNNING = "running";
     static final String COMPLETE = "complete";
+    static final String DIVERGED = "diverged";
 
     // run
     static final String NAME = "name";

@@ -259,6 +259,38 @@ public final class ResultsRecorder {
         o.put(EWC_PENALTY, ewc);
     }
 
+    /**
+     * Marks the run diverged, now: status {@code diverged} and the {@code divergence} object
+     * (step, stage, task, reason, value, message).
+     *
+     * @param divergence what happened
+     */
+    public void diverged(ObjectNode divergence) {
+        ResultsCodec.complete(root, Instant.now().toString());
+        root.put(STATUS, DIVERGED);
+        root.set(DIVERGENCE, divergence);
+    }
+
+    /**
+     * Records input files that changed since the run started, found when it was resumed with
+     * {@code --allow-changed-data}: {@code changed_inputs}, one entry per file and resume.
+     *
+     * @param files each file with how it changed ({@code "PATH (changed)"}); nothing when empty
+     * @param atStep the global step the run resumed at
+     */
+    public void changedInputs(List<String> files, long atStep) {
+        if (files.isEmpty()) {
+            return;
+        }
+        ArrayNode a = root.has(CHANGED_INPUTS) ? (ArrayNode) root.get(CHANGED_INPUTS)
+                : root.putArray(CHANGED_INPUTS);
+        for (String f : files) {
+            ObjectNode o = a.addObject();
+            o.put(FILE, f);
+            o.put(RESUMED_AT_STEP, atStep);
+        }
+    }
+
     /** Marks the run complete, now. */
     public void complete() {
         ResultsCodec.complete(root, Instant.now().toString());

@@ -25,7 +25,8 @@ import java.util.Map;
  * @param dir the run directory ({@code null} for a single-model evaluation)
  * @param file the results file ({@code null} for a single-model evaluation)
  * @param kind {@code lm} or {@code classifier}
- * @param status {@code complete} or {@code running}
+ * @param status {@code complete}, {@code running} or {@code diverged}
+ * @param divergence for a diverged run, what happened (one line), else null
  * @param name the run's name ({@code run.name}, else the directory's name)
  * @param strategy the strategy ({@code run.strategy}, else the name)
  * @param started start time as written, or null
@@ -56,6 +57,7 @@ public record RunResults(
         Path file,
         String kind,
         String status,
+        String divergence,
         String name,
         String strategy,
         String started,
@@ -96,6 +98,11 @@ public record RunResults(
     /** @return {@code mean_nll} for language models, {@code accuracy} for classifiers */
     public String primaryMetric() {
         return isClassifier() ? ACCURACY : MEAN_NLL;
+    }
+
+    /** @return true for a run that stopped because training diverged */
+    public boolean diverged() {
+        return ResultsKeys.DIVERGED.equals(status);
     }
 
     /** @return true for a classifier run */
@@ -156,7 +163,7 @@ public record RunResults(
         scores.put(ResultsCodec.TOKEN_ACCURACY, oneRow(ResultsCodec.TOKEN_ACCURACY, tasks,
                 results.stream().mapToDouble(EvalResult::tokenAccuracy).toArray(), true));
         ObjectNode m = Json.MAPPER.valueToTree(model);
-        return new RunResults(null, null, ResultsCodec.LM, ResultsKeys.COMPLETE, name, null,
+        return new RunResults(null, null, ResultsCodec.LM, ResultsKeys.COMPLETE, null, name, null,
                 null, null, Json.object(), Json.object(), m, tasks, scores, null, 0, List.of(),
                 List.of(), List.of(), null, List.of(), -1, null, results);
     }

@@ -76,6 +76,19 @@ class BadInputTest {
         ((ArrayNode) v.get("tasks")).add("computing");
         Path c = Fixtures.write(tmp, "c", v);
         userError(() -> load(c), "computing", "listed twice");
+        // Scores outside what the metric can be: a negative perplexity, an accuracy above 1.
+        ObjectNode w = Fixtures.tree("ewc");
+        ((ArrayNode) w.get("scores").get("perplexity").get("rows").get(1)).set(0,
+                w.numberNode(-5.0));
+        Path d = Fixtures.write(tmp, "d", w);
+        userError(() -> load(d), "scores.perplexity.rows[1][0] is -5.0, but a perplexity is at"
+                + " least 1");
+        ObjectNode x = Fixtures.tree("ewc");
+        ((ArrayNode) x.get("scores").get("token_accuracy").get("rows").get(0)).set(1,
+                x.numberNode(1.5));
+        Path e = Fixtures.write(tmp, "e", x);
+        userError(() -> load(e), "scores.token_accuracy.rows[0][1] is 1.5, but an accuracy lies"
+                + " between 0 and 1");
     }
 
     @Test

@@ -51,6 +51,9 @@ import java.util.Map;
  * @param evalWindows windows per domain for those evaluations
  * @param testWindows windows per domain in the stage evaluations (0 = the whole test split)
  * @param saveEvery checkpoint every this many steps (and at each domain end)
+ * @param keepCheckpoints how many verified checkpoints to keep (the newest first)
+ * @param divergenceFactor a step whose loss exceeds this times the loss of the domain's first
+ *     step stops the run as diverged (0 = only a non-finite loss does)
  * @param device cpu, gpu or auto
  */
 public record TrainConfig(
@@ -84,6 +87,8 @@ public record TrainConfig(
         int evalWindows,
         int testWindows,
         int saveEvery,
+        int keepCheckpoints,
+        double divergenceFactor,
         String device) {
 
     /** The strategies, each a preset list of plugins. */
@@ -149,6 +154,12 @@ public record TrainConfig(
                     + " after each stage; 0 = the whole test split (the exact protocol)"),
             Key.integer("save-every", 100, 1, "steps", "checkpoint every N steps (and at every"
                     + " domain end)"),
+            Key.integer("keep-checkpoints", 1, 1, "checkpoints", "verified checkpoints kept, the"
+                    + " newest first; with 2 or more a resume falls back to the previous one when"
+                    + " the newest is damaged (1 protects against a crash while one is written)"),
+            Key.real("divergence-factor", 10.0, 0, false, "stop the run as diverged (exit 3)"
+                    + " when a step's loss exceeds this times the loss of the domain's first"
+                    + " step; 0 = only when the loss is not finite"),
             Key.choice("device", "auto", List.of("cpu", "gpu", "auto"), "cpu, gpu or auto"));
 
     /** The settings as a list, in help order (the keys of {@link #TABLE}). */
@@ -212,7 +223,8 @@ public record TrainConfig(
                 (long) v.get("replay-tokens"), (double) v.get("replay-ratio"),
                 (int) v.get("eval-every"), (int) v.get("eval-windows"),
                 (int) v.get("test-windows"),
-                (int) v.get("save-every"), (String) v.get("device"));
+                (int) v.get("save-every"), (int) v.get("keep-checkpoints"),
+                (double) v.get("divergence-factor"), (String) v.get("device"));
         c.validate(where);
         return c;
     }
@@ -273,7 +285,7 @@ public record TrainConfig(
             warmupSteps, minLrRatio, weightDecay, decayAll, maxGradNorm, beta1, beta2, adamEps,
             seqLen, seed, ewcLambda, ewcGamma, l2Lambda, fisherSamples, fisherMode, fisherBatched,
             ewcPrior, ewcExclude, replayTokens, replayRatio, evalEvery, evalWindows, testWindows, saveEvery,
-            device};
+            keepCheckpoints, divergenceFactor, device};
         Map<String, Object> m = new LinkedHashMap<>();
         for (int i = 0; i < KEYS.size(); i++) {
             m.put(KEYS.get(i).name(), vals[i]);

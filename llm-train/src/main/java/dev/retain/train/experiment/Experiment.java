@@ -57,6 +57,24 @@ public record Experiment(Path file, Path model, Path tokenizer, List<Path> domai
             "ewc-gamma", "exclude", "ewc-exclude", "ratio", "replay-ratio", "budget",
             "replay-tokens", "samples", "fisher-samples", "lr", "learning-rate");
 
+    /** More variants than this are refused unless confirmed ({@code retain run --yes}). */
+    public static final int MAX_VARIANTS = 100;
+
+    /**
+     * Refuses an experiment of more than {@link #MAX_VARIANTS} variants unless confirmed: a
+     * sweep over several keys multiplies quickly, and each variant is a whole run.
+     *
+     * @param confirmed whether the user said yes ({@code --yes})
+     * @throws UserError when it is larger and not confirmed
+     */
+    public void checkSize(boolean confirmed) {
+        if (variants.size() > MAX_VARIANTS && !confirmed) {
+            throw new UserError(file + ": expands to " + variants.size() + " variants (more than "
+                    + MAX_VARIANTS + "), each a whole training run; check its sweeps, or add"
+                    + " --yes to run them all");
+        }
+    }
+
     /**
      * One run of the comparison.
      *

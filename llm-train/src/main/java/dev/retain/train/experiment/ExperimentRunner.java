@@ -7,6 +7,7 @@ import dev.retain.core.text.Domain;
 import dev.retain.core.text.GptTokenizer;
 import dev.retain.core.text.Split;
 import dev.retain.core.util.Json;
+import dev.retain.core.util.RunLock;
 import dev.retain.eval.EvalResult;
 import dev.retain.eval.Evaluator;
 import dev.retain.train.ContinualTrainer;
@@ -44,7 +45,8 @@ public final class ExperimentRunner {
      * @param variant the variant
      * @param dir its run folder
      * @param skipped whether it had finished before (no training done now)
-     * @param outcome how the run ended now (COMPLETE when skipped)
+     * @param outcome how the run ended (when skipped: COMPLETE, or DIVERGED for a run that
+     *     diverged before)
      */
     public record VariantRun(Experiment.Variant variant, Path dir, boolean skipped,
             ContinualTrainer.Outcome outcome) {}
@@ -91,10 +93,17 @@ public final class ExperimentRunner {
      * @param launcher runs each trainer
      * @return one entry per variant, in order; stops early when a run is interrupted
      * @throws IOException when writing fails
+     * @throws dev.retain.core.UserError when another process writes the experiment's folder
      */
     public static List<VariantRun> run(Experiment e, boolean progress, PrintStream log,
             Launcher launcher) throws IOException {
-        Files.createDirectories(e.out());
+        try (RunLock lock = RunLock.acquire(e.out(), "experiment folder")) {
+            return runLocked(e, progress, log, launcher);
+        }
+    }
+
+    private static List<VariantRun> runLocked(Experiment e, boolean progress, PrintStream log,
+            Launcher launcher) throws IOException {
         Map<String, Path> dirs = folders(e);
         Map<String, List<EvalResult>> baseRows = new HashMap<>();
         List<VariantRun> out = new ArrayList<>();
@@ -103,11 +112,15 @@ public final class ExperimentRunner {
             i++;
             Path dir = dirs.get(v.name());
             Path results = dir.resolve("results.json");
-            if (Files.exists(results) && "complete".equals(status(results))) {
+            String status = Files.exists(results) ? status(results) : "none";
+            if (status.equals("complete") || status.equals("diverged")) {
                 checkSameSettings(v, dir);
-                log.printf(Locale.ROOT, "[%d/%d] %s: finished before, skipped (%s)%n", i,
-                        e.variants().size(), v.name(), dir);
-                out.add(new VariantRun(v, dir, true, ContinualTrainer.Outcome.COMPLETE));
+                boolean diverged = status.equals("diverged");
+                log.printf(Locale.ROOT, "[%d/%d] %s: %s before, skipped (%s)%n", i,
+                        e.variants().size(), v.name(), diverged ? "diverged (delete the folder"
+                                + " to run it again)" : "finished", dir);
+                out.add(new VariantRun(v, dir, true, diverged ? ContinualTrainer.Outcome.DIVERGED
+                        : ContinualTrainer.Outcome.COMPLETE));
                 continue;
             }
             ContinualTrainer t;
