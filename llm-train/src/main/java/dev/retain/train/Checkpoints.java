@@ -18,7 +18,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
+import java.io.BufferedOutputStream;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
@@ -112,10 +114,12 @@ final class Checkpoints {
      * @param adam the optimizer
      * @param plugins every plugin, each saving its own state
      * @param results the results so far
+     * @param exported the model's file exported with these very weights (the stage model of a
+     *     stage end), linked instead of written again; null to write the model
      * @throws UserError when it cannot be written (the previous checkpoint stays)
      */
-    void save(TrainState state, CausalLm lm, AdamW adam, List<Plugin> plugins, ResultsRecorder results)
-            throws IOException {
+    void save(TrainState state, CausalLm lm, AdamW adam, List<Plugin> plugins,
+            ResultsRecorder results, Path exported) throws IOException {
         Path dirs = runDir.resolve("checkpoints");
         Files.createDirectories(dirs);
         String name = String.format(Locale.ROOT, "step-%09d-s%d", state.globalStep, state.stage);
@@ -125,10 +129,16 @@ final class Checkpoints {
         Files.createDirectories(tmp);
         try {
             hook.beforeWrite(tmp.resolve("model.pt"));
-            lm.export(tmp.resolve("model.pt"));
+            if (exported == null || !Files.isRegularFile(exported)
+                    || !AtomicFiles.link(tmp.resolve("model.pt"), exported)) {
+                lm.export(tmp.resolve("model.pt"));
+            }
             Files.copy(runDir.resolve("config.json"), tmp.resolve("config.json"));
             hook.beforeWrite(tmp.resolve("optimizer.ndlist"));
-            Files.write(tmp.resolve("optimizer.ndlist"), adam.state().encode());
+            try (OutputStream os = new BufferedOutputStream(
+                    Files.newOutputStream(tmp.resolve("optimizer.ndlist")), 1 << 16)) {
+                adam.state().encode(os); // streamed: no copy of all the moments in memory
+            }
             for (Plugin p : plugins) {
                 hook.beforeWrite(tmp.resolve(p.name()));
                 p.saveState(tmp);

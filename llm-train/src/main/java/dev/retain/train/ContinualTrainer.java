@@ -75,6 +75,7 @@ public final class ContinualTrainer implements AutoCloseable {
     final List<Plugin> plugins = new ArrayList<>();
     final Checkpoints checkpoints;
     final DivergenceGuard guard = new DivergenceGuard(this);
+    private final StageExport export = new StageExport();
     private final RunLock lock;
     final TrainControl control = new TrainControl();
     final TrainContext context = new RunContext(this);
@@ -99,7 +100,7 @@ public final class ContinualTrainer implements AutoCloseable {
         this.strategy = List.copyOf(strategies.apply(new Strategies.Parts(cfg, stateManager,
                 in.seqLen)));
         plugins.addAll(strategy);
-        plugins.addAll(List.of(new DriftRecorder(stateManager), new StageExport(),
+        plugins.addAll(List.of(new DriftRecorder(stateManager), export,
                 new StageEvaluation(), new DefaultFlow(), new LossCurve()));
         this.checkpoints = new Checkpoints(runDir, cfg.keepCheckpoints());
     }
@@ -209,7 +210,7 @@ public final class ContinualTrainer implements AutoCloseable {
             results.write(runDir);
         }
         if (control.stopRequested()) { // stopped during the base evaluation
-            checkpoint();
+            checkpoint(null);
             return Outcome.INTERRUPTED;
         }
         // The stage's wall time runs from here (a resumed stage adds to what its checkpoint held).
@@ -252,12 +253,12 @@ public final class ContinualTrainer implements AutoCloseable {
                     evaluateCurves();
                 }
                 if (control.stopRequested()) {
-                    checkpoint();
+                    checkpoint(null);
                     results.write(runDir);
                     return false;
                 }
                 if (control.takeSave() && state.stepInStage < total) { // else the stage end's
-                    checkpoint();
+                    checkpoint(null);
                 }
             }
         }
@@ -375,14 +376,14 @@ public final class ContinualTrainer implements AutoCloseable {
             p.afterDomain(context); // strategies (EWC's Fisher), drift, export, stage evaluation
         }
         foldWall();
-        String domain = in.names.get(state.stage);
-        results.addStage(state.stats.cost(state.stage, domain, state.stepInStage),
-                StageExport.fileName(state.stage, domain));
+        Path model = export.written(state.stage);
+        results.addStage(state.stats.cost(state.stage, in.names.get(state.stage),
+                state.stepInStage), model == null ? null : model.getFileName().toString());
         results.peakRss(ResidentMemory.peakBytes());
         state.nextStage();
         results.write(runDir);
         long c0 = System.nanoTime();
-        checkpoint();
+        checkpoint(model);
         // Its own writing time is added after the checkpoint (that holds this stage's row), as
         // for every checkpoint; a run resumed from this very checkpoint goes without it.
         results.addLastStageSeconds((System.nanoTime() - c0) / 1e9);
@@ -397,9 +398,9 @@ public final class ContinualTrainer implements AutoCloseable {
         wallMark = now;
     }
 
-    private void checkpoint() throws IOException {
+    private void checkpoint(Path model) throws IOException {
         foldWall();
-        checkpoints.save(state, in.lm, adam, plugins, results);
+        checkpoints.save(state, in.lm, adam, plugins, results, model);
     }
 
     private void evaluateCurves() {

@@ -57,6 +57,12 @@ class TrainerTest {
         assertEquals(3, r.get("scores").get("perplexity").get("rows").size(), "base + 2 stages");
         assertTrue(Files.exists(run.resolve("stage-0-computing.pt")));
         assertTrue(Files.exists(run.resolve("stage-1-legal.pt")));
+        // The stage-end checkpoint stores the model and F/theta* once: hard links to the stage
+        // model and the stage's EWC file, written just before with the same bytes.
+        Path ckpt = run.resolve(Json.MAPPER.readTree(run.resolve("checkpoint.json").toFile())
+                .get("dir").asText());
+        assertTrue(Files.isSameFile(ckpt.resolve("model.pt"), run.resolve("stage-1-legal.pt")));
+        assertTrue(Files.isSameFile(ckpt.resolve("ewc.ndlist"), run.resolve("ewc-stage-1.ndlist")));
         JsonNode s1 = r.get("stages").get(1);
         // Stage 2 replays: round(4 * 0.25) = 1 of 4 windows per step, 6 steps of 32 tokens.
         assertEquals(6 * 1 * 32, s1.get("replay_tokens").asLong());
@@ -145,6 +151,23 @@ class TrainerTest {
                 }
             }
         }
+    }
+
+    @Test
+    void exportStagesLastWritesOnlyTheFinalModel() throws IOException {
+        List<Path> doms = Fixtures.smallDomains(tmp.resolve("d"), 8000, 1500, "computing",
+                "legal");
+        Path run = tmp.resolve("run");
+        TrainConfig c = config("naive", Map.of("export-stages", "last", "eval-every", 0,
+                "test-windows", 1, "max-steps-per-domain", 2));
+        try (ContinualTrainer t = ContinualTrainer.start(setup(c, doms), run, false)) {
+            assertEquals(ContinualTrainer.Outcome.COMPLETE, t.run());
+        }
+        assertTrue(!Files.exists(run.resolve("stage-0-computing.pt")));
+        assertTrue(Files.exists(run.resolve("stage-1-legal.pt")));
+        JsonNode stages = results(run).get("stages");
+        assertTrue(stages.get(0).get("model").isNull(), stages.toString());
+        assertEquals("stage-1-legal.pt", stages.get(1).get("model").asText());
     }
 
     @Test

@@ -61,6 +61,23 @@ public final class AtomicFiles {
     }
 
     /**
+     * Makes {@code target} a hard link to {@code source}: the same bytes under a second name, with
+     * nothing copied (a checkpoint's model and the stage model exported just before it, say).
+     *
+     * @param target the new name (must not exist)
+     * @param source an existing file on the same file system
+     * @return false when the file system cannot link (the caller then writes the file itself)
+     */
+    public static boolean link(Path target, Path source) {
+        try {
+            Files.createLink(target, source);
+            return true;
+        } catch (IOException | UnsupportedOperationException e) {
+            return false;
+        }
+    }
+
+    /**
      * Writes a UTF-8 string atomically.
      *
      * @param target the file to replace

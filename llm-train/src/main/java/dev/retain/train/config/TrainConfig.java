@@ -52,6 +52,7 @@ import java.util.Map;
  * @param testWindows windows per domain in the stage evaluations (0 = the whole test split)
  * @param saveEvery checkpoint every this many steps (and at each domain end)
  * @param keepCheckpoints how many verified checkpoints to keep (the newest first)
+ * @param exportStages which stage models to export: all, last or none
  * @param divergenceFactor a step whose loss exceeds this times the loss of the domain's first
  *     step stops the run as diverged (0 = only a non-finite loss does)
  * @param device cpu, gpu or auto
@@ -88,6 +89,7 @@ public record TrainConfig(
         int testWindows,
         int saveEvery,
         int keepCheckpoints,
+        String exportStages,
         double divergenceFactor,
         String device) {
 
@@ -157,6 +159,9 @@ public record TrainConfig(
             Key.integer("keep-checkpoints", 1, 1, "checkpoints", "verified checkpoints kept, the"
                     + " newest first; with 2 or more a resume falls back to the previous one when"
                     + " the newest is damaged (1 protects against a crash while one is written)"),
+            Key.choice("export-stages", "all", List.of("all", "last", "none"), "which"
+                    + " stage-K-DOMAIN.pt models to write at domain ends: all, last (only the"
+                    + " final model) or none"),
             Key.real("divergence-factor", 10.0, 0, false, "stop the run as diverged (exit 3)"
                     + " when a step's loss exceeds this times the loss of the domain's first"
                     + " step; 0 = only when the loss is not finite"),
@@ -224,7 +229,7 @@ public record TrainConfig(
                 (int) v.get("eval-every"), (int) v.get("eval-windows"),
                 (int) v.get("test-windows"),
                 (int) v.get("save-every"), (int) v.get("keep-checkpoints"),
-                (double) v.get("divergence-factor"), (String) v.get("device"));
+                (String) v.get("export-stages"), (double) v.get("divergence-factor"), (String) v.get("device"));
         c.validate(where);
         return c;
     }
@@ -285,7 +290,7 @@ public record TrainConfig(
             warmupSteps, minLrRatio, weightDecay, decayAll, maxGradNorm, beta1, beta2, adamEps,
             seqLen, seed, ewcLambda, ewcGamma, l2Lambda, fisherSamples, fisherMode, fisherBatched,
             ewcPrior, ewcExclude, replayTokens, replayRatio, evalEvery, evalWindows, testWindows, saveEvery,
-            keepCheckpoints, divergenceFactor, device};
+            keepCheckpoints, exportStages, divergenceFactor, device};
         Map<String, Object> m = new LinkedHashMap<>();
         for (int i = 0; i < KEYS.size(); i++) {
             m.put(KEYS.get(i).name(), vals[i]);

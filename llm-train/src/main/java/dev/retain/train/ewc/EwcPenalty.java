@@ -194,7 +194,7 @@ public final class EwcPenalty implements AutoCloseable {
      */
     public void save(Path file) throws IOException {
         if (active()) {
-            Files.write(file, state().encode());
+            FisherFile.write(file, state());
         }
     }
 

@@ -108,8 +108,7 @@ public final class FisherFile {
      * @throws IOException when writing fails
      */
     public static void write(Path file, NDList arrays) throws IOException {
-        byte[] bytes = arrays.encode();
-        AtomicFiles.write(file, out -> out.write(bytes));
+        AtomicFiles.write(file, arrays::encode); // streamed: no copy of the whole file in memory
     }
 
     /**

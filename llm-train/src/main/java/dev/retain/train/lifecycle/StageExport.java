@@ -5,13 +5,29 @@ import dev.retain.train.plugin.Plugin;
 import dev.retain.train.plugin.TrainContext;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.Locale;
 
 /**
  * Exports the model at each domain's end as {@code RUN_DIR/stage-K-DOMAIN.pt} (TorchScript, the
- * base model's format), after the strategies' domain-end work and before the stage evaluation.
+ * base model's format), after the strategies' domain-end work and before the stage evaluation:
+ * every domain's ({@code export-stages all}), the last one's ({@code last}) or none.
  */
 public final class StageExport implements Plugin {
+
+    private int writtenStage = -1;
+    private Path written;
+
+    /**
+     * The model this session exported at a stage's end, for the stage-end checkpoint to link
+     * instead of writing the same bytes again.
+     *
+     * @param stage the stage index
+     * @return the file, or null when this stage's model was not exported in this session
+     */
+    public Path written(int stage) {
+        return stage == writtenStage ? written : null;
+    }
 
     @Override
     public String name() {
@@ -32,9 +48,16 @@ public final class StageExport implements Plugin {
 
     @Override
     public void afterDomain(TrainContext ctx) {
+        String mode = ctx.config().exportStages();
+        if (mode.equals("none") || (mode.equals("last")
+                && ctx.stage() < ctx.domains().size() - 1)) {
+            return;
+        }
         var file = ctx.runDir().resolve(fileName(ctx.stage(), ctx.domains().get(ctx.stage())));
         try {
             ctx.model().export(file);
+            written = file;
+            writtenStage = ctx.stage();
         } catch (IOException e) {
             throw new UserError("could not write the stage model " + file + " ("
                     + e.getMessage() + "); free disk space and resume with retain train --resume "

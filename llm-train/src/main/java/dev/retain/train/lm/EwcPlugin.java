@@ -1,6 +1,7 @@
 package dev.retain.train.lm;
 
 import dev.retain.core.model.NamedParameter;
+import dev.retain.core.util.AtomicFiles;
 import dev.retain.train.Seeds;
 import dev.retain.train.config.TrainConfig;
 import dev.retain.train.ewc.EwcPenalty;
@@ -14,6 +15,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,6 +37,8 @@ public final class EwcPlugin implements Plugin, AutoCloseable {
     private final EwcPenalty penalty;
     private final Pattern exclude;
     private List<NamedParameter> covered;
+    /** The state written at this session's last consolidation; checkpoints link it. */
+    private Path consolidated;
 
     /**
      * Creates the plugin.
@@ -122,8 +126,9 @@ public final class EwcPlugin implements Plugin, AutoCloseable {
         ctx.addSeconds(Phase.FISHER, (System.nanoTime() - t0) / 1e9);
         // Kept beside the stage models: reusable as --ewc-prior of another run.
         try {
-            FisherFile.write(ctx.runDir().resolve("ewc-stage-" + ctx.stage() + ".ndlist"),
-                    penalty.state());
+            Path file = ctx.runDir().resolve("ewc-stage-" + ctx.stage() + ".ndlist");
+            FisherFile.write(file, penalty.state());
+            consolidated = file;
         } catch (IOException e) {
             throw new dev.retain.core.UserError("could not write the EWC state into "
                     + ctx.runDir() + " (" + e.getMessage() + "); check free disk space", e);
@@ -132,7 +137,13 @@ public final class EwcPlugin implements Plugin, AutoCloseable {
 
     @Override
     public void saveState(Path dir) throws IOException {
-        penalty.save(dir.resolve("ewc.ndlist"));
+        // F and theta* change only at a domain's end: until the next one, every checkpoint's copy
+        // is the stage file's bytes, so it is a hard link to it (stored once, written once).
+        Path file = dir.resolve("ewc.ndlist");
+        if (consolidated == null || !Files.isRegularFile(consolidated)
+                || !AtomicFiles.link(file, consolidated)) {
+            penalty.save(file);
+        }
     }
 
     @Override
