@@ -83,7 +83,7 @@ final class RunCommand implements Command {
      *
      * @param e the experiment
      * @param progress show progress
-     * @param yes run it even when it has more than {@link Experiment.MAX_VARIANTS} variants
+     * @param yes run it even when it has more than {@link Experiment#MAX_VARIANTS} variants
      * @param out where the table goes
      * @param command the command, for the stop line ({@code retain run})
      * @param again the command line that continues the experiment
