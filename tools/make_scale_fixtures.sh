@@ -35,10 +35,14 @@ for size in "${sizes[@]}"; do
       echo "make_scale_fixtures: $out/$name/model.pt exists, kept" >&2
       continue
     fi
-    echo "make_scale_fixtures: making $out/$name ($form)" >&2
+    echo "make_scale_fixtures: making $out/$name ($form; Debian's torch 1.13 takes minutes)" >&2
+    # Made and checked in a scratch folder, then renamed: an interrupted run leaves no fixture
+    # that the next run would keep unchecked.
+    rm -rf "$out/.partial/$name"
     (cd "$home" && "$python" tools/make_fixtures.py --name "$name" "${arch[@]}" --untied \
-      --output "$form" --out-dir "$out")
-    cp "$home/datasets/tokenizers/gpt2/tokenizer.json" "$out/$name/"
+      --output "$form" --out-dir "$out/.partial")
+    cp "$home/datasets/tokenizers/gpt2/tokenizer.json" "$out/.partial/$name/"
+    mv "$out/.partial/$name" "$out/$name"
   done
 done
 ls -l "$out"/*/model.pt >&2
