@@ -67,7 +67,7 @@ def first_output(out):
 
 
 def verify(path: str, eager: torch.nn.Module, cfg: gpt2.GPT2Config, output_form: str, tied: bool,
-           presents: bool) -> dict:
+           presents: bool, max_len: int = 0) -> dict:
     loaded = torch.jit.load(path, map_location="cpu")
     names = [n for n, _ in cpp_named_parameters(loaded)]
     expected = gpt2.hf_parameter_names(cfg.n_layer)
@@ -78,7 +78,9 @@ def verify(path: str, eager: torch.nn.Module, cfg: gpt2.GPT2Config, output_form:
         raise AssertionError(f"{path}: lm_head/wte storage shared={shared}, expected {tied}")
 
     g = torch.Generator().manual_seed(1)
-    for t in (1, 7, cfg.n_positions):
+    # max_len caps the longest check (full context by default): at GPT-2 scale a forward of
+    # 2 x 1024 tokens takes minutes with Debian's generic-BLAS torch.
+    for t in (1, 7, min(cfg.n_positions, max_len) if max_len > 0 else cfg.n_positions):
         x = torch.randint(0, cfg.vocab_size, (2, t), generator=g)
         with torch.no_grad():
             ref = first_output(eager(x))
@@ -127,7 +129,8 @@ def copy_weights_(model: torch.nn.Module, source_path: str) -> None:
 
 
 def make(name: str, arch: dict, output_form: str, export: str, presents: bool, *, out_dir: str,
-         seed: int, vocab_size: int, tied: bool, write_config: bool, weights_from: str = None) -> None:
+         seed: int, vocab_size: int, tied: bool, write_config: bool, weights_from: str = None,
+         verify_len: int = 0) -> None:
     cfg = gpt2.GPT2Config(vocab_size=vocab_size, **arch)
     torch.manual_seed(seed)
     model = gpt2.build(cfg, output_form, tied=tied, presents=presents)
@@ -168,7 +171,7 @@ def make(name: str, arch: dict, output_form: str, export: str, presents: bool, *
     elif os.path.exists(cfg_path):
         os.remove(cfg_path)  # a stale config would contradict --no-config
 
-    info = verify(pt_path, model, cfg, output_form, tied, presents)
+    info = verify(pt_path, model, cfg, output_form, tied, presents, verify_len)
     n_params = sum(p.numel() for p in model.parameters())  # nn.Module de-duplicates tied
     print(json.dumps({
         "name": name, "path": os.path.relpath(pt_path, REPO_ROOT) if pt_path.startswith(REPO_ROOT) else pt_path,
@@ -204,10 +207,12 @@ def main() -> None:
     ap.add_argument("--weights-from", metavar="MODEL_PT",
                     help="custom fixture only: copy the parameters of this TorchScript model (same architecture)")
     ap.add_argument("--out-dir", default=DEFAULT_OUT, help="parent directory (default datasets/models)")
+    ap.add_argument("--verify-len", type=int, default=0,
+                    help="longest sequence the export check runs (default 0: the whole context)")
     args = ap.parse_args()
 
     common = dict(out_dir=args.out_dir, seed=args.seed, vocab_size=args.vocab_size,
-                  tied=not args.untied, write_config=not args.no_config)
+                  tied=not args.untied, write_config=not args.no_config, verify_len=args.verify_len)
     if args.name:
         if args.presents and args.output != "hf-tuple":
             ap.error("--presents requires --output hf-tuple")

@@ -40,7 +40,7 @@ for size in "${sizes[@]}"; do
     # that the next run would keep unchecked.
     rm -rf "$out/.partial/$name"
     (cd "$home" && "$python" tools/make_fixtures.py --name "$name" "${arch[@]}" --untied \
-      --output "$form" --out-dir "$out/.partial")
+      --output "$form" --verify-len 32 --out-dir "$out/.partial")
     cp "$home/datasets/tokenizers/gpt2/tokenizer.json" "$out/.partial/$name/"
     mv "$out/.partial/$name" "$out/$name"
   done

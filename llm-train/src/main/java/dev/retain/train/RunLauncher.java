@@ -70,6 +70,9 @@ final class RunLauncher {
         t.results = ResultsRecorder.start(setup.name(), setup.config().strategy(),
                 setup.config().toJson(), model, t.in.names);
         t.results.peakRssScope(reset);
+        String drift = setup.config().drift();
+        t.results.driftWeighting(drift.equals("off") ? null : drift.equals("plain") ? "none"
+                : "fisher");
         t.in.writeConfig(setup.model(), runDir);
         return t;
     }

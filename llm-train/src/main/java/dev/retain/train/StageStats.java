@@ -94,6 +94,7 @@ public final class StageStats {
      */
     Cost.Stage cost(int stage, String task, int steps) {
         return new Cost.Stage(stage, task, steps, tokens(), newTokens, replayTokens,
-                seconds(Phase.TRAIN), seconds(Phase.FISHER), seconds(Phase.EVAL), wallSeconds);
+                seconds(Phase.TRAIN), seconds(Phase.FISHER), seconds(Phase.EVAL),
+                seconds(Phase.DRIFT), wallSeconds);
     }
 }

@@ -63,7 +63,10 @@ class TrainerTest {
                 .get("dir").asText());
         assertTrue(Files.isSameFile(ckpt.resolve("model.pt"), run.resolve("stage-1-legal.pt")));
         assertTrue(Files.isSameFile(ckpt.resolve("ewc.ndlist"), run.resolve("ewc-stage-1.ndlist")));
+        assertTrue(Files.isSameFile(ckpt.resolve("drift.ndlist"),
+                run.resolve("checkpoints/drift.ndlist")));
         JsonNode s1 = r.get("stages").get(1);
+        assertTrue(s1.get("drift_seconds").asDouble() > 0, "the drift map's Fisher is timed");
         // Stage 2 replays: round(4 * 0.25) = 1 of 4 windows per step, 6 steps of 32 tokens.
         assertEquals(6 * 1 * 32, s1.get("replay_tokens").asLong());
         assertEquals(6 * 3 * 32, s1.get("new_tokens").asLong());
@@ -91,7 +94,7 @@ class TrainerTest {
         double sum = 0;
         for (JsonNode s : r.get("stages")) {
             double phases = s.get("train_seconds").asDouble() + s.get("fisher_seconds").asDouble()
-                    + s.get("eval_seconds").asDouble();
+                    + s.get("eval_seconds").asDouble() + s.get("drift_seconds").asDouble();
             double wall = s.get("wall_seconds").asDouble();
             assertTrue(wall > phases, "stage " + s.get("stage") + ": wall " + wall
                     + " s should exceed train + fisher + eval = " + phases + " s");
@@ -135,7 +138,8 @@ class TrainerTest {
         // still covers the phases measured in them (but not the time before each resume).
         for (JsonNode s : results(cut).get("stages")) {
             assertTrue(s.get("wall_seconds").asDouble() > s.get("train_seconds").asDouble()
-                    + s.get("fisher_seconds").asDouble() + s.get("eval_seconds").asDouble());
+                    + s.get("fisher_seconds").asDouble() + s.get("eval_seconds").asDouble()
+                    + s.get("drift_seconds").asDouble());
         }
         assertEquals("complete", results(cut).get("status").asText());
         for (String m : List.of("perplexity", "token_accuracy")) {
@@ -151,6 +155,55 @@ class TrainerTest {
                 }
             }
         }
+    }
+
+    @Test
+    void driftPlainNeedsNoFisherAndOffRecordsNothing() throws IOException {
+        List<Path> doms = Fixtures.smallDomains(tmp.resolve("d"), 8000, 1500, "computing",
+                "legal");
+        Map<String, JsonNode> drift = new java.util.HashMap<>();
+        for (String mode : List.of("fisher", "plain", "off")) {
+            Path run = tmp.resolve(mode);
+            TrainConfig c = config("naive", Map.of("drift", mode, "eval-every", 0,
+                    "test-windows", 1, "max-steps-per-domain", 2));
+            try (ContinualTrainer t = ContinualTrainer.start(setup(c, doms), run, false)) {
+                assertEquals(ContinualTrainer.Outcome.COMPLETE, t.run());
+            }
+            JsonNode r = results(run);
+            drift.put(mode, r.get("drift"));
+            assertEquals(mode.equals("fisher"), r.get("stages").get(0).get("drift_seconds")
+                    .asDouble() > 0, mode);
+            assertEquals(!mode.equals("off"), Files.exists(run.resolve("checkpoints/drift.ndlist")),
+                    mode);
+        }
+        assertEquals("fisher", drift.get("fisher").get("weighting").asText());
+        assertEquals("none", drift.get("plain").get("weighting").asText());
+        assertTrue(drift.get("off") == null, "no drift object");
+        // plain is the unweighted squared distance: the same tensors, other values
+        JsonNode f = drift.get("fisher").get("rows");
+        JsonNode p = drift.get("plain").get("rows");
+        assertEquals(f.size(), p.size());
+        assertTrue(p.size() > 0);
+        assertEquals(f.get(0).get("tensor"), p.get(0).get("tensor"));
+        // ... and its value is sum (theta_1 - theta_0)^2 between the two stage models, in double
+        JsonNode row = p.get(0);
+        try (var m0 = dev.retain.core.model.CausalLm.load(tmp.resolve("plain/stage-0-computing.pt"),
+                ai.djl.Device.cpu(), 0);
+                var m1 = dev.retain.core.model.CausalLm.load(tmp.resolve("plain/stage-1-legal.pt"),
+                        ai.djl.Device.cpu(), 0)) {
+            float[] a = array(m0, row.get("tensor").asText());
+            float[] b = array(m1, row.get("tensor").asText());
+            double sum = 0;
+            for (int i = 0; i < a.length; i++) {
+                sum += ((double) b[i] - a[i]) * ((double) b[i] - a[i]);
+            }
+            assertEquals(sum, row.get("value").asDouble(), 1e-4 * sum);
+        }
+    }
+
+    private static float[] array(dev.retain.core.model.CausalLm lm, String name) {
+        return lm.parameters().stream().filter(q -> q.name().equals(name)).findFirst()
+                .orElseThrow().array().toFloatArray();
     }
 
     @Test
@@ -317,7 +370,8 @@ class TrainerTest {
             assertEquals(ContinualTrainer.Outcome.COMPLETE, t.run());
         }
         try (var dirs = Files.list(run.resolve("checkpoints"))) {
-            assertEquals(2, dirs.count(), "the damaged one was replaced; two are kept");
+            assertEquals(2, dirs.filter(Files::isDirectory).count(),
+                    "the damaged one was replaced; two are kept");
         }
         JsonNode a = results(full).get("scores").get("perplexity").get("rows");
         JsonNode r = results(run).get("scores").get("perplexity").get("rows");

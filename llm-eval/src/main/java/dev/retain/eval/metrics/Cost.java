@@ -36,11 +36,13 @@ public record Cost(double wallSeconds, double trainSeconds, double evalSeconds,
      * @param trainSeconds training time
      * @param fisherSeconds Fisher estimation time
      * @param evalSeconds evaluation time
+     * @param driftSeconds the drift map's Fisher time (0 in files from before it was separate:
+     *     it was part of evalSeconds)
      * @param wallSeconds the stage's wall time, measured (at least the sum of the phases)
      */
     public record Stage(int stage, String task, long steps, long tokensSeen, long newTokens,
             long replayTokens, double trainSeconds, double fisherSeconds, double evalSeconds,
-            double wallSeconds) {}
+            double driftSeconds, double wallSeconds) {}
 
     /**
      * Sums the stages.

@@ -74,6 +74,7 @@ final class CsvReport {
                 row(s.stage(), "", "cost.train_seconds", s.trainSeconds());
                 row(s.stage(), "", "cost.fisher_seconds", s.fisherSeconds());
                 row(s.stage(), "", "cost.eval_seconds", s.evalSeconds());
+                row(s.stage(), "", "cost.drift_seconds", s.driftSeconds());
                 row(s.stage(), "", "cost.wall_seconds", s.wallSeconds());
             }
             if (r.cost().peakRssBytes() >= 0) {

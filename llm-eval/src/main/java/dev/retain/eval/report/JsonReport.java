@@ -220,6 +220,7 @@ final class JsonReport {
             num(o, "train_seconds", s.trainSeconds());
             num(o, "fisher_seconds", s.fisherSeconds());
             num(o, "eval_seconds", s.evalSeconds());
+            num(o, "drift_seconds", s.driftSeconds());
             num(o, "wall_seconds", s.wallSeconds());
         }
         Cost c = r.cost();

@@ -228,7 +228,8 @@ final class RunSection {
             rows.add(List.of(String.valueOf(s.stage()), s.task(), Fmt.count(s.steps()),
                     Fmt.count(s.tokensSeen()), Fmt.count(s.replayTokens()),
                     Fmt.seconds(s.trainSeconds()), Fmt.seconds(s.fisherSeconds()),
-                    Fmt.seconds(s.evalSeconds()), Fmt.seconds(s.wallSeconds()),
+                    Fmt.seconds(s.evalSeconds()), Fmt.seconds(s.driftSeconds()),
+                    Fmt.seconds(s.wallSeconds()),
                     Fmt.fixed(s.trainSeconds() > 0 ? s.tokensSeen() / s.trainSeconds()
                             : Double.NaN, 0)));
         }
@@ -237,6 +238,7 @@ final class RunSection {
                 .mapToLong(Cost.Stage::steps).sum()), Fmt.count(c.tokensSeen()),
                 Fmt.count(c.replayTokens()), Fmt.seconds(c.trainSeconds()),
                 Fmt.seconds(c.fisherSeconds()), Fmt.seconds(c.evalSeconds()),
+                Fmt.seconds(res.stages().stream().mapToDouble(Cost.Stage::driftSeconds).sum()),
                 Fmt.seconds(c.wallSeconds()), Fmt.fixed(c.tokensPerSecond(), 0)));
         String peak = "run".equals(res.peakRssScope())
                 ? "peak resident memory of the process during the run "
@@ -245,7 +247,7 @@ final class RunSection {
         doc.table(new Doc.Table("Cost (" + peak + Fmt.bytes(c.peakRssBytes())
                 + "; extra cost of the strategy: Fisher time and replayed tokens)",
                 List.of("stage", "task", "steps", "tokens seen", "replay tokens", "train",
-                        "Fisher", "eval", "wall", "tokens/s"), rows));
+                        "Fisher", "eval", "drift", "wall", "tokens/s"), rows));
     }
 
     private static void curves(Doc doc, Report report, RunReport r) {

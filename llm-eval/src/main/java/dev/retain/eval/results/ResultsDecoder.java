@@ -233,7 +233,8 @@ final class ResultsDecoder {
                     s.path(STEPS).asLong(0), s.path(TOKENS_SEEN).asLong(0),
                     s.path(NEW_TOKENS).asLong(0), s.path(REPLAY_TOKENS).asLong(0),
                     s.path(TRAIN_SECONDS).asDouble(0), s.path(FISHER_SECONDS).asDouble(0),
-                    s.path(EVAL_SECONDS).asDouble(0), s.path(WALL_SECONDS).asDouble(0)));
+                    s.path(EVAL_SECONDS).asDouble(0), s.path(DRIFT_SECONDS).asDouble(0),
+                    s.path(WALL_SECONDS).asDouble(0)));
             i++;
         }
         return out;

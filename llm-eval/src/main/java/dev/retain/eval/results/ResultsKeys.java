@@ -66,6 +66,7 @@ final class ResultsKeys {
     static final String FISHER_SECONDS = "fisher_seconds";
     static final String EVAL_SECONDS = "eval_seconds";
     static final String OTHER_SECONDS = "other_seconds";
+    static final String DRIFT_SECONDS = "drift_seconds";
     static final String TOKENS_PER_SECOND = "tokens_per_second";
     static final String STAGE_MODEL = "model";
 

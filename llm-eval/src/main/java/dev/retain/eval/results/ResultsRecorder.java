@@ -162,6 +162,7 @@ public final class ResultsRecorder {
         o.put(TRAIN_SECONDS, s.trainSeconds());
         o.put(FISHER_SECONDS, s.fisherSeconds());
         o.put(EVAL_SECONDS, s.evalSeconds());
+        o.put(DRIFT_SECONDS, s.driftSeconds());
         o.put(WALL_SECONDS, s.wallSeconds());
         o.put(OTHER_SECONDS, Math.max(0, s.wallSeconds() - phases(o)));
         o.put(TOKENS_PER_SECOND, s.tokensSeen() / Math.max(1e-9, s.trainSeconds()));
@@ -185,7 +186,7 @@ public final class ResultsRecorder {
 
     private static double phases(JsonNode stage) {
         return stage.path(TRAIN_SECONDS).asDouble() + stage.path(FISHER_SECONDS).asDouble()
-                + stage.path(EVAL_SECONDS).asDouble();
+                + stage.path(EVAL_SECONDS).asDouble() + stage.path(DRIFT_SECONDS).asDouble();
     }
 
     /**
@@ -288,6 +289,20 @@ public final class ResultsRecorder {
             ObjectNode o = a.addObject();
             o.put(FILE, f);
             o.put(RESUMED_AT_STEP, atStep);
+        }
+    }
+
+    /**
+     * Says how the drift map is weighted: {@code fisher}, {@code none} (F = 1), or null for a run
+     * without one (no {@code drift} object).
+     *
+     * @param weighting the weighting, or null
+     */
+    public void driftWeighting(String weighting) {
+        if (weighting == null) {
+            root.remove(DRIFT);
+        } else {
+            ((ObjectNode) root.get(DRIFT)).put(WEIGHTING, weighting);
         }
     }
 

@@ -53,6 +53,7 @@ import java.util.Map;
  * @param saveEvery checkpoint every this many steps (and at each domain end)
  * @param keepCheckpoints how many verified checkpoints to keep (the newest first)
  * @param exportStages which stage models to export: all, last or none
+ * @param drift the drift map's weighting: fisher, plain (F = 1) or off
  * @param divergenceFactor a step whose loss exceeds this times the loss of the domain's first
  *     step stops the run as diverged (0 = only a non-finite loss does)
  * @param device cpu, gpu or auto
@@ -90,6 +91,7 @@ public record TrainConfig(
         int saveEvery,
         int keepCheckpoints,
         String exportStages,
+        String drift,
         double divergenceFactor,
         String device) {
 
@@ -162,6 +164,11 @@ public record TrainConfig(
             Key.choice("export-stages", "all", List.of("all", "last", "none"), "which"
                     + " stage-K-DOMAIN.pt models to write at domain ends: all, last (only the"
                     + " final model) or none"),
+            Key.choice("drift", "fisher", List.of("fisher", "plain", "off"), "the drift map"
+                    + " (how far each tensor moved during each domain, the same for every"
+                    + " strategy): fisher (weighted by a 16-sequence Fisher of the previous"
+                    + " domain), plain (unweighted: no Fisher, half the memory and checkpoint"
+                    + " space) or off"),
             Key.real("divergence-factor", 10.0, 0, false, "stop the run as diverged (exit 3)"
                     + " when a step's loss exceeds this times the loss of the domain's first"
                     + " step; 0 = only when the loss is not finite"),
@@ -229,7 +236,8 @@ public record TrainConfig(
                 (int) v.get("eval-every"), (int) v.get("eval-windows"),
                 (int) v.get("test-windows"),
                 (int) v.get("save-every"), (int) v.get("keep-checkpoints"),
-                (String) v.get("export-stages"), (double) v.get("divergence-factor"), (String) v.get("device"));
+                (String) v.get("export-stages"), (String) v.get("drift"),
+                (double) v.get("divergence-factor"), (String) v.get("device"));
         c.validate(where);
         return c;
     }
@@ -290,7 +298,7 @@ public record TrainConfig(
             warmupSteps, minLrRatio, weightDecay, decayAll, maxGradNorm, beta1, beta2, adamEps,
             seqLen, seed, ewcLambda, ewcGamma, l2Lambda, fisherSamples, fisherMode, fisherBatched,
             ewcPrior, ewcExclude, replayTokens, replayRatio, evalEvery, evalWindows, testWindows, saveEvery,
-            keepCheckpoints, exportStages, divergenceFactor, device};
+            keepCheckpoints, exportStages, drift, divergenceFactor, device};
         Map<String, Object> m = new LinkedHashMap<>();
         for (int i = 0; i < KEYS.size(); i++) {
             m.put(KEYS.get(i).name(), vals[i]);

@@ -137,7 +137,7 @@ public final class EwcPenalty implements AutoCloseable {
      *
      * @param theta the tensor
      * @param anchor where it is measured from
-     * @param f the Fisher diagonal, same shape
+     * @param f the Fisher diagonal, same shape; null for F = 1 (the plain squared distance)
      * @param scope manager the temporaries and the result live on
      * @return the scalar
      */
@@ -147,7 +147,7 @@ public final class EwcPenalty implements AutoCloseable {
         d.attach(scope);
         NDArray sq = d.square();
         sq.attach(scope);
-        NDArray w = f.mul(sq);
+        NDArray w = f == null ? sq : f.mul(sq);
         w.attach(scope);
         NDArray v = w.sum();
         v.attach(scope);

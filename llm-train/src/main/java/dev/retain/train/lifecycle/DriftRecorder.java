@@ -1,6 +1,7 @@
 package dev.retain.train.lifecycle;
 
 import dev.retain.core.model.NamedParameter;
+import dev.retain.core.util.AtomicFiles;
 import dev.retain.train.Seeds;
 import dev.retain.train.ewc.EwcPenalty;
 import dev.retain.train.lm.LmFisher;
@@ -21,10 +22,13 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Fisher-weighted drift of the parameters during each stage, the same for every strategy so that
- * runs compare: at the end of stage k, per tensor {@code sum F (theta_k - theta_{k-1})^2}, F being
- * a small empirical batched Fisher of domain k-1 at the parameters of stage k-1. Its anchor and
- * Fisher are saved with the checkpoint ({@code drift.ndlist}); its time counts as evaluation.
+ * The drift of the parameters during each stage, the same for every strategy so that runs
+ * compare: at the end of stage k, per tensor {@code sum F (theta_k - theta_{k-1})^2}, F being a
+ * small empirical batched Fisher of domain k-1 at the parameters of stage k-1 ({@code drift
+ * fisher}), or 1 ({@code plain}: no Fisher to estimate or keep); {@code off} records nothing. Its
+ * anchor and Fisher change only at domain ends: they are written once then, to {@code
+ * RUN_DIR/checkpoints/drift.ndlist}, and each checkpoint's {@code drift.ndlist} is a hard link to
+ * it. The Fisher's time is the {@link Phase#DRIFT} phase.
  */
 public final class DriftRecorder implements Plugin, AutoCloseable {
 
@@ -34,6 +38,8 @@ public final class DriftRecorder implements Plugin, AutoCloseable {
     private final NDManager manager;
     private Map<String, NDArray> anchor;
     private Map<String, NDArray> fisher;
+    /** Whether anchor and Fisher changed since they were last written. */
+    private boolean dirty = true;
 
     /**
      * Creates the recorder.
@@ -51,6 +57,10 @@ public final class DriftRecorder implements Plugin, AutoCloseable {
 
     @Override
     public void afterDomain(TrainContext ctx) {
+        String mode = ctx.config().drift();
+        if (mode.equals("off")) {
+            return;
+        }
         List<NamedParameter> params = ctx.parameters();
         if (anchor != null) {
             Map<String, Double> per = new LinkedHashMap<>();
@@ -58,7 +68,8 @@ public final class DriftRecorder implements Plugin, AutoCloseable {
             try (NDManager scope = manager.newSubManager()) {
                 for (NamedParameter p : params) {
                     NDArray v = EwcPenalty.weightedSquaredDistance(p.array(),
-                            anchor.get(p.name()), fisher.get(p.name()), scope);
+                            anchor.get(p.name()), fisher == null ? null : fisher.get(p.name()),
+                            scope);
                     per.put(p.name(), (double) v.getFloat());
                     groups.put(p.name(), p.group());
                 }
@@ -66,19 +77,22 @@ public final class DriftRecorder implements Plugin, AutoCloseable {
             ctx.results().addDrift(ctx.stage(), per, groups);
             release();
         }
-        long t0 = System.nanoTime();
-        int batch = ctx.config().batchSize();
-        fisher = LmFisher.estimate(ctx.model(), params, ctx.trainTokens(ctx.stage()),
-                new LmFisher.Spec(FISHER_SEQUENCES, false, Math.min(FISHER_SEQUENCES, batch),
-                        ctx.seqLen(), Seeds.derive(ctx.config().seed(), "drift", ctx.stage())),
-                manager);
-        ctx.addSeconds(Phase.EVAL, (System.nanoTime() - t0) / 1e9);
+        if (mode.equals("fisher")) {
+            long t0 = System.nanoTime();
+            int batch = ctx.config().batchSize();
+            fisher = LmFisher.estimate(ctx.model(), params, ctx.trainTokens(ctx.stage()),
+                    new LmFisher.Spec(FISHER_SEQUENCES, false, Math.min(FISHER_SEQUENCES, batch),
+                            ctx.seqLen(), Seeds.derive(ctx.config().seed(), "drift",
+                                    ctx.stage())), manager);
+            ctx.addSeconds(Phase.DRIFT, (System.nanoTime() - t0) / 1e9);
+        }
         anchor = new LinkedHashMap<>();
         for (NamedParameter p : params) {
             NDArray a = p.array().duplicate();
             a.attach(manager);
             anchor.put(p.name(), a);
         }
+        dirty = true;
     }
 
     @Override
@@ -86,16 +100,26 @@ public final class DriftRecorder implements Plugin, AutoCloseable {
         if (anchor == null) {
             return;
         }
-        NDList d = new NDList();
-        anchor.forEach((k, v) -> {
-            v.setName("a:" + k);
-            d.add(v);
-        });
-        fisher.forEach((k, v) -> {
-            v.setName("f:" + k);
-            d.add(v);
-        });
-        Files.write(dir.resolve(FILE), d.encode());
+        // The state shared by this domain's checkpoints, beside them in RUN_DIR/checkpoints.
+        Path shared = dir.getParent().resolve(FILE);
+        if (dirty || !Files.isRegularFile(shared)) {
+            NDList d = new NDList();
+            anchor.forEach((k, v) -> {
+                v.setName("a:" + k);
+                d.add(v);
+            });
+            if (fisher != null) {
+                fisher.forEach((k, v) -> {
+                    v.setName("f:" + k);
+                    d.add(v);
+                });
+            }
+            AtomicFiles.write(shared, d::encode);
+            dirty = false;
+        }
+        if (!AtomicFiles.link(dir.resolve(FILE), shared)) {
+            Files.copy(shared, dir.resolve(FILE));
+        }
     }
 
     @Override
@@ -105,18 +129,22 @@ public final class DriftRecorder implements Plugin, AutoCloseable {
             return;
         }
         anchor = new LinkedHashMap<>();
-        fisher = new LinkedHashMap<>();
+        Map<String, NDArray> f2 = new LinkedHashMap<>();
         try (InputStream in = Files.newInputStream(f)) {
             for (NDArray a : NDList.decode(manager, in)) {
                 String n = a.getName();
-                (n.startsWith("a:") ? anchor : fisher).put(n.substring(2), a);
+                (n.startsWith("a:") ? anchor : f2).put(n.substring(2), a);
             }
         }
+        fisher = f2.isEmpty() ? null : f2;
+        dirty = true; // the shared file may be another run's state: write it afresh
     }
 
     private void release() {
         anchor.values().forEach(NDArray::close);
-        fisher.values().forEach(NDArray::close);
+        if (fisher != null) {
+            fisher.values().forEach(NDArray::close);
+        }
     }
 
     @Override

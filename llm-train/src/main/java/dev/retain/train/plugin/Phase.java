@@ -9,8 +9,10 @@ public enum Phase {
     TRAIN("train"),
     /** A strategy's estimate of parameter importance at a domain's end (EWC's Fisher). */
     FISHER("fisher"),
-    /** Evaluations: the stage evaluation, the valid curves and the drift's small Fisher. */
-    EVAL("eval");
+    /** Evaluations: the stage evaluation and the valid curves. */
+    EVAL("eval"),
+    /** The drift map's own small Fisher at a domain's end (not a strategy's). */
+    DRIFT("drift");
 
     private final String key;
 

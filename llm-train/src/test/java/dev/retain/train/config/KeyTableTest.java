@@ -142,7 +142,7 @@ class KeyTableTest {
             "fisher-batched", false, "ewc-prior", "", "ewc-exclude", "", "replay-tokens", 32768L,
             "replay-ratio", 0.25, "eval-every", 0, "eval-windows", 8, "test-windows", 0,
             "save-every", 100, "keep-checkpoints", 1,
-            "export-stages", "all", "divergence-factor", 10.0, "device", "auto"};
+            "export-stages", "all", "drift", "fisher", "divergence-factor", 10.0, "device", "auto"};
         for (int i = 0; i < kv.length; i += 2) {
             d.put((String) kv[i], kv[i + 1]);
         }
