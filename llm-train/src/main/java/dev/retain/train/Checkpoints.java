@@ -62,6 +62,8 @@ final class Checkpoints {
 
     private final Path runDir;
     private final int keep;
+    /** SHA-256 of files already hashed, by file identity (see {@link #sha256}). */
+    private final java.util.Map<Object, String[]> hashes = new java.util.HashMap<>();
     private SaveHook hook = f -> { };
 
     /**
@@ -290,7 +292,7 @@ final class Checkpoints {
         }
     }
 
-    private static ObjectNode manifest(Path dir) throws IOException {
+    private ObjectNode manifest(Path dir) throws IOException {
         ObjectNode m = Json.object();
         m.put("schema", "retain.checkpoint-manifest/1");
         ObjectNode files = m.putObject("files");
@@ -298,10 +300,30 @@ final class Checkpoints {
             for (Path f : s.sorted().toList()) {
                 ObjectNode e = files.putObject(f.getFileName().toString());
                 e.put("bytes", Files.size(f));
-                e.put("sha256", Hashing.sha256(f));
+                e.put("sha256", sha256(f));
             }
         }
         return m;
+    }
+
+    /**
+     * A file's SHA-256, computed once per file this process wrote: the hard links of a stage's
+     * model, EWC and drift state into later checkpoints are the same file (same inode, size and
+     * modification time), hashed when first seen.
+     */
+    private String sha256(Path f) throws IOException {
+        var a = Files.readAttributes(f, java.nio.file.attribute.BasicFileAttributes.class);
+        String stamp = a.size() + "/" + a.lastModifiedTime().toMillis();
+        Object key = a.fileKey() == null ? f.toAbsolutePath() : a.fileKey();
+        String[] known = hashes.get(key);
+        if (known != null && known[0].equals(stamp)) {
+            return known[1];
+        }
+        String sha = Hashing.sha256(f);
+        if (a.fileKey() != null) {
+            hashes.put(key, new String[] {stamp, sha});
+        }
+        return sha;
     }
 
     /**
