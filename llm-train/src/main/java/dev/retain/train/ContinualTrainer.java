@@ -266,8 +266,7 @@ public final class ContinualTrainer implements AutoCloseable {
     }
 
     /**
-     * One optimizer step of the current domain: the loop's unit of work, also what benchmarks
-     * time. Opens the domain first when needed.
+     * One optimizer step of the current domain (what benchmarks time); opens the domain if needed.
      *
      * @param lr the learning rate of this step
      * @return what the step did
@@ -332,10 +331,11 @@ public final class ContinualTrainer implements AutoCloseable {
         return got;
     }
 
-    /** Forward, per-token loss, backward of one micro-batch; returns each row's mean loss. */
+    /** Forward, per-token loss, backward of one micro-batch (its tensors freed at its end). */
     private float[] forwardBackward(NDManager scope, long[] ids) {
-        try (GradientCollector gc = engine.newGradientCollector()) {
-            NDArray input = scope.create(ids, new Shape(cfg.batchSize(), in.seqLen));
+        try (GradientCollector gc = engine.newGradientCollector();
+                NDManager micro = scope.newSubManager()) {
+            NDArray input = micro.create(ids, new Shape(cfg.batchSize(), in.seqLen));
             NDArray tok = LmLoss.tokenNll(in.lm.logits(input, true), input);
             NDArray rows = tok.mean(new int[] {1});
             gc.backward(rows.mean().div(cfg.gradAccum()));

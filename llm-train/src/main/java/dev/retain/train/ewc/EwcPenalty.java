@@ -97,16 +97,19 @@ public final class EwcPenalty implements AutoCloseable {
         for (NamedParameter p : params) {
             // Two temporaries per parameter: diff = theta - theta*, w = F * diff. The value's
             // term sum(w * diff) is one dot product; w is then scaled in place to lambda * w, the
-            // penalty's gradient, and added to the parameter's gradient.
-            NDArray diff = p.array().sub(anchor.get(p.name()));
-            diff.attach(scope);
-            NDArray weighted = fisher.get(p.name()).mul(diff);
-            weighted.attach(scope);
-            NDArray part = weighted.flatten().dot(diff.flatten());
-            part.attach(scope);
-            parts.add(part);
-            try (NDArray g = p.array().getGradient()) {
-                g.addi(weighted.muli(lambda));
+            // penalty's gradient, and added to the parameter's gradient. Both are freed before
+            // the next parameter (kept to the step's end they were two copies of the model).
+            try (NDManager one = scope.newSubManager()) {
+                NDArray diff = p.array().sub(anchor.get(p.name()));
+                diff.attach(one);
+                NDArray weighted = fisher.get(p.name()).mul(diff);
+                weighted.attach(one);
+                NDArray part = weighted.flatten().dot(diff.flatten());
+                part.attach(scope);
+                parts.add(part);
+                try (NDArray g = p.array().getGradient()) {
+                    g.addi(weighted.muli(lambda));
+                }
             }
         }
         return lambda / 2 * ai.djl.ndarray.NDArrays.stack(parts).sum().getFloat();
