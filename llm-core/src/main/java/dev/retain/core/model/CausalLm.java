@@ -268,7 +268,10 @@ public final class CausalLm implements AutoCloseable {
     /**
      * Writes the module as a plain TorchScript archive that {@code torch.jit.load} opens (not DJL's
      * {@code .params} format). Written to a temporary file, then renamed, so a failure leaves any
-     * earlier file untouched. A {@code config.json} is written beside it.
+     * earlier file untouched. A {@code config.json} is written beside it. The file the model was
+     * loaded from is rewritten with the current parameter values at disk speed ({@link
+     * TorchScriptArchive}); where that file is gone or not an archive that can be rewritten so,
+     * libtorch writes the module (slower: it builds the whole file in memory first).
      *
      * @param out the target {@code .pt}
      * @throws IOException when writing fails
@@ -278,8 +281,20 @@ public final class CausalLm implements AutoCloseable {
         Files.createDirectories(dir);
         Path tmp = Files.createTempFile(dir, out.getFileName().toString(), ".tmp");
         try {
-            try (OutputStream os = Files.newOutputStream(tmp)) {
-                JniUtils.writeModule(block, os, false);
+            boolean written = false;
+            if (Files.isRegularFile(source)) {
+                try (OutputStream os = new java.io.BufferedOutputStream(
+                        Files.newOutputStream(tmp), 1 << 20)) {
+                    TorchScriptArchive.rewrite(source, parameters, os);
+                    written = true;
+                } catch (TorchScriptArchive.Unsupported e) {
+                    // not an archive we can rewrite: libtorch's writer below
+                }
+            }
+            if (!written) {
+                try (OutputStream os = Files.newOutputStream(tmp)) {
+                    JniUtils.writeModule(block, os, false);
+                }
             }
             Files.setPosixFilePermissions(tmp,
                     java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));

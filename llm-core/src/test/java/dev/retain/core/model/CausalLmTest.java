@@ -19,9 +19,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /** Loading, both output forms, context resolution, tied weights, and export. */
@@ -84,6 +88,7 @@ class CausalLmTest {
         Path out = tmp.resolve("exported.pt");
         float[] before;
         try (CausalLm lm = CausalLm.load(fixture("tiny-hf"), Device.cpu(), 0)) {
+            perturb(lm);
             before = logits(lm, EXPORT_IDS);
             lm.export(out);
         }
@@ -91,6 +96,72 @@ class CausalLmTest {
             assertEquals(OutputForm.HF_TUPLE, again.outputForm());
             assertArrayEquals(before, logits(again, EXPORT_IDS));
         }
+    }
+
+    /** Moves every parameter by a different amount, as training would (so exports must differ). */
+    private static void perturb(CausalLm lm) {
+        int i = 0;
+        for (NamedParameter p : lm.parameters()) {
+            p.array().addi(0.001f * ++i);
+        }
+    }
+
+    /**
+     * The archive rewritten at disk speed ({@link TorchScriptArchive}) holds every parameter's
+     * current values bit for bit, for both output forms and a tied and an untied head; its data
+     * entries are stored uncompressed at 64-byte offsets as torch.jit.save writes them.
+     */
+    @Test
+    void rewrittenArchiveHoldsTheCurrentParametersBitForBit() throws Exception {
+        for (String name : List.of("tiny", "tiny-hf", "small-gcide-hf")) {
+            Path out = tmp.resolve(name + "-rewritten.pt");
+            Map<String, float[]> want = new HashMap<>();
+            float[] before;
+            try (CausalLm lm = CausalLm.load(fixture(name), Device.cpu(), 0)) {
+                perturb(lm);
+                for (NamedParameter p : lm.parameters()) {
+                    want.put(p.name(), p.array().toFloatArray());
+                }
+                before = logits(lm, EXPORT_IDS);
+                try (OutputStream os = Files.newOutputStream(out)) {
+                    TorchScriptArchive.rewrite(fixture(name), lm.parameters(), os);
+                }
+            }
+            try (CausalLm again = CausalLm.load(out, Device.cpu(), 0)) {
+                assertEquals(want.keySet().size(), again.parameters().size(), name);
+                for (NamedParameter p : again.parameters()) {
+                    assertArrayEquals(want.get(p.name()), p.array().toFloatArray(), name + " "
+                            + p.name());
+                }
+                assertArrayEquals(before, logits(again, EXPORT_IDS), name);
+            }
+            assertDataAligned(out);
+        }
+    }
+
+    /** Reads each local header of the zip: every data/ entry stored, its bytes 64-aligned. */
+    private static void assertDataAligned(Path zip) throws IOException {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(Files.readAllBytes(zip))
+                .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        int at = 0;
+        int data = 0;
+        while (b.getInt(at) == 0x04034b50) {
+            int method = b.getShort(at + 8);
+            long size = b.getInt(at + 18) & 0xffffffffL;
+            int nameLen = b.getShort(at + 26) & 0xffff;
+            int extraLen = b.getShort(at + 28) & 0xffff;
+            byte[] nb = new byte[nameLen];
+            b.get(at + 30, nb);
+            String name = new String(nb, java.nio.charset.StandardCharsets.UTF_8);
+            int start = at + 30 + nameLen + extraLen;
+            assertEquals(0, method, name + " stored");
+            if (name.contains("/data/")) {
+                assertEquals(0, start % 64, name + " at " + start);
+                data++;
+            }
+            at = (int) (start + size);
+        }
+        assertTrue(data > 0, "data entries found");
     }
 
     /**
@@ -107,6 +178,7 @@ class CausalLmTest {
         Path out = tmp.resolve("exported.pt");
         float[] before;
         try (CausalLm lm = CausalLm.load(fixture("tiny-hf"), Device.cpu(), 0)) {
+            perturb(lm);
             before = logits(lm, EXPORT_IDS);
             lm.export(out);
         }
