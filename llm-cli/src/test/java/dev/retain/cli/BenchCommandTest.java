@@ -110,6 +110,13 @@ class BenchCommandTest {
         assertTrue(mem.get("peak_rss_bytes").asLong() >= mem.get("rss_late_bytes").asLong());
         assertTrue(mem.get("growth").isNumber());
 
+        positive(j, "export", "export_seconds_median");
+        positive(j, "export", "copy_seconds_median");
+        assertEquals(j.get("export").get("export_seconds_median").asDouble()
+                / j.get("export").get("copy_seconds_median").asDouble(),
+                j.get("ratios").get("export_over_copy").asDouble(), 1e-9);
+        // the export rewrites the tiny model's own archive: the same size as the fixture's
+        assertTrue(j.get("export").get("bytes").asLong() > 6_000_000);
         positive(j, "mfu", "flops_per_step");
         positive(j, "mfu", "naive");
         positive(j, "mfu", "bare");
@@ -117,7 +124,7 @@ class BenchCommandTest {
 
         List<String> ratios = List.of("naive_over_bare", "ewc_over_naive", "replay_over_naive",
                 "ewc_replay_over_naive", "eval_over_train", "fisher_per_sequence_over_train",
-                "fisher_batched_over_train", "rss_growth", "mfu_naive");
+                "fisher_batched_over_train", "rss_growth", "mfu_naive", "export_over_copy");
         for (String k : ratios) {
             assertTrue(j.get("ratios").get(k).isNumber(), "ratio " + k);
         }
@@ -132,7 +139,7 @@ class BenchCommandTest {
                 j.get("steps").get("ewc").get("over_naive_paired").asDouble(), 1e-12);
 
         JsonNode t = j.get("targets");
-        assertEquals(10, t.size());
+        assertEquals(11, t.size());
         for (var it = t.fields(); it.hasNext(); ) {
             var e = it.next();
             String status = e.getValue().get("status").asText();

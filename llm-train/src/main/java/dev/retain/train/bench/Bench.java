@@ -206,6 +206,7 @@ public final class Bench {
             // Memory over the strategy that runs every code path (penalty, replay mixing), so a
             // leak in any of them shows.
             MemoryProbe.run(this, "ewc+replay", trainers.get("ewc+replay"));
+            ExportProbe.run(this, trainers.get("ewc+replay"), work);
 
             ObjectNode mfu = root.putObject("mfu");
             mfu.put("flops_per_token", shape.trainFlopsPerToken(seq));
@@ -233,6 +234,7 @@ public final class Bench {
                     .get("ratio_to_training").asDouble());
             ratios.put("rss_growth", root.get("memory").path("growth").asDouble(Double.NaN));
             ratios.put("mfu_naive", mfu.get("naive").asDouble());
+            ratios.put("export_over_copy", root.get("export").get("ratio_to_copy").asDouble());
             ObjectNode ofMedians = ratios.putObject("step_ratios_of_medians");
             ofMedians.put("naive_over_bare", Stats.ratio(med.get("naive"), med.get("bare")));
             ofMedians.put("ewc_over_naive", Stats.ratio(med.get("ewc"), med.get("naive")));

@@ -50,6 +50,9 @@ final class BenchTargets {
                 new Target("fisher_batched_over_train", "batched Fisher / training, same sequences",
                         num(r, "fisher_batched_over_train"), true, 1.2, true,
                         "Fisher units of one training batch"),
+                new Target("export_over_copy", "model export / copy of its file",
+                        num(r, "export_over_copy"), true, 2.0, true,
+                        "TorchScript export against Files.copy of the same bytes, medians of 3"),
                 new Target("rss_growth", "resident memory growth", num(r, "rss_growth"), true,
                         0.02, rssAsStated, spec.rssSteps() == 0 ? "skipped (--rss-steps 0)"
                                 : "from step " + early + " to step " + spec.rssSteps()
