@@ -114,6 +114,7 @@ final class RunLauncher {
                 ckpt.resolve("model.pt"), setup.modelSha256(), setup.tokenizer(), setup.domains());
         ContinualTrainer t = new ContinualTrainer(atCheckpoint, runDir, progress, strategies,
                 lock);
+        t.in.lm.exportTemplate(setup.model()); // the checkpoint's folder may be deleted later
         try {
             restore(t, ckpt);
         } catch (IOException | RuntimeException e) {

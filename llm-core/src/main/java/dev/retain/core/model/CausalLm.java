@@ -51,6 +51,8 @@ public final class CausalLm implements AutoCloseable {
     private final int vocabSize;
     private final List<NamedParameter> parameters;
     private final List<String> tiedNames;
+    /** Archives of this very module that {@link #export} may rewrite, tried in order. */
+    private final List<Path> templates = new java.util.ArrayList<>();
 
     private CausalLm(
             Path source,
@@ -69,6 +71,19 @@ public final class CausalLm implements AutoCloseable {
         this.vocabSize = vocabSize;
         this.parameters = parameters;
         this.tiedNames = tiedNames;
+        this.templates.add(source);
+    }
+
+    /**
+     * Names another archive of the same module (the base model a checkpoint's model was trained
+     * from) for {@link #export} to rewrite when the file this model was loaded from is gone (a
+     * checkpoint deleted as newer ones were kept). Parameter names, shapes and dtypes are checked
+     * against it at each export; libtorch's writer remains the fallback.
+     *
+     * @param archive a TorchScript file of the same architecture
+     */
+    public void exportTemplate(Path archive) {
+        templates.add(archive);
     }
 
     /**
@@ -282,13 +297,16 @@ public final class CausalLm implements AutoCloseable {
         Path tmp = Files.createTempFile(dir, out.getFileName().toString(), ".tmp");
         try {
             boolean written = false;
-            if (Files.isRegularFile(source)) {
+            for (Path template : templates) {
+                if (written || !Files.isRegularFile(template)) {
+                    continue;
+                }
                 try (OutputStream os = new java.io.BufferedOutputStream(
                         Files.newOutputStream(tmp), 1 << 20)) {
-                    TorchScriptArchive.rewrite(source, parameters, os);
+                    TorchScriptArchive.rewrite(template, parameters, os);
                     written = true;
                 } catch (TorchScriptArchive.Unsupported e) {
-                    // not an archive we can rewrite: libtorch's writer below
+                    // not an archive we can rewrite: the next one, or libtorch's writer below
                 }
             }
             if (!written) {

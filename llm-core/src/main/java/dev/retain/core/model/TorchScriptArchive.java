@@ -41,7 +41,7 @@ import java.util.zip.ZipOutputStream;
 final class TorchScriptArchive {
 
     private static final int ALIGN = 64;
-    private static final long FIXED_TIME = 946_728_000_000L; // 2000-01-01 12:00 UTC
+    static final long FIXED_TIME = 946_728_000_000L; // 2000-01-01 12:00 UTC
 
     private TorchScriptArchive() {}
 

@@ -139,6 +139,36 @@ class CausalLmTest {
         }
     }
 
+    /**
+     * A model whose own file is gone (a resumed run's checkpoint, deleted as newer ones were kept)
+     * is still exported by rewriting: from the template archive it was given (the base model).
+     */
+    @Test
+    void exportRewritesATemplateWhenTheModelsOwnFileIsGone() throws Exception {
+        Path own = tmp.resolve("own.pt");
+        Files.copy(fixture("tiny-hf"), own);
+        Path out = tmp.resolve("out.pt");
+        Map<String, float[]> want = new HashMap<>();
+        try (CausalLm lm = CausalLm.load(own, Device.cpu(), 0)) {
+            perturb(lm);
+            for (NamedParameter p : lm.parameters()) {
+                want.put(p.name(), p.array().toFloatArray());
+            }
+            lm.exportTemplate(fixture("tiny-hf"));
+            Files.delete(own);
+            lm.export(out);
+        }
+        try (java.util.zip.ZipFile z = new java.util.zip.ZipFile(out.toFile())) {
+            // the rewriter's fixed entry time: not libtorch's writer
+            assertEquals(TorchScriptArchive.FIXED_TIME, z.entries().nextElement().getTime());
+        }
+        try (CausalLm again = CausalLm.load(out, Device.cpu(), 0)) {
+            for (NamedParameter p : again.parameters()) {
+                assertArrayEquals(want.get(p.name()), p.array().toFloatArray(), p.name());
+            }
+        }
+    }
+
     /** Reads each local header of the zip: every data/ entry stored, its bytes 64-aligned. */
     private static void assertDataAligned(Path zip) throws IOException {
         java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(Files.readAllBytes(zip))
