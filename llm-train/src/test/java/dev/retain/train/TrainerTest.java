@@ -207,17 +207,19 @@ class TrainerTest {
     }
 
     @Test
-    void exportStagesLastWritesOnlyTheFinalModel() throws IOException {
+    void exportStagesLastWritesOnlyTheFinalModelAndFisher() throws IOException {
         List<Path> doms = Fixtures.smallDomains(tmp.resolve("d"), 8000, 1500, "computing",
                 "legal");
         Path run = tmp.resolve("run");
-        TrainConfig c = config("naive", Map.of("export-stages", "last", "eval-every", 0,
+        TrainConfig c = config("ewc", Map.of("export-stages", "last", "eval-every", 0,
                 "test-windows", 1, "max-steps-per-domain", 2));
         try (ContinualTrainer t = ContinualTrainer.start(setup(c, doms), run, false)) {
             assertEquals(ContinualTrainer.Outcome.COMPLETE, t.run());
         }
         assertTrue(!Files.exists(run.resolve("stage-0-computing.pt")));
         assertTrue(Files.exists(run.resolve("stage-1-legal.pt")));
+        assertTrue(!Files.exists(run.resolve("ewc-stage-0.ndlist")));
+        assertTrue(Files.exists(run.resolve("ewc-stage-1.ndlist")));
         JsonNode stages = results(run).get("stages");
         assertTrue(stages.get(0).get("model").isNull(), stages.toString());
         assertEquals("stage-1-legal.pt", stages.get(1).get("model").asText());

@@ -162,8 +162,9 @@ public record TrainConfig(
                     + " newest first; with 2 or more a resume falls back to the previous one when"
                     + " the newest is damaged (1 protects against a crash while one is written)"),
             Key.choice("export-stages", "all", List.of("all", "last", "none"), "which"
-                    + " stage-K-DOMAIN.pt models to write at domain ends: all, last (only the"
-                    + " final model) or none"),
+                    + " stages' outputs to write beside the run at domain ends (stage-K-DOMAIN.pt"
+                    + " and, with EWC, ewc-stage-K.ndlist): all, last (only the final ones) or"
+                    + " none"),
             Key.choice("drift", "fisher", List.of("fisher", "plain", "off"), "the drift map"
                     + " (how far each tensor moved during each domain, the same for every"
                     + " strategy): fisher (weighted by a 16-sequence Fisher of the previous"
@@ -281,6 +282,18 @@ public record TrainConfig(
     /** @return whether the strategy includes replay */
     public boolean usesReplay() {
         return strategy.contains("replay");
+    }
+
+    /**
+     * Whether a stage's outputs are written beside the run ({@code export-stages}): its model and,
+     * for EWC, its F and theta* ({@code ewc-stage-K.ndlist}).
+     *
+     * @param stage the stage index
+     * @param stages how many stages the run has
+     * @return true for every stage ({@code all}), the last ({@code last}), none ({@code none})
+     */
+    public boolean exportsStage(int stage, int stages) {
+        return exportStages.equals("all") || (exportStages.equals("last") && stage == stages - 1);
     }
 
     /** @return replayed windows per micro-batch (the rest are new) */

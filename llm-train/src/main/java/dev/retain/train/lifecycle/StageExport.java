@@ -48,9 +48,7 @@ public final class StageExport implements Plugin {
 
     @Override
     public void afterDomain(TrainContext ctx) {
-        String mode = ctx.config().exportStages();
-        if (mode.equals("none") || (mode.equals("last")
-                && ctx.stage() < ctx.domains().size() - 1)) {
+        if (!ctx.config().exportsStage(ctx.stage(), ctx.domains().size())) {
             return;
         }
         var file = ctx.runDir().resolve(fileName(ctx.stage(), ctx.domains().get(ctx.stage())));

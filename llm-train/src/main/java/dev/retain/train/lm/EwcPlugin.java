@@ -124,7 +124,12 @@ public final class EwcPlugin implements Plugin, AutoCloseable {
             penalty.consolidate(covered(ctx), f);
         }
         ctx.addSeconds(Phase.FISHER, (System.nanoTime() - t0) / 1e9);
-        // Kept beside the stage models: reusable as --ewc-prior of another run.
+        // Kept beside the stage models (those export-stages writes): reusable as --ewc-prior of
+        // another run, and linked into this domain's checkpoints.
+        consolidated = null;
+        if (!c.exportsStage(ctx.stage(), ctx.domains().size())) {
+            return;
+        }
         try {
             Path file = ctx.runDir().resolve("ewc-stage-" + ctx.stage() + ".ndlist");
             FisherFile.write(file, penalty.state());
