@@ -56,11 +56,6 @@ final class RunContext implements TrainContext {
     }
 
     @Override
-    public TokenFile trainTokens(int index) {
-        return t.in.split(Split.TRAIN).get(index);
-    }
-
-    @Override
     public TokenFile tokens(Split split, int index) {
         return t.in.split(split).get(index);
     }

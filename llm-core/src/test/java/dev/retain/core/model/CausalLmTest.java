@@ -86,15 +86,20 @@ class CausalLmTest {
     @Test
     void exportReloadsWithTheSameLogits() throws Exception {
         Path out = tmp.resolve("exported.pt");
-        float[] before;
-        try (CausalLm lm = CausalLm.load(fixture("tiny-hf"), Device.cpu(), 0)) {
-            perturb(lm);
-            before = logits(lm, EXPORT_IDS);
-            lm.export(out);
-        }
+        float[] before = exportPerturbed(out);
         try (CausalLm again = CausalLm.load(out, Device.cpu(), 64)) {
             assertEquals(OutputForm.HF_TUPLE, again.outputForm());
             assertArrayEquals(before, logits(again, EXPORT_IDS));
+        }
+    }
+
+    /** Exports the tiny-hf model after {@link #perturb}; returns its logits on EXPORT_IDS. */
+    private static float[] exportPerturbed(Path out) throws IOException {
+        try (CausalLm lm = CausalLm.load(fixture("tiny-hf"), Device.cpu(), 0)) {
+            perturb(lm);
+            float[] before = logits(lm, EXPORT_IDS);
+            lm.export(out);
+            return before;
         }
     }
 
@@ -206,12 +211,7 @@ class CausalLmTest {
                 "PyTorch half skipped: /usr/bin/python3 cannot import torch "
                         + "(apt-get install python3-torch to run it)");
         Path out = tmp.resolve("exported.pt");
-        float[] before;
-        try (CausalLm lm = CausalLm.load(fixture("tiny-hf"), Device.cpu(), 0)) {
-            perturb(lm);
-            before = logits(lm, EXPORT_IDS);
-            lm.export(out);
-        }
+        float[] before = exportPerturbed(out);
         int k = 10;
         String script = "import torch,sys\n"
                 + "m=torch.jit.load(sys.argv[1])\n"

@@ -113,7 +113,12 @@ public final class ResultsCodec {
 
     /** Marks the run complete at {@code finished} (ISO-8601). */
     static void complete(ObjectNode root, String finished) {
-        root.put(STATUS, COMPLETE);
+        finish(root, COMPLETE, finished);
+    }
+
+    /** Marks the run ended at {@code finished} (ISO-8601) with a final status. */
+    static void finish(ObjectNode root, String status, String finished) {
+        root.put(STATUS, status);
         ((ObjectNode) root.get(RUN)).put(FINISHED, finished);
     }
 

@@ -267,8 +267,7 @@ public final class ResultsRecorder {
      * @param divergence what happened
      */
     public void diverged(ObjectNode divergence) {
-        ResultsCodec.complete(root, Instant.now().toString());
-        root.put(STATUS, DIVERGED);
+        ResultsCodec.finish(root, DIVERGED, Instant.now().toString());
         root.set(DIVERGENCE, divergence);
     }
 

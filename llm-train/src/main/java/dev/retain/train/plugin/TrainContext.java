@@ -37,12 +37,14 @@ public interface TrainContext {
     List<String> domains();
 
     /**
-     * A domain's train split.
+     * A domain's train split: {@code tokens(Split.TRAIN, index)}.
      *
      * @param index the domain's index
      * @return its tokens
      */
-    TokenFile trainTokens(int index);
+    default TokenFile trainTokens(int index) {
+        return tokens(Split.TRAIN, index);
+    }
 
     /**
      * A split of a domain.

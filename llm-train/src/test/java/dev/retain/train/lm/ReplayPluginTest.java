@@ -71,13 +71,11 @@ class ReplayPluginTest {
         }
 
         @Override
-        public TokenFile trainTokens(int index) {
-            return tokens.get(index);
-        }
-
-        @Override
         public TokenFile tokens(Split split, int index) {
-            throw new AssertionError("replay reads train splits only");
+            if (split != Split.TRAIN) {
+                throw new AssertionError("replay reads train splits only");
+            }
+            return tokens.get(index);
         }
 
         @Override
