@@ -1,5 +1,6 @@
 package dev.retain.cli;
 
+import dev.retain.core.Engines;
 import dev.retain.core.UserError;
 import dev.retain.core.util.RepoPaths;
 import dev.retain.train.config.Key;
@@ -26,7 +27,7 @@ final class DemoCommand implements Command {
 
     @Override
     public String usage() {
-        return "demo [--quick] [--out DIR]";
+        return "demo [--quick] [--out DIR] [--jobs N]";
     }
 
     @Override
@@ -46,7 +47,8 @@ final class DemoCommand implements Command {
             Key.flag("quick", "a tiny version of the same, for tests"),
             Key.path("out", "DIR", "folder for the runs and the report")
                     .shown("runs/demo (runs/demo-quick) in the checkout"),
-            Key.flag("quiet", "no progress on stderr"));
+            Key.flag("quiet", "no progress on stderr"))
+            .plus(RunCommand.SPREAD.keys());
 
     @Override
     public KeyTable keys() {
@@ -70,7 +72,9 @@ final class DemoCommand implements Command {
         }
         out.println("retain demo: " + e.variants().size() + " strategies x " + e.domains().size()
                 + " domains on " + home.relativize(e.model()) + " (" + file + ")");
-        return RunCommand.runExperiment(e, !v.flag("quiet"), false, out, "retain demo",
+        Engines.threads(v.integer("threads"));
+        return RunCommand.runExperiment(e, null, RunCommand.spread(v), !v.flag("quiet"), false,
+                out, "retain demo",
                 "retain demo" + (v.flag("quick") ? " --quick" : "")
                         + (v.has("out") ? " --out " + v.path("out") : ""));
     }

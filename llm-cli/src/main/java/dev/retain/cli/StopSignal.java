@@ -3,6 +3,8 @@ package dev.retain.cli;
 import dev.retain.train.ContinualTrainer;
 
 import java.io.IOException;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -24,6 +26,7 @@ final class StopSignal implements AutoCloseable {
     private final Thread hook;
     private volatile boolean stopped;
     private volatile ContinualTrainer current;
+    private final List<Runnable> actions = new CopyOnWriteArrayList<>();
 
     /**
      * Installs the handling.
@@ -44,6 +47,7 @@ final class StopSignal implements AutoCloseable {
         if (t != null) {
             t.requestStop();
         }
+        actions.forEach(Runnable::run);
         try {
             done.await(600, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
@@ -68,6 +72,20 @@ final class StopSignal implements AutoCloseable {
         } finally {
             current = null;
         }
+    }
+
+    /**
+     * Adds what else a signal does (e.g. pass it on to the processes this one started).
+     *
+     * @param action run once on the signal, before the command's work is waited for
+     */
+    void onStop(Runnable action) {
+        actions.add(action);
+    }
+
+    /** @return whether a signal has come */
+    boolean stopped() {
+        return stopped;
     }
 
     /** Prints the one line of a stopped command: what to run to continue. */

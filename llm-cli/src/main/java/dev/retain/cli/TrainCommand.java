@@ -65,7 +65,8 @@ final class TrainCommand implements Command {
             Key.path("config", "FILE", "settings file (JSON or YAML)"),
             Key.text("name", "", "the run's name in reports").metavar("NAME")
                     .shown("the strategy"),
-            Key.flag("quiet", "no progress on stderr")).plus(TrainConfig.KEYS);
+            Key.flag("quiet", "no progress on stderr"),
+            RunCommand.SPREAD.require("threads")).plus(TrainConfig.KEYS);
 
     @Override
     public KeyTable keys() {
@@ -98,6 +99,7 @@ final class TrainCommand implements Command {
         KeyTable.Values v = Opts.values(KEYS, cl);
         Path dir = v.has("resume") ? v.path("resume") : required(v, "out");
         try (StopSignal stop = new StopSignal("retain train", "retain train --resume " + dir)) {
+            dev.retain.core.Engines.threads(v.integer("threads"));
             ContinualTrainer trainer = open(v);
             try (ContinualTrainer t = trainer) {
                 ContinualTrainer.Outcome outcome = stop.run(t);

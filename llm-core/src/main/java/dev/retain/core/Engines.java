@@ -63,6 +63,28 @@ public final class Engines {
     }
 
     /**
+     * Sets libtorch's intra-op thread count for this process ({@code --threads}). Sums split over
+     * threads add in another order, so a run's numbers are bit-identical only at the same count
+     * (the last digits differ otherwise, about 1e-8 relative); results.json records it.
+     *
+     * @param n threads; 0 keeps libtorch's default (one per core)
+     */
+    public static void threads(int n) {
+        pytorch();
+        if (n > 0) {
+            ai.djl.pytorch.jni.JniUtils.setNumThreads(n);
+        }
+    }
+
+    /**
+     * @return libtorch's intra-op thread count in this process
+     */
+    public static int threads() {
+        pytorch();
+        return ai.djl.pytorch.jni.JniUtils.getNumThreads();
+    }
+
+    /**
      * Resolves a {@code --device} value.
      *
      * @param spec {@code cpu}, {@code gpu} (or {@code gpu:N}, {@code cuda}) or {@code auto}

@@ -83,6 +83,37 @@ public final class RunLock implements AutoCloseable {
         }
     }
 
+    /**
+     * Who holds a folder's lock now, without taking it (for listings). Not for a folder that
+     * this process has locked: closing the probe's channel may release the process's lock (the
+     * system's locks belong to the process, not to a channel).
+     *
+     * @param dir the folder
+     * @return {@code process N} (or {@code this process}) when held, else null
+     */
+    public static String heldBy(Path dir) {
+        Path file = dir.resolve(FILE);
+        if (!Files.isRegularFile(file)) {
+            return null;
+        }
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ,
+                StandardOpenOption.WRITE)) {
+            FileLock l;
+            try {
+                l = ch.tryLock();
+            } catch (OverlappingFileLockException e) {
+                return "this process";
+            }
+            if (l != null) {
+                l.release();
+                return null;
+            }
+            return holder(ch);
+        } catch (IOException e) {
+            return null; // unreadable: nobody can be writing through it either
+        }
+    }
+
     private static String holder(FileChannel ch) throws IOException {
         ByteBuffer b = ByteBuffer.allocate(32);
         int n = ch.read(b, 0);

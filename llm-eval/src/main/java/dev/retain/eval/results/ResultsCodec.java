@@ -101,6 +101,8 @@ public final class ResultsCodec {
         e.put(JAVA, System.getProperty("java.version"));
         e.put(OS, System.getProperty("os.name") + " " + System.getProperty("os.arch"));
         e.put(CPUS, Runtime.getRuntime().availableProcessors());
+        // libtorch's threads: a run's last digits depend on it (Engines.threads)
+        e.put(THREADS, dev.retain.core.Engines.threads());
         e.put(DJL, ai.djl.engine.Engine.getDjlVersion());
         try {
             e.put(LIBTORCH, ai.djl.engine.Engine.getEngine("PyTorch").getVersion());

@@ -20,8 +20,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -29,6 +32,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.SortedSet;
+import java.util.TreeSet;
 
 /**
  * Runs an {@link Experiment}: tokenizes once, evaluates the base model once, then runs every
@@ -85,7 +90,103 @@ public final class ExperimentRunner {
     }
 
     /**
-     * Runs every variant that has not finished.
+     * Where a variant stands ({@code retain run --list}).
+     *
+     * @param index its index (0-based, as {@code --variant} and a job array take it)
+     * @param variant the variant
+     * @param dir its run folder
+     * @param state {@code done}, {@code diverged}, {@code running} (another process writes it),
+     *     {@code partial} (started, resumable) or {@code not started}
+     * @param detail more on the state (the holding process, the domains learned), or empty
+     */
+    public record VariantStatus(int index, Experiment.Variant variant, Path dir, String state,
+            String detail) {
+
+        /** @return whether it has ended (done or diverged): its results are final */
+        public boolean ended() {
+            return state.equals("done") || state.equals("diverged");
+        }
+    }
+
+    /**
+     * Where every variant stands. Must not be called while this process holds a variant's lock.
+     *
+     * @param e the experiment
+     * @return one entry per variant, in order
+     */
+    public static List<VariantStatus> statuses(Experiment e) {
+        Map<String, Path> dirs = folders(e);
+        List<VariantStatus> out = new ArrayList<>();
+        int i = 0;
+        for (Experiment.Variant v : e.variants()) {
+            Path dir = dirs.get(v.name());
+            Path results = dir.resolve("results.json");
+            String status = Files.exists(results) ? status(results) : "none";
+            String holder = RunLock.heldBy(dir);
+            String state;
+            String detail = "";
+            if (status.equals("complete")) {
+                state = "done";
+            } else if (status.equals("diverged")) {
+                state = "diverged";
+            } else if (holder != null) {
+                state = "running";
+                detail = holder;
+            } else if (Files.exists(dir.resolve(RunSetup.FILE))) {
+                state = "partial";
+                detail = learned(results, e.domains().size());
+            } else {
+                state = "not started";
+            }
+            out.add(new VariantStatus(i++, v, dir, state, detail));
+        }
+        return out;
+    }
+
+    private static String learned(Path results, int domains) {
+        try {
+            int n = Json.MAPPER.readTree(results.toFile()).path("stages").size();
+            return n + " of " + domains + " domains learned";
+        } catch (IOException ex) {
+            return "";
+        }
+    }
+
+    /**
+     * The variants that {@code --variant} values name: an index (0-based, as {@code --list}
+     * prints it) or a name.
+     *
+     * @param e the experiment
+     * @param specs the values, in the user's order
+     * @return the chosen indices in experiment order, without repeats
+     * @throws UserError for a value that names no variant
+     */
+    public static SortedSet<Integer> select(Experiment e, List<String> specs) {
+        SortedSet<Integer> out = new TreeSet<>();
+        List<String> names = e.variants().stream().map(Experiment.Variant::name).toList();
+        for (String spec : specs) {
+            int at = names.indexOf(spec);
+            if (at < 0 && spec.matches("[0-9]{1,9}")) {
+                at = Integer.parseInt(spec);
+                if (at >= names.size()) {
+                    throw new UserError("--variant " + spec + ": " + e.file() + " has "
+                            + names.size() + " variants, indices 0.." + (names.size() - 1)
+                            + " (retain run " + e.file().getFileName() + " --list)");
+                }
+            }
+            if (at < 0) {
+                throw new UserError("--variant " + spec + ": no variant of that name in "
+                        + e.file() + "; its variants: " + String.join(", ", names)
+                        + " (or their indices, 0.." + (names.size() - 1) + ")");
+            }
+            out.add(at);
+        }
+        return out;
+    }
+
+    /**
+     * Runs every variant that has not finished, holding the experiment folder's lock (one
+     * process runs the whole experiment).
      *
      * @param e the experiment
      * @param progress show progress on stderr
@@ -98,18 +199,65 @@ public final class ExperimentRunner {
     public static List<VariantRun> run(Experiment e, boolean progress, PrintStream log,
             Launcher launcher) throws IOException {
         try (RunLock lock = RunLock.acquire(e.out(), "experiment folder")) {
-            return runLocked(e, progress, log, launcher);
+            return runLocked(e, null, progress, log, launcher);
         }
     }
 
-    private static List<VariantRun> runLocked(Experiment e, boolean progress, PrintStream log,
-            Launcher launcher) throws IOException {
+    /**
+     * Runs the chosen variants that have not finished, without the experiment folder's lock:
+     * several processes may each run their own variants of one experiment (a job array), each
+     * variant's folder locked by the process that writes it. The base-model evaluation is
+     * computed once, by whichever process needs it first, and shared through {@code
+     * out/base-eval.json}.
+     *
+     * @param e the experiment
+     * @param chosen the indices of the variants to run
+     * @param progress show progress on stderr
+     * @param log where to say what happens (one line per variant)
+     * @param launcher runs each trainer
+     * @return one entry per chosen variant, in order; stops early when a run is interrupted
+     * @throws IOException when writing fails
+     * @throws dev.retain.core.UserError when another process writes a chosen variant's folder
+     */
+    public static List<VariantRun> runChosen(Experiment e, Set<Integer> chosen,
+            boolean progress, PrintStream log, Launcher launcher) throws IOException {
+        Files.createDirectories(e.out());
+        return runLocked(e, chosen, progress, log, launcher);
+    }
+
+    /**
+     * Evaluates the base model for the chosen variants that will start training, so that the
+     * processes that then run them in parallel find it in {@code out/base-eval.json}.
+     *
+     * @param e the experiment
+     * @param chosen the indices of the variants
+     * @param progress show progress on stderr
+     * @throws IOException when writing fails
+     */
+    public static void evaluateBase(Experiment e, Set<Integer> chosen,
+            boolean progress) throws IOException {
+        Files.createDirectories(e.out());
+        Map<String, Path> dirs = folders(e);
+        Map<String, List<EvalResult>> cache = new HashMap<>();
+        for (int i : chosen) {
+            Experiment.Variant v = e.variants().get(i);
+            if (!Files.exists(dirs.get(v.name()).resolve(RunSetup.FILE))) {
+                baseRow(e, v.config(), cache, progress);
+            }
+        }
+    }
+
+    private static List<VariantRun> runLocked(Experiment e, Set<Integer> chosen,
+            boolean progress, PrintStream log, Launcher launcher) throws IOException {
         Map<String, Path> dirs = folders(e);
         Map<String, List<EvalResult>> baseRows = new HashMap<>();
         List<VariantRun> out = new ArrayList<>();
         int i = 0;
         for (Experiment.Variant v : e.variants()) {
             i++;
+            if (chosen != null && !chosen.contains(i - 1)) {
+                continue;
+            }
             Path dir = dirs.get(v.name());
             Path results = dir.resolve("results.json");
             String status = Files.exists(results) ? status(results) : "none";
@@ -168,7 +316,9 @@ public final class ExperimentRunner {
 
     /**
      * The base model's row, computed once per (window, test-windows) and kept in {@code
-     * out/base-eval.json} so that a re-run does not compute it again.
+     * out/base-eval.json} so that a re-run, or another process running other variants of the
+     * experiment, does not compute it again. Processes take turns through a lock on {@code
+     * out/base-eval.lock}: the first computes the row, the others wait and read it.
      */
     private static List<EvalResult> baseRow(Experiment e, TrainConfig c,
             Map<String, List<EvalResult>> cache, boolean progress) throws IOException {
@@ -177,18 +327,24 @@ public final class ExperimentRunner {
             int window = c.seqLen() > 0 ? Math.min(c.seqLen(), lm.context()) : lm.context();
             String key = window + "/" + c.testWindows();
             List<EvalResult> row = cache.get(key);
-            if (row == null) {
-                row = readBase(e.out().resolve("base-eval.json"), key);
+            if (row != null) {
+                return row;
             }
-            if (row == null) {
-                row = new ArrayList<>();
-                for (Path d : e.domains()) {
-                    Domain dom = Domain.of(d);
-                    row.add(Evaluator.evaluate(lm, dom.tokens(Split.TEST, tok), dom.name(),
-                            "test", new Evaluator.Options(window, 0, c.testWindows(), 0,
-                                    progress)));
+            Path file = e.out().resolve("base-eval.json");
+            try (FileChannel ch = FileChannel.open(e.out().resolve("base-eval.lock"),
+                    StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                    FileLock held = ch.lock()) {
+                row = readBase(file, key);
+                if (row == null) {
+                    row = new ArrayList<>();
+                    for (Path d : e.domains()) {
+                        Domain dom = Domain.of(d);
+                        row.add(Evaluator.evaluate(lm, dom.tokens(Split.TEST, tok), dom.name(),
+                                "test", new Evaluator.Options(window, 0, c.testWindows(), 0,
+                                        progress)));
+                    }
+                    writeBase(file, key, row);
                 }
-                writeBase(e.out().resolve("base-eval.json"), key, row);
             }
             cache.put(key, row);
             return row;
