@@ -1,6 +1,7 @@
 package dev.retain.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -63,10 +64,13 @@ class TrainerTest {
                 .get("dir").asText());
         assertTrue(Files.isSameFile(ckpt.resolve("model.pt"), run.resolve("stage-1-legal.pt")));
         assertTrue(Files.isSameFile(ckpt.resolve("ewc.ndlist"), run.resolve("ewc-stage-1.ndlist")));
-        assertTrue(Files.isSameFile(ckpt.resolve("drift.ndlist"),
-                run.resolve("checkpoints/drift.ndlist")));
+        // The drift map's anchor and Fisher serve the next stage only: none after the last.
+        assertFalse(Files.exists(ckpt.resolve("drift.ndlist")));
+        assertFalse(Files.exists(run.resolve("checkpoints/drift.ndlist")));
         JsonNode s1 = r.get("stages").get(1);
-        assertTrue(s1.get("drift_seconds").asDouble() > 0, "the drift map's Fisher is timed");
+        assertTrue(r.get("stages").get(0).get("drift_seconds").asDouble() > 0,
+                "the drift map's Fisher is timed");
+        assertEquals(0, s1.get("drift_seconds").asDouble(), "no Fisher after the last domain");
         // Stage 2 replays: round(4 * 0.25) = 1 of 4 windows per step, 6 steps of 32 tokens.
         assertEquals(6 * 1 * 32, s1.get("replay_tokens").asLong());
         assertEquals(6 * 3 * 32, s1.get("new_tokens").asLong());
@@ -173,8 +177,8 @@ class TrainerTest {
             drift.put(mode, r.get("drift"));
             assertEquals(mode.equals("fisher"), r.get("stages").get(0).get("drift_seconds")
                     .asDouble() > 0, mode);
-            assertEquals(!mode.equals("off"), Files.exists(run.resolve("checkpoints/drift.ndlist")),
-                    mode);
+            assertFalse(Files.exists(run.resolve("checkpoints/drift.ndlist")), mode + ": none"
+                    + " kept after the last domain");
         }
         assertEquals("fisher", drift.get("fisher").get("weighting").asText());
         assertEquals("none", drift.get("plain").get("weighting").asText());

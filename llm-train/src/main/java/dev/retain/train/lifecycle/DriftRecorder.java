@@ -28,7 +28,8 @@ import java.util.Map;
  * fisher}), or 1 ({@code plain}: no Fisher to estimate or keep); {@code off} records nothing. Its
  * anchor and Fisher change only at domain ends: they are written once then, to {@code
  * RUN_DIR/checkpoints/drift.ndlist}, and each checkpoint's {@code drift.ndlist} is a hard link to
- * it. The Fisher's time is the {@link Phase#DRIFT} phase.
+ * it. The Fisher's time is the {@link Phase#DRIFT} phase. Nothing is computed or kept after the
+ * last domain, which no stage follows.
  */
 public final class DriftRecorder implements Plugin, AutoCloseable {
 
@@ -77,6 +78,9 @@ public final class DriftRecorder implements Plugin, AutoCloseable {
             ctx.results().addDrift(ctx.stage(), per, groups);
             release();
         }
+        if (ctx.stage() == ctx.domains().size() - 1) {
+            return; // no stage follows the last: its anchor and Fisher would never be used
+        }
         if (mode.equals("fisher")) {
             long t0 = System.nanoTime();
             int batch = ctx.config().batchSize();
@@ -97,11 +101,13 @@ public final class DriftRecorder implements Plugin, AutoCloseable {
 
     @Override
     public void saveState(Path dir) throws IOException {
-        if (anchor == null) {
-            return;
-        }
         // The state shared by this domain's checkpoints, beside them in RUN_DIR/checkpoints.
         Path shared = dir.getParent().resolve(FILE);
+        if (anchor == null) {
+            // After the last domain: older checkpoints keep their own links until pruned.
+            Files.deleteIfExists(shared);
+            return;
+        }
         if (dirty || !Files.isRegularFile(shared)) {
             NDList d = new NDList();
             anchor.forEach((k, v) -> {
@@ -145,6 +151,8 @@ public final class DriftRecorder implements Plugin, AutoCloseable {
         if (fisher != null) {
             fisher.values().forEach(NDArray::close);
         }
+        anchor = null;
+        fisher = null;
     }
 
     @Override
