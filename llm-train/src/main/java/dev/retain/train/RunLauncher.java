@@ -63,6 +63,12 @@ final class RunLauncher {
         // Measure this run's peak memory from here, not the peaks of what ran before in this JVM.
         boolean reset = ResidentMemory.resetPeak();
         ContinualTrainer t = new ContinualTrainer(setup, runDir, progress, strategies, lock);
+        try {
+            checkDisk(setup, runDir, progress, t);
+        } catch (IOException | RuntimeException e) {
+            t.closeKeepingLock();
+            throw e;
+        }
         setup.write(runDir);
         t.state = new TrainState(new Random(Seeds.derive(setup.config().seed(), "plugins", 0)));
         ObjectNode model = ResultsRecorder.model(setup.model().toString(),
@@ -75,6 +81,19 @@ final class RunLauncher {
                 : "fisher");
         t.in.writeConfig(setup.model(), runDir);
         return t;
+    }
+
+    /** Refuses a run whose files cannot fit on its file system; says how much it may need. */
+    private static void checkDisk(RunSetup setup, Path runDir, boolean progress,
+            ContinualTrainer t) throws IOException {
+        DiskPlan disk = DiskPlan.estimate(setup.config(), Files.size(setup.model()),
+                t.in.lm.parameters(), t.in.names.size());
+        long free = DiskPlan.free(runDir);
+        disk.check(runDir, free);
+        if (progress) {
+            System.err.println("disk: up to " + DiskPlan.gb(disk.total()) + " in " + runDir + " ("
+                    + disk.describe() + "); " + DiskPlan.gb(free) + " free");
+        }
     }
 
     static ContinualTrainer resume(Path runDir, Path expectModel, boolean progress,

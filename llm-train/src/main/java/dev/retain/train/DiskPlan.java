@@ -1,0 +1,129 @@
+package dev.retain.train;
+
+import dev.retain.core.UserError;
+import dev.retain.core.model.NamedParameter;
+import dev.retain.train.config.TrainConfig;
+import dev.retain.train.lm.EwcPlugin;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Pattern;
+
+/**
+ * The most disk a new run will use, worked out from its settings and the model before anything is
+ * written, and checked against the free space of the run folder's file system: a run that cannot
+ * fit is refused up front rather than failing hours later at a checkpoint.
+ *
+ * <p>What a run writes (P = bytes of the float parameters, M = the model file, E = bytes of the
+ * parameters EWC covers): the exported stage models ({@code export-stages}: M each); with EWC
+ * each exported stage's {@code ewc-stage-K.ndlist} (F and theta*: 2E); the checkpoints, of which
+ * {@code keep-checkpoints} survive and one more exists while a new one is written (each: a model
+ * M, the AdamW moments 2P, the replay buffer, and F and theta* 2E where no stage file can be
+ * linked; L2 keeps theta* only: E); and the drift map's state shared by the checkpoints ({@code
+ * drift fisher}: anchor and Fisher 2P; {@code plain}: P). The estimate is an upper bound: a
+ * stage-end checkpoint links the stage's model and EWC file instead of writing them again.
+ *
+ * @param stageModels bytes of exported stage models
+ * @param ewcFiles bytes of {@code ewc-stage-K.ndlist} files
+ * @param checkpoints bytes of the checkpoints that may exist at once
+ * @param drift bytes of the drift map's shared state
+ */
+public record DiskPlan(long stageModels, long ewcFiles, long checkpoints, long drift) {
+
+    /** @return the total */
+    public long total() {
+        return stageModels + ewcFiles + checkpoints + drift;
+    }
+
+    /**
+     * Works out a run's disk use.
+     *
+     * @param c the settings
+     * @param modelFile bytes of the base model file
+     * @param params the model's trainable parameters
+     * @param domains how many domains the run learns
+     * @return the estimate
+     */
+    public static DiskPlan estimate(TrainConfig c, long modelFile, List<NamedParameter> params,
+            int domains) {
+        long p = bytes(params);
+        long e = c.usesEwc() ? bytes(EwcPlugin.covered(params, c.ewcExclude().isEmpty() ? null
+                : Pattern.compile(c.ewcExclude()))) : 0;
+        int exported = 0;
+        for (int k = 0; k < domains; k++) {
+            exported += c.exportsStage(k, domains) ? 1 : 0;
+        }
+        long anchor = c.usesEwc() ? 2 * e : c.strategy().contains("l2") ? p : 0;
+        long replay = c.usesReplay() ? c.replayTokens() * Long.BYTES : 0;
+        long checkpoint = modelFile + 2 * p + replay
+                + (exported == domains && c.usesEwc() ? 0 : anchor);
+        long drift = switch (c.drift()) {
+            case "fisher" -> 2 * p;
+            case "plain" -> p;
+            default -> 0;
+        };
+        return new DiskPlan((long) exported * modelFile, (long) exported * 2 * e,
+                (c.keepCheckpoints() + 1L) * checkpoint, domains > 1 ? drift : 0);
+    }
+
+    private static long bytes(List<NamedParameter> params) {
+        long n = 0;
+        for (NamedParameter x : params) {
+            n += x.array().size() * x.array().getDataType().getNumOfBytes();
+        }
+        return n;
+    }
+
+    /**
+     * Refuses the run when its file system has less free space than the estimate.
+     *
+     * @param runDir the run folder (it exists)
+     * @param free usable bytes there
+     * @throws UserError when the run cannot fit
+     */
+    public void check(Path runDir, long free) {
+        if (total() > free) {
+            throw new UserError(runDir + ": this run needs up to " + gb(total()) + " of disk ("
+                    + describe() + ") but its file system has " + gb(free) + " free; free"
+                    + " space, choose another --out, or write less: --export-stages last or none,"
+                    + " --keep-checkpoints 1, --drift plain or off");
+        }
+    }
+
+    /**
+     * @param runDir the run folder (it exists)
+     * @return the usable bytes of its file system
+     * @throws IOException when the file system cannot be asked
+     */
+    public static long free(Path runDir) throws IOException {
+        return Files.getFileStore(runDir).getUsableSpace();
+    }
+
+    /** @return the parts, for the start line and the refusal */
+    public String describe() {
+        StringBuilder b = new StringBuilder();
+        part(b, "stage models", stageModels);
+        part(b, "EWC files", ewcFiles);
+        part(b, "checkpoints", checkpoints);
+        part(b, "drift map", drift);
+        return b.toString();
+    }
+
+    private static void part(StringBuilder b, String what, long bytes) {
+        if (bytes > 0) {
+            b.append(b.length() > 0 ? ", " : "").append(what).append(' ').append(gb(bytes));
+        }
+    }
+
+    /**
+     * @param bytes a size
+     * @return it in GB (or MB when small), as the start line shows it
+     */
+    static String gb(long bytes) {
+        return bytes >= 1e9 ? String.format(Locale.ROOT, "%.1f GB", bytes / 1e9)
+                : String.format(Locale.ROOT, "%.0f MB", Math.ceil(bytes / 1e6));
+    }
+}
