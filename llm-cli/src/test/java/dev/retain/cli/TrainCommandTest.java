@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 
+import dev.retain.eval.results.MetricsLog;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -74,8 +76,33 @@ class TrainCommandTest {
         // The killed child's lock file still names it: a stale lock, which the resume takes over.
         assertEquals(String.valueOf(p.pid()), Files.readString(cut.resolve(".lock")));
 
+        long loggedBefore = MetricsLog.read(cut).stream()
+                .filter(l -> l.get("type").asText().equals("step")).count();
+        long checkpointed = json.readTree(ptr.toFile()).get("global_step").asLong();
+        assertTrue(loggedBefore >= checkpointed, loggedBefore + " steps logged, checkpoint at "
+                + checkpointed);
+
         CliTest.Run resumed = CliTest.run("train", "--resume", cut.toString(), "--quiet");
         assertEquals(0, resumed.code(), resumed.err());
+        // metrics.jsonl: every step once, in order (the steps after the checkpoint were cut from
+        // the log and logged again when repeated), and the same evaluations as the full run's.
+        List<JsonNode> logFull = MetricsLog.read(full);
+        List<JsonNode> logCut = MetricsLog.read(cut);
+        List<Long> steps = logCut.stream().filter(l -> l.get("type").asText().equals("step"))
+                .map(l -> l.get("step").asLong()).toList();
+        assertEquals(java.util.stream.LongStream.rangeClosed(1, 50).boxed().toList(), steps,
+                "no gap, no duplicate");
+        assertEquals(logFull.size(), logCut.size());
+        for (int i = 0; i < logFull.size(); i++) {
+            JsonNode x = logFull.get(i);
+            JsonNode y = logCut.get(i);
+            for (String k : new String[] {"type", "step", "stage", "domain", "split"}) {
+                assertEquals(x.get(k), y.get(k), "line " + (i + 1) + " " + k);
+            }
+            String v = x.has("loss") ? "loss" : "mean_nll";
+            assertEquals(x.get(v).asDouble(), y.get(v).asDouble(), 1e-4 * x.get(v).asDouble(),
+                    "line " + (i + 1) + " " + v);
+        }
         JsonNode a = json.readTree(full.resolve("results.json").toFile()).get("scores");
         JsonNode b = json.readTree(cut.resolve("results.json").toFile()).get("scores");
         JsonNode ra = a.get("perplexity").get("rows");

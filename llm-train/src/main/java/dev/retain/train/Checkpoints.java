@@ -145,6 +145,7 @@ final class Checkpoints {
                 hook.beforeWrite(tmp.resolve(p.name()));
                 p.saveState(tmp);
             }
+            state.metricsBytes = results.metricsBytes(); // a resumed run cuts the log back here
             ObjectNode st = state.toJson();
             st.put("adam_steps", adam.stepCount());
             st.set("results", results.json());

@@ -245,9 +245,7 @@ public final class ContinualTrainer implements AutoCloseable {
             bar.detail(() -> StepResult.describe(last, (state.stats.tokens() - tokens0)
                     / Math.max(1e-9, (System.nanoTime() - t0) / 1e9)));
             while (state.stepInStage < total) {
-                long s0 = System.nanoTime();
-                step(schedule.lr(state.stepInStage));
-                state.stats.add(Phase.TRAIN, (System.nanoTime() - s0) / 1e9);
+                state.stats.add(Phase.TRAIN, step(schedule.lr(state.stepInStage)).seconds());
                 bar.advance(1);
                 if (control.takeEvaluate()) {
                     evaluateCurves();
@@ -275,11 +273,13 @@ public final class ContinualTrainer implements AutoCloseable {
         if (state.stream == null) {
             beginStage();
         }
+        long s0 = System.nanoTime();
         // Dropout (where a model has it) draws from libtorch's generator: seed it per step so that
         // a resumed run draws the same masks.
         engine.setRandomSeed((int) Seeds.derive(cfg.seed(), "step", state.globalStep));
         StepLosses losses = new StepLosses(cfg.batchSize() * cfg.gradAccum());
         double penalty = 0;
+        double norm;
         try (NDManager scope = in.lm.manager().newSubManager()) {
             for (int micro = 0; micro < cfg.gradAccum(); micro++) {
                 int replayed = fillMicroBatch(losses);
@@ -291,13 +291,13 @@ public final class ContinualTrainer implements AutoCloseable {
             for (Plugin p : plugins) {
                 penalty += p.afterBackward(context, scope);
             }
-            double norm = GradClip.norm(in.lm.parameters(), scope, 1.0);
+            norm = GradClip.norm(in.lm.parameters(), scope, 1.0);
             guard.gradNorm(norm);
             adam.step(in.lm.parameters(), lr, cfg.weightDecay(), cfg.decayAll(),
                     GradClip.scale(norm, cfg.maxGradNorm()));
         }
         state.stepped();
-        last = losses.result(penalty, in.seqLen);
+        last = losses.result(penalty, in.seqLen, lr, norm, (System.nanoTime() - s0) / 1e9);
         for (Plugin p : plugins) {
             p.afterStep(context, last);
         }

@@ -4,6 +4,7 @@ import dev.retain.core.UserError;
 import dev.retain.core.util.Hashing;
 import dev.retain.core.util.ResidentMemory;
 import dev.retain.core.util.RunLock;
+import dev.retain.eval.results.MetricsLog;
 import dev.retain.eval.results.ResultsRecorder;
 import dev.retain.train.lm.Strategies;
 import dev.retain.train.plugin.Plugin;
@@ -79,6 +80,7 @@ final class RunLauncher {
         String drift = setup.config().drift();
         t.results.driftWeighting(drift.equals("off") ? null : drift.equals("plain") ? "none"
                 : "fisher");
+        t.results.metrics(MetricsLog.open(runDir, 0), 0);
         t.in.writeConfig(setup.model(), runDir);
         return t;
     }
@@ -142,6 +144,8 @@ final class RunLauncher {
         }
         t.results.peakRssScope(reset);
         t.results.changedInputs(changed, t.state.globalStep);
+        // Lines logged after the checkpoint are of steps the run repeats now.
+        t.results.metrics(MetricsLog.open(runDir, t.state.metricsBytes), t.state.globalStep);
         return t;
     }
 

@@ -38,10 +38,10 @@ final class StepLosses {
         return (newSum + repSum) / (newRows + repRows);
     }
 
-    StepResult result(double penalty, int seqLen) {
+    StepResult result(double penalty, int seqLen, double lr, double gradNorm, double seconds) {
         return new StepResult(loss(), newSum / newRows,
                 repRows > 0 ? repSum / repRows : Double.NaN, penalty,
                 (long) newRows * seqLen, (long) repRows * seqLen,
-                Arrays.copyOf(starts, nStarts));
+                Arrays.copyOf(starts, nStarts), lr, gradNorm, seconds);
     }
 }

@@ -12,9 +12,13 @@ import java.util.Locale;
  * @param newTokens new tokens trained on
  * @param replayTokens replayed tokens trained on
  * @param newWindowStarts start offsets of the new windows in the domain's train split
+ * @param lr the learning rate of the step
+ * @param gradNorm the gradient norm before clipping
+ * @param seconds the step's time (forward, backward, penalties, update)
  */
 public record StepResult(double dataLoss, double newLoss, double replayLoss, double penalty,
-        long newTokens, long replayTokens, long[] newWindowStarts) {
+        long newTokens, long replayTokens, long[] newWindowStarts, double lr, double gradNorm,
+        double seconds) {
 
     /** @return the objective: the data loss plus the penalties */
     public double total() {
@@ -29,7 +33,7 @@ public record StepResult(double dataLoss, double newLoss, double replayLoss, dou
      * @return e.g. {@code loss 4.180 (new 4.120, replay 5.803, ewc 0.0335)  3019 tok/s}
      */
     static String describe(StepResult r, double tokensPerSecond) {
-        StepResult x = r != null ? r : new StepResult(0, 0, 0, 0, 0, 0, new long[0]);
+        StepResult x = r != null ? r : new StepResult(0, 0, 0, 0, 0, 0, new long[0], 0, 0, 0);
         return String.format(Locale.ROOT, "loss %.3f (new %.3f%s, ewc %.4f)  %.0f tok/s",
                 x.total(), x.newLoss(), Double.isNaN(x.replayLoss()) ? ""
                         : String.format(Locale.ROOT, ", replay %.3f", x.replayLoss()),

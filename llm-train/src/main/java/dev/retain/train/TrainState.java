@@ -34,6 +34,8 @@ public final class TrainState {
     StageStats stats;
     /** The loss of the domain's first step, the divergence bound's reference (NaN before it). */
     double firstLoss = Double.NaN;
+    /** metrics.jsonl's length when the checkpoint was saved (-1: the run had no log then). */
+    long metricsBytes = -1;
 
     TrainState(Random rng) {
         this.rng = rng;
@@ -95,6 +97,7 @@ public final class TrainState {
         if (Double.isFinite(firstLoss)) {
             st.put("first_loss", firstLoss);
         }
+        st.put("metrics_bytes", metricsBytes);
         return st;
     }
 
@@ -122,6 +125,7 @@ public final class TrainState {
         s.streamIndex = st.path("index").asInt();
         s.stats = StageStats.of(st.get("stats"));
         s.firstLoss = st.path("first_loss").asDouble(Double.NaN);
+        s.metricsBytes = st.path("metrics_bytes").asLong(-1);
         return s;
     }
 }

@@ -27,6 +27,10 @@ import java.util.Map;
 public final class ResultsRecorder {
 
     private final ObjectNode root;
+    /** Where every step and evaluation is also logged (a run's metrics.jsonl), or null. */
+    private MetricsLog metrics;
+    /** The last logged step: the step of the evaluations that follow it. */
+    private long metricsStep;
 
     private ResultsRecorder(ObjectNode root) {
         this.root = root;
@@ -119,6 +123,10 @@ public final class ResultsRecorder {
      * @param results one result per domain, in task order
      */
     public void addRow(List<EvalResult> results) {
+        int row = rows();
+        for (EvalResult r : results) {
+            log(MetricsLog.eval(metricsStep, row == 0 ? null : row - 1, "test", r));
+        }
         ObjectNode scores = (ObjectNode) root.get(SCORES);
         ArrayNode p = ((ArrayNode) scores.get(ResultsCodec.PERPLEXITY).get(ROWS)).addArray();
         ArrayNode n = ((ArrayNode) scores.get(ResultsCodec.MEAN_NLL).get(ROWS)).addArray();
@@ -211,6 +219,7 @@ public final class ResultsRecorder {
      * @param r the result on one domain's valid split
      */
     public void addCurve(long step, int stage, EvalResult r) {
+        log(MetricsLog.eval(step, stage, "valid", r));
         ObjectNode c = ((ArrayNode) root.get(CURVES)).addObject();
         c.put(STEP, step);
         c.put(STAGE, stage);
@@ -236,6 +245,38 @@ public final class ResultsRecorder {
             o.put(GROUP, groups.get(t));
             o.put(VALUE, v);
         });
+    }
+
+    /**
+     * Logs every evaluation and step of the run from here on in its {@link MetricsLog}.
+     *
+     * @param log the run's log
+     * @param globalStep the step the run is at (the step of evaluations until the next step)
+     */
+    public void metrics(MetricsLog log, long globalStep) {
+        this.metrics = log;
+        this.metricsStep = globalStep;
+    }
+
+    /** @return the metrics log's length (a checkpoint records it), or -1 without a log */
+    public long metricsBytes() {
+        return metrics == null ? -1 : metrics.bytes();
+    }
+
+    /**
+     * Logs an optimizer step in the metrics log (every step; {@link #addLoss} keeps a sample).
+     *
+     * @param line the step's line ({@link MetricsLog#step})
+     */
+    public void logStep(ObjectNode line) {
+        metricsStep = line.get(STEP).asLong();
+        log(line);
+    }
+
+    private void log(ObjectNode line) {
+        if (metrics != null) {
+            metrics.write(line);
+        }
     }
 
     /**

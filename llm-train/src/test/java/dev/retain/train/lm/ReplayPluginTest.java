@@ -135,7 +135,8 @@ class ReplayPluginTest {
     }
 
     private static StepResult stepWith(long... starts) {
-        return new StepResult(1, 1, Double.NaN, 0, starts.length * SEQ, 0, starts);
+        return new StepResult(1, 1, Double.NaN, 0, starts.length * SEQ, 0, starts, 1e-3, 1,
+                0.1);
     }
 
     /** Learns domain k, offering windows that start at 0, 4, 8, ... (n of them). */
