@@ -8,6 +8,7 @@ import dev.retain.eval.metrics.DriftMap;
 import dev.retain.eval.metrics.ForgettingMetrics;
 import dev.retain.eval.metrics.ScoreMatrix;
 import dev.retain.eval.metrics.StabilityGap;
+import dev.retain.eval.results.MetricsLog;
 import dev.retain.eval.results.RunResults;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -59,6 +60,7 @@ final class RunSection {
         perTask(doc, r);
         summary(doc, r);
         timings(doc, r);
+        trainingLoss(doc, r);
         curves(doc, report, r);
         drift(doc, r);
     }
@@ -248,6 +250,67 @@ final class RunSection {
                 + "; extra cost of the strategy: Fisher time and replayed tokens)",
                 List.of("stage", "task", "steps", "tokens seen", "replay tokens", "train",
                         "Fisher", "eval", "drift", "wall", "tokens/s"), rows));
+    }
+
+    /** At most this many points per series of the training-loss chart (means of buckets). */
+    private static final int LOSS_POINTS = 1500;
+
+    /** The training loss against the step, from the run's metrics.jsonl (when it has one). */
+    private static void trainingLoss(Doc doc, RunReport r) {
+        RunResults res = r.results();
+        List<JsonNode> steps = new ArrayList<>();
+        try {
+            if (res.dir() != null) {
+                for (JsonNode l : MetricsLog.read(res.dir())) {
+                    if (l.path("type").asText().equals("step")) {
+                        steps.add(l);
+                    }
+                }
+            }
+        } catch (java.io.IOException e) {
+            doc.paragraph("Training loss: " + MetricsLog.FILE + " could not be read ("
+                    + e.getMessage() + ").");
+            return;
+        }
+        if (steps.isEmpty()) {
+            return;
+        }
+        List<String> names = new ArrayList<>();
+        List<List<double[]>> points = new ArrayList<>();
+        int bucket = (steps.size() + LOSS_POINTS - 1) / LOSS_POINTS;
+        String[][] series = {{"loss", "objective (data loss + penalty)"}, {"new", "new windows"},
+            {"replay", "replayed windows"}};
+        for (String[] x : series) {
+            List<double[]> pts = new ArrayList<>();
+            for (int i = 0; i < steps.size(); i += bucket) {
+                double sum = 0;
+                double step = 0;
+                int n = 0;
+                for (int j = i; j < Math.min(steps.size(), i + bucket); j++) {
+                    JsonNode v = steps.get(j).get(x[0]);
+                    if (v != null && v.isNumber()) {
+                        sum += v.asDouble();
+                        step += steps.get(j).get("step").asDouble();
+                        n++;
+                    }
+                }
+                if (n > 0) {
+                    pts.add(new double[] {step / n, sum / n});
+                }
+            }
+            if (!pts.isEmpty()) {
+                names.add(x[1]);
+                points.add(pts);
+            }
+        }
+        doc.heading(3, "Training loss: " + r.label(), null);
+        doc.chart("Training loss against training step, " + r.label(),
+                () -> Charts.curves("Training loss: " + r.label(), "loss (nats per token)",
+                        names, points, res.boundaries(), res.tasks(), List.of(), false),
+                ReportDocument.WIDTH, 400);
+        doc.paragraph("From " + MetricsLog.FILE + ": every optimizer step"
+                + (bucket > 1 ? ", as means over " + bucket + " steps" : "") + ". Dashed lines:"
+                + " stage boundaries, labelled with the domain trained from there.");
     }
 
     private static void curves(Doc doc, Report report, RunReport r) {

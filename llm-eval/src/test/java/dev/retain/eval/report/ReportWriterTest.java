@@ -234,6 +234,26 @@ class ReportWriterTest {
                 + " may include earlier runs: 1.23 GB"), md);
     }
 
+    @Test
+    void trainingLossChartFromMetricsLog() throws IOException {
+        Path run = Fixtures.write(tmp, "logged", Fixtures.tree("naive"));
+        dev.retain.eval.results.MetricsLog log = dev.retain.eval.results.MetricsLog.open(run, 0);
+        for (int s = 1; s <= 3001; s++) { // more steps than the chart draws: means of 3 steps
+            log.write(dev.retain.eval.results.MetricsLog.step(s, 0, "computing", 5 - s * 1e-3,
+                    5 - s * 1e-3, Double.NaN, 0, 1e-3, 1, 256, 0.1));
+        }
+        Path out = tmp.resolve("loss");
+        ReportWriter.writeRuns(List.of(run, Fixtures.run("ewc")), out,
+                Report.GapSettings.DEFAULT);
+        String md = Files.readString(out.resolve("report.md"));
+        assertTrue(md.contains("### Training loss: naive"), md);
+        assertTrue(md.contains("From metrics.jsonl: every optimizer step, as means over 3"
+                + " steps."), md);
+        assertFalse(md.contains("### Training loss: ewc"), "no log, no chart");
+        assertTrue(Files.readString(out.resolve("report.html"))
+                .contains("alt=\"Training loss against training step, naive\""));
+    }
+
     /** A results tree whose domain and run names are markup. */
     static ObjectNode hostile(String fixture) {
         ObjectNode t = Fixtures.tree(fixture);
