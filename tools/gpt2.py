@@ -85,8 +85,9 @@ class GPT2Config:
             "embd_pdrop": 0.0,
             "attn_pdrop": 0.0,
             "scale_attn_weights": True,
-            "bos_token_id": 50256,
-            "eos_token_id": 50256,
+            # GPT-2's <|endoftext|> is its last id; a smaller fixture vocabulary ends with it too.
+            "bos_token_id": min(50256, self.vocab_size - 1),
+            "eos_token_id": min(50256, self.vocab_size - 1),
             # Architecture-level flag, as in HF: GPT-2 ties lm_head to wte. Whether the
             # *file* stores one shared tensor is described by retain_lm_head_shared.
             "tie_word_embeddings": True,

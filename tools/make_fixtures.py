@@ -128,9 +128,31 @@ def copy_weights_(model: torch.nn.Module, source_path: str) -> None:
             p.copy_(src[n])
 
 
+GPT2_TOKENIZER = os.path.join(REPO_ROOT, "datasets", "tokenizers", "gpt2", "tokenizer.json")
+EOT = "<|endoftext|>"
+
+
+def write_byte_tokenizer(path: str) -> None:
+    """Writes a 257-id tokenizer.json: GPT-2's 256 byte-level symbols (its ids 0-255, which
+    cover every byte, so any text encodes), no merges, and <|endoftext|> as id 256. For
+    fixtures with vocab_size 257, whose vocabulary the GPT-2 tokenizer would overflow."""
+    with open(GPT2_TOKENIZER, encoding="utf-8") as f:
+        tok = json.load(f)
+    vocab = {s: i for s, i in tok["model"]["vocab"].items() if i < 256}
+    if sorted(vocab.values()) != list(range(256)):
+        raise AssertionError(f"{GPT2_TOKENIZER}: ids 0-255 are not the 256 byte symbols")
+    vocab[EOT] = 256
+    tok["model"]["vocab"] = vocab
+    tok["model"]["merges"] = []
+    tok["added_tokens"] = [dict(t, id=256) for t in tok["added_tokens"] if t["content"] == EOT]
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(tok, f, ensure_ascii=False, indent=1)
+        f.write("\n")
+
+
 def make(name: str, arch: dict, output_form: str, export: str, presents: bool, *, out_dir: str,
          seed: int, vocab_size: int, tied: bool, write_config: bool, weights_from: str = None,
-         verify_len: int = 0) -> None:
+         verify_len: int = 0, byte_tokenizer: bool = False) -> None:
     cfg = gpt2.GPT2Config(vocab_size=vocab_size, **arch)
     torch.manual_seed(seed)
     model = gpt2.build(cfg, output_form, tied=tied, presents=presents)
@@ -171,6 +193,9 @@ def make(name: str, arch: dict, output_form: str, export: str, presents: bool, *
     elif os.path.exists(cfg_path):
         os.remove(cfg_path)  # a stale config would contradict --no-config
 
+    if byte_tokenizer:
+        write_byte_tokenizer(os.path.join(target, "tokenizer.json"))
+
     info = verify(pt_path, model, cfg, output_form, tied, presents, verify_len)
     n_params = sum(p.numel() for p in model.parameters())  # nn.Module de-duplicates tied
     print(json.dumps({
@@ -203,6 +228,9 @@ def main() -> None:
     ap.add_argument("--untied", action="store_true",
                     help="store lm_head.weight as a separate copy of wte (as HF torchscript=True export does)")
     ap.add_argument("--no-config", action="store_true", help="do not write config.json")
+    ap.add_argument("--byte-tokenizer", action="store_true",
+                    help="custom fixture only: also write a 257-id tokenizer.json (GPT-2's 256 byte"
+                         " symbols and <|endoftext|>, no merges); needs --vocab-size 257")
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
     ap.add_argument("--weights-from", metavar="MODEL_PT",
                     help="custom fixture only: copy the parameters of this TorchScript model (same architecture)")
@@ -220,10 +248,13 @@ def main() -> None:
         if args.presents and export != "trace":
             ap.error("--presents requires --export trace")
         arch = {k: getattr(args, k) if getattr(args, k) is not None else v for k, v in TINY.items()}
-        make(args.name, arch, args.output, export, args.presents, weights_from=args.weights_from, **common)
+        if args.byte_tokenizer and args.vocab_size != 257:
+            ap.error("--byte-tokenizer needs --vocab-size 257")
+        make(args.name, arch, args.output, export, args.presents, weights_from=args.weights_from,
+             byte_tokenizer=args.byte_tokenizer, **common)
     else:
-        if args.weights_from:
-            ap.error("--weights-from needs --name")
+        if args.weights_from or args.byte_tokenizer:
+            ap.error("--weights-from and --byte-tokenizer need --name")
         if any(getattr(args, k) is not None for k in TINY) or args.presents or args.export or args.output != "logits":
             ap.error("architecture/--output/--export/--presents flags need --name (the standard set is fixed)")
         for name, (arch, output_form, export, presents) in STANDARD.items():

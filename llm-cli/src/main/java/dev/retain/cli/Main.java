@@ -27,7 +27,7 @@ public final class Main {
     static {
         for (Command c : new Command[] {new InfoCommand(), new EvalCommand(), new TrainCommand(),
             new RunCommand(), new DemoCommand(), new ReportCommand(), new FisherCommand(),
-            new ClassicCommand(), new BenchCommand()}) {
+            new ClassicCommand(), new BenchCommand(), new ExportCommand()}) {
             COMMANDS.put(c.name(), c);
         }
     }

@@ -1,0 +1,180 @@
+package dev.retain.cli;
+
+import dev.retain.core.Engines;
+import dev.retain.core.UserError;
+import dev.retain.core.model.CausalLm;
+import dev.retain.core.model.HfGpt2;
+import dev.retain.core.model.ModelInputs;
+import dev.retain.core.text.GptTokenizer;
+import dev.retain.core.util.AtomicFiles;
+import dev.retain.core.util.Json;
+import dev.retain.core.util.OutputPaths;
+import dev.retain.train.config.Key;
+import dev.retain.train.config.KeyTable;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import org.apache.commons.cli.CommandLine;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Stream;
+
+/**
+ * {@code retain export MODEL.pt --out DIR}: a model as a Hugging Face GPT-2 folder ({@code
+ * model.safetensors}, {@code config.json}, {@code tokenizer.json}), or as a retain model folder
+ * ({@code model.pt} beside the same two files), or both.
+ */
+final class ExportCommand implements Command {
+
+    /** The Hugging Face weights file. */
+    static final String SAFETENSORS = "model.safetensors";
+    /** The TorchScript copy. */
+    static final String TORCHSCRIPT = "model.pt";
+    /** The configuration. */
+    static final String CONFIG = "config.json";
+
+    @Override
+    public String name() {
+        return "export";
+    }
+
+    @Override
+    public String usage() {
+        return "export MODEL.pt --out DIR [--format safetensors|torchscript|both] [--tokenizer"
+                + " T.json] [--n-head N]";
+    }
+
+    @Override
+    public String summary() {
+        return "write a model as a Hugging Face GPT-2 folder (model.safetensors, config.json)";
+    }
+
+    @Override
+    public String footer() {
+        return "DIR gets config.json (Hugging Face GPT2Config keys), tokenizer.json, and"
+                + " model.safetensors (safetensors: the parameters under GPT2LMHeadModel's names,"
+                + " transformer.wte.weight ... lm_head.weight; a tied lm_head is stored once as"
+                + " transformer.wte.weight, tie_word_embeddings true) and/or model.pt (torchscript:"
+                + " the .pt file as it is). In Python: GPT2LMHeadModel.from_pretrained(DIR) and"
+                + " AutoTokenizer.from_pretrained(DIR). Files are written in full first, then"
+                + " renamed into DIR; other files in DIR are left as they are.";
+    }
+
+    /** The options. */
+    static final KeyTable KEYS = KeyTable.of(
+            Key.path("out", "DIR", "the folder to write (created when missing)").mandatory(),
+            Key.choice("format", "safetensors", List.of("safetensors", "torchscript", "both"),
+                    "safetensors: model.safetensors for Hugging Face; torchscript: the .pt copied"
+                            + " as model.pt; both"),
+            Key.path("tokenizer", "T.json", "Hugging Face tokenizer.json copied into DIR")
+                    .shown("tokenizer.json beside the model"),
+            Key.integer("n-head", 0, 1, "", "attention heads, written to config.json (not in"
+                    + " any parameter's shape)").metavar("N")
+                    .shown("the model's own n_head, else config.json beside it"),
+            ModelArgs.device("cpu", "where to load the model"));
+
+    @Override
+    public KeyTable keys() {
+        return KEYS;
+    }
+
+    @Override
+    public int run(CommandLine cl, PrintStream out) throws Exception {
+        List<String> args = cl.getArgList();
+        if (args.size() != 1) {
+            throw new UserError("retain export takes one model file, got " + args.size()
+                    + "; usage: retain " + usage());
+        }
+        KeyTable.Values v = Opts.values(KEYS, cl);
+        Path model = Path.of(args.get(0));
+        Path dir = v.path("out");
+        String format = v.text("format");
+        boolean safetensors = !format.equals("torchscript");
+        boolean torchscript = !format.equals("safetensors");
+        try (CausalLm lm = CausalLm.load(model, Engines.device(v.text("device")), 0)) {
+            if (Files.isDirectory(dir) && Files.isSameFile(dir, model.toAbsolutePath()
+                    .getParent())) {
+                throw new UserError("--out " + dir + " is the model's own folder; its "
+                        + CONFIG + " would be replaced: choose another folder");
+            }
+            // Every check before anything is created: a refused model leaves no empty DIR.
+            HfGpt2 hf = HfGpt2.of(lm, v.integer("n-head"));
+            ObjectNode config;
+            Path tokFile;
+            try (GptTokenizer tok = ModelArgs.tokenizer(v, lm)) {
+                config = hf.config(tok.eosId());
+                tokFile = tok.file();
+            }
+            OutputPaths.folder(dir, "--out");
+            if (torchscript) {
+                // model.pt is the file as it is: these describe it for retain (the model contract)
+                config.put("retain_output", lm.outputForm().label());
+                config.put("retain_lm_head_shared", hf.tied());
+            }
+            ObjectNode from = config.putObject("retain_export");
+            from.put("model", model.toString());
+            from.put("tokenizer", tokFile.toString());
+            from.put("format", format);
+            from.put("n_head_from", hf.nHeadFrom());
+            List<String> written = write(dir, model, tokFile, config, safetensors ? hf : null,
+                    torchscript);
+            for (String f : written) {
+                out.printf(Locale.ROOT, "%s  %,d bytes%n", dir.resolve(f),
+                        Files.size(dir.resolve(f)));
+            }
+            out.printf(Locale.ROOT, "GPT-2: n_embd %d, n_layer %d, n_head %d (%s), vocab %d,"
+                    + " context %d, %s%n", hf.nEmbd(), hf.nLayer(), hf.nHead(), hf.nHeadFrom(),
+                    hf.vocabSize(), hf.nPositions(), hf.tied() ? "tied lm_head (stored as "
+                    + HfGpt2.WTE + ")" : "untied lm_head");
+            if (safetensors) {
+                out.println("load with: GPT2LMHeadModel.from_pretrained(\"" + dir + "\")");
+            }
+        }
+        return 0;
+    }
+
+    /**
+     * Writes every file into a hidden folder inside {@code dir} first, each forced to disk, then
+     * renames them into {@code dir} ({@code config.json} last), so that a failure or a kill while
+     * writing leaves {@code dir}'s files as they were.
+     *
+     * @return the files written, in that order
+     */
+    private static List<String> write(Path dir, Path model, Path tokenizer, ObjectNode config,
+            HfGpt2 hf, boolean torchscript) throws IOException {
+        Path stage = Files.createTempDirectory(dir, ".export-");
+        try {
+            List<String> names = new ArrayList<>();
+            if (hf != null) {
+                AtomicFiles.write(stage.resolve(SAFETENSORS), hf::writeSafetensors);
+                names.add(SAFETENSORS);
+            }
+            if (torchscript) {
+                AtomicFiles.write(stage.resolve(TORCHSCRIPT), o -> Files.copy(model, o));
+                names.add(TORCHSCRIPT);
+            }
+            AtomicFiles.write(stage.resolve(ModelInputs.TOKENIZER_FILE),
+                    o -> Files.copy(tokenizer, o));
+            names.add(ModelInputs.TOKENIZER_FILE);
+            Json.write(stage.resolve(CONFIG), config);
+            names.add(CONFIG);
+            for (String n : names) {
+                AtomicFiles.move(stage.resolve(n), dir.resolve(n));
+            }
+            return names;
+        } finally {
+            try (Stream<Path> left = Files.walk(stage)) {
+                for (Path p : left.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
+    }
+}
