@@ -3,11 +3,9 @@ package dev.retain.cli;
 import dev.retain.core.Engines;
 import dev.retain.core.UserError;
 import dev.retain.core.model.CausalLm;
+import dev.retain.core.model.HfFolder;
 import dev.retain.core.model.HfGpt2;
-import dev.retain.core.model.ModelInputs;
 import dev.retain.core.text.GptTokenizer;
-import dev.retain.core.util.AtomicFiles;
-import dev.retain.core.util.Json;
 import dev.retain.core.util.OutputPaths;
 import dev.retain.train.config.Key;
 import dev.retain.train.config.KeyTable;
@@ -16,15 +14,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import org.apache.commons.cli.CommandLine;
 
-import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
-import java.util.stream.Stream;
 
 /**
  * {@code retain export MODEL.pt --out DIR}: a model as a Hugging Face GPT-2 folder ({@code
@@ -34,11 +28,11 @@ import java.util.stream.Stream;
 final class ExportCommand implements Command {
 
     /** The Hugging Face weights file. */
-    static final String SAFETENSORS = "model.safetensors";
+    static final String SAFETENSORS = HfFolder.SAFETENSORS;
     /** The TorchScript copy. */
-    static final String TORCHSCRIPT = "model.pt";
+    static final String TORCHSCRIPT = HfFolder.TORCHSCRIPT;
     /** The configuration. */
-    static final String CONFIG = "config.json";
+    static final String CONFIG = HfFolder.CONFIG;
 
     @Override
     public String name() {
@@ -123,8 +117,8 @@ final class ExportCommand implements Command {
             from.put("tokenizer", tokFile.toString());
             from.put("format", format);
             from.put("n_head_from", hf.nHeadFrom());
-            List<String> written = write(dir, model, tokFile, config, safetensors ? hf : null,
-                    torchscript);
+            List<String> written = HfFolder.write(dir, torchscript ? model : null, tokFile,
+                    config, safetensors ? hf : null);
             for (String f : written) {
                 out.printf(Locale.ROOT, "%s  %,d bytes%n", dir.resolve(f),
                         Files.size(dir.resolve(f)));
@@ -138,43 +132,5 @@ final class ExportCommand implements Command {
             }
         }
         return 0;
-    }
-
-    /**
-     * Writes every file into a hidden folder inside {@code dir} first, each forced to disk, then
-     * renames them into {@code dir} ({@code config.json} last), so that a failure or a kill while
-     * writing leaves {@code dir}'s files as they were.
-     *
-     * @return the files written, in that order
-     */
-    private static List<String> write(Path dir, Path model, Path tokenizer, ObjectNode config,
-            HfGpt2 hf, boolean torchscript) throws IOException {
-        Path stage = Files.createTempDirectory(dir, ".export-");
-        try {
-            List<String> names = new ArrayList<>();
-            if (hf != null) {
-                AtomicFiles.write(stage.resolve(SAFETENSORS), hf::writeSafetensors);
-                names.add(SAFETENSORS);
-            }
-            if (torchscript) {
-                AtomicFiles.write(stage.resolve(TORCHSCRIPT), o -> Files.copy(model, o));
-                names.add(TORCHSCRIPT);
-            }
-            AtomicFiles.write(stage.resolve(ModelInputs.TOKENIZER_FILE),
-                    o -> Files.copy(tokenizer, o));
-            names.add(ModelInputs.TOKENIZER_FILE);
-            Json.write(stage.resolve(CONFIG), config);
-            names.add(CONFIG);
-            for (String n : names) {
-                AtomicFiles.move(stage.resolve(n), dir.resolve(n));
-            }
-            return names;
-        } finally {
-            try (Stream<Path> left = Files.walk(stage)) {
-                for (Path p : left.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(p);
-                }
-            }
-        }
     }
 }

@@ -268,7 +268,8 @@ class ExportCommandTest {
         CliTest.Run r = CliTest.run("train", "--model", CliTest.TINY, "--tokenizer", CliTest.TOK,
                 "--domains", TestDomains.cut(tmp, "legal", 3000, 1500).toString(), "--strategy",
                 "naive", "--out", run.toString(), "--max-steps-per-domain", "2", "--seq-len",
-                "16", "--batch-size", "2", "--quiet", "--device", "cpu");
+                "16", "--batch-size", "2", "--quiet", "--device", "cpu", "--export-format",
+                "both");
         assertEquals(0, r.code(), r.err());
         Path stage;
         try (Stream<Path> s = Files.list(run)) {
@@ -276,6 +277,23 @@ class ExportCommandTest {
                     .findFirst().orElseThrow();
         }
         exportAndCompare(stage.toString(), true, "--tokenizer", CliTest.TOK);
+        // --export-format both: the run also wrote the stage as a Hugging Face folder, the same
+        // safetensors bytes as retain export of the stage's .pt, with the run's tokenizer.
+        Path folder = run.resolve(stage.getFileName().toString().replace(".pt", ""));
+        Path exported = tmp.resolve("exported");
+        assertEquals(0, CliTest.run("export", stage.toString(), "--tokenizer", CliTest.TOK,
+                "--out", exported.toString()).code());
+        assertArrayEquals(Files.readAllBytes(exported.resolve("model.safetensors")),
+                Files.readAllBytes(folder.resolve("model.safetensors")));
+        assertArrayEquals(Files.readAllBytes(Path.of(CliTest.TOK)),
+                Files.readAllBytes(folder.resolve("tokenizer.json")));
+        JsonNode config = new ObjectMapper().readTree(folder.resolve("config.json").toFile());
+        assertEquals("GPT2LMHeadModel", config.get("architectures").get(0).asText());
+        assertEquals(2, config.get("n_head").asInt());
+        assertEquals(0, config.get("retain_export").get("stage").asInt());
+        JsonNode results = new ObjectMapper().readTree(run.resolve("results.json").toFile());
+        assertEquals(stage.getFileName().toString(), results.get("stages").get(0).get("model")
+                .asText(), "results.json names the .pt when there is one");
     }
 
     /**

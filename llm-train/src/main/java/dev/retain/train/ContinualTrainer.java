@@ -378,7 +378,7 @@ public final class ContinualTrainer implements AutoCloseable {
         foldWall();
         Path model = export.written(state.stage);
         results.addStage(state.stats.cost(state.stage, in.names.get(state.stage),
-                state.stepInStage), model == null ? null : model.getFileName().toString());
+                state.stepInStage), export.outputName(state.stage));
         results.peakRss(ResidentMemory.peakBytes());
         state.nextStage();
         results.write(runDir);

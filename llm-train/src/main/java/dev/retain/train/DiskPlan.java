@@ -18,7 +18,8 @@ import java.util.regex.Pattern;
  * fit is refused up front rather than failing hours later at a checkpoint.
  *
  * <p>What a run writes (P = bytes of the float parameters, M = the model file, E = bytes of the
- * parameters EWC covers): the exported stage models ({@code export-stages}: M each); with EWC
+ * parameters EWC covers): the exported stage models ({@code export-stages}: M each, 2M with
+ * {@code export-format both}); with EWC
  * each exported stage's {@code ewc-stage-K.ndlist} (F and theta*: 2E); the checkpoints, of which
  * {@code keep-checkpoints} survive and one more exists while a new one is written (each: a model
  * M, the AdamW moments 2P, the replay buffer, and F and theta* 2E where no stage file can be
@@ -65,7 +66,9 @@ public record DiskPlan(long stageModels, long ewcFiles, long checkpoints, long d
             case "plain" -> p;
             default -> 0;
         };
-        return new DiskPlan((long) exported * modelFile, (long) exported * 2 * e,
+        // safetensors: about the parameters' bytes (the model file's, less its code)
+        long stage = c.exportFormat().equals("both") ? 2 * modelFile : modelFile;
+        return new DiskPlan((long) exported * stage, (long) exported * 2 * e,
                 (c.keepCheckpoints() + 1L) * checkpoint, domains > 1 ? drift : 0);
     }
 

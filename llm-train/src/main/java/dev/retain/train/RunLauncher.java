@@ -1,6 +1,7 @@
 package dev.retain.train;
 
 import dev.retain.core.UserError;
+import dev.retain.core.model.HfGpt2;
 import dev.retain.core.util.Hashing;
 import dev.retain.core.util.ResidentMemory;
 import dev.retain.core.util.RunLock;
@@ -85,9 +86,15 @@ final class RunLauncher {
         return t;
     }
 
-    /** Refuses a run whose files cannot fit on its file system; says how much it may need. */
+    /**
+     * Refuses, before anything is written, a run whose stage models cannot be exported as asked
+     * or whose files cannot fit on its file system; says how much disk it may need.
+     */
     private static void checkDisk(RunSetup setup, Path runDir, boolean progress,
             ContinualTrainer t) throws IOException {
+        if (!setup.config().exportFormat().equals("torchscript")) {
+            HfGpt2.of(t.in.lm, 0); // a model that cannot be a Hugging Face GPT-2: refused now
+        }
         DiskPlan disk = DiskPlan.estimate(setup.config(), Files.size(setup.model()),
                 t.in.lm.parameters(), t.in.names.size());
         long free = DiskPlan.free(runDir);

@@ -53,6 +53,8 @@ import java.util.Map;
  * @param saveEvery checkpoint every this many steps (and at each domain end)
  * @param keepCheckpoints how many verified checkpoints to keep (the newest first)
  * @param exportStages which stage models to export: all, last or none
+ * @param exportFormat the stage models' form: torchscript ({@code stage-K-DOMAIN.pt}),
+ *     safetensors (a Hugging Face folder {@code stage-K-DOMAIN/}) or both
  * @param drift the drift map's weighting: fisher, plain (F = 1) or off
  * @param divergenceFactor a step whose loss exceeds this times the loss of the domain's first
  *     step stops the run as diverged (0 = only a non-finite loss does)
@@ -91,6 +93,7 @@ public record TrainConfig(
         int saveEvery,
         int keepCheckpoints,
         String exportStages,
+        String exportFormat,
         String drift,
         double divergenceFactor,
         String device) {
@@ -165,6 +168,11 @@ public record TrainConfig(
                     + " stages' outputs to write beside the run at domain ends (stage-K-DOMAIN.pt"
                     + " and, with EWC, ewc-stage-K.ndlist): all, last (only the final ones) or"
                     + " none"),
+            Key.choice("export-format", "torchscript", List.of("torchscript", "safetensors",
+                    "both"), "the exported stage models' form: torchscript (stage-K-DOMAIN.pt),"
+                    + " safetensors (a Hugging Face GPT-2 folder stage-K-DOMAIN/ with"
+                    + " model.safetensors, config.json and tokenizer.json, as retain export"
+                    + " writes) or both"),
             Key.choice("drift", "fisher", List.of("fisher", "plain", "off"), "the drift map"
                     + " (how far each tensor moved during each domain, the same for every"
                     + " strategy): fisher (weighted by a 16-sequence Fisher of the previous"
@@ -237,7 +245,8 @@ public record TrainConfig(
                 (int) v.get("eval-every"), (int) v.get("eval-windows"),
                 (int) v.get("test-windows"),
                 (int) v.get("save-every"), (int) v.get("keep-checkpoints"),
-                (String) v.get("export-stages"), (String) v.get("drift"),
+                (String) v.get("export-stages"), (String) v.get("export-format"),
+                (String) v.get("drift"),
                 (double) v.get("divergence-factor"), (String) v.get("device"));
         c.validate(where);
         return c;
@@ -311,7 +320,7 @@ public record TrainConfig(
             warmupSteps, minLrRatio, weightDecay, decayAll, maxGradNorm, beta1, beta2, adamEps,
             seqLen, seed, ewcLambda, ewcGamma, l2Lambda, fisherSamples, fisherMode, fisherBatched,
             ewcPrior, ewcExclude, replayTokens, replayRatio, evalEvery, evalWindows, testWindows, saveEvery,
-            keepCheckpoints, exportStages, drift, divergenceFactor, device};
+            keepCheckpoints, exportStages, exportFormat, drift, divergenceFactor, device};
         Map<String, Object> m = new LinkedHashMap<>();
         for (int i = 0; i < KEYS.size(); i++) {
             m.put(KEYS.get(i).name(), vals[i]);

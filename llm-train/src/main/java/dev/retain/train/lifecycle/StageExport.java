@@ -1,22 +1,31 @@
 package dev.retain.train.lifecycle;
 
 import dev.retain.core.UserError;
+import dev.retain.core.model.HfFolder;
+import dev.retain.core.model.HfGpt2;
+import dev.retain.core.text.GptTokenizer;
+import dev.retain.train.RunSetup;
 import dev.retain.train.plugin.Plugin;
 import dev.retain.train.plugin.TrainContext;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 
 /**
  * Exports the model at each domain's end as {@code RUN_DIR/stage-K-DOMAIN.pt} (TorchScript, the
- * base model's format), after the strategies' domain-end work and before the stage evaluation:
- * every domain's ({@code export-stages all}), the last one's ({@code last}) or none.
+ * base model's format) and/or as a Hugging Face GPT-2 folder {@code RUN_DIR/stage-K-DOMAIN/}
+ * ({@code export-format}), after the strategies' domain-end work and before the stage
+ * evaluation: every domain's ({@code export-stages all}), the last one's ({@code last}) or none.
  */
 public final class StageExport implements Plugin {
 
     private int writtenStage = -1;
     private Path written;
+    private String writtenFolder;
 
     /**
      * The model this session exported at a stage's end, for the stage-end checkpoint to link
@@ -46,20 +55,63 @@ public final class StageExport implements Plugin {
         return String.format(Locale.ROOT, "stage-%d-%s.pt", stage, s.isEmpty() ? "domain" : s);
     }
 
+    /**
+     * What results.json names as the stage's model: the .pt file, else the Hugging Face folder.
+     *
+     * @param stage the stage index
+     * @return the name, or null when this stage's model was not exported in this session
+     */
+    public String outputName(int stage) {
+        return stage != writtenStage ? null : written != null ? written.getFileName().toString()
+                : writtenFolder;
+    }
+
     @Override
     public void afterDomain(TrainContext ctx) {
         if (!ctx.config().exportsStage(ctx.stage(), ctx.domains().size())) {
             return;
         }
-        var file = ctx.runDir().resolve(fileName(ctx.stage(), ctx.domains().get(ctx.stage())));
+        String format = ctx.config().exportFormat();
+        String pt = fileName(ctx.stage(), ctx.domains().get(ctx.stage()));
+        Path file = ctx.runDir().resolve(pt);
+        Path folder = ctx.runDir().resolve(pt.substring(0, pt.length() - ".pt".length()));
+        written = null;
+        writtenFolder = null;
+        Path target = file;
         try {
-            ctx.model().export(file);
-            written = file;
+            if (!format.equals("safetensors")) {
+                ctx.model().export(file);
+                written = file;
+            }
+            if (!format.equals("torchscript")) {
+                target = folder;
+                writeHuggingFace(ctx, folder);
+                writtenFolder = folder.getFileName().toString();
+            }
             writtenStage = ctx.stage();
         } catch (IOException e) {
-            throw new UserError("could not write the stage model " + file + " ("
+            throw new UserError("could not write the stage model " + target + " ("
                     + e.getMessage() + "); free disk space and resume with retain train --resume "
                     + ctx.runDir(), e);
+        }
+    }
+
+    /**
+     * The stage's model as a Hugging Face GPT-2 folder ({@code retain export}'s safetensors form),
+     * with the run's tokenizer.
+     */
+    private static void writeHuggingFace(TrainContext ctx, Path folder) throws IOException {
+        RunSetup setup = RunSetup.read(ctx.runDir());
+        HfGpt2 hf = HfGpt2.of(ctx.model(), 0);
+        try (GptTokenizer tok = GptTokenizer.load(setup.tokenizer())) {
+            ObjectNode config = hf.config(tok.eosId());
+            ObjectNode from = config.putObject("retain_export");
+            from.put("run", ctx.runDir().toString());
+            from.put("stage", ctx.stage());
+            from.put("domain", ctx.domains().get(ctx.stage()));
+            from.put("n_head_from", hf.nHeadFrom());
+            Files.createDirectories(folder);
+            HfFolder.write(folder, null, setup.tokenizer(), config, hf);
         }
     }
 }
