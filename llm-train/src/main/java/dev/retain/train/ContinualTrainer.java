@@ -291,9 +291,9 @@ public final class ContinualTrainer implements AutoCloseable {
             for (Plugin p : plugins) {
                 penalty += p.afterBackward(context, scope);
             }
-            norm = GradClip.norm(in.lm.parameters(), scope, 1.0);
+            norm = GradClip.norm(in.trained, scope, 1.0);
             guard.gradNorm(norm);
-            adam.step(in.lm.parameters(), lr, cfg.weightDecay(), cfg.decayAll(),
+            adam.step(in.trained, lr, cfg.weightDecay(), cfg.decayAll(),
                     GradClip.scale(norm, cfg.maxGradNorm()));
         }
         state.stepped();

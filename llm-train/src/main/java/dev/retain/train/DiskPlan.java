@@ -18,14 +18,14 @@ import java.util.regex.Pattern;
  * fit is refused up front rather than failing hours later at a checkpoint.
  *
  * <p>What a run writes (P = bytes of the float parameters, M = the model file, E = bytes of the
- * parameters EWC covers): the exported stage models ({@code export-stages}: M each, 2M with
- * {@code export-format both}); with EWC
- * each exported stage's {@code ewc-stage-K.ndlist} (F and theta*: 2E); the checkpoints, of which
- * {@code keep-checkpoints} survive and one more exists while a new one is written (each: a model
- * M, the AdamW moments 2P, the replay buffer, and F and theta* 2E where no stage file can be
- * linked; L2 keeps theta* only: E); and the drift map's state shared by the checkpoints ({@code
- * drift fisher}: anchor and Fisher 2P; {@code plain}: P). The estimate is an upper bound: a
- * stage-end checkpoint links the stage's model and EWC file instead of writing them again.
+ * parameters EWC covers): the exported stage models ({@code export-stages}: M each, 2M with {@code
+ * export-format both}); with EWC each exported stage's {@code ewc-stage-K.ndlist} (F and theta*:
+ * 2E); the checkpoints, of which {@code keep-checkpoints} survive and one more exists while a new
+ * one is written (each: a model M, the AdamW moments 2P of the trained parameters, the replay
+ * buffer, and F and theta* 2E where no stage file can be linked; L2 keeps theta* only: E); and the
+ * drift map's state shared by the checkpoints ({@code drift fisher}: anchor and Fisher 2P; {@code
+ * plain}: P). The estimate is an upper bound: a stage-end checkpoint links the stage's model and
+ * EWC file instead of writing them again.
  *
  * @param stageModels bytes of exported stage models
  * @param ewcFiles bytes of {@code ewc-stage-K.ndlist} files
@@ -51,6 +51,9 @@ public record DiskPlan(long stageModels, long ewcFiles, long checkpoints, long d
     public static DiskPlan estimate(TrainConfig c, long modelFile, List<NamedParameter> params,
             int domains) {
         long p = bytes(params);
+        // AdamW keeps two moments of each trained parameter (none of the frozen ones)
+        long trained = c.freeze().isEmpty() ? p : bytes(params.stream().filter(x ->
+                !Pattern.compile(c.freeze()).matcher(x.name()).find()).toList());
         long e = c.usesEwc() ? bytes(EwcPlugin.covered(params, c.ewcExclude().isEmpty() ? null
                 : Pattern.compile(c.ewcExclude()))) : 0;
         int exported = 0;
@@ -59,7 +62,7 @@ public record DiskPlan(long stageModels, long ewcFiles, long checkpoints, long d
         }
         long anchor = c.usesEwc() ? 2 * e : c.strategy().contains("l2") ? p : 0;
         long replay = c.usesReplay() ? c.replayTokens() * Long.BYTES : 0;
-        long checkpoint = modelFile + 2 * p + replay
+        long checkpoint = modelFile + 2 * trained + replay
                 + (exported == domains && c.usesEwc() ? 0 : anchor);
         long drift = switch (c.drift()) {
             case "fisher" -> 2 * p;

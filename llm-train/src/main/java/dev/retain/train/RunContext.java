@@ -32,7 +32,7 @@ final class RunContext implements TrainContext {
 
     @Override
     public List<NamedParameter> parameters() {
-        return t.in.lm.parameters();
+        return t.in.trained;
     }
 
     @Override

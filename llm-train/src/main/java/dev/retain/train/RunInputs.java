@@ -4,6 +4,7 @@ import dev.retain.core.Engines;
 import dev.retain.core.UserError;
 import dev.retain.core.model.CausalLm;
 import dev.retain.core.model.ModelInputs;
+import dev.retain.core.model.NamedParameter;
 import dev.retain.core.text.Domain;
 import dev.retain.core.text.GptTokenizer;
 import dev.retain.core.text.Split;
@@ -22,6 +23,7 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * What a run reads before its first step: the model (on the run's device), its tokenizer, and
@@ -31,19 +33,54 @@ import java.util.Map;
 final class RunInputs implements AutoCloseable {
 
     final CausalLm lm;
+    /** The parameters the run trains: the model's, less those {@code freeze} names. */
+    final List<NamedParameter> trained;
     final GptTokenizer tokenizer;
     final List<String> names;
     final int seqLen;
     private final Map<Split, List<TokenFile>> splits = new EnumMap<>(Split.class);
 
-    private RunInputs(CausalLm lm, GptTokenizer tokenizer, List<String> names, int seqLen) {
+    private RunInputs(CausalLm lm, List<NamedParameter> trained, GptTokenizer tokenizer,
+            List<String> names, int seqLen) {
         this.lm = lm;
+        this.trained = trained;
         this.tokenizer = tokenizer;
         this.names = names;
         this.seqLen = seqLen;
         for (Split s : new Split[] {Split.TRAIN, Split.VALID, Split.TEST}) {
             splits.put(s, new ArrayList<>());
         }
+    }
+
+    /**
+     * The parameters a run trains: all but those whose names {@code freeze} finds, which stop
+     * taking part in autograd (no gradient is computed or kept for them).
+     *
+     * @param lm the model
+     * @param freeze the pattern ({@code --freeze}), empty for none
+     * @return the trained parameters, in the model's order
+     * @throws UserError when the pattern leaves nothing to train
+     */
+    static List<NamedParameter> trained(CausalLm lm, String freeze) {
+        if (freeze.isEmpty()) {
+            return lm.parameters();
+        }
+        Pattern p = Pattern.compile(freeze);
+        List<NamedParameter> out = new ArrayList<>();
+        for (NamedParameter x : lm.parameters()) {
+            if (p.matcher(x.name()).find()) {
+                x.array().setRequiresGradient(false);
+            } else {
+                out.add(x);
+            }
+        }
+        if (out.isEmpty()) {
+            throw new UserError("--freeze '" + freeze + "' matches every parameter of "
+                    + lm.source() + "; nothing would be trained: name only the parameters to"
+                    + " keep unchanged (GPT-2's: transformer.wte, transformer.wpe,"
+                    + " transformer.h.N.*, transformer.ln_f, lm_head)");
+        }
+        return List.copyOf(out);
     }
 
     /**
@@ -60,7 +97,8 @@ final class RunInputs implements AutoCloseable {
             tok = ModelInputs.loadTokenizer(setup.tokenizer(), model);
             int len = ModelInputs.window("--seq-len", setup.config().seqLen(), model);
             ModelInputs.checkBatch("--batch-size", setup.config().batchSize(), len, model);
-            RunInputs in = new RunInputs(model, tok, setup.domainNames(), len);
+            RunInputs in = new RunInputs(model, trained(model, setup.config().freeze()), tok,
+                    setup.domainNames(), len);
             for (var d : setup.domains()) {
                 Domain dom = Domain.of(d);
                 TokenFile t = dom.tokens(Split.TRAIN, tok);

@@ -162,6 +162,57 @@ class TrainerTest {
     }
 
     @Test
+    void frozenParametersStayBitForBitAndHaveNoOptimizerState() throws IOException {
+        List<Path> doms = Fixtures.smallDomains(tmp.resolve("d"), 8000, 1500, "computing",
+                "legal");
+        Path run = tmp.resolve("frozen");
+        // the embeddings (= the tied output layer) and the first block
+        String freeze = "wte|wpe|h\\.0\\.";
+        TrainConfig c = config("ewc+replay", Map.of("freeze", freeze, "eval-every", 0));
+        try (ContinualTrainer t = ContinualTrainer.start(setup(c, doms), run, false)) {
+            assertEquals(ContinualTrainer.Outcome.COMPLETE, t.run());
+        }
+        java.util.regex.Pattern p = java.util.regex.Pattern.compile(freeze);
+        int frozen = 0;
+        int moved = 0;
+        try (var base = dev.retain.core.model.CausalLm.load(Fixtures.tiny(), ai.djl.Device.cpu(),
+                0); var end = dev.retain.core.model.CausalLm.load(run.resolve(
+                        "stage-1-legal.pt"), ai.djl.Device.cpu(), 0)) {
+            for (int i = 0; i < base.parameters().size(); i++) {
+                var a = base.parameters().get(i);
+                var b = end.parameters().get(i);
+                assertEquals(a.name(), b.name());
+                boolean same = java.util.Arrays.equals(a.array().toByteArray(),
+                        b.array().toByteArray());
+                if (p.matcher(a.name()).find()) {
+                    assertTrue(same, a.name() + " is frozen: unchanged bit for bit");
+                    frozen++;
+                } else {
+                    moved += same ? 0 : 1;
+                }
+            }
+            assertEquals(2 + 12, frozen, "wte, wpe and block 0's 12 tensors");
+            assertTrue(moved > 0, "the other parameters trained");
+            // AdamW holds m and v of the trained parameters only.
+            Path ckpt = run.resolve(Json.MAPPER.readTree(run.resolve("checkpoint.json").toFile())
+                    .get("dir").asText());
+            try (var m = ai.djl.ndarray.NDManager.newBaseManager();
+                    var in = Files.newInputStream(ckpt.resolve("optimizer.ndlist"))) {
+                var state = ai.djl.ndarray.NDList.decode(m, in);
+                assertEquals(2 * (base.parameters().size() - frozen), state.size());
+                for (var a : state) {
+                    assertFalse(p.matcher(a.getName()).find(), a.getName());
+                }
+            }
+        }
+        dev.retain.core.UserError all = assertThrows(dev.retain.core.UserError.class,
+                () -> ContinualTrainer.start(setup(config("naive", Map.of("freeze", ".")), doms),
+                        tmp.resolve("all"), false));
+        assertTrue(all.getMessage().startsWith("--freeze '.' matches every parameter of "),
+                all.getMessage());
+    }
+
+    @Test
     void driftPlainNeedsNoFisherAndOffRecordsNothing() throws IOException {
         List<Path> doms = Fixtures.smallDomains(tmp.resolve("d"), 8000, 1500, "computing",
                 "legal");

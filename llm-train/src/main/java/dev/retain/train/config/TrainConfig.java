@@ -45,6 +45,8 @@ import java.util.Map;
  *     or empty
  * @param ewcExclude a regular expression: parameters whose names contain a match are left out of
  *     EWC (no Fisher, no anchor, no penalty); empty = every trained parameter
+ * @param freeze parameters left untrained (a regular expression found in their names; empty:
+ *     none)
  * @param replayTokens replay buffer budget in tokens
  * @param replayRatio share of each step's tokens that are replayed
  * @param evalEvery evaluate valid splits every this many steps (0 = only at domain ends)
@@ -85,6 +87,7 @@ public record TrainConfig(
         boolean fisherBatched,
         String ewcPrior,
         String ewcExclude,
+        String freeze,
         long replayTokens,
         double replayRatio,
         int evalEvery,
@@ -148,6 +151,10 @@ public record TrainConfig(
                     + " found in their names, e.g. 'wte|wpe' (the token and position embeddings;"
                     + " GPT-2's output layer shares the token embedding); none = every trained"
                     + " parameter, as in Kirkpatrick et al."),
+            Key.pattern("freeze", "", "parameters left untrained with every strategy: a regular"
+                    + " expression searched in each parameter's name (e.g. 'wte|wpe' for the"
+                    + " embeddings, 'h\\.[0-5]\\.' for the lower blocks); they get no gradient,"
+                    + " no update and no optimizer state"),
             Key.longInteger("replay-tokens", 32768L, 0, "tokens", "replay buffer budget, shared"
                     + " equally by earlier domains").min(0, true),
             Key.real("replay-ratio", 0.25, 0, true, "share of each step's tokens that are"
@@ -241,6 +248,7 @@ public record TrainConfig(
                 (int) v.get("fisher-samples"),
                 (String) v.get("fisher-mode"), (boolean) v.get("fisher-batched"),
                 (String) v.get("ewc-prior"), (String) v.get("ewc-exclude"),
+                (String) v.get("freeze"),
                 (long) v.get("replay-tokens"), (double) v.get("replay-ratio"),
                 (int) v.get("eval-every"), (int) v.get("eval-windows"),
                 (int) v.get("test-windows"),
@@ -319,7 +327,8 @@ public record TrainConfig(
         Object[] vals = {strategy, learningRate, batchSize, gradAccum, maxStepsPerDomain, epochs,
             warmupSteps, minLrRatio, weightDecay, decayAll, maxGradNorm, beta1, beta2, adamEps,
             seqLen, seed, ewcLambda, ewcGamma, l2Lambda, fisherSamples, fisherMode, fisherBatched,
-            ewcPrior, ewcExclude, replayTokens, replayRatio, evalEvery, evalWindows, testWindows, saveEvery,
+            ewcPrior, ewcExclude, freeze, replayTokens, replayRatio, evalEvery, evalWindows,
+            testWindows, saveEvery,
             keepCheckpoints, exportStages, exportFormat, drift, divergenceFactor, device};
         Map<String, Object> m = new LinkedHashMap<>();
         for (int i = 0; i < KEYS.size(); i++) {
