@@ -235,8 +235,7 @@ public final class ContinualTrainer implements AutoCloseable {
     /** The steps of the current domain; false when a stop was requested (checkpoint saved). */
     private boolean trainStage() throws IOException {
         int total = in.stepsFor(state.stage, cfg);
-        Schedule schedule = new Schedule(cfg.learningRate(), cfg.warmupSteps(), total,
-                cfg.minLrRatio());
+        Schedule schedule = Schedule.of(cfg, state.stage, total);
         long t0 = System.nanoTime();
         long tokens0 = state.stats.tokens();
         try (Progress bar = new Progress(String.format(Locale.ROOT, "train %d/%d %s",
@@ -284,7 +283,7 @@ public final class ContinualTrainer implements AutoCloseable {
             for (int micro = 0; micro < cfg.gradAccum(); micro++) {
                 int replayed = fillMicroBatch(losses);
                 losses.addRows(forwardBackward(scope, losses.ids), replayed);
-                state.stats.newTokens += (long) (cfg.batchSize() - replayed) * in.seqLen;
+                state.stats.newTokens += (long) cfg.newRows(replayed) * in.seqLen;
                 state.stats.replayTokens += (long) replayed * in.seqLen;
             }
             guard.loss(losses.loss());
@@ -311,19 +310,18 @@ public final class ContinualTrainer implements AutoCloseable {
      * @return how many rows were replayed
      */
     private int fillMicroBatch(StepLosses losses) {
-        int b = cfg.batchSize();
         int seqLen = in.seqLen;
         int wantReplay = cfg.replayRows();
-        losses.ids = new long[b * seqLen];
+        long[] rep = new long[wantReplay * seqLen];
         int got = 0;
-        if (wantReplay > 0) {
-            long[] rep = new long[wantReplay * seqLen];
-            for (Plugin p : plugins) {
-                got += p.replayWindows(context, wantReplay - got, rep, got * seqLen);
-            }
-            System.arraycopy(rep, 0, losses.ids, (b - got) * seqLen, got * seqLen);
+        for (Plugin p : plugins) {
+            got += wantReplay > got ? p.replayWindows(context, wantReplay - got, rep, got * seqLen)
+                    : 0;
         }
-        for (int r = 0; r < b - got; r++) {
+        int fresh = cfg.newRows(got); // replace: the rest of the batch; add: a full batch
+        losses.ids = new long[(fresh + got) * seqLen];
+        System.arraycopy(rep, 0, losses.ids, fresh * seqLen, got * seqLen);
+        for (int r = 0; r < fresh; r++) {
             long s = state.stream.next();
             state.stream.copy(s, losses.ids, r * seqLen);
             losses.started(s);
@@ -335,7 +333,7 @@ public final class ContinualTrainer implements AutoCloseable {
     private float[] forwardBackward(NDManager scope, long[] ids) {
         try (GradientCollector gc = engine.newGradientCollector();
                 NDManager micro = scope.newSubManager()) {
-            NDArray input = micro.create(ids, new Shape(cfg.batchSize(), in.seqLen));
+            NDArray input = micro.create(ids, new Shape(ids.length / in.seqLen, in.seqLen));
             NDArray tok = LmLoss.tokenNll(in.lm.logits(input, true), input);
             NDArray rows = tok.mean(new int[] {1});
             gc.backward(rows.mean().div(cfg.gradAccum()));

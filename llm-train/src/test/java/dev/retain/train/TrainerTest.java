@@ -162,6 +162,33 @@ class TrainerTest {
     }
 
     @Test
+    void replayModeAddPutsReplayedWindowsOnTopOfAFullBatch() throws IOException {
+        List<Path> doms = Fixtures.smallDomains(tmp.resolve("d"), 8000, 1500, "computing",
+                "legal");
+        Path run = tmp.resolve("add");
+        TrainConfig c = config("replay", Map.of("replay-mode", "add", "replay-ratio", 0.5,
+                "eval-every", 0));
+        try (ContinualTrainer t = ContinualTrainer.start(setup(c, doms), run, false)) {
+            assertEquals(ContinualTrainer.Outcome.COMPLETE, t.run());
+        }
+        JsonNode stages = results(run).get("stages");
+        // batch 4, ratio 0.5: 2 replayed windows on top of 4 new ones, 6 steps of 32 tokens
+        assertEquals(6 * 4 * 32, stages.get(0).get("new_tokens").asLong());
+        assertEquals(0, stages.get(0).get("replay_tokens").asLong(), "nothing to replay yet");
+        assertEquals(6 * 4 * 32, stages.get(1).get("new_tokens").asLong(), "as many as naive");
+        assertEquals(6 * 2 * 32, stages.get(1).get("replay_tokens").asLong());
+        List<JsonNode> steps = dev.retain.eval.results.MetricsLog.read(run).stream()
+                .filter(l -> l.get("type").asText().equals("step")).toList();
+        assertEquals(4 * 32, steps.get(0).get("tokens").asLong());
+        assertEquals(6 * 32, steps.get(6).get("tokens").asLong(), "the second domain's steps");
+        assertTrue(steps.get(6).get("replay").isNumber());
+        dev.retain.core.UserError e = assertThrows(dev.retain.core.UserError.class,
+                () -> config("replay", Map.of("replay-ratio", 1.0)));
+        assertTrue(e.getMessage().contains("or at most 1 with replay-mode add"), e.getMessage());
+        config("replay", Map.of("replay-ratio", 1.0, "replay-mode", "add")); // allowed
+    }
+
+    @Test
     void frozenParametersStayBitForBitAndHaveNoOptimizerState() throws IOException {
         List<Path> doms = Fixtures.smallDomains(tmp.resolve("d"), 8000, 1500, "computing",
                 "legal");

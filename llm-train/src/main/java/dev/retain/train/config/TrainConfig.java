@@ -27,6 +27,9 @@ import java.util.Map;
  * @param epochs passes over each domain's train split; 0 to use maxStepsPerDomain
  * @param warmupSteps linear warm-up steps at the start of every domain
  * @param minLrRatio the cosine decay ends at this fraction of the peak learning rate
+ * @param schedule the learning rate within a domain: cosine, wsd or constant
+ * @param decayFraction wsd: the share of a domain's steps its decay takes
+ * @param rewarm on: every domain starts with the warm-up; off: only the first
  * @param weightDecay decoupled (AdamW) weight decay
  * @param decayAll apply weight decay to biases and LayerNorm weights too
  * @param maxGradNorm global gradient-norm clip; 0 disables
@@ -49,6 +52,8 @@ import java.util.Map;
  *     none)
  * @param replayTokens replay buffer budget in tokens
  * @param replayRatio share of each step's tokens that are replayed
+ * @param replayMode replace: replayed windows take part of the batch; add: they come on top of
+ *     a full batch of new windows
  * @param evalEvery evaluate valid splits every this many steps (0 = only at domain ends)
  * @param evalWindows windows per domain for those evaluations
  * @param testWindows windows per domain in the stage evaluations (0 = the whole test split)
@@ -71,6 +76,9 @@ public record TrainConfig(
         double epochs,
         int warmupSteps,
         double minLrRatio,
+        String schedule,
+        double decayFraction,
+        String rewarm,
         double weightDecay,
         boolean decayAll,
         double maxGradNorm,
@@ -90,6 +98,7 @@ public record TrainConfig(
         String freeze,
         long replayTokens,
         double replayRatio,
+        String replayMode,
         int evalEvery,
         int evalWindows,
         int testWindows,
@@ -120,6 +129,16 @@ public record TrainConfig(
                     + " domain, then cosine decay"),
             Key.real("min-lr-ratio", 0.1, 0, false, "cosine decay ends at this fraction of the"
                     + " peak learning rate"),
+            Key.choice("schedule", "cosine", List.of("cosine", "wsd", "constant"), "the"
+                    + " learning rate within each domain after the warm-up: cosine (decay to"
+                    + " --min-lr-ratio at the domain's last step), wsd (warm-up, stable at the peak,"
+                    + " then a linear decay to --min-lr-ratio over the last --decay-fraction of the"
+                    + " domain's steps) or constant (the peak)"),
+            Key.real("decay-fraction", 0.2, 0, true, "wsd: the share of each domain's steps"
+                    + " that the final decay takes"),
+            Key.choice("rewarm", "on", List.of("on", "off"), "on: every domain starts with"
+                    + " the warm-up again (re-warming after the shift to a new domain); off: only"
+                    + " the first domain warms up, later ones start at the peak"),
             Key.real("weight-decay", 0.01, 0, false, "decoupled (AdamW) weight decay; not applied"
                     + " to biases and LayerNorm weights unless --decay-all"),
             Key.flag("decay-all", "apply weight decay to biases and LayerNorm weights too"),
@@ -160,6 +179,10 @@ public record TrainConfig(
             Key.real("replay-ratio", 0.25, 0, true, "share of each step's tokens that are"
                     + " replayed, below 1, rounded to whole windows of the batch (batch 8: 0.25 = 2"
                     + " windows)"),
+            Key.choice("replay-mode", "replace", List.of("replace", "add"), "replace: the"
+                    + " replayed windows take their share of the batch (the same compute as naive,"
+                    + " fewer new tokens); add: they come on top of a full batch of new windows (the"
+                    + " same new tokens as naive, more compute per step)"),
             Key.integer("eval-every", 0, 0, "steps", "also evaluate every domain's valid split"
                     + " every N steps; 0 = off"),
             Key.integer("eval-windows", 8, 1, "windows", "windows per domain in those"
@@ -240,6 +263,8 @@ public record TrainConfig(
                 (int) v.get("batch-size"), (int) v.get("grad-accum"),
                 (int) v.get("max-steps-per-domain"), (double) v.get("epochs"),
                 (int) v.get("warmup-steps"), (double) v.get("min-lr-ratio"),
+                (String) v.get("schedule"), (double) v.get("decay-fraction"),
+                (String) v.get("rewarm"),
                 (double) v.get("weight-decay"), (boolean) v.get("decay-all"),
                 (double) v.get("max-grad-norm"), (double) v.get("adam-beta1"),
                 (double) v.get("adam-beta2"), (double) v.get("adam-eps"),
@@ -250,6 +275,7 @@ public record TrainConfig(
                 (String) v.get("ewc-prior"), (String) v.get("ewc-exclude"),
                 (String) v.get("freeze"),
                 (long) v.get("replay-tokens"), (double) v.get("replay-ratio"),
+                (String) v.get("replay-mode"),
                 (int) v.get("eval-every"), (int) v.get("eval-windows"),
                 (int) v.get("test-windows"),
                 (int) v.get("save-every"), (int) v.get("keep-checkpoints"),
@@ -264,14 +290,19 @@ public record TrainConfig(
         if (!ewcPrior.isEmpty() && !usesEwc()) {
             throw new UserError(where + ": ewc-prior needs an EWC strategy (ewc or ewc+replay)");
         }
-        if (replayRatio >= 1) {
+        boolean add = replayMode.equals("add");
+        if (replayRatio >= 1 && !add || replayRatio > 1) {
             throw new UserError(where + ": replay-ratio " + replayRatio + " must be below 1 (a"
-                    + " step needs some new tokens)");
+                    + " step needs some new tokens), or at most 1 with replay-mode add");
+        }
+        if (decayFraction > 1) {
+            throw new UserError(where + ": decay-fraction " + decayFraction + " must be at most 1"
+                    + " (the share of a domain's steps)");
         }
         if (beta1 >= 1 || beta2 >= 1) {
             throw new UserError(where + ": adam-beta1 and adam-beta2 must be below 1");
         }
-        if (usesReplay() && Math.round(batchSize * replayRatio) >= batchSize) {
+        if (usesReplay() && !add && Math.round(batchSize * replayRatio) >= batchSize) {
             throw new UserError(where + ": with batch-size " + batchSize + " a replay-ratio of "
                     + replayRatio + " leaves no new windows; lower the ratio or raise the batch");
         }
@@ -319,15 +350,28 @@ public record TrainConfig(
     }
 
     /**
+     * New windows per micro-batch when the replay buffer gives {@code replayed} windows: the
+     * rest of the batch ({@code replace}), or a full batch ({@code add}).
+     *
+     * @param replayed windows the plugins replayed into this micro-batch
+     * @return new windows in it
+     */
+    public int newRows(int replayed) {
+        return replayMode.equals("add") ? batchSize : batchSize - replayed;
+    }
+
+    /**
      * The settings as a flat map of key to value, in {@link #KEYS} order, for JSON.
      *
      * @return the map
      */
     public Map<String, Object> asMap() {
         Object[] vals = {strategy, learningRate, batchSize, gradAccum, maxStepsPerDomain, epochs,
-            warmupSteps, minLrRatio, weightDecay, decayAll, maxGradNorm, beta1, beta2, adamEps,
+            warmupSteps, minLrRatio, schedule, decayFraction, rewarm, weightDecay, decayAll,
+            maxGradNorm, beta1, beta2, adamEps,
             seqLen, seed, ewcLambda, ewcGamma, l2Lambda, fisherSamples, fisherMode, fisherBatched,
-            ewcPrior, ewcExclude, freeze, replayTokens, replayRatio, evalEvery, evalWindows,
+            ewcPrior, ewcExclude, freeze, replayTokens, replayRatio, replayMode, evalEvery,
+            evalWindows,
             testWindows, saveEvery,
             keepCheckpoints, exportStages, exportFormat, drift, divergenceFactor, device};
         Map<String, Object> m = new LinkedHashMap<>();

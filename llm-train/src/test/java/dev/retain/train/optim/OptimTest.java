@@ -86,4 +86,35 @@ class OptimTest {
         assertEquals(0.55, s.lr(8), 1e-12); // half-way through the decay: 0.1 + 0.9 * 0.5
         assertEquals(0.1, s.lr(12), 1e-12); // last step: the floor
     }
+
+    @Test
+    void warmupStableDecayAndConstant() {
+        // 10 steps, warm-up 2, decay over the last 20% = 2 steps, floor 0.1
+        Schedule s = new Schedule(1.0, 2, 10, 0.1, "wsd", 0.2);
+        assertEquals(1.0 / 3, s.lr(0), 1e-12); // (0+1)/(2+1)
+        assertEquals(2.0 / 3, s.lr(1), 1e-12);
+        for (int k = 2; k <= 7; k++) {
+            assertEquals(1.0, s.lr(k), 1e-12, "stable at the peak, step " + k);
+        }
+        assertEquals(0.55, s.lr(8), 1e-12); // half-way down the linear decay: 1 - 0.5 * 0.9
+        assertEquals(0.1, s.lr(9), 1e-12); // last step: the floor
+        Schedule c = new Schedule(1.0, 2, 10, 0.1, "constant", 0);
+        assertEquals(2.0 / 3, c.lr(1), 1e-12);
+        assertEquals(1.0, c.lr(9), 1e-12);
+    }
+
+    @Test
+    void withoutRewarmingOnlyTheFirstDomainWarmsUp() {
+        java.util.Map<String, Object> m = new java.util.HashMap<>(java.util.Map.of(
+                "learning-rate", 1.0, "warmup-steps", 4, "min-lr-ratio", 0.1));
+        m.put("rewarm", "off");
+        dev.retain.train.config.TrainConfig off = dev.retain.train.config.TrainConfig
+                .fromValues(m, "test");
+        assertEquals(0.2, Schedule.of(off, 0, 13).lr(0), 1e-12, "first domain: warm-up");
+        assertEquals(1.0, Schedule.of(off, 1, 13).lr(0), 1e-12, "second: the peak at once");
+        m.put("rewarm", "on");
+        dev.retain.train.config.TrainConfig on = dev.retain.train.config.TrainConfig
+                .fromValues(m, "test");
+        assertEquals(0.2, Schedule.of(on, 1, 13).lr(0), 1e-12, "re-warmed");
+    }
 }
