@@ -311,12 +311,12 @@ public final class ContinualTrainer implements AutoCloseable {
      */
     private int fillMicroBatch(StepLosses losses) {
         int seqLen = in.seqLen;
-        int wantReplay = cfg.replayRows();
+        int wantReplay = plugins.stream().mapToInt(p -> p.replayRows(context)).sum();
         long[] rep = new long[wantReplay * seqLen];
         int got = 0;
         for (Plugin p : plugins) {
-            got += wantReplay > got ? p.replayWindows(context, wantReplay - got, rep, got * seqLen)
-                    : 0;
+            int want = Math.min(p.replayRows(context), wantReplay - got);
+            got += want > 0 ? p.replayWindows(context, want, rep, got * seqLen) : 0;
         }
         int fresh = cfg.newRows(got); // replace: the rest of the batch; add: a full batch
         losses.ids = new long[(fresh + got) * seqLen];

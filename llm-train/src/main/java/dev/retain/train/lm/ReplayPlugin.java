@@ -57,6 +57,11 @@ public final class ReplayPlugin implements Plugin {
     }
 
     @Override
+    public int replayRows(TrainContext ctx) {
+        return ctx.config().replayRows();
+    }
+
+    @Override
     public int replayWindows(TrainContext ctx, int rows, long[] dst, int offset) {
         List<Long> drawn = buffer.sample(rows, ctx.domains().get(ctx.stage()), ctx.rng());
         int seqLen = ctx.seqLen();

@@ -38,7 +38,9 @@ public final class Strategies {
         register("ewc", p -> new EwcPlugin(p.state(), p.config()));
         register("replay", p -> new ReplayPlugin(p.config().replayTokens(), p.seqLen()));
         register("l2", p -> new L2Plugin(p.state(), p.config().l2Lambda()));
-        PRESETS.addAll(List.of("naive", "ewc", "replay", "ewc+replay", "l2", "l2+replay"));
+        register("joint", p -> new JointPlugin());
+        PRESETS.addAll(List.of("naive", "ewc", "replay", "ewc+replay", "l2", "l2+replay",
+                "joint"));
     }
 
     private Strategies() {}

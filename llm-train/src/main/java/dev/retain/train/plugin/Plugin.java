@@ -34,6 +34,18 @@ public interface Plugin {
     default void beforeDomain(TrainContext ctx) {}
 
     /**
+     * How many windows this plugin replays into each micro-batch now ({@link #replayWindows} is
+     * asked for at most that many); with {@code replay-mode replace} they take that share of the
+     * batch, with {@code add} they come on top of it.
+     *
+     * @param ctx the run
+     * @return windows per micro-batch, 0 for none
+     */
+    default int replayRows(TrainContext ctx) {
+        return 0;
+    }
+
+    /**
      * Supplies windows from memory to mix into the micro-batch being built (one forward pass for
      * new and old windows together).
      *

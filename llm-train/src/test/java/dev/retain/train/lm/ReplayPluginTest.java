@@ -42,6 +42,7 @@ class ReplayPluginTest {
         final List<String> names = List.of("a", "b", "c");
         int stage;
         Random rng = new Random(7);
+        TrainConfig config;
 
         Ctx() throws IOException {
             for (int d = 0; d < names.size(); d++) {
@@ -95,7 +96,10 @@ class ReplayPluginTest {
 
         @Override
         public TrainConfig config() {
-            throw new AssertionError("replay takes its settings in the constructor");
+            if (config == null) {
+                throw new AssertionError("replay takes its settings in the constructor");
+            }
+            return config;
         }
 
         @Override
@@ -207,5 +211,43 @@ class ReplayPluginTest {
         ctx.rng = new Random(seed);
         q.replayWindows(ctx, 4, b, 0);
         assertEquals(java.util.Arrays.toString(a), java.util.Arrays.toString(b));
+    }
+
+    @Test
+    void jointDrawsEqualSharesOfTheEarlierDomainsAndNoneOfTheCurrentOne() throws IOException {
+        Ctx ctx = new Ctx();
+        ctx.config = TrainConfig.fromValues(java.util.Map.of("batch-size", 6, "strategy",
+                "joint"), "test");
+        JointPlugin joint = new JointPlugin();
+        int[] rows = new int[3];
+        for (int k = 0; k < 3; k++) {
+            ctx.stage = k;
+            rows[k] = joint.replayRows(ctx);
+        }
+        // after domain k the mixture is k+1 equal shares: 6 * k / (k + 1) windows from before
+        assertEquals(List.of(0, 3, 4), List.of(rows[0], rows[1], rows[2]));
+        ctx.stage = 2;
+        int[] counts = new int[3];
+        long lowest = Long.MAX_VALUE;
+        long highest = 0;
+        long[] dst = new long[2 * SEQ];
+        for (int i = 0; i < 30000; i++) {
+            assertEquals(2, joint.replayWindows(ctx, 2, dst, 0));
+            for (int w = 0; w < 2; w++) {
+                long first = dst[w * SEQ];
+                for (int t = 1; t < SEQ; t++) {
+                    assertEquals(first + t, dst[w * SEQ + t], "a whole window of one domain");
+                }
+                counts[(int) (first / 1000)]++;
+                lowest = Math.min(lowest, first % 1000);
+                highest = Math.max(highest, first % 1000);
+            }
+        }
+        assertEquals(0, counts[2], "never the domain being learned");
+        // 60,000 draws, half each: the binomial standard deviation is 122; 5 of them
+        assertEquals(30000, counts[0], 610);
+        assertEquals(30000, counts[1], 610);
+        assertEquals(0, lowest, "starts from the first token ...");
+        assertEquals(400 - SEQ, highest, "... to the last window of the split");
     }
 }
