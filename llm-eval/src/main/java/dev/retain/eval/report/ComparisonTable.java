@@ -15,7 +15,8 @@ import java.util.List;
  * <p>Language models: avg final ppl = {@code exp(A_k)} on mean NLL (geometric mean of the
  * domains' perplexities), avg forgetting and BWT in nats per token, plasticity = geometric mean
  * perplexity right after learning each domain. Classifiers: the same on accuracy. With a naive run
- * present, two more columns: forgetting reduced against naive and wall time against naive.
+ * present, two more columns: forgetting reduced against naive and wall time against naive; with
+ * a complete joint run, each run's average final perplexity against joint's.
  */
 final class ComparisonTable {
 
@@ -39,6 +40,10 @@ final class ComparisonTable {
             header.add("forgetting reduced vs naive");
             header.add("wall time vs naive");
         }
+        RunReport joint = cls ? null : joint(report);
+        if (joint != null) {
+            header.add("avg final ppl vs joint");
+        }
         List<List<String>> out = new ArrayList<>();
         out.add(header);
         for (RunReport r : report.runs()) {
@@ -60,9 +65,25 @@ final class ComparisonTable {
                         : Fmt.percent(b.forgettingReduction()));
                 row.add(isBase ? "1.00x" : b == null ? none : Fmt.ratio(b.wallTimeRatio()));
             }
+            if (joint != null) {
+                row.add(r == joint ? "(reference)" : !r.complete() ? Fmt.NA
+                        : Fmt.ratio(Math.exp(m.averageFinal() - joint.primary().averageFinal())));
+            }
             out.add(row);
         }
         return out;
+    }
+
+    /**
+     * The joint run, the upper reference of continual strategies (training on every domain so
+     * far mixed), when a complete one is in the report.
+     *
+     * @param report the report
+     * @return the first complete run of strategy {@code joint}, or null
+     */
+    static RunReport joint(Report report) {
+        return report.runs().stream().filter(r -> r.strategy().equals("joint") && r.complete())
+                .findFirst().orElse(null);
     }
 
     /**

@@ -235,6 +235,33 @@ class ReportWriterTest {
     }
 
     @Test
+    void runsAgainstAJointRun() throws IOException {
+        ObjectNode j = Fixtures.tree("ewc-replay");
+        ((ObjectNode) j.get("run")).put("strategy", "joint").put("name", "joint");
+        Path joint = Fixtures.write(tmp, "joint", j);
+        Report r = ReportWriter.writeRuns(List.of(Fixtures.run("naive"), joint), tmp.resolve(
+                "vs-joint"), Report.GapSettings.DEFAULT);
+        String[] lines = ReportWriter.comparisonTable(r).split("\n");
+        assertTrue(lines[0].endsWith("avg final ppl vs joint"), lines[0]);
+        assertTrue(lines[2].endsWith("(reference)"), lines[2]);
+        // naive's average final mean NLL against joint's, each the mean of the last score row
+        double[] finalNll = new double[2];
+        int i = 0;
+        for (Path run : List.of(Fixtures.run("naive"), joint)) {
+            JsonNode rows = Fixtures.MAPPER.readTree(run.resolve("results.json").toFile())
+                    .get("scores").get("mean_nll").get("rows");
+            JsonNode last = rows.get(rows.size() - 1);
+            double sum = 0;
+            for (JsonNode x : last) {
+                sum += x.asDouble();
+            }
+            finalNll[i++] = sum / last.size();
+        }
+        assertTrue(lines[1].endsWith(String.format(java.util.Locale.ROOT, "%.2fx",
+                Math.exp(finalNll[0] - finalNll[1]))), lines[1]);
+    }
+
+    @Test
     void trainingLossChartFromMetricsLog() throws IOException {
         Path run = Fixtures.write(tmp, "logged", Fixtures.tree("naive"));
         dev.retain.eval.results.MetricsLog log = dev.retain.eval.results.MetricsLog.open(run, 0);
