@@ -1,7 +1,6 @@
 package dev.retain.train;
 
 import dev.retain.core.Engines;
-import dev.retain.core.model.LmLoss;
 import dev.retain.core.text.Split;
 import dev.retain.core.util.Progress;
 import dev.retain.core.util.ResidentMemory;
@@ -25,10 +24,7 @@ import dev.retain.train.plugin.TrainContext;
 import dev.retain.train.plugin.TrainControl;
 
 import ai.djl.engine.Engine;
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.training.GradientCollector;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -281,8 +277,9 @@ public final class ContinualTrainer implements AutoCloseable {
         double norm;
         try (NDManager scope = in.lm.manager().newSubManager()) {
             for (int micro = 0; micro < cfg.gradAccum(); micro++) {
-                int replayed = fillMicroBatch(losses);
-                losses.addRows(forwardBackward(scope, losses.ids), replayed);
+                int replayed = MicroBatch.fill(this, losses);
+                losses.addRows(MicroBatch.forwardBackward(this, scope, losses, replayed),
+                        replayed);
                 state.stats.newTokens += (long) cfg.newRows(replayed) * in.seqLen;
                 state.stats.replayTokens += (long) replayed * in.seqLen;
             }
@@ -296,49 +293,12 @@ public final class ContinualTrainer implements AutoCloseable {
                     GradClip.scale(norm, cfg.maxGradNorm()));
         }
         state.stepped();
-        last = losses.result(penalty, in.seqLen, lr, norm, (System.nanoTime() - s0) / 1e9);
+        last = losses.result(penalty + losses.terms(), in.seqLen, lr, norm,
+                (System.nanoTime() - s0) / 1e9);
         for (Plugin p : plugins) {
             p.afterStep(context, last);
         }
         return last;
-    }
-
-    /**
-     * Fills {@code losses.ids} with one micro-batch: replayed windows from the plugins at the
-     * tail, new windows of the domain's stream before them.
-     *
-     * @return how many rows were replayed
-     */
-    private int fillMicroBatch(StepLosses losses) {
-        int seqLen = in.seqLen;
-        int wantReplay = plugins.stream().mapToInt(p -> p.replayRows(context)).sum();
-        long[] rep = new long[wantReplay * seqLen];
-        int got = 0;
-        for (Plugin p : plugins) {
-            int want = Math.min(p.replayRows(context), wantReplay - got);
-            got += want > 0 ? p.replayWindows(context, want, rep, got * seqLen) : 0;
-        }
-        int fresh = cfg.newRows(got); // replace: the rest of the batch; add: a full batch
-        losses.ids = new long[(fresh + got) * seqLen];
-        System.arraycopy(rep, 0, losses.ids, fresh * seqLen, got * seqLen);
-        for (int r = 0; r < fresh; r++) {
-            long s = state.stream.next();
-            state.stream.copy(s, losses.ids, r * seqLen);
-            losses.started(s);
-        }
-        return got;
-    }
-
-    /** Forward, per-token loss, backward of one micro-batch (its tensors freed at its end). */
-    private float[] forwardBackward(NDManager scope, long[] ids) {
-        try (GradientCollector gc = engine.newGradientCollector();
-                NDManager micro = scope.newSubManager()) {
-            NDArray input = micro.create(ids, new Shape(ids.length / in.seqLen, in.seqLen));
-            NDArray tok = LmLoss.tokenNll(in.lm.logits(input, true), input);
-            NDArray rows = tok.mean(new int[] {1});
-            gc.backward(rows.mean().div(cfg.gradAccum()));
-            return rows.toFloatArray();
-        }
     }
 
     private void beginStage() {

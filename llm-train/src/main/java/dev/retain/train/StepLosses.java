@@ -11,6 +11,8 @@ final class StepLosses {
     private int newRows;
     private double repSum;
     private int repRows;
+    /** The plugins' loss terms (distillation), summed over micro-batches, each / grad-accum. */
+    private double terms;
 
     StepLosses(int maxRows) {
         this.starts = new long[maxRows];
@@ -32,6 +34,16 @@ final class StepLosses {
                 repRows++;
             }
         }
+    }
+
+    /** Adds a plugin's loss term of one micro-batch (already divided by grad-accum). */
+    void addTerm(double value) {
+        terms += value;
+    }
+
+    /** @return the step's loss terms: their mean over the micro-batches */
+    double terms() {
+        return terms;
     }
 
     double loss() {

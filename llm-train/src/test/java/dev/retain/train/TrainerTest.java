@@ -161,6 +161,46 @@ class TrainerTest {
         }
     }
 
+    /**
+     * The newer plugins keep their state in the checkpoint: LwF's teacher (with replay in add
+     * mode, distilling on both kinds of windows) and joint's draws come out the same after stops
+     * in both domains as in one go; LwF's term is 0 in the first domain and positive after.
+     */
+    @Test
+    void resumeStaysExactWithLwfAndJoint() throws IOException {
+        List<Path> doms = Fixtures.smallDomains(tmp.resolve("d"), 8000, 1500, "computing",
+                "legal");
+        for (TrainConfig c : List.of(config("replay+lwf", Map.of("replay-mode", "add",
+                "eval-every", 0)), config("joint", Map.of("eval-every", 0, "freeze", "wpe")))) {
+            Path full = tmp.resolve(c.strategy() + "-full");
+            try (ContinualTrainer t = ContinualTrainer.start(setup(c, doms), full, false)) {
+                assertEquals(ContinualTrainer.Outcome.COMPLETE, t.run());
+            }
+            Path cut = tmp.resolve(c.strategy() + "-cut");
+            try (ContinualTrainer t = ContinualTrainer.start(setup(c, doms), cut, false,
+                    parts -> stopAfter(parts, step -> step == 3))) {
+                assertEquals(ContinualTrainer.Outcome.INTERRUPTED, t.run());
+            }
+            for (int i = 0; i < 5; i++) {
+                try (ContinualTrainer t = ContinualTrainer.resume(cut, null, false, false,
+                        parts -> stopAfter(parts, step -> step == 8 || step == 10))) {
+                    if (t.run() == ContinualTrainer.Outcome.COMPLETE) {
+                        break;
+                    }
+                }
+            }
+            assertEquals(results(full).get("scores"), results(cut).get("scores"), c.strategy());
+            List<JsonNode> steps = dev.retain.eval.results.MetricsLog.read(full).stream()
+                    .filter(l -> l.get("type").asText().equals("step")).toList();
+            if (c.strategy().contains("lwf")) {
+                assertEquals(0, steps.get(5).get("penalty").asDouble(), "no teacher yet");
+                // the second domain's first step: the model is still the teacher, KL 0
+                assertEquals(0, steps.get(6).get("penalty").asDouble(), 1e-6);
+                assertTrue(steps.get(7).get("penalty").asDouble() > 1e-6, "distilling");
+            }
+        }
+    }
+
     @Test
     void replayModeAddPutsReplayedWindowsOnTopOfAFullBatch() throws IOException {
         List<Path> doms = Fixtures.smallDomains(tmp.resolve("d"), 8000, 1500, "computing",

@@ -41,6 +41,9 @@ import java.util.Map;
  * @param ewcLambda EWC strength lambda in lambda/2 sum F (theta - theta*)^2
  * @param ewcGamma online-EWC decay: F = gamma F_old + F_new (1 = plain sum)
  * @param l2Lambda strength of the l2 strategy: lambda/2 sum (theta - theta_prev)^2
+ * @param lwfWeight lwf: the weight of the distillation term
+ * @param lwfTemperature lwf: the softmax temperature T of the distillation
+ * @param lwfOn lwf: the rows distilled: new, replay or both
  * @param fisherSamples sequences of the finished domain the Fisher is estimated over
  * @param fisherMode empirical (true next tokens) or sampled (tokens drawn from the model)
  * @param fisherBatched square mini-batch gradients instead of per-sequence ones
@@ -90,6 +93,9 @@ public record TrainConfig(
         double ewcLambda,
         double ewcGamma,
         double l2Lambda,
+        double lwfWeight,
+        double lwfTemperature,
+        String lwfOn,
         int fisherSamples,
         String fisherMode,
         boolean fisherBatched,
@@ -157,6 +163,12 @@ public record TrainConfig(
                     + " sum)"),
             Key.real("l2-lambda", 1.0, 0, true, "strength of the l2 strategy: lambda/2 * sum"
                     + " (theta - theta_prev)^2, theta_prev the weights at the previous domain's end"),
+            Key.real("lwf-weight", 1.0, 0, false, "lwf: weight of the distillation term (KL"
+                    + " between the model at the previous domain's end and now, times T^2)"),
+            Key.real("lwf-temperature", 2.0, 0, true, "lwf: softmax temperature T of both"
+                    + " distributions (1 = the model's own)"),
+            Key.choice("lwf-on", "both", List.of("new", "replay", "both"), "lwf: which windows"
+                    + " the distillation term covers: the new ones, the replayed ones or both"),
             Key.integer("fisher-samples", 64, 1, "sequences", "sequences of the finished domain"
                     + " the diagonal Fisher is estimated over"),
             Key.choice("fisher-mode", "empirical", List.of("empirical", "sampled"), "empirical"
@@ -270,6 +282,8 @@ public record TrainConfig(
                 (double) v.get("adam-beta2"), (double) v.get("adam-eps"),
                 (int) v.get("seq-len"), (long) v.get("seed"), (double) v.get("ewc-lambda"),
                 (double) v.get("ewc-gamma"), (double) v.get("l2-lambda"),
+                (double) v.get("lwf-weight"), (double) v.get("lwf-temperature"),
+                (String) v.get("lwf-on"),
                 (int) v.get("fisher-samples"),
                 (String) v.get("fisher-mode"), (boolean) v.get("fisher-batched"),
                 (String) v.get("ewc-prior"), (String) v.get("ewc-exclude"),
@@ -367,12 +381,10 @@ public record TrainConfig(
      */
     public Map<String, Object> asMap() {
         Object[] vals = {strategy, learningRate, batchSize, gradAccum, maxStepsPerDomain, epochs,
-            warmupSteps, minLrRatio, schedule, decayFraction, rewarm, weightDecay, decayAll,
-            maxGradNorm, beta1, beta2, adamEps,
-            seqLen, seed, ewcLambda, ewcGamma, l2Lambda, fisherSamples, fisherMode, fisherBatched,
-            ewcPrior, ewcExclude, freeze, replayTokens, replayRatio, replayMode, evalEvery,
-            evalWindows,
-            testWindows, saveEvery,
+            warmupSteps, minLrRatio, schedule, decayFraction, rewarm, weightDecay, decayAll, maxGradNorm, beta1,
+            beta2, adamEps, seqLen, seed, ewcLambda, ewcGamma, l2Lambda, lwfWeight, lwfTemperature,
+            lwfOn, fisherSamples, fisherMode, fisherBatched, ewcPrior, ewcExclude, freeze,
+            replayTokens, replayRatio, replayMode, evalEvery, evalWindows, testWindows, saveEvery,
             keepCheckpoints, exportStages, exportFormat, drift, divergenceFactor, device};
         Map<String, Object> m = new LinkedHashMap<>();
         for (int i = 0; i < KEYS.size(); i++) {

@@ -39,8 +39,9 @@ public final class Strategies {
         register("replay", p -> new ReplayPlugin(p.config().replayTokens(), p.seqLen()));
         register("l2", p -> new L2Plugin(p.state(), p.config().l2Lambda()));
         register("joint", p -> new JointPlugin());
+        register("lwf", p -> new LwfPlugin());
         PRESETS.addAll(List.of("naive", "ewc", "replay", "ewc+replay", "l2", "l2+replay",
-                "joint"));
+                "lwf", "replay+lwf", "ewc+replay+lwf", "joint"));
     }
 
     private Strategies() {}

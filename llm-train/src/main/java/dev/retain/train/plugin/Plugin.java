@@ -2,6 +2,7 @@ package dev.retain.train.plugin;
 
 import dev.retain.train.StepResult;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 
 import java.io.IOException;
@@ -57,6 +58,21 @@ public interface Plugin {
      */
     default int replayWindows(TrainContext ctx, int rows, long[] dst, int offset) {
         return 0;
+    }
+
+    /**
+     * A term to add to a micro-batch's loss before its backward pass, computed from the model's
+     * output on it (distillation); its gradient flows into the model's.
+     *
+     * @param ctx the run
+     * @param input the micro-batch's token ids {@code [rows, seqLen]}: new windows first, the
+     *     last {@code replayed} rows replayed ones
+     * @param logits the model's logits for it {@code [rows, seqLen, vocab]}, in the graph
+     * @param replayed how many of the last rows are replayed windows
+     * @return a scalar, or null for none
+     */
+    default NDArray lossTerm(TrainContext ctx, NDArray input, NDArray logits, int replayed) {
+        return null;
     }
 
     /**

@@ -1,0 +1,176 @@
+package dev.retain.train.lm;
+
+import dev.retain.core.model.CausalLm;
+import dev.retain.core.model.NamedParameter;
+import dev.retain.core.util.AtomicFiles;
+import dev.retain.train.RunSetup;
+import dev.retain.train.plugin.Plugin;
+import dev.retain.train.plugin.TrainContext;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Learning without Forgetting for a causal LM (Li and Hoiem 2017; for language models, Jin et al.
+ * 2022): from the second domain on, each micro-batch's loss gets {@code lwf-weight * T^2 *
+ * KL(p_teacher || p_model)} per predicted token, with both next-token distributions softened by
+ * the temperature T ({@code lwf-temperature}), the teacher being the model as it was when the
+ * previous domain ended: a frozen copy, forward only, no gradient. {@code lwf-on} chooses the
+ * windows it covers: the new ones, the replayed ones, or both.
+ *
+ * <p>The teacher is a second instance of the model (its memory: one more copy of the
+ * parameters, no gradients or optimizer state), refreshed with the model's parameters at each
+ * domain's end. Its parameters are saved once per domain to {@code
+ * RUN_DIR/checkpoints/lwf-teacher.ndlist}, to which each checkpoint's {@code lwf-teacher.ndlist}
+ * is a hard link, so a resumed run distils from the same teacher.
+ */
+public final class LwfPlugin implements Plugin, AutoCloseable {
+
+    private static final String FILE = "lwf-teacher.ndlist";
+
+    private CausalLm teacher;
+    /** Whether the teacher changed since it was last written. */
+    private boolean dirty;
+
+    @Override
+    public String name() {
+        return "lwf";
+    }
+
+    /**
+     * The distillation term: {@code T^2} times the mean over positions of {@code KL(softmax(t /
+     * T) || softmax(s / T))}, Hinton et al.'s scaling, which keeps the gradient's size (it is
+     * {@code T (q - p)} per logit) comparable across temperatures.
+     *
+     * @param student the model's logits {@code [B, L, V]} (in the graph)
+     * @param teacher the teacher's logits {@code [B, L, V]} (no gradient)
+     * @param temperature T
+     * @return a scalar
+     */
+    public static NDArray distillation(NDArray student, NDArray teacher, double temperature) {
+        float t = (float) temperature; // float scalars keep the float32 graph float32
+        NDArray logQ = student.div(t).logSoftmax(-1);
+        NDArray logP = teacher.div(t).logSoftmax(-1);
+        NDArray kl = logP.exp().mul(logP.sub(logQ)).sum(new int[] {-1});
+        return kl.mean().mul(t * t);
+    }
+
+    @Override
+    public NDArray lossTerm(TrainContext ctx, NDArray input, NDArray logits, int replayed) {
+        if (teacher == null) {
+            return null; // the first domain: nothing learned yet to keep
+        }
+        long rows = input.getShape().get(0);
+        String on = ctx.config().lwfOn();
+        long from = on.equals("replay") ? rows - replayed : 0;
+        long to = on.equals("new") ? rows - replayed : rows;
+        if (to <= from) {
+            return null;
+        }
+        NDIndex sel = new NDIndex(from + ":" + to);
+        NDArray t = teacher.logits(input.get(sel), false).stopGradient();
+        // Position t predicts token t+1: the last position predicts nothing in the window.
+        NDIndex pos = new NDIndex(":, :-1");
+        return distillation(logits.get(sel).get(pos), t.get(pos), ctx.config().lwfTemperature())
+                .mul((float) ctx.config().lwfWeight());
+    }
+
+    @Override
+    public void afterDomain(TrainContext ctx) {
+        if (ctx.stage() == ctx.domains().size() - 1) {
+            release(); // no domain follows the last: its teacher would never be used
+            return;
+        }
+        try {
+            copyInto(teacher(ctx), ctx.model().parameters());
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        dirty = true;
+    }
+
+    /**
+     * The teacher module, loaded once: another instance of the run's base model (the file the
+     * model came from may be a checkpoint that is deleted later), its parameters then replaced.
+     */
+    private CausalLm teacher(TrainContext ctx) throws IOException {
+        if (teacher == null) {
+            teacher = CausalLm.load(RunSetup.read(ctx.runDir()).model(), ctx.model().device(), 0);
+            for (NamedParameter p : teacher.parameters()) {
+                p.array().setRequiresGradient(false);
+            }
+        }
+        return teacher;
+    }
+
+    private static void copyInto(CausalLm teacher, List<NamedParameter> from) {
+        List<NamedParameter> to = teacher.parameters();
+        for (int i = 0; i < from.size(); i++) {
+            if (!to.get(i).name().equals(from.get(i).name())) {
+                throw new IllegalStateException("teacher parameter " + to.get(i).name()
+                        + " is not " + from.get(i).name());
+            }
+            to.get(i).array().set(from.get(i).array().toByteBuffer());
+        }
+    }
+
+    @Override
+    public void saveState(Path dir) throws IOException {
+        Path shared = dir.getParent().resolve(FILE);
+        if (teacher == null) {
+            Files.deleteIfExists(shared); // older checkpoints keep their own links
+            return;
+        }
+        if (dirty || !Files.isRegularFile(shared)) {
+            NDList l = new NDList();
+            for (NamedParameter p : teacher.parameters()) {
+                NDArray a = p.array();
+                a.setName(p.name());
+                l.add(a);
+            }
+            AtomicFiles.write(shared, l::encode);
+            dirty = false;
+        }
+        if (!AtomicFiles.link(dir.resolve(FILE), shared)) {
+            Files.copy(shared, dir.resolve(FILE));
+        }
+    }
+
+    @Override
+    public void loadState(Path dir, TrainContext ctx) throws IOException {
+        Path f = dir.resolve(FILE);
+        if (!Files.exists(f)) {
+            return;
+        }
+        CausalLm t = teacher(ctx);
+        try (NDManager m = ctx.model().manager().newSubManager();
+                InputStream in = Files.newInputStream(f)) {
+            NDList saved = NDList.decode(m, in);
+            List<NamedParameter> to = t.parameters();
+            for (int i = 0; i < to.size(); i++) {
+                to.get(i).array().set(saved.get(i).toByteBuffer());
+            }
+        }
+        dirty = true;
+    }
+
+    private void release() {
+        if (teacher != null) {
+            teacher.close();
+            teacher = null;
+        }
+    }
+
+    @Override
+    public void close() {
+        release();
+    }
+}
