@@ -282,6 +282,7 @@ public final class ContinualTrainer implements AutoCloseable {
                         replayed);
                 state.stats.newTokens += (long) cfg.newRows(replayed) * in.seqLen;
                 state.stats.replayTokens += (long) replayed * in.seqLen;
+                state.stats.tokenPasses += 2L * losses.ids.length; // forward and backward
             }
             guard.loss(losses.loss());
             for (Plugin p : plugins) {

@@ -76,6 +76,11 @@ final class RunContext implements TrainContext {
     }
 
     @Override
+    public void addTokenPasses(long tokens) {
+        t.state.stats.tokenPasses += tokens;
+    }
+
+    @Override
     public void addSeconds(Phase phase, double seconds) {
         t.state.stats.add(phase, seconds);
     }

@@ -22,6 +22,8 @@ public final class StageStats {
     double wallSeconds;
     long newTokens;
     long replayTokens;
+    /** Tokens through a forward pass plus through a backward pass (the training compute). */
+    long tokenPasses;
     long startStep;
 
     StageStats(long startStep) {
@@ -68,6 +70,7 @@ public final class StageStats {
         o.put("wall_seconds", wallSeconds);
         o.put("new_tokens", newTokens);
         o.put("replay_tokens", replayTokens);
+        o.put("token_passes", tokenPasses);
         o.put("start_step", startStep);
         return o;
     }
@@ -81,6 +84,7 @@ public final class StageStats {
         s.wallSeconds = n.path("wall_seconds").asDouble(s.phaseSeconds());
         s.newTokens = n.path("new_tokens").asLong();
         s.replayTokens = n.path("replay_tokens").asLong();
+        s.tokenPasses = n.path("token_passes").asLong();
         return s;
     }
 
@@ -95,6 +99,6 @@ public final class StageStats {
     Cost.Stage cost(int stage, String task, int steps) {
         return new Cost.Stage(stage, task, steps, tokens(), newTokens, replayTokens,
                 seconds(Phase.TRAIN), seconds(Phase.FISHER), seconds(Phase.EVAL),
-                seconds(Phase.DRIFT), wallSeconds);
+                seconds(Phase.DRIFT), wallSeconds, tokenPasses);
     }
 }

@@ -74,6 +74,11 @@ class TrainerTest {
         // Stage 2 replays: round(4 * 0.25) = 1 of 4 windows per step, 6 steps of 32 tokens.
         assertEquals(6 * 1 * 32, s1.get("replay_tokens").asLong());
         assertEquals(6 * 3 * 32, s1.get("new_tokens").asLong());
+        // compute: 6 steps of 4 windows of 32 tokens, forward and backward, plus EWC's Fisher
+        // over 4 sequences of 32 (forward and backward)
+        for (JsonNode s : r.get("stages")) {
+            assertEquals(2 * 6 * 4 * 32 + 2 * 4 * 32, s.get("token_passes").asLong());
+        }
         assertEquals(0, r.get("stages").get(0).get("replay_tokens").asLong());
         assertTrue(s1.get("fisher_seconds").asDouble() > 0);
         assertEquals(List.of(0L, 6L), List.of(r.get("boundaries").get(0).asLong(),
@@ -192,7 +197,12 @@ class TrainerTest {
             assertEquals(results(full).get("scores"), results(cut).get("scores"), c.strategy());
             List<JsonNode> steps = dev.retain.eval.results.MetricsLog.read(full).stream()
                     .filter(l -> l.get("type").asText().equals("step")).toList();
+            JsonNode st = results(full).get("stages");
             if (c.strategy().contains("lwf")) {
+                // add mode: 4 new + round(4 * 0.25) = 1 replayed window per step in domain 2;
+                // the teacher's forward covers both (lwf-on both), from domain 2 on
+                assertEquals(2 * 6 * 4 * 32, st.get(0).get("token_passes").asLong());
+                assertEquals(2 * 6 * 5 * 32 + 6 * 5 * 32, st.get(1).get("token_passes").asLong());
                 assertEquals(0, steps.get(5).get("penalty").asDouble(), "no teacher yet");
                 // the second domain's first step: the model is still the teacher, KL 0
                 assertEquals(0, steps.get(6).get("penalty").asDouble(), 1e-6);

@@ -39,10 +39,14 @@ public record Cost(double wallSeconds, double trainSeconds, double evalSeconds,
      * @param driftSeconds the drift map's Fisher time (0 in files from before it was separate:
      *     it was part of evalSeconds)
      * @param wallSeconds the stage's wall time, measured (at least the sum of the phases)
+     * @param tokenPasses the training compute, counted exactly: tokens through a forward pass
+     *     plus tokens through a backward pass (the steps, a distillation teacher's forward, the
+     *     strategy's Fisher); evaluations and the drift map, the same for every strategy, are
+     *     not counted (0 when not recorded)
      */
     public record Stage(int stage, String task, long steps, long tokensSeen, long newTokens,
             long replayTokens, double trainSeconds, double fisherSeconds, double evalSeconds,
-            double driftSeconds, double wallSeconds) {}
+            double driftSeconds, double wallSeconds, long tokenPasses) {}
 
     /**
      * Sums the stages.

@@ -1,6 +1,7 @@
 package dev.retain.eval.report;
 
 import dev.retain.eval.metrics.BaselineComparison;
+import dev.retain.eval.metrics.Cost;
 import dev.retain.eval.metrics.ForgettingMetrics;
 
 import java.util.ArrayList;
@@ -15,8 +16,9 @@ import java.util.List;
  * <p>Language models: avg final ppl = {@code exp(A_k)} on mean NLL (geometric mean of the
  * domains' perplexities), avg forgetting and BWT in nats per token, plasticity = geometric mean
  * perplexity right after learning each domain. Classifiers: the same on accuracy. With a naive run
- * present, two more columns: forgetting reduced against naive and wall time against naive; with
- * a complete joint run, each run's average final perplexity against joint's.
+ * present, more columns: forgetting reduced against naive, wall time against naive and (when the
+ * results record it) training compute against naive in token passes; with a complete joint run,
+ * each run's average final perplexity against joint's.
  */
 final class ComparisonTable {
 
@@ -39,6 +41,12 @@ final class ComparisonTable {
         if (naive) {
             header.add("forgetting reduced vs naive");
             header.add("wall time vs naive");
+        }
+        RunReport base = naive ? report.runs().stream()
+                .filter(r -> r.label().equals(report.baseline())).findFirst().orElse(null) : null;
+        boolean compute = base != null && tokenPasses(base) > 0;
+        if (compute) {
+            header.add("compute vs naive");
         }
         RunReport joint = cls ? null : joint(report);
         if (joint != null) {
@@ -65,6 +73,10 @@ final class ComparisonTable {
                         : Fmt.percent(b.forgettingReduction()));
                 row.add(isBase ? "1.00x" : b == null ? none : Fmt.ratio(b.wallTimeRatio()));
             }
+            if (compute) {
+                long passes = tokenPasses(r);
+                row.add(passes == 0 ? Fmt.NA : Fmt.ratio((double) passes / tokenPasses(base)));
+            }
             if (joint != null) {
                 row.add(r == joint ? "(reference)" : !r.complete() ? Fmt.NA
                         : Fmt.ratio(Math.exp(m.averageFinal() - joint.primary().averageFinal())));
@@ -72,6 +84,17 @@ final class ComparisonTable {
             out.add(row);
         }
         return out;
+    }
+
+    /**
+     * A run's training compute: tokens through forward plus backward passes over its finished
+     * stages (0 in results files that do not record it).
+     *
+     * @param r the run
+     * @return the total
+     */
+    static long tokenPasses(RunReport r) {
+        return r.results().stages().stream().mapToLong(Cost.Stage::tokenPasses).sum();
     }
 
     /**

@@ -234,7 +234,7 @@ final class ResultsDecoder {
                     s.path(NEW_TOKENS).asLong(0), s.path(REPLAY_TOKENS).asLong(0),
                     s.path(TRAIN_SECONDS).asDouble(0), s.path(FISHER_SECONDS).asDouble(0),
                     s.path(EVAL_SECONDS).asDouble(0), s.path(DRIFT_SECONDS).asDouble(0),
-                    s.path(WALL_SECONDS).asDouble(0)));
+                    s.path(WALL_SECONDS).asDouble(0), s.path(TOKEN_PASSES).asLong(0)));
             i++;
         }
         return out;

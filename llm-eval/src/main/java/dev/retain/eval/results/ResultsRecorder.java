@@ -172,6 +172,7 @@ public final class ResultsRecorder {
         o.put(EVAL_SECONDS, s.evalSeconds());
         o.put(DRIFT_SECONDS, s.driftSeconds());
         o.put(WALL_SECONDS, s.wallSeconds());
+        o.put(TOKEN_PASSES, s.tokenPasses());
         o.put(OTHER_SECONDS, Math.max(0, s.wallSeconds() - phases(o)));
         o.put(TOKENS_PER_SECOND, s.tokensSeen() / Math.max(1e-9, s.trainSeconds()));
         o.put(STAGE_MODEL, modelFile);

@@ -105,8 +105,8 @@ class StabilityGapTest {
     @Test
     void costSumsStages() {
         Cost c = Cost.of(List.of(
-                new Cost.Stage(0, "a", 10, 1000, 1000, 0, 10, 0, 1, 0, 11),
-                new Cost.Stage(1, "b", 10, 1000, 750, 250, 15, 2, 1, 0, 18)), 123);
+                new Cost.Stage(0, "a", 10, 1000, 1000, 0, 10, 0, 1, 0, 11, 0),
+                new Cost.Stage(1, "b", 10, 1000, 750, 250, 15, 2, 1, 0, 18, 0)), 123);
         assertEquals(29, c.wallSeconds());
         assertEquals(2000, c.tokensSeen());
         assertEquals(250, c.replayTokens());

@@ -238,11 +238,21 @@ class ReportWriterTest {
     void runsAgainstAJointRun() throws IOException {
         ObjectNode j = Fixtures.tree("ewc-replay");
         ((ObjectNode) j.get("run")).put("strategy", "joint").put("name", "joint");
+        ObjectNode n = Fixtures.tree("naive");
+        for (JsonNode s : n.get("stages")) {
+            ((ObjectNode) s).put("token_passes", 1000);
+        }
+        for (JsonNode s : j.get("stages")) {
+            ((ObjectNode) s).put("token_passes", 1500);
+        }
         Path joint = Fixtures.write(tmp, "joint", j);
-        Report r = ReportWriter.writeRuns(List.of(Fixtures.run("naive"), joint), tmp.resolve(
+        Path naive = Fixtures.write(tmp, "naive", n);
+        Report r = ReportWriter.writeRuns(List.of(naive, joint), tmp.resolve(
                 "vs-joint"), Report.GapSettings.DEFAULT);
         String[] lines = ReportWriter.comparisonTable(r).split("\n");
-        assertTrue(lines[0].endsWith("avg final ppl vs joint"), lines[0]);
+        assertTrue(lines[0].endsWith("compute vs naive  avg final ppl vs joint"), lines[0]);
+        assertTrue(lines[2].matches(".*  1\\.50x +\\(reference\\)"), "1500 / 1000 token passes"
+                + " per stage: " + lines[2]);
         assertTrue(lines[2].endsWith("(reference)"), lines[2]);
         // naive's average final mean NLL against joint's, each the mean of the last score row
         double[] finalNll = new double[2];

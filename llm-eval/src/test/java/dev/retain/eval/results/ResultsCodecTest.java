@@ -72,7 +72,8 @@ class ResultsCodecTest {
         r.addCurve(10, 0, row(0.5).get(1));
         r.addRow(row(1));
         // wall 2.5 at the stage's end, then 0.5 s of checkpoint: other = 3.0 - 2.5 = 0.5
-        r.addStage(new Cost.Stage(0, TASKS.get(0), 20, 1280, 960, 320, 1.25, 0.5, 0.75, 0, 2.5),
+        r.addStage(new Cost.Stage(0, TASKS.get(0), 20, 1280, 960, 320, 1.25, 0.5, 0.75, 0, 2.5,
+                7680),
                 "stage-0-computing.pt");
         r.addLastStageSeconds(0.5);
         r.peakRss(123456789);
@@ -84,7 +85,8 @@ class ResultsCodecTest {
         r.addDrift(1, per, Map.of("transformer.h.0.attn.c_attn.weight", "h.0",
                 "lm_head.weight", "head"));
         r.addRow(row(2));
-        r.addStage(new Cost.Stage(1, TASKS.get(1), 20, 1280, 960, 320, 1.25, 0.5, 0.75, 0, 3.0),
+        r.addStage(new Cost.Stage(1, TASKS.get(1), 20, 1280, 960, 320, 1.25, 0.5, 0.75, 0, 3.0,
+                7680),
                 "stage-0-computing.pt");
         r.peakRss(100);
         r.peakRssScope(false);
@@ -212,8 +214,8 @@ class ResultsCodecTest {
             assertArrayEquals(acc, r.scores().get("token_accuracy").rows()[k], 0.0);
         }
         assertEquals(List.of(new Cost.Stage(0, TASKS.get(0), 20, 1280, 960, 320, 1.25, 0.5,
-                0.75, 0, 3.0), new Cost.Stage(1, TASKS.get(1), 20, 1280, 960, 320, 1.25, 0.5, 0.75,
-                        0, 3.0)), r.stages());
+                0.75, 0, 3.0, 7680), new Cost.Stage(1, TASKS.get(1), 20, 1280, 960, 320, 1.25,
+                        0.5, 0.75, 0, 3.0, 7680)), r.stages());
         assertEquals(List.of(0L, 20L), r.boundaries());
         EvalResult c = row(0.5).get(1);
         assertEquals(new CurvePoint(10, 0, TASKS.get(1), c.perplexity(), c.meanNll(),

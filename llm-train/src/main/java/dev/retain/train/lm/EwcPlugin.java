@@ -124,6 +124,7 @@ public final class EwcPlugin implements Plugin, AutoCloseable {
             penalty.consolidate(covered(ctx), f);
         }
         ctx.addSeconds(Phase.FISHER, (System.nanoTime() - t0) / 1e9);
+        ctx.addTokenPasses(2L * c.fisherSamples() * ctx.seqLen()); // forward and backward
         // Kept beside the stage models (those export-stages writes): reusable as --ewc-prior of
         // another run, and linked into this domain's checkpoints.
         consolidated = null;

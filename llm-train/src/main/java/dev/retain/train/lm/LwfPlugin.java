@@ -76,6 +76,7 @@ public final class LwfPlugin implements Plugin, AutoCloseable {
             return null;
         }
         NDIndex sel = new NDIndex(from + ":" + to);
+        ctx.addTokenPasses((to - from) * ctx.seqLen()); // the teacher's forward
         NDArray t = teacher.logits(input.get(sel), false).stopGradient();
         // Position t predicts token t+1: the last position predicts nothing in the window.
         NDIndex pos = new NDIndex(":, :-1");

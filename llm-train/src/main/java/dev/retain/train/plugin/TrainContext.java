@@ -75,6 +75,14 @@ public interface TrainContext {
      */
     void addSeconds(Phase phase, double seconds);
 
+    /**
+     * Counts training compute beyond the steps' own forward and backward passes (which the loop
+     * counts): a distillation teacher's forward, a strategy's Fisher.
+     *
+     * @param tokens tokens through a forward pass plus tokens through a backward pass
+     */
+    void addTokenPasses(long tokens);
+
     /** @return the loop's control flags: ask it to stop, save or evaluate */
     TrainControl control();
 

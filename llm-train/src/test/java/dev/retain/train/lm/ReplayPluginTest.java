@@ -118,6 +118,11 @@ class ReplayPluginTest {
         }
 
         @Override
+        public void addTokenPasses(long tokens) {
+            throw new AssertionError("replay adds no compute of its own");
+        }
+
+        @Override
         public void addSeconds(Phase phase, double seconds) {
             throw new AssertionError("replay reports no extra phase");
         }
