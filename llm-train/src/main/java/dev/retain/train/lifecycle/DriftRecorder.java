@@ -1,10 +1,10 @@
 package dev.retain.train.lifecycle;
 
 import dev.retain.core.model.NamedParameter;
-import dev.retain.core.util.AtomicFiles;
 import dev.retain.train.Seeds;
 import dev.retain.train.ewc.EwcPenalty;
 import dev.retain.train.lm.LmFisher;
+import dev.retain.train.plugin.DomainState;
 import dev.retain.train.plugin.Phase;
 import dev.retain.train.plugin.Plugin;
 import dev.retain.train.plugin.TrainContext;
@@ -101,14 +101,11 @@ public final class DriftRecorder implements Plugin, AutoCloseable {
 
     @Override
     public void saveState(Path dir) throws IOException {
-        // The state shared by this domain's checkpoints, beside them in RUN_DIR/checkpoints.
-        Path shared = dir.getParent().resolve(FILE);
         if (anchor == null) {
-            // After the last domain: older checkpoints keep their own links until pruned.
-            Files.deleteIfExists(shared);
+            DomainState.drop(dir, FILE); // after the last domain
             return;
         }
-        if (dirty || !Files.isRegularFile(shared)) {
+        DomainState.save(dir, FILE, dirty, os -> {
             NDList d = new NDList();
             anchor.forEach((k, v) -> {
                 v.setName("a:" + k);
@@ -120,12 +117,9 @@ public final class DriftRecorder implements Plugin, AutoCloseable {
                     d.add(v);
                 });
             }
-            AtomicFiles.write(shared, d::encode);
-            dirty = false;
-        }
-        if (!AtomicFiles.link(dir.resolve(FILE), shared)) {
-            Files.copy(shared, dir.resolve(FILE));
-        }
+            d.encode(os);
+        });
+        dirty = false;
     }
 
     @Override

@@ -2,8 +2,8 @@ package dev.retain.train.lm;
 
 import dev.retain.core.model.CausalLm;
 import dev.retain.core.model.NamedParameter;
-import dev.retain.core.util.AtomicFiles;
 import dev.retain.train.RunSetup;
+import dev.retain.train.plugin.DomainState;
 import dev.retain.train.plugin.Plugin;
 import dev.retain.train.plugin.TrainContext;
 
@@ -125,24 +125,19 @@ public final class LwfPlugin implements Plugin, AutoCloseable {
 
     @Override
     public void saveState(Path dir) throws IOException {
-        Path shared = dir.getParent().resolve(FILE);
         if (teacher == null) {
-            Files.deleteIfExists(shared); // older checkpoints keep their own links
+            DomainState.drop(dir, FILE);
             return;
         }
-        if (dirty || !Files.isRegularFile(shared)) {
+        DomainState.save(dir, FILE, dirty, os -> {
             NDList l = new NDList();
             for (NamedParameter p : teacher.parameters()) {
-                NDArray a = p.array();
-                a.setName(p.name());
-                l.add(a);
+                p.array().setName(p.name());
+                l.add(p.array());
             }
-            AtomicFiles.write(shared, l::encode);
-            dirty = false;
-        }
-        if (!AtomicFiles.link(dir.resolve(FILE), shared)) {
-            Files.copy(shared, dir.resolve(FILE));
-        }
+            l.encode(os);
+        });
+        dirty = false;
     }
 
     @Override
