@@ -113,7 +113,7 @@ class CliTest {
                 listed.add(line.strip().split("\\s+")[0]);
             }
         }
-        assertEquals(List.of("info", "eval", "train", "run", "demo", "report", "fisher",
+        assertEquals(List.of("info", "prepare", "eval", "train", "run", "demo", "report", "fisher",
                 "classic", "bench"), listed, top.out());
         assertEquals(listed, new ArrayList<>(Main.commands().keySet()));
         int flags = 0;

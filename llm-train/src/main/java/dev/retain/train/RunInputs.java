@@ -5,6 +5,7 @@ import dev.retain.core.UserError;
 import dev.retain.core.model.CausalLm;
 import dev.retain.core.model.ModelInputs;
 import dev.retain.core.text.Domain;
+import dev.retain.core.text.DomainSource;
 import dev.retain.core.text.GptTokenizer;
 import dev.retain.core.text.Split;
 import dev.retain.core.text.TokenFile;
@@ -25,8 +26,11 @@ import java.util.Map;
 
 /**
  * What a run reads before its first step: the model (on the run's device), its tokenizer, and
- * every domain's train, valid and test tokens, with the training window length checked against
- * the model. Closing it frees the model and the tokenizer.
+ * every domain's train, valid and test tokens (a source without splits split first, or its
+ * split files found in the cache), with the training window length checked against the model.
+ * The valid tokens are read only when {@code --eval-every} uses them, so a source whose valid
+ * share is 0 (or too small to hold a document) trains. Closing it frees the model and the
+ * tokenizer.
  */
 final class RunInputs implements AutoCloseable {
 
@@ -50,9 +54,10 @@ final class RunInputs implements AutoCloseable {
      * Loads a run's inputs; frees what it loaded when a check fails.
      *
      * @param setup the run
+     * @param progress show a progress line while a source is split
      * @return the inputs
      */
-    static RunInputs load(RunSetup setup) {
+    static RunInputs load(RunSetup setup, boolean progress) {
         CausalLm model = null;
         GptTokenizer tok = null;
         try {
@@ -62,16 +67,22 @@ final class RunInputs implements AutoCloseable {
             ModelInputs.checkBatch("--batch-size", setup.config().batchSize(), len, model);
             RunInputs in = new RunInputs(model, tok, setup.domainNames(), len);
             for (var d : setup.domains()) {
-                Domain dom = Domain.of(d);
-                TokenFile t = dom.tokens(Split.TRAIN, tok);
+                DomainSource.Prepared p = DomainSource.of(d, setup.sources()).open(progress);
+                if (p.warning() != null) {
+                    System.err.println(p.warning());
+                }
+                Domain dom = p.domain();
+                TokenFile t = dom.tokens(Split.TRAIN, tok, progress);
                 if (t.size() < len) {
                     throw new UserError(dom.textFile(Split.TRAIN) + ": the train split has "
                             + t.size() + " tokens, fewer than one window of " + len
                             + "; add text or lower --seq-len");
                 }
                 in.splits.get(Split.TRAIN).add(t);
-                in.splits.get(Split.VALID).add(dom.tokens(Split.VALID, tok));
-                in.splits.get(Split.TEST).add(dom.tokens(Split.TEST, tok));
+                if (setup.config().evalEvery() > 0) {
+                    in.splits.get(Split.VALID).add(dom.tokens(Split.VALID, tok, progress));
+                }
+                in.splits.get(Split.TEST).add(dom.tokens(Split.TEST, tok, progress));
             }
             return in;
         } catch (RuntimeException e) {
