@@ -196,6 +196,9 @@ class PrepareCommandTest {
             CliTest.userError(CliTest.run("eval", "--model", TINY, "--tokenizer", TOK,
                     "--domains", c[0], "--quiet"), Arrays.copyOfRange(c, 1, c.length));
         }
+        CliTest.userError(CliTest.run("fisher", "--model", TINY, "--tokenizer", TOK, "--domain",
+                noField.toString(), "--out", tmp.resolve("f.ndlist").toString()), noField
+                + ":7: no field 'text' (its fields: body)");
         CliTest.userError(CliTest.run("prepare", notJson.toString(), "--out", tmp.resolve("out")
                 .toString(), "--split", "90,5,6"), "--split 90,5,6: the train, valid and test"
                 + " shares are percentages, each 0 or more, summing to 100");
