@@ -28,9 +28,9 @@ import java.util.Map;
  * What a run reads before its first step: the model (on the run's device), its tokenizer, and
  * every domain's train, valid and test tokens (a source without splits split first, or its
  * split files found in the cache), with the training window length checked against the model.
- * The valid tokens are read only when {@code --eval-every} uses them, so a source whose valid
- * share is 0 (or too small to hold a document) trains. Closing it frees the model and the
- * tokenizer.
+ * The valid tokens are read at the start only when {@code --eval-every} uses them, else when
+ * first asked for (a plugin may request an evaluation), so that a source whose valid share is 0
+ * (or too small to hold a document) trains. Closing it frees the model and the tokenizer.
  */
 final class RunInputs implements AutoCloseable {
 
@@ -39,9 +39,13 @@ final class RunInputs implements AutoCloseable {
     final List<String> names;
     final int seqLen;
     private final Map<Split, List<TokenFile>> splits = new EnumMap<>(Split.class);
+    private final List<Domain> domains = new ArrayList<>();
+    private final boolean progress;
 
-    private RunInputs(CausalLm lm, GptTokenizer tokenizer, List<String> names, int seqLen) {
+    private RunInputs(CausalLm lm, GptTokenizer tokenizer, List<String> names, int seqLen,
+            boolean progress) {
         this.lm = lm;
+        this.progress = progress;
         this.tokenizer = tokenizer;
         this.names = names;
         this.seqLen = seqLen;
@@ -65,13 +69,14 @@ final class RunInputs implements AutoCloseable {
             tok = ModelInputs.loadTokenizer(setup.tokenizer(), model);
             int len = ModelInputs.window("--seq-len", setup.config().seqLen(), model);
             ModelInputs.checkBatch("--batch-size", setup.config().batchSize(), len, model);
-            RunInputs in = new RunInputs(model, tok, setup.domainNames(), len);
+            RunInputs in = new RunInputs(model, tok, setup.domainNames(), len, progress);
             for (var d : setup.domains()) {
                 DomainSource.Prepared p = DomainSource.of(d, setup.sources()).open(progress);
                 if (p.warning() != null) {
                     System.err.println(p.warning());
                 }
                 Domain dom = p.domain();
+                in.domains.add(dom);
                 TokenFile t = dom.tokens(Split.TRAIN, tok, progress);
                 if (t.size() < len) {
                     throw new UserError(dom.textFile(Split.TRAIN) + ": the train split has "
@@ -101,7 +106,13 @@ final class RunInputs implements AutoCloseable {
      * @return that split of every domain, in training order
      */
     List<TokenFile> split(Split split) {
-        return splits.get(split);
+        List<TokenFile> files = splits.get(split);
+        if (files.isEmpty()) {
+            for (Domain d : domains) { // the valid splits, read when first asked for
+                files.add(d.tokens(split, tokenizer, progress));
+            }
+        }
+        return files;
     }
 
     /**
@@ -114,7 +125,7 @@ final class RunInputs implements AutoCloseable {
      */
     List<EvalResult> evaluate(Split split, long maxWindows, boolean progress) {
         List<EvalResult> out = new ArrayList<>();
-        List<TokenFile> files = splits.get(split);
+        List<TokenFile> files = split(split);
         for (int j = 0; j < names.size(); j++) {
             out.add(Evaluator.evaluate(lm, files.get(j), names.get(j), split.label(),
                     new Evaluator.Options(seqLen, 0, maxWindows, 0, progress)));
