@@ -5,7 +5,9 @@ import dev.retain.core.UserError;
 import dev.retain.core.model.CausalLm;
 import dev.retain.core.model.ModelInputs;
 import dev.retain.core.text.Domain;
+import dev.retain.core.text.DomainSource;
 import dev.retain.core.text.GptTokenizer;
+import dev.retain.core.text.SourceOptions;
 import dev.retain.core.text.Split;
 import dev.retain.core.text.TokenFile;
 import dev.retain.core.util.Json;
@@ -14,6 +16,7 @@ import dev.retain.eval.Evaluator;
 import dev.retain.eval.report.ReportWriter;
 import dev.retain.train.config.Key;
 import dev.retain.train.config.KeyTable;
+import dev.retain.train.config.SourceSettings;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -40,7 +43,7 @@ final class EvalCommand implements Command {
 
     @Override
     public String usage() {
-        return "eval --model M.pt --tokenizer T.json --domains DIR... [--seq-len W] [--json FILE]";
+        return "eval --model M.pt --tokenizer T.json --domains SRC... [--seq-len W] [--json FILE]";
     }
 
     @Override
@@ -60,8 +63,9 @@ final class EvalCommand implements Command {
 
     /** The options; {@code --seq-len} is {@code retain train}'s name for the window. */
     static final KeyTable KEYS = new KeyTable(ModelArgs.KEYS).plus(List.of(
-            Key.list("domains", "DIR...", "domain folders (train.txt, valid.txt, test.txt)")
-                    .mandatory(),
+            Key.list("domains", "SRC...", "domains: split folders (train.txt, valid.txt,"
+                    + " test.txt), .jsonl or .jsonl.gz files, .txt files or folders of .txt/.md"
+                    + " documents").mandatory(),
             Key.choice("split", "test", List.of("test", "valid", "train"), "which split to score"),
             Key.integer("seq-len", 0, 2, "", "tokens per window").metavar("W")
                     .shown("the model's context").alias("window"),
@@ -74,7 +78,7 @@ final class EvalCommand implements Command {
             Key.path("json", "FILE", "also write the results as JSON"),
             Key.path("report", "DIR", "also write the perplexity report there (report.html,"
                     + " report.md, report.json, results.csv)"),
-            Key.flag("quiet", "no progress line on stderr")));
+            Key.flag("quiet", "no progress line on stderr"))).plus(SourceSettings.KEYS_BESIDE_SPLIT);
 
     @Override
     public KeyTable keys() {
@@ -87,10 +91,11 @@ final class EvalCommand implements Command {
         if (!v.has("domains")) {
             throw new UserError("--domains is required: give one or more domain folders");
         }
-        List<Domain> domains = new ArrayList<>();
+        SourceOptions so = sources(v);
+        List<DomainSource> domains = new ArrayList<>();
         Set<String> names = new LinkedHashSet<>();
         for (String d : v.list("domains")) {
-            Domain dom = Domain.of(Path.of(d));
+            DomainSource dom = DomainSource.of(Path.of(d), so);
             if (!names.add(dom.name())) {
                 throw new UserError("--domains: " + dom.name() + " is listed twice");
             }
@@ -109,8 +114,8 @@ final class EvalCommand implements Command {
             int window = ModelInputs.window("--seq-len", opt.window(), lm); // before tokenizing
             ModelInputs.checkBatch("--batch-size", opt.batchSize(), window, lm);
             List<TokenFile> streams = new ArrayList<>();
-            for (Domain d : domains) {
-                streams.add(d.tokens(split, tok));
+            for (DomainSource d : domains) {
+                streams.add(open(d, !v.flag("quiet")).tokens(split, tok, !v.flag("quiet")));
             }
             List<EvalResult> results = new ArrayList<>();
             for (int i = 0; i < domains.size(); i++) {
@@ -140,6 +145,38 @@ final class EvalCommand implements Command {
             }
         }
         return 0;
+    }
+
+    /**
+     * How the command's sources are read and split ({@code --split-shares} here, as {@code
+     * --split} names the split to score).
+     *
+     * @param v the command's values
+     * @return the options
+     */
+    static SourceOptions sources(KeyTable.Values v) {
+        Map<String, Object> given = new LinkedHashMap<>();
+        for (Key k : SourceSettings.KEYS_BESIDE_SPLIT) {
+            if (v.has(k.name())) {
+                given.put(k.name(), v.get(k.name()));
+            }
+        }
+        return SourceSettings.from(given, "--split-shares");
+    }
+
+    /**
+     * Makes a source usable, printing on stderr how many bad lines it skipped.
+     *
+     * @param d the source
+     * @param progress show a progress line while it is split
+     * @return its split folder
+     */
+    static Domain open(DomainSource d, boolean progress) {
+        DomainSource.Prepared p = d.open(progress);
+        if (p.warning() != null) {
+            System.err.println(p.warning());
+        }
+        return p.domain();
     }
 
     static Split parseSplit(String s) {

@@ -5,10 +5,12 @@ import dev.retain.core.model.CausalLm;
 import dev.retain.core.model.ModelInputs;
 import dev.retain.core.model.NamedParameter;
 import dev.retain.core.text.Domain;
+import dev.retain.core.text.DomainSource;
 import dev.retain.core.text.GptTokenizer;
 import dev.retain.core.text.TokenFile;
 import dev.retain.train.config.Key;
 import dev.retain.train.config.KeyTable;
+import dev.retain.train.config.SourceSettings;
 import dev.retain.train.config.TrainConfig;
 import dev.retain.train.ewc.FisherFile;
 import dev.retain.train.lm.LmFisher;
@@ -46,10 +48,12 @@ final class FisherCommand implements Command {
 
     /** The options. */
     static final KeyTable KEYS = new KeyTable(ModelArgs.KEYS).plus(List.of(
-            Key.path("domain", "DIR", "domain folder whose sequences are used").mandatory(),
+            Key.path("domain", "SRC", "domain whose sequences are used: a split folder, a .jsonl"
+                    + " or .jsonl.gz file, a .txt file or a folder of .txt/.md documents")
+                    .mandatory(),
             Key.path("out", "FILE", "where to write the Fisher (.ndlist)").mandatory(),
             Key.choice("split", "train", List.of("train", "valid", "test"), "which split to draw"
-                    + " from"))).plus(SETTINGS);
+                    + " from"))).plus(SETTINGS).plus(SourceSettings.KEYS_BESIDE_SPLIT);
 
     @Override
     public String name() {
@@ -58,7 +62,7 @@ final class FisherCommand implements Command {
 
     @Override
     public String usage() {
-        return "fisher --model M.pt --tokenizer T.json --domain DIR --out F.ndlist";
+        return "fisher --model M.pt --tokenizer T.json --domain SRC --out F.ndlist";
     }
 
     @Override
@@ -84,11 +88,12 @@ final class FisherCommand implements Command {
     public int run(CommandLine cl, PrintStream out) throws Exception {
         KeyTable.Values v = Opts.values(KEYS, cl);
         TrainConfig c = TrainConfig.fromValues(new KeyTable(SETTINGS).only(v.given()), "flags");
-        Domain dom = Domain.of(v.path("domain"));
+        DomainSource src = DomainSource.of(v.path("domain"), EvalCommand.sources(v));
         Path outFile = v.has("out") ? OutputPaths.file(v.path("out"), "--out") : v.path("out");
         try (CausalLm lm = ModelArgs.model(v); GptTokenizer tok = ModelArgs.tokenizer(v, lm)) {
             int len = ModelInputs.window("--seq-len", c.seqLen(), lm);
-            TokenFile tokens = dom.tokens(EvalCommand.parseSplit(v.text("split")), tok);
+            Domain dom = EvalCommand.open(src, true);
+            TokenFile tokens = dom.tokens(EvalCommand.parseSplit(v.text("split")), tok, true);
             long t0 = System.nanoTime();
             try (NDManager scope = lm.manager().newSubManager()) {
                 Map<String, NDArray> f = LmFisher.estimate(lm, lm.parameters(), tokens,

@@ -25,9 +25,9 @@ public final class Main {
     private static final Map<String, Command> COMMANDS = new LinkedHashMap<>();
 
     static {
-        for (Command c : new Command[] {new InfoCommand(), new EvalCommand(), new TrainCommand(),
-            new RunCommand(), new DemoCommand(), new ReportCommand(), new FisherCommand(),
-            new ClassicCommand(), new BenchCommand(), new ExportCommand()}) {
+        for (Command c : new Command[] {new InfoCommand(), new PrepareCommand(), new EvalCommand(),
+            new TrainCommand(), new RunCommand(), new DemoCommand(), new ReportCommand(),
+            new FisherCommand(), new ClassicCommand(), new BenchCommand(), new ExportCommand()}) {
             COMMANDS.put(c.name(), c);
         }
     }

@@ -1,6 +1,7 @@
 package dev.retain.cli;
 
 import dev.retain.core.UserError;
+import dev.retain.core.text.SourceOptions;
 import dev.retain.core.model.ModelInputs;
 import dev.retain.core.util.OutputPaths;
 import dev.retain.train.ContinualTrainer;
@@ -8,6 +9,7 @@ import dev.retain.train.RunSetup;
 import dev.retain.train.config.Key;
 import dev.retain.train.config.KeyTable;
 import dev.retain.train.config.Settings;
+import dev.retain.train.config.SourceSettings;
 import dev.retain.train.config.TrainConfig;
 import dev.retain.train.lm.Strategies;
 
@@ -47,16 +49,22 @@ final class TrainCommand implements Command {
                 + " --); flags override the file. After each domain RUN_DIR gets"
                 + " stage-K-DOMAIN.pt (plain TorchScript) and results.json (perplexity and token"
                 + " accuracy of every domain after every stage, row 0 = base model). Ctrl-C saves"
-                + " a checkpoint; --resume RUN_DIR continues exactly where it stopped.";
+                + " a checkpoint; --resume RUN_DIR continues exactly where it stopped. A source"
+                + " without splits is split by a hash of each document's text (--split) once, into"
+                + " .retain-splits/ beside it (see retain prepare); run.json records how.";
     }
 
-    /** The run's inputs and outputs, then every training setting ({@link TrainConfig#TABLE}). */
+    /**
+     * The run's inputs and outputs, how its sources are split ({@link SourceSettings}), then every
+     * training setting ({@link TrainConfig#TABLE}).
+     */
     static final KeyTable KEYS = KeyTable.of(
             Key.path("model", "M.pt", "base TorchScript causal LM (required unless --resume)"),
             Key.path("tokenizer", "T.json", "Hugging Face tokenizer.json")
                     .shown("tokenizer.json beside the model"),
-            Key.list("domains", "DIR...", "domain folders, in training order (required unless"
-                    + " --resume)"),
+            Key.list("domains", "SRC...", "domains in training order: split folders, .jsonl or"
+                    + " .jsonl.gz files, .txt files or folders of .txt/.md documents (required"
+                    + " unless --resume)"),
             Key.path("out", "RUN_DIR", "run folder for models, results, checkpoints (required"
                     + " unless --resume)"),
             Key.path("resume", "RUN_DIR", "continue a run from its last checkpoint"),
@@ -66,7 +74,7 @@ final class TrainCommand implements Command {
             Key.text("name", "", "the run's name in reports").metavar("NAME")
                     .shown("the strategy"),
             Key.flag("quiet", "no progress on stderr"),
-            RunCommand.SPREAD.require("threads")).plus(TrainConfig.KEYS);
+            RunCommand.SPREAD.require("threads")).plus(SourceSettings.KEYS).plus(TrainConfig.KEYS);
 
     @Override
     public KeyTable keys() {
@@ -84,15 +92,34 @@ final class TrainCommand implements Command {
     }
 
     private static TrainConfig config(KeyTable.Values v) {
+        Map<String, Object> values = fileThenFlags(v);
+        return TrainConfig.fromValues(TrainConfig.TABLE.only(values), where(v));
+    }
+
+    /** How sources are read and split: defaults, then the --config file, then flags. */
+    private static SourceOptions sources(KeyTable.Values v) {
+        Map<String, Object> values = SourceSettings.TABLE.only(fileThenFlags(v));
+        return SourceSettings.from(values, v.has("split") ? "--split" : where(v) + ": split");
+    }
+
+    /** The settings of the --config file (training and source settings), then the flags'. */
+    private static Map<String, Object> fileThenFlags(KeyTable.Values v) {
         Map<String, Object> values = new LinkedHashMap<>();
         Path file = v.path("config");
         if (file != null) {
             Settings.Parsed p = Settings.read(file);
-            values.putAll(TrainConfig.valuesFrom(p, p.root(), "", Map.of()));
+            values.putAll(FILE_KEYS.valuesFrom(p, p.root(), "", Map.of()));
         }
-        values.putAll(TrainConfig.TABLE.only(v.given()));
-        return TrainConfig.fromValues(values, file == null ? "flags" : file.toString());
+        values.putAll(FILE_KEYS.only(v.given()));
+        return values;
     }
+
+    private static String where(KeyTable.Values v) {
+        return v.path("config") == null ? "flags" : v.path("config").toString();
+    }
+
+    /** What a --config file may hold: the training settings and the source settings. */
+    private static final KeyTable FILE_KEYS = TrainConfig.TABLE.plus(SourceSettings.KEYS);
 
     @Override
     public int run(CommandLine cl, PrintStream out) throws Exception {
@@ -121,7 +148,7 @@ final class TrainCommand implements Command {
         boolean progress = !v.flag("quiet");
         if (v.has("resume")) {
             List<String> extra = new ArrayList<>();
-            for (Key k : TrainConfig.KEYS) {
+            for (Key k : FILE_KEYS.keys()) {
                 if (v.has(k.name())) {
                     extra.add("--" + k.name());
                 }
@@ -155,7 +182,7 @@ final class TrainCommand implements Command {
             domains.add(Path.of(d));
         }
         RunSetup setup = RunSetup.create(v.has("name") ? v.text("name") : null, cfg, model,
-                tok, domains);
+                tok, domains, sources(v));
         return ContinualTrainer.start(setup, outDir, progress);
     }
 

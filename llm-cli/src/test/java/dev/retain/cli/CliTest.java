@@ -113,8 +113,8 @@ class CliTest {
                 listed.add(line.strip().split("\\s+")[0]);
             }
         }
-        assertEquals(List.of("info", "eval", "train", "run", "demo", "report", "fisher",
-                "classic", "bench", "export"), listed, top.out());
+        assertEquals(List.of("info", "prepare", "eval", "train", "run", "demo", "report",
+                "fisher", "classic", "bench", "export"), listed, top.out());
         assertEquals(listed, new ArrayList<>(Main.commands().keySet()));
         int flags = 0;
         for (String name : listed) {

@@ -90,7 +90,7 @@ public final class ContinualTrainer implements AutoCloseable {
         this.runDir = runDir;
         this.cfg = setup.config();
         this.progress = progress;
-        this.in = RunInputs.load(setup);
+        this.in = RunInputs.load(setup, progress);
         this.stateManager = in.lm.manager().newSubManager();
         this.adam = new AdamW(stateManager, cfg.beta1(), cfg.beta2(), cfg.adamEps());
         this.strategy = List.copyOf(strategies.apply(new Strategies.Parts(cfg, stateManager,

@@ -6,6 +6,7 @@ import dev.retain.core.model.CausalLm;
 import dev.retain.core.model.ModelInputs;
 import dev.retain.core.model.NamedParameter;
 import dev.retain.core.text.Domain;
+import dev.retain.core.text.DomainSource;
 import dev.retain.core.text.GptTokenizer;
 import dev.retain.core.text.Split;
 import dev.retain.core.text.TokenFile;
@@ -27,8 +28,11 @@ import java.util.regex.Pattern;
 
 /**
  * What a run reads before its first step: the model (on the run's device), its tokenizer, and
- * every domain's train, valid and test tokens, with the training window length checked against
- * the model. Closing it frees the model and the tokenizer.
+ * every domain's train, valid and test tokens (a source without splits split first, or its
+ * split files found in the cache), with the training window length checked against the model.
+ * The valid tokens are read at the start only when {@code --eval-every} uses them, else when
+ * first asked for (a plugin may request an evaluation), so that a source whose valid share is 0
+ * (or too small to hold a document) trains. Closing it frees the model and the tokenizer.
  */
 final class RunInputs implements AutoCloseable {
 
@@ -39,11 +43,14 @@ final class RunInputs implements AutoCloseable {
     final List<String> names;
     final int seqLen;
     private final Map<Split, List<TokenFile>> splits = new EnumMap<>(Split.class);
+    private final List<Domain> domains = new ArrayList<>();
+    private final boolean progress;
 
     private RunInputs(CausalLm lm, List<NamedParameter> trained, GptTokenizer tokenizer,
-            List<String> names, int seqLen) {
+            List<String> names, int seqLen, boolean progress) {
         this.lm = lm;
         this.trained = trained;
+        this.progress = progress;
         this.tokenizer = tokenizer;
         this.names = names;
         this.seqLen = seqLen;
@@ -87,9 +94,10 @@ final class RunInputs implements AutoCloseable {
      * Loads a run's inputs; frees what it loaded when a check fails.
      *
      * @param setup the run
+     * @param progress show a progress line while a source is split
      * @return the inputs
      */
-    static RunInputs load(RunSetup setup) {
+    static RunInputs load(RunSetup setup, boolean progress) {
         CausalLm model = null;
         GptTokenizer tok = null;
         try {
@@ -98,18 +106,25 @@ final class RunInputs implements AutoCloseable {
             int len = ModelInputs.window("--seq-len", setup.config().seqLen(), model);
             ModelInputs.checkBatch("--batch-size", setup.config().batchSize(), len, model);
             RunInputs in = new RunInputs(model, trained(model, setup.config().freeze()), tok,
-                    setup.domainNames(), len);
+                    setup.domainNames(), len, progress);
             for (var d : setup.domains()) {
-                Domain dom = Domain.of(d);
-                TokenFile t = dom.tokens(Split.TRAIN, tok);
+                DomainSource.Prepared p = DomainSource.of(d, setup.sources()).open(progress);
+                if (p.warning() != null) {
+                    System.err.println(p.warning());
+                }
+                Domain dom = p.domain();
+                in.domains.add(dom);
+                TokenFile t = dom.tokens(Split.TRAIN, tok, progress);
                 if (t.size() < len) {
                     throw new UserError(dom.textFile(Split.TRAIN) + ": the train split has "
                             + t.size() + " tokens, fewer than one window of " + len
                             + "; add text or lower --seq-len");
                 }
                 in.splits.get(Split.TRAIN).add(t);
-                in.splits.get(Split.VALID).add(dom.tokens(Split.VALID, tok));
-                in.splits.get(Split.TEST).add(dom.tokens(Split.TEST, tok));
+                if (setup.config().evalEvery() > 0) {
+                    in.splits.get(Split.VALID).add(dom.tokens(Split.VALID, tok, progress));
+                }
+                in.splits.get(Split.TEST).add(dom.tokens(Split.TEST, tok, progress));
             }
             return in;
         } catch (RuntimeException e) {
@@ -128,7 +143,13 @@ final class RunInputs implements AutoCloseable {
      * @return that split of every domain, in training order
      */
     List<TokenFile> split(Split split) {
-        return splits.get(split);
+        List<TokenFile> files = splits.get(split);
+        if (files.isEmpty()) {
+            for (Domain d : domains) { // the valid splits, read when first asked for
+                files.add(d.tokens(split, tokenizer, progress));
+            }
+        }
+        return files;
     }
 
     /**
@@ -141,7 +162,7 @@ final class RunInputs implements AutoCloseable {
      */
     List<EvalResult> evaluate(Split split, long maxWindows, boolean progress) {
         List<EvalResult> out = new ArrayList<>();
-        List<TokenFile> files = splits.get(split);
+        List<TokenFile> files = split(split);
         for (int j = 0; j < names.size(); j++) {
             out.add(Evaluator.evaluate(lm, files.get(j), names.get(j), split.label(),
                     new Evaluator.Options(seqLen, 0, maxWindows, 0, progress)));

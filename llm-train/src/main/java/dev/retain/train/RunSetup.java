@@ -1,10 +1,11 @@
 package dev.retain.train;
 
 import dev.retain.core.UserError;
-import dev.retain.core.text.Domain;
-import dev.retain.core.text.Split;
+import dev.retain.core.text.DomainSource;
+import dev.retain.core.text.SourceOptions;
 import dev.retain.core.util.Hashing;
 import dev.retain.core.util.Json;
+import dev.retain.train.config.SourceSettings;
 import dev.retain.train.config.TrainConfig;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -20,25 +21,27 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * What a run is: its settings, base model, tokenizer and domains. Written once to {@code
- * RUN_DIR/run.json} when the run starts; {@code --resume} reads it back, so a resumed run uses the
- * settings it started with.
+ * What a run is: its settings, base model, tokenizer, domains and how its sources are split.
+ * Written once to {@code RUN_DIR/run.json} when the run starts; {@code --resume} reads it back,
+ * so a resumed run uses the settings it started with and splits its sources the same way.
  *
  * @param name the run's name (its strategy unless told otherwise)
  * @param config the settings
  * @param model the base model file
  * @param modelSha256 SHA-256 of the base model file when the run started
  * @param tokenizer the tokenizer.json
- * @param domains the domain folders in training order
+ * @param domains the domain sources in training order (split folders, JSONL or .txt files,
+ *     folders of documents: {@link DomainSource})
+ * @param sources how sources without splits are read and split
  */
 public record RunSetup(String name, TrainConfig config, Path model, String modelSha256,
-        Path tokenizer, List<Path> domains) {
+        Path tokenizer, List<Path> domains, SourceOptions sources) {
 
     /** The file that marks a folder as a run. */
     public static final String FILE = "run.json";
 
     /**
-     * Describes a new run, checking its inputs.
+     * Describes a new run of split folders, checking its inputs.
      *
      * @param name the run's name, or null for the strategy
      * @param config the settings
@@ -49,22 +52,40 @@ public record RunSetup(String name, TrainConfig config, Path model, String model
      */
     public static RunSetup create(String name, TrainConfig config, Path model, Path tokenizer,
             List<Path> domains) {
+        return create(name, config, model, tokenizer, domains, SourceOptions.defaults());
+    }
+
+    /**
+     * Describes a new run, checking its inputs (the sources' content is read when the run
+     * starts).
+     *
+     * @param name the run's name, or null for the strategy
+     * @param config the settings
+     * @param model base model
+     * @param tokenizer tokenizer.json
+     * @param domains domain sources
+     * @param sources how sources without splits are read and split
+     * @return the setup
+     */
+    public static RunSetup create(String name, TrainConfig config, Path model, Path tokenizer,
+            List<Path> domains, SourceOptions sources) {
         if (domains.isEmpty()) {
             throw new UserError("--domains: give at least one domain folder");
         }
         Set<String> names = new HashSet<>();
         List<Path> abs = new ArrayList<>();
         for (Path d : domains) {
-            Domain dom = Domain.of(d);
+            DomainSource dom = DomainSource.of(d, sources);
             if (!names.add(dom.name())) {
                 throw new UserError("--domains: " + dom.name() + " is listed twice; each domain"
                         + " is learned once");
             }
-            if (!Files.isRegularFile(dom.dir().resolve("train.txt"))) {
-                throw new UserError(dom.dir().resolve("train.txt") + ": missing train split;"
-                        + " domain " + dom.name() + " needs train.txt to be learned");
+            Path train = dom.path().resolve("train.txt");
+            if (dom.kind() == DomainSource.Kind.SPLIT_FOLDER && !Files.isRegularFile(train)) {
+                throw new UserError(train + ": missing train split; domain " + dom.name()
+                        + " needs train.txt to be learned");
             }
-            abs.add(dom.dir());
+            abs.add(dom.path());
         }
         if (!Files.isRegularFile(model)) {
             throw new UserError(model + ": model file not found; give the path of a TorchScript"
@@ -73,7 +94,7 @@ public record RunSetup(String name, TrainConfig config, Path model, String model
         try {
             return new RunSetup(name == null ? config.strategy() : name, config,
                     model.toAbsolutePath().normalize(), Hashing.sha256(model),
-                    tokenizer.toAbsolutePath().normalize(), abs);
+                    tokenizer.toAbsolutePath().normalize(), abs, sources);
         } catch (IOException e) {
             throw new UserError(model + ": cannot read (" + e.getMessage() + ")", e);
         }
@@ -82,7 +103,7 @@ public record RunSetup(String name, TrainConfig config, Path model, String model
     /** @return domain names in training order */
     public List<String> domainNames() {
         List<String> n = new ArrayList<>();
-        domains.forEach(d -> n.add(d.getFileName().toString()));
+        domains.forEach(d -> n.add(DomainSource.nameOf(d)));
         return n;
     }
 
@@ -102,30 +123,29 @@ public record RunSetup(String name, TrainConfig config, Path model, String model
         r.put("tokenizer", tokenizer.toString());
         ArrayNode d = r.putArray("domains");
         domains.forEach(p -> d.add(p.toString()));
+        r.set("sources", SourceSettings.toJson(sources));
         r.set("config", config.toJson());
         r.set("inputs", fingerprints());
         Json.write(runDir.resolve(FILE), r);
     }
 
-    /** The files a run reads besides the model: the tokenizer and every domain's splits. */
+    /**
+     * What a run reads besides the model: the tokenizer, every split folder's splits, every
+     * other source's file (or, for a folder of documents, the folder).
+     */
     private List<Path> inputFiles() {
         List<Path> files = new ArrayList<>();
         files.add(tokenizer);
         for (Path d : domains) {
-            for (Split s : Split.values()) {
-                Path f = d.resolve(s.fileName());
-                if (Files.isRegularFile(f)) {
-                    files.add(f);
-                }
-            }
+            files.addAll(DomainSource.of(d, sources).inputs());
         }
         return files;
     }
 
-    private ObjectNode fingerprints() throws IOException {
+    private ObjectNode fingerprints() {
         ObjectNode o = Json.object();
         for (Path f : inputFiles()) {
-            o.put(f.toString(), Hashing.sha256(f));
+            o.put(f.toString(), DomainSource.fingerprint(f));
         }
         return o;
     }
@@ -145,10 +165,10 @@ public record RunSetup(String name, TrainConfig config, Path model, String model
         for (var it = inputs.fields(); it.hasNext(); ) {
             var e = it.next();
             Path f = Path.of(e.getKey());
-            if (Files.isRegularFile(f) && Hashing.sha256(f).equals(e.getValue().asText())) {
+            if (Files.exists(f) && DomainSource.fingerprint(f).equals(e.getValue().asText())) {
                 continue;
             }
-            String how = Files.isRegularFile(f) ? "changed" : "missing";
+            String how = Files.exists(f) ? "changed" : "missing";
             if (!allowChanged) {
                 throw new UserError(f + ": " + (how.equals("changed") ? "has changed" : "is"
                         + " missing") + " since run " + runDir + " started, so a resumed run"
@@ -181,7 +201,7 @@ public record RunSetup(String name, TrainConfig config, Path model, String model
             return new RunSetup(r.get("name").asText(), TrainConfig.fromJson(r.get("config"),
                     f.toString()), Path.of(r.get("model").get("path").asText()),
                     r.get("model").get("sha256").asText(), Path.of(r.get("tokenizer").asText()),
-                    domains);
+                    domains, SourceSettings.fromJson(r.get("sources"), f.toString()));
         } catch (IOException | RuntimeException e) {
             if (e instanceof UserError) {
                 throw (UserError) e;

@@ -2,6 +2,7 @@ package dev.retain.core.text;
 
 import dev.retain.core.UserError;
 import dev.retain.core.util.Hashing;
+import dev.retain.core.util.Progress;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -16,17 +17,24 @@ import java.util.List;
 
 /**
  * A text domain: a folder with {@code train.txt}, {@code valid.txt} and {@code test.txt} (UTF-8,
- * documents separated by the literal {@code <|endoftext|>}).
+ * documents separated by the literal {@code <|endoftext|>}). Sources without splits (a JSONL
+ * file, a {@code .txt} file, a folder of documents) become such a folder through {@link
+ * DomainSource}.
  *
  * <p>Each split is tokenized once into a {@link TokenFile} cached in {@code .tokens/} inside the
  * folder (or, when the folder is read-only, under {@code ~/.cache/retain/tokens}). The cache is
  * rebuilt when the text or the tokenizer changes. Documents are joined with the end-of-text id,
  * so the token stream never lets one document's tokens be predicted across a boundary unmarked.
+ * Tokenizing streams the text document by document: memory holds the longest document, not the
+ * split.
  *
- * @param name the domain's name (the folder name)
+ * @param name the domain's name (the folder name, or the source's name)
  * @param dir the folder
+ * @param origin for a folder made from a source without splits, the source and its split
+ *     setting as messages name them (e.g. {@code news.jsonl with --split 98,1,1}); null for a
+ *     split folder
  */
-public record Domain(String name, Path dir) {
+public record Domain(String name, Path dir, String origin) {
 
     /**
      * Opens a domain folder.
@@ -40,7 +48,7 @@ public record Domain(String name, Path dir) {
                     + " train.txt, valid.txt and test.txt");
         }
         Path abs = dir.toAbsolutePath().normalize();
-        return new Domain(abs.getFileName().toString(), abs);
+        return new Domain(abs.getFileName().toString(), abs, null);
     }
 
     /**
@@ -61,18 +69,29 @@ public record Domain(String name, Path dir) {
      * @return the token file, memory-mapped
      */
     public TokenFile tokens(Split split, GptTokenizer tokenizer) {
+        return tokens(split, tokenizer, false);
+    }
+
+    /**
+     * Returns the split's tokens, tokenizing (and caching) when needed.
+     *
+     * @param split the split
+     * @param tokenizer the tokenizer
+     * @param progress show a progress line while a large split is tokenized
+     * @return the token file, memory-mapped
+     */
+    public TokenFile tokens(Split split, GptTokenizer tokenizer, boolean progress) {
         Path text = textFile(split);
         if (!Files.isRegularFile(text)) {
             throw new UserError(text + ": missing " + split.label() + " split; domain " + name
                     + " needs " + split.fileName());
         }
-        byte[] bytes;
+        String sourceHash;
         try {
-            bytes = Files.readAllBytes(text);
+            sourceHash = Hashing.sha256(text);
         } catch (IOException e) {
             throw new UserError(text + ": cannot read (" + e.getMessage() + ")", e);
         }
-        String sourceHash = Hashing.sha256(bytes);
         for (Path cache : cachePaths(split)) {
             TokenFile tf = TokenFile.openOrNull(cache);
             if (tf != null && tf.sourceHash().equals(sourceHash)
@@ -80,31 +99,88 @@ public record Domain(String name, Path dir) {
                 return tf;
             }
         }
-        String content = decodeUtf8(text, bytes);
-        int[] ids = tokenize(content, tokenizer);
-        if (ids.length == 0) {
-            throw new UserError(text + ": the " + split.label() + " split is empty; put some"
-                    + " text in it");
-        }
-        if (ids.length < 2) {
-            throw new UserError(text + ": the " + split.label() + " split has a single token;"
-                    + " at least 2 are needed to predict anything");
-        }
         IOException last = null;
         for (Path cache : cachePaths(split)) {
+            TokenFile.Writer w;
             try {
-                TokenFile.write(cache, ids, tokenizer.vocabSize(), sourceHash,
-                        tokenizer.fingerprint());
-                TokenFile tf = TokenFile.openOrNull(cache);
-                if (tf != null) {
-                    return tf;
-                }
+                w = TokenFile.writer(cache, tokenizer.vocabSize(), tokenizer.fingerprint());
             } catch (IOException e) {
                 last = e;
+                continue;
+            }
+            try (w; Progress bar = new Progress("tokenize " + name + "/" + split.label(),
+                    Files.size(text), progress)) {
+                String hash = tokenize(text, tokenizer, w, bar);
+                if (w.count() < 2) {
+                    throw new UserError(origin != null ? origin + " gives " + (w.count() == 0
+                            ? "an empty " : "a single-token ") + split.label() + " split ("
+                            + text + "); give it a larger share or add documents"
+                            : w.count() == 0 ? text + ": the " + split.label() + " split is"
+                            + " empty; put some text in it" : text + ": the " + split.label()
+                            + " split has a single token; at least 2 are needed to predict"
+                            + " anything");
+                }
+                w.commit(hash);
+            } catch (IOException e) {
+                throw new UserError(text + ": could not write the token cache " + cache + " ("
+                        + e.getMessage() + "); check free disk space and permissions", e);
+            }
+            TokenFile tf = TokenFile.openOrNull(cache);
+            if (tf != null) {
+                return tf;
             }
         }
         throw new UserError(text + ": could not write the token cache (" + (last == null ? "?"
                 : last.getMessage()) + "); check free disk space and permissions", last);
+    }
+
+    /**
+     * Streams a split's text into a token file: documents split at {@code <|endoftext|>}, each
+     * tokenized, joined by the end-of-text id, exactly as {@link #tokenize(String,
+     * GptTokenizer)} does with the whole text.
+     *
+     * @return the SHA-256 of the bytes read (the text as tokenized)
+     */
+    private static String tokenize(Path text, GptTokenizer tokenizer, TokenFile.Writer out,
+            Progress progress) throws IOException {
+        java.security.MessageDigest md = Hashing.digest();
+        try (Utf8Lines lines = Utf8Lines.open(text, md)) {
+            StringBuilder doc = new StringBuilder();
+            boolean first = true;
+            long done = 0;
+            while (lines.advance()) {
+                String line = lines.line();
+                if (line == null) {
+                    throw new UserError(lines.problem());
+                }
+                int from = 0;
+                int at;
+                while ((at = line.indexOf(GptTokenizer.EOS_TEXT, from)) >= 0) {
+                    doc.append(line, from, at);
+                    encode(doc, first, tokenizer, out);
+                    first = false;
+                    doc.setLength(0);
+                    from = at + GptTokenizer.EOS_TEXT.length();
+                }
+                doc.append(line, from, line.length());
+                progress.advance(lines.bytesRead() - done);
+                done = lines.bytesRead();
+            }
+            encode(doc, first, tokenizer, out);
+        }
+        return java.util.HexFormat.of().formatHex(md.digest());
+    }
+
+    private static void encode(CharSequence doc, boolean first, GptTokenizer tokenizer,
+            TokenFile.Writer out) throws IOException {
+        if (!first) {
+            out.add(tokenizer.eosId());
+        }
+        if (doc.length() > 0) {
+            for (long id : tokenizer.encode(doc.toString())) {
+                out.add((int) id);
+            }
+        }
     }
 
     /** Cache locations, preferred first: beside the text, then the user's cache folder. */

@@ -24,6 +24,8 @@ public final class TokenFile {
 
     private static final int MAGIC = 0x4b4f5452; // "RTOK" read little-endian
     private static final int VERSION = 1;
+    /** Length of a SHA-256 in hex: the source hash of a file written id by id. */
+    private static final int SHA256_HEX = 64;
 
     private final Path path;
     private final ByteBuffer data;
@@ -53,30 +55,133 @@ public final class TokenFile {
      */
     public static void write(Path path, int[] ids, int vocabSize, String sourceHash,
             String tokenizerHash) throws IOException {
-        int width = vocabSize <= 65536 ? 2 : 4;
-        AtomicFiles.write(path, os -> {
-            ByteBuffer head = ByteBuffer.allocate(20).order(ByteOrder.LITTLE_ENDIAN);
-            head.putInt(MAGIC).putInt(VERSION).putInt(width).putLong(ids.length);
-            os.write(head.array());
-            writeString(os, sourceHash);
-            writeString(os, tokenizerHash);
-            ByteBuffer body = ByteBuffer.allocate(ids.length * width).order(ByteOrder.LITTLE_ENDIAN);
+        try (Writer w = new Writer(AtomicFiles.open(path), vocabSize <= 65536 ? 2 : 4,
+                tokenizerHash, sourceHash.getBytes(StandardCharsets.UTF_8).length)) {
             for (int id : ids) {
-                if (width == 2) {
-                    body.putShort((short) id);
-                } else {
-                    body.putInt(id);
-                }
+                w.add(id);
             }
-            os.write(body.array());
-        });
+            w.commit(sourceHash);
+        }
     }
 
-    private static void writeString(java.io.OutputStream os, String s) throws IOException {
-        byte[] b = s.getBytes(StandardCharsets.UTF_8);
-        ByteBuffer len = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(b.length);
-        os.write(len.array());
-        os.write(b);
+    /**
+     * Starts writing a token file whose length is not known yet (a split tokenized document by
+     * document): ids are streamed to a temporary file, and {@link Writer#commit} writes the header
+     * and publishes the file atomically.
+     *
+     * @param path the target file
+     * @param vocabSize the vocabulary size (decides uint16 or int32)
+     * @param tokenizerHash fingerprint of the tokenizer
+     * @return the writer; closing it without a commit leaves {@code path} untouched
+     * @throws IOException when the temporary file cannot be created
+     */
+    public static Writer writer(Path path, int vocabSize, String tokenizerHash)
+            throws IOException {
+        return new Writer(AtomicFiles.open(path), vocabSize <= 65536 ? 2 : 4, tokenizerHash,
+                SHA256_HEX);
+    }
+
+    /** A token file being written: ids appended one by one, the header written at the end. */
+    public static final class Writer implements AutoCloseable {
+
+        private final AtomicFiles.Pending file;
+        private final int width;
+        private final String tokenizerHash;
+        private final int sourceHashBytes;
+        private final ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
+        private long count;
+        private boolean started;
+
+        private Writer(AtomicFiles.Pending file, int width, String tokenizerHash,
+                int sourceHashBytes) {
+            this.file = file;
+            this.width = width;
+            this.tokenizerHash = tokenizerHash;
+            this.sourceHashBytes = sourceHashBytes;
+        }
+
+        /**
+         * Appends one id.
+         *
+         * @param id the token id
+         * @throws IOException when writing fails
+         */
+        public void add(int id) throws IOException {
+            if (!started) {
+                start();
+            }
+            if (buf.remaining() < width) {
+                flush();
+            }
+            if (width == 2) {
+                buf.putShort((short) id);
+            } else {
+                buf.putInt(id);
+            }
+            count++;
+        }
+
+        /** @return ids added so far */
+        public long count() {
+            return count;
+        }
+
+        /** Leaves room for the header, written by commit once the count is known. */
+        private void start() throws IOException {
+            started = true;
+            ByteBuffer room = ByteBuffer.allocate(headerSize());
+            while (room.hasRemaining()) {
+                file.channel().write(room);
+            }
+        }
+
+        private int headerSize() {
+            return 20 + 4 + sourceHashBytes + 4
+                    + tokenizerHash.getBytes(StandardCharsets.UTF_8).length;
+        }
+
+        private void flush() throws IOException {
+            buf.flip();
+            while (buf.hasRemaining()) {
+                file.channel().write(buf);
+            }
+            buf.clear();
+        }
+
+        /**
+         * Writes the header and publishes the file.
+         *
+         * @param sourceHash SHA-256 of the text the ids were made from (64 hex digits when ids
+         *     were added one by one)
+         * @throws IOException when writing fails
+         */
+        public void commit(String sourceHash) throws IOException {
+            byte[] src = sourceHash.getBytes(StandardCharsets.UTF_8);
+            if (src.length != sourceHashBytes) {
+                throw new IllegalArgumentException("a source hash of " + src.length + " bytes"
+                        + " where " + sourceHashBytes + " were reserved");
+            }
+            if (!started) {
+                start();
+            }
+            flush();
+            byte[] tok = tokenizerHash.getBytes(StandardCharsets.UTF_8);
+            ByteBuffer head = ByteBuffer.allocate(headerSize())
+                    .order(ByteOrder.LITTLE_ENDIAN);
+            head.putInt(MAGIC).putInt(VERSION).putInt(width).putLong(count);
+            head.putInt(src.length).put(src).putInt(tok.length).put(tok).flip();
+            long at = 0;
+            while (head.hasRemaining()) {
+                at += file.channel().write(head, at);
+            }
+            file.commit();
+        }
+
+        /** Removes the temporary file unless committed. */
+        @Override
+        public void close() throws IOException {
+            file.close();
+        }
     }
 
     /**

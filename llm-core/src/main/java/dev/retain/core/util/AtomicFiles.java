@@ -34,19 +34,84 @@ public final class AtomicFiles {
      * @throws IOException when writing or renaming fails
      */
     public static void write(Path target, Writer writer) throws IOException {
+        try (Pending p = open(target)) {
+            writer.write(p.stream());
+            p.commit();
+        }
+    }
+
+    /**
+     * Starts a file that is written over time (a stream of unknown length, several files written
+     * side by side) and published by {@link Pending#commit()} as {@link #write} publishes one.
+     *
+     * @param target the file to replace when committed
+     * @return the pending file; closing it without a commit removes it and leaves {@code target}
+     *     untouched
+     * @throws IOException when the temporary file cannot be created
+     */
+    public static Pending open(Path target) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         Path tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
         try {
-            try (var ch = java.nio.channels.FileChannel.open(tmp,
-                    java.nio.file.StandardOpenOption.WRITE)) {
-                var buffered = new java.io.BufferedOutputStream(
-                        java.nio.channels.Channels.newOutputStream(ch), 1 << 16);
-                writer.write(buffered);
-                buffered.flush();
-                // The rename must never expose a file whose bytes are still only in the page cache.
-                ch.force(true);
-            }
+            return new Pending(target, tmp, java.nio.channels.FileChannel.open(tmp,
+                    java.nio.file.StandardOpenOption.WRITE));
+        } catch (IOException e) {
+            Files.deleteIfExists(tmp);
+            throw e;
+        }
+    }
+
+    /**
+     * A temporary file beside its target, written through {@link #stream()} (or {@link
+     * #channel()} for writes at a position), then forced to disk and renamed over the target by
+     * {@link #commit()}.
+     */
+    public static final class Pending implements AutoCloseable {
+
+        private final Path target;
+        private final Path tmp;
+        private final java.nio.channels.FileChannel channel;
+        private final java.io.BufferedOutputStream stream;
+        private boolean done;
+
+        private Pending(Path target, Path tmp, java.nio.channels.FileChannel channel) {
+            this.target = target;
+            this.tmp = tmp;
+            this.channel = channel;
+            this.stream = new java.io.BufferedOutputStream(
+                    java.nio.channels.Channels.newOutputStream(channel), 1 << 16);
+        }
+
+        /** @return a buffered stream that appends to the temporary file */
+        public OutputStream stream() {
+            return stream;
+        }
+
+        /**
+         * @return the temporary file's channel, for writes at a position; flush {@link #stream()}
+         *     before using it
+         */
+        public java.nio.channels.FileChannel channel() {
+            return channel;
+        }
+
+        /** @return the file this one replaces when committed */
+        public Path target() {
+            return target;
+        }
+
+        /**
+         * Flushes, forces the bytes to disk, makes the file readable by all (as results are meant
+         * to be shared) and renames it over the target.
+         *
+         * @throws IOException when any of these fails (the target is then untouched)
+         */
+        public void commit() throws IOException {
+            stream.flush();
+            // The rename must never expose a file whose bytes are still only in the page cache.
+            channel.force(true);
+            channel.close();
             // createTempFile makes the file private (0600); results are meant to be shared.
             try {
                 Files.setPosixFilePermissions(tmp,
@@ -55,8 +120,19 @@ public final class AtomicFiles {
                 // not a POSIX file system: keep its defaults
             }
             move(tmp, target);
-        } finally {
-            Files.deleteIfExists(tmp);
+            done = true;
+        }
+
+        /** Removes the temporary file unless it was committed. */
+        @Override
+        public void close() throws IOException {
+            if (!done) {
+                try {
+                    channel.close();
+                } finally {
+                    Files.deleteIfExists(tmp);
+                }
+            }
         }
     }
 

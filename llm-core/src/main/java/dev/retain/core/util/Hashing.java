@@ -42,7 +42,8 @@ public final class Hashing {
         return HexFormat.of().formatHex(digest().digest(bytes));
     }
 
-    private static MessageDigest digest() {
+    /** @return a new SHA-256 digest */
+    public static MessageDigest digest() {
         try {
             return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {

@@ -1,8 +1,12 @@
 package dev.retain.train.experiment;
 
 import dev.retain.core.UserError;
+import dev.retain.core.text.DomainSource;
+import dev.retain.core.text.SourceOptions;
 import dev.retain.core.text.Split;
+import dev.retain.train.config.Key;
 import dev.retain.train.config.Settings;
+import dev.retain.train.config.SourceSettings;
 import dev.retain.train.config.TrainConfig;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -22,7 +26,10 @@ import java.util.Map;
  * <pre>
  * model: ../models/small-gcide/model.pt        # paths are relative to this file
  * tokenizer: ../tokenizers/gpt2/tokenizer.json
- * domains: [../domains/computing, ../domains/legal]
+ * domains: [../domains/computing, ../domains/legal, ../data/news.jsonl.gz]
+ * text-field: body                             # optional: how sources without splits are read
+ * split: 90,5,5                                #   and split (text-field, doc-sep, split,
+ *                                              #   skip-bad-lines; as the flags of retain train)
  * out: ../../runs/demo                         # optional; default: FILE-without-extension.runs/
  * settings: {learning-rate: 1e-3, max-steps-per-domain: 40}   # shared by every variant
  * variants:
@@ -42,16 +49,24 @@ import java.util.Map;
  * @param file the experiment file
  * @param model base model
  * @param tokenizer tokenizer.json
- * @param domains domain folders in training order
+ * @param domains domain sources in training order (split folders, JSONL or .txt files, folders
+ *     of documents: {@link DomainSource})
+ * @param sources how sources without splits are read and split (the same for every variant)
  * @param out folder for the variants' run folders and the report
  * @param variants the expanded variants, in file order
  */
-public record Experiment(Path file, Path model, Path tokenizer, List<Path> domains, Path out,
-        List<Variant> variants) {
+public record Experiment(Path file, Path model, Path tokenizer, List<Path> domains,
+        SourceOptions sources, Path out, List<Variant> variants) {
 
     /** Keys allowed at the top level. */
-    public static final List<String> KEYS = List.of("name", "model", "tokenizer", "domains", "out",
-            "settings", "variants");
+    public static final List<String> KEYS = keys();
+
+    private static List<String> keys() {
+        List<String> k = new ArrayList<>(List.of("name", "model", "tokenizer", "domains"));
+        k.addAll(SourceSettings.TABLE.names());
+        k.addAll(List.of("out", "settings", "variants"));
+        return List.copyOf(k);
+    }
 
     private static final Map<String, String> ALIASES = Map.of("lambda", "ewc-lambda", "gamma",
             "ewc-gamma", "exclude", "ewc-exclude", "ratio", "replay-ratio", "budget",
@@ -113,6 +128,7 @@ public record Experiment(Path file, Path model, Path tokenizer, List<Path> domai
             throw new UserError(p.at("/domains") + ": 'domains' must be a non-empty list of"
                     + " domain folders");
         }
+        SourceOptions sources = sources(p);
         List<Path> domains = new ArrayList<>();
         Map<String, Integer> seen = new HashMap<>();
         for (int i = 0; i < doms.size(); i++) {
@@ -122,13 +138,13 @@ public record Experiment(Path file, Path model, Path tokenizer, List<Path> domai
                         + " got " + d);
             }
             Path dp = base.resolve(d.asText()).normalize();
-            String name = dp.getFileName().toString();
+            String name = DomainSource.nameOf(dp);
             Integer before = seen.put(name, i);
             if (before != null) {
                 throw new UserError(p.at("/domains/" + i) + ": domain '" + name + "' is listed"
                         + " twice (also entry " + (before + 1) + "); each domain is learned once");
             }
-            requireDomain(p, "/domains/" + i, dp);
+            requireDomain(p, "/domains/" + i, dp, sources);
             domains.add(dp);
         }
         Path out = path(p, base, "out", false);
@@ -172,7 +188,19 @@ public record Experiment(Path file, Path model, Path tokenizer, List<Path> domai
                 variants.add(v);
             }
         }
-        return new Experiment(file, model, tokenizer, domains, out, variants);
+        return new Experiment(file, model, tokenizer, domains, sources, out, variants);
+    }
+
+    /** The top-level source settings ({@code text-field}, {@code doc-sep}, {@code split}, ...). */
+    private static SourceOptions sources(Settings.Parsed p) {
+        Map<String, Object> values = new LinkedHashMap<>();
+        for (Key k : SourceSettings.KEYS) {
+            JsonNode n = p.root().get(k.name());
+            if (n != null) {
+                values.put(k.name(), k.parse(n, p.at("/" + k.name())));
+            }
+        }
+        return SourceSettings.from(values, p.at("/split") + ": split");
     }
 
     private static Path path(Settings.Parsed p, Path base, String key, boolean required) {
@@ -197,10 +225,21 @@ public record Experiment(Path file, Path model, Path tokenizer, List<Path> domai
         }
     }
 
-    private static void requireDomain(Settings.Parsed p, String ptr, Path dir) {
-        if (!Files.isDirectory(dir)) {
-            throw new UserError(p.at(ptr) + ": domain folder not found: " + dir + " (paths are"
-                    + " relative to the experiment file)");
+    private static void requireDomain(Settings.Parsed p, String ptr, Path dir,
+            SourceOptions sources) {
+        if (!Files.exists(dir)) {
+            boolean file = !DomainSource.nameOf(dir).equals(dir.getFileName().toString());
+            throw new UserError(p.at(ptr) + ": domain " + (file ? "file" : "folder") + " not"
+                    + " found: " + dir + " (paths are relative to the experiment file)");
+        }
+        DomainSource src;
+        try {
+            src = DomainSource.of(dir, sources);
+        } catch (UserError e) {
+            throw new UserError(p.at(ptr) + ": " + e.getMessage(), e);
+        }
+        if (src.kind() != DomainSource.Kind.SPLIT_FOLDER) {
+            return; // its content is read when the first variant starts
         }
         for (Split s : Split.values()) {
             if (!Files.isRegularFile(dir.resolve(s.fileName()))) {

@@ -4,7 +4,9 @@ import dev.retain.core.Engines;
 import dev.retain.core.UserError;
 import dev.retain.core.model.CausalLm;
 import dev.retain.core.text.Domain;
+import dev.retain.core.text.DomainSource;
 import dev.retain.core.text.GptTokenizer;
+import dev.retain.core.text.SourceOptions;
 import dev.retain.core.text.Split;
 import dev.retain.core.util.Json;
 import dev.retain.core.util.RunLock;
@@ -12,6 +14,7 @@ import dev.retain.eval.EvalResult;
 import dev.retain.eval.Evaluator;
 import dev.retain.train.ContinualTrainer;
 import dev.retain.train.RunSetup;
+import dev.retain.train.config.SourceSettings;
 import dev.retain.train.config.TrainConfig;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -262,7 +265,7 @@ public final class ExperimentRunner {
             Path results = dir.resolve("results.json");
             String status = Files.exists(results) ? status(results) : "none";
             if (status.equals("complete") || status.equals("diverged")) {
-                checkSameSettings(v, dir);
+                checkSameSettings(e, v, dir);
                 boolean diverged = status.equals("diverged");
                 log.printf(Locale.ROOT, "[%d/%d] %s: %s before, skipped (%s)%n", i,
                         e.variants().size(), v.name(), diverged ? "diverged (delete the folder"
@@ -273,7 +276,7 @@ public final class ExperimentRunner {
             }
             ContinualTrainer t;
             if (Files.exists(dir.resolve(RunSetup.FILE))) {
-                checkSameSettings(v, dir);
+                checkSameSettings(e, v, dir);
                 log.printf(Locale.ROOT, "[%d/%d] %s: resuming in %s%n", i, e.variants().size(),
                         v.name(), dir);
                 t = ContinualTrainer.resume(dir, null, progress);
@@ -281,7 +284,7 @@ public final class ExperimentRunner {
                 log.printf(Locale.ROOT, "[%d/%d] %s: training in %s%n", i, e.variants().size(),
                         v.name(), dir);
                 RunSetup setup = RunSetup.create(v.name(), v.config(), e.model(), e.tokenizer(),
-                        e.domains());
+                        e.domains(), e.sources());
                 t = ContinualTrainer.start(setup, dir, progress);
                 t.baseRow(baseRow(e, v.config(), baseRows, progress));
             }
@@ -305,12 +308,17 @@ public final class ExperimentRunner {
         }
     }
 
-    private static void checkSameSettings(Experiment.Variant v, Path dir) {
+    private static void checkSameSettings(Experiment e, Experiment.Variant v, Path dir) {
         RunSetup old = RunSetup.read(dir);
         if (!old.config().equals(v.config())) {
             throw new UserError(dir + ": variant '" + v.name() + "' was run with other settings"
                     + " than " + v.where() + " now gives; delete the folder to run it again, or"
                     + " give the variant a new name");
+        }
+        if (!old.sources().equals(e.sources())) {
+            throw new UserError(dir + ": variant '" + v.name() + "' split its sources with other"
+                    + " settings (" + SourceSettings.toJson(old.sources()).toString() + ") than "
+                    + e.file() + " now gives; restore them, or delete the folder to run it again");
         }
     }
 
@@ -325,7 +333,8 @@ public final class ExperimentRunner {
         try (CausalLm lm = CausalLm.load(e.model(), Engines.device(c.device()), 0);
                 GptTokenizer tok = GptTokenizer.load(e.tokenizer())) {
             int window = c.seqLen() > 0 ? Math.min(c.seqLen(), lm.context()) : lm.context();
-            String key = window + "/" + c.testWindows();
+            String key = window + "/" + c.testWindows() + (e.sources().equals(
+                    SourceOptions.defaults()) ? "" : "/" + SourceSettings.toJson(e.sources()));
             List<EvalResult> row = cache.get(key);
             if (row != null) {
                 return row;
@@ -338,7 +347,7 @@ public final class ExperimentRunner {
                 if (row == null) {
                     row = new ArrayList<>();
                     for (Path d : e.domains()) {
-                        Domain dom = Domain.of(d);
+                        Domain dom = DomainSource.of(d, e.sources()).open(progress).domain();
                         row.add(Evaluator.evaluate(lm, dom.tokens(Split.TEST, tok), dom.name(),
                                 "test", new Evaluator.Options(window, 0, c.testWindows(), 0,
                                         progress)));

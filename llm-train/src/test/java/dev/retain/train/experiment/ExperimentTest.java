@@ -235,4 +235,35 @@ class ExperimentTest {
         String m = assertThrows(UserError.class, () -> Experiment.read(f)).getMessage();
         assertEquals(f + ": experiment file not found", m);
     }
+
+    @Test
+    void sourcesWithoutSplitsAndTheirSettingsAreTopLevelKeys() throws IOException {
+        Path f = write("model: m.pt\ndomains: [d/a, news.jsonl.gz, book.txt]\ntext-field: body\n"
+                + "doc-sep: blank\nsplit: 90,5,5\nskip-bad-lines: true\nvariants: [naive]\n");
+        Files.writeString(tmp.resolve("news.jsonl.gz"), "");
+        Files.writeString(tmp.resolve("book.txt"), "");
+        Experiment e = Experiment.read(f);
+        assertEquals(List.of(tmp.resolve("d/a"), tmp.resolve("news.jsonl.gz"),
+                tmp.resolve("book.txt")), e.domains());
+        assertEquals(new dev.retain.core.text.SourceOptions("body",
+                dev.retain.core.text.SourceOptions.DocSep.BLANK, 90, 5, 5, true), e.sources());
+        assertEquals(dev.retain.core.text.SourceOptions.defaults(),
+                Experiment.read(write(HEAD + "variants: [naive]\n")).sources());
+    }
+
+    @Test
+    void badSourceSettingsAndSourcesWithTheirLine() throws IOException {
+        String m = error(HEAD + "split: 90,5,6\nvariants: [naive]\n");
+        assertTrue(m.contains("exp.yaml:3: split 90,5,6: the train, valid and test shares are"
+                + " percentages, each 0 or more, summing to 100"), m);
+        m = error(HEAD + "doc-sep: comma\nvariants: [naive]\n");
+        assertTrue(m.contains("exp.yaml:3: unknown doc-sep 'comma'; expected one of eot, blank"),
+                m);
+        m = error("model: m.pt\ndomains: [d/a, gone.jsonl]\nvariants: [naive]\n");
+        assertTrue(m.contains("exp.yaml:2: domain file not found: " + tmp.resolve("gone.jsonl")),
+                m);
+        Files.writeString(tmp.resolve("a.jsonl"), "");
+        m = error("model: m.pt\ndomains: [d/a, a.jsonl]\nvariants: [naive]\n");
+        assertTrue(m.contains("exp.yaml:2: domain 'a' is listed twice (also entry 1)"), m);
+    }
 }

@@ -1,0 +1,97 @@
+package dev.retain.train.config;
+
+import dev.retain.core.text.SourceOptions;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The settings of how a domain source without splits (a JSONL file, a .txt file, a folder of
+ * documents) is read and split, declared once for every command that takes domains ({@code
+ * prepare}, {@code train}, {@code eval}, {@code fisher}) and for experiment files (top-level keys
+ * beside {@code domains}). A run keeps them in {@code run.json}, so that a resumed run splits its
+ * sources as it started.
+ */
+public final class SourceSettings {
+
+    private SourceSettings() {}
+
+    /** The settings, in help order; defaults here and only here. */
+    public static final KeyTable TABLE = KeyTable.of(
+            Key.text("text-field", "text", "the JSON field that holds each document's text in a"
+                    + " .jsonl or .jsonl.gz source").metavar("NAME"),
+            Key.choice("doc-sep", "eot", List.of("eot", "blank"), "how a .txt source separates"
+                    + " its documents: eot (the literal <|endoftext|>) or blank (blank lines)"),
+            Key.integers("split", new int[] {98, 1, 1}, 0, "train,valid,test shares in percent"
+                    + " (summing to 100) of a source without splits; each document goes to one by"
+                    + " a hash of its text").metavar("T,V,E"),
+            Key.flag("skip-bad-lines", "skip JSONL lines that are not JSON, lack the text field,"
+                    + " hold no string in it or are not UTF-8, and report how many, instead of"
+                    + " stopping at the first"));
+
+    /** The settings as a list, in help order. */
+    public static final List<Key> KEYS = TABLE.keys();
+
+    /**
+     * The settings as {@code retain eval} and {@code retain fisher} take them: there {@code
+     * --split} picks the split to score, so the shares are {@code --split-shares}.
+     */
+    public static final List<Key> KEYS_BESIDE_SPLIT = List.of(KEYS.get(0), KEYS.get(1),
+            renamed(KEYS.get(2), "split-shares").help(KEYS.get(2).help() + " (train's --split;"
+                    + " here --split names the split to use)"), KEYS.get(3));
+
+    private static Key renamed(Key k, String name) {
+        return new Key(name, k.type(), k.dflt(), k.unit(), k.help(), k.choices(), k.min(),
+                k.exclusiveMin(), k.aliases(), k.shown(), k.metavar(), k.required());
+    }
+
+    /**
+     * Builds the options from typed values (of {@link #TABLE}'s keys, or {@code split-shares});
+     * missing ones take their defaults.
+     *
+     * @param values name to typed value
+     * @param where where they came from, for messages (e.g. {@code --split} or {@code
+     *     exp.yaml:3})
+     * @return the options
+     */
+    public static SourceOptions from(Map<String, Object> values, String where) {
+        Object split = values.containsKey("split-shares") ? values.get("split-shares")
+                : values.get("split");
+        return SourceOptions.of(
+                (String) values.getOrDefault("text-field", TABLE.require("text-field").dflt()),
+                (String) values.getOrDefault("doc-sep", TABLE.require("doc-sep").dflt()),
+                (int[]) (split != null ? split : TABLE.require("split").dflt()),
+                (Boolean) values.getOrDefault("skip-bad-lines", false), where);
+    }
+
+    /**
+     * @param o the options
+     * @return them as JSON, keys as the flags (for {@code run.json})
+     */
+    public static ObjectNode toJson(SourceOptions o) {
+        ObjectNode n = dev.retain.core.util.Json.object();
+        n.put("text-field", o.textField());
+        n.put("doc-sep", o.docSep().label());
+        n.put("split", o.splitText());
+        n.put("skip-bad-lines", o.skipBadLines());
+        return n;
+    }
+
+    /**
+     * Reads options written by {@link #toJson}; a run from before they were recorded has none
+     * and gets the defaults (it could only have used split folders).
+     *
+     * @param n the object, or null
+     * @param where for messages
+     * @return the options
+     */
+    public static SourceOptions fromJson(JsonNode n, String where) {
+        if (n == null || n.isNull() || n.isMissingNode()) {
+            return SourceOptions.defaults();
+        }
+        return from(TABLE.fromJson(n, where), where);
+    }
+}
