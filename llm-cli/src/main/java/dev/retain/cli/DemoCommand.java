@@ -67,8 +67,7 @@ final class DemoCommand implements Command {
         }
         Experiment e = Experiment.read(exp);
         if (v.has("out")) {
-            e = new Experiment(e.file(), e.model(), e.tokenizer(), e.domains(), e.sources(),
-                    v.path("out").toAbsolutePath(), e.variants());
+            e = e.withOut(v.path("out").toAbsolutePath());
         }
         out.println("retain demo: " + e.variants().size() + " strategies x " + e.domains().size()
                 + " domains on " + home.relativize(e.model()) + " (" + file + ")");

@@ -96,8 +96,7 @@ final class RunCommand implements Command {
         }
         Experiment e = Experiment.read(Path.of(args.get(0)));
         if (v.has("out")) {
-            e = new Experiment(e.file(), e.model(), e.tokenizer(), e.domains(), e.sources(),
-                    v.path("out").toAbsolutePath(), e.variants());
+            e = e.withOut(v.path("out").toAbsolutePath());
         }
         String again = "retain run " + args.get(0) + (v.has("out") ? " --out " + v.path("out")
                 : "");

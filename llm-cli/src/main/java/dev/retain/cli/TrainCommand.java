@@ -67,6 +67,12 @@ final class TrainCommand implements Command {
                     + " unless --resume)"),
             Key.path("out", "RUN_DIR", "run folder for models, results, checkpoints (required"
                     + " unless --resume)"),
+            Key.list("eval-domains", "SRC...", "held-out domains: scored after every stage (and"
+                    + " shown as held out in reports), never trained on, e.g. the base model's"
+                    + " general text"),
+            Key.path("general", "SRC", "general-data replay: a source outside the sequence (e.g."
+                    + " datasets/general/gcide) that --general-ratio of every batch is replayed"
+                    + " from, from the first domain on"),
             Key.path("resume", "RUN_DIR", "continue a run from its last checkpoint"),
             Key.flag("allow-changed-data", "with --resume: go on although the tokenizer or a"
                     + " domain's text changed since the run started (recorded in results.json)"),
@@ -181,8 +187,13 @@ final class TrainCommand implements Command {
         for (String d : v.list("domains")) {
             domains.add(Path.of(d));
         }
+        List<Path> held = new ArrayList<>();
+        if (v.has("eval-domains")) {
+            v.list("eval-domains").forEach(d -> held.add(Path.of(d)));
+        }
         RunSetup setup = RunSetup.create(v.has("name") ? v.text("name") : null, cfg, model,
-                tok, domains, sources(v));
+                tok, domains, sources(v)).withExtras(held, v.has("general") ? v.path("general")
+                        : null);
         return ContinualTrainer.start(setup, outDir, progress);
     }
 

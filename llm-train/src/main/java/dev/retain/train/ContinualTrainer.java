@@ -13,6 +13,7 @@ import dev.retain.train.lifecycle.DriftRecorder;
 import dev.retain.train.lifecycle.LossCurve;
 import dev.retain.train.lifecycle.StageEvaluation;
 import dev.retain.train.lifecycle.StageExport;
+import dev.retain.train.lm.GeneralReplayPlugin;
 import dev.retain.train.lm.Strategies;
 import dev.retain.train.lm.WindowStream;
 import dev.retain.train.optim.AdamW;
@@ -96,6 +97,9 @@ public final class ContinualTrainer implements AutoCloseable {
         this.strategy = List.copyOf(strategies.apply(new Strategies.Parts(cfg, stateManager,
                 in.seqLen)));
         plugins.addAll(strategy);
+        if (setup.general() != null) {
+            plugins.add(new GeneralReplayPlugin()); // --general: replayed with any strategy
+        }
         plugins.addAll(List.of(new DriftRecorder(stateManager), export,
                 new StageEvaluation(), new DefaultFlow(), new LossCurve()));
         this.checkpoints = new Checkpoints(runDir, cfg.keepCheckpoints());
@@ -203,6 +207,7 @@ public final class ContinualTrainer implements AutoCloseable {
     private Outcome runStages() throws IOException {
         if (results.rows() == 0) {
             results.addRow(base != null ? base : context.evaluate(Split.TEST, cfg.testWindows()));
+            results.addHeldOut(context.evaluateHeldOut(Split.TEST, cfg.testWindows()));
             results.write(runDir);
         }
         if (control.stopRequested()) { // stopped during the base evaluation

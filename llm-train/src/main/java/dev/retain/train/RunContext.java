@@ -104,4 +104,14 @@ final class RunContext implements TrainContext {
     public Path runDir() {
         return t.runDir;
     }
+
+    @Override
+    public List<EvalResult> evaluateHeldOut(Split split, long maxWindows) {
+        return t.guard.evaluation(t.in.evaluateHeldOut(split, maxWindows, t.progress));
+    }
+
+    @Override
+    public TokenFile generalTokens() {
+        return t.in.general;
+    }
 }

@@ -44,6 +44,11 @@ final class RunInputs implements AutoCloseable {
     final int seqLen;
     private final Map<Split, List<TokenFile>> splits = new EnumMap<>(Split.class);
     private final List<Domain> domains = new ArrayList<>();
+    /** Domains scored after every stage but never trained on ({@code --eval-domains}). */
+    private final List<Domain> heldOut = new ArrayList<>();
+    private final Map<Split, List<TokenFile>> heldOutSplits = new EnumMap<>(Split.class);
+    /** The train split of the general-data replay source, or null. */
+    TokenFile general;
     private final boolean progress;
 
     private RunInputs(CausalLm lm, List<NamedParameter> trained, GptTokenizer tokenizer,
@@ -108,11 +113,7 @@ final class RunInputs implements AutoCloseable {
             RunInputs in = new RunInputs(model, trained(model, setup.config().freeze()), tok,
                     setup.domainNames(), len, progress);
             for (var d : setup.domains()) {
-                DomainSource.Prepared p = DomainSource.of(d, setup.sources()).open(progress);
-                if (p.warning() != null) {
-                    System.err.println(p.warning());
-                }
-                Domain dom = p.domain();
+                Domain dom = open(d, setup, progress);
                 in.domains.add(dom);
                 TokenFile t = dom.tokens(Split.TRAIN, tok, progress);
                 if (t.size() < len) {
@@ -126,6 +127,18 @@ final class RunInputs implements AutoCloseable {
                 }
                 in.splits.get(Split.TEST).add(dom.tokens(Split.TEST, tok, progress));
             }
+            for (var d : setup.evalDomains()) {
+                in.heldOut.add(open(d, setup, progress));
+            }
+            if (setup.general() != null) {
+                in.general = open(setup.general(), setup, progress).tokens(Split.TRAIN, tok,
+                        progress);
+                if (in.general.size() < len) {
+                    throw new UserError(setup.general() + ": the general-data source's train"
+                            + " split has " + in.general.size() + " tokens, fewer than one window"
+                            + " of " + len);
+                }
+            }
             return in;
         } catch (RuntimeException e) {
             if (tok != null) {
@@ -136,6 +149,37 @@ final class RunInputs implements AutoCloseable {
             }
             throw e;
         }
+    }
+
+    private static Domain open(java.nio.file.Path d, RunSetup setup, boolean progress) {
+        DomainSource.Prepared p = DomainSource.of(d, setup.sources()).open(progress);
+        if (p.warning() != null) {
+            System.err.println(p.warning());
+        }
+        return p.domain();
+    }
+
+    /**
+     * Scores every held-out domain's split ({@code --eval-domains}) like {@link #evaluate}.
+     *
+     * @param split TEST or VALID
+     * @param maxWindows windows per domain, 0 for all
+     * @param progress show progress
+     * @return one result per held-out domain; empty without any
+     */
+    List<EvalResult> evaluateHeldOut(Split split, long maxWindows, boolean progress) {
+        List<TokenFile> files = heldOutSplits.computeIfAbsent(split, s -> new ArrayList<>());
+        if (files.isEmpty()) {
+            for (Domain d : heldOut) {
+                files.add(d.tokens(split, tokenizer, progress));
+            }
+        }
+        List<EvalResult> out = new ArrayList<>();
+        for (int j = 0; j < heldOut.size(); j++) {
+            out.add(Evaluator.evaluate(lm, files.get(j), heldOut.get(j).name(), split.label(),
+                    new Evaluator.Options(seqLen, 0, maxWindows, 0, progress)));
+        }
+        return out;
     }
 
     /**

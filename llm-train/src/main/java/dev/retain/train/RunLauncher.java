@@ -140,7 +140,7 @@ final class RunLauncher {
         boolean reset = ResidentMemory.resetPeak();
         RunSetup atCheckpoint = new RunSetup(setup.name(), setup.config(),
                 ckpt.resolve("model.pt"), setup.modelSha256(), setup.tokenizer(), setup.domains(),
-                setup.sources());
+                setup.sources(), setup.evalDomains(), setup.general());
         ContinualTrainer t = new ContinualTrainer(atCheckpoint, runDir, progress, strategies,
                 lock);
         t.in.lm.exportTemplate(setup.model()); // the checkpoint's folder may be deleted later

@@ -33,9 +33,14 @@ import java.util.Set;
  * @param domains the domain sources in training order (split folders, JSONL or .txt files,
  *     folders of documents: {@link DomainSource})
  * @param sources how sources without splits are read and split
+ * @param evalDomains domains scored after every stage but never trained on ("held out"), e.g.
+ *     the base model's general text
+ * @param general the source of general-data replay (replayed from the first domain on, never one
+ *     of the sequence's domains), or null
  */
 public record RunSetup(String name, TrainConfig config, Path model, String modelSha256,
-        Path tokenizer, List<Path> domains, SourceOptions sources) {
+        Path tokenizer, List<Path> domains, SourceOptions sources, List<Path> evalDomains,
+        Path general) {
 
     /** The file that marks a folder as a run. */
     public static final String FILE = "run.json";
@@ -94,10 +99,44 @@ public record RunSetup(String name, TrainConfig config, Path model, String model
         try {
             return new RunSetup(name == null ? config.strategy() : name, config,
                     model.toAbsolutePath().normalize(), Hashing.sha256(model),
-                    tokenizer.toAbsolutePath().normalize(), abs, sources);
+                    tokenizer.toAbsolutePath().normalize(), abs, sources, List.of(), null);
         } catch (IOException e) {
             throw new UserError(model + ": cannot read (" + e.getMessage() + ")", e);
         }
+    }
+
+    /**
+     * This run with held-out domains and a general-data replay source, checked against the
+     * sequence: neither may be one of its domains (held-out text would then be trained on).
+     *
+     * @param held domains scored after every stage, never trained ({@code --eval-domains})
+     * @param generalSource the general-data source ({@code --general}), or null
+     * @return the setup
+     * @throws UserError when one is missing, listed twice or also in the sequence
+     */
+    public RunSetup withExtras(List<Path> held, Path generalSource) {
+        Set<String> names = new HashSet<>(domainNames());
+        List<Path> abs = new ArrayList<>();
+        for (Path d : held) {
+            DomainSource dom = DomainSource.of(d, sources);
+            if (!names.add(dom.name())) {
+                throw new UserError("--eval-domains: " + dom.name() + " is also a domain of the"
+                        + " run or listed twice; a held-out domain is one the run never trains on");
+            }
+            abs.add(dom.path());
+        }
+        Path g = null;
+        if (generalSource != null) {
+            DomainSource dom = DomainSource.of(generalSource, sources);
+            if (domainNames().contains(dom.name())) {
+                throw new UserError("--general: " + dom.name() + " is a domain of the run's"
+                        + " sequence; general-data replay takes text from outside it (e.g. the"
+                        + " base model's own, datasets/general/gcide)");
+            }
+            g = dom.path();
+        }
+        return new RunSetup(name, config, model, modelSha256, tokenizer, domains, sources,
+                List.copyOf(abs), g);
     }
 
     /** @return domain names in training order */
@@ -124,6 +163,11 @@ public record RunSetup(String name, TrainConfig config, Path model, String model
         ArrayNode d = r.putArray("domains");
         domains.forEach(p -> d.add(p.toString()));
         r.set("sources", SourceSettings.toJson(sources));
+        ArrayNode held = r.putArray("eval_domains");
+        evalDomains.forEach(p -> held.add(p.toString()));
+        if (general != null) {
+            r.put("general", general.toString());
+        }
         r.set("config", config.toJson());
         r.set("inputs", fingerprints());
         Json.write(runDir.resolve(FILE), r);
@@ -136,7 +180,12 @@ public record RunSetup(String name, TrainConfig config, Path model, String model
     private List<Path> inputFiles() {
         List<Path> files = new ArrayList<>();
         files.add(tokenizer);
-        for (Path d : domains) {
+        List<Path> all = new ArrayList<>(domains);
+        all.addAll(evalDomains);
+        if (general != null) {
+            all.add(general);
+        }
+        for (Path d : all) {
             files.addAll(DomainSource.of(d, sources).inputs());
         }
         return files;
@@ -198,10 +247,14 @@ public record RunSetup(String name, TrainConfig config, Path model, String model
             JsonNode r = Json.MAPPER.readTree(f.toFile());
             List<Path> domains = new ArrayList<>();
             r.get("domains").forEach(x -> domains.add(Path.of(x.asText())));
+            List<Path> held = new ArrayList<>();
+            r.path("eval_domains").forEach(x -> held.add(Path.of(x.asText())));
+            Path general = r.hasNonNull("general") ? Path.of(r.get("general").asText()) : null;
             return new RunSetup(r.get("name").asText(), TrainConfig.fromJson(r.get("config"),
                     f.toString()), Path.of(r.get("model").get("path").asText()),
                     r.get("model").get("sha256").asText(), Path.of(r.get("tokenizer").asText()),
-                    domains, SourceSettings.fromJson(r.get("sources"), f.toString()));
+                    domains, SourceSettings.fromJson(r.get("sources"), f.toString()),
+                    List.copyOf(held), general);
         } catch (IOException | RuntimeException e) {
             if (e instanceof UserError) {
                 throw (UserError) e;

@@ -212,6 +212,47 @@ class TrainerTest {
     }
 
     @Test
+    void generalReplayAndHeldOutDomains() throws IOException {
+        List<Path> all = Fixtures.smallDomains(tmp.resolve("d"), 8000, 1500, "computing",
+                "legal", "code", "scripture");
+        List<Path> doms = all.subList(0, 2);
+        // batch 4 x general-ratio 0.25 = one general window a step, from the first domain on
+        TrainConfig c = config("naive", Map.of("general-ratio", 0.25, "eval-every", 0,
+                "test-windows", 2));
+        Path run = tmp.resolve("general");
+        RunSetup s = setup(c, doms).withExtras(List.of(all.get(3)), all.get(2));
+        try (ContinualTrainer t = ContinualTrainer.start(s, run, false)) {
+            assertEquals(ContinualTrainer.Outcome.COMPLETE, t.run());
+        }
+        JsonNode r = results(run);
+        for (JsonNode st : r.get("stages")) {
+            assertEquals(6 * 1 * 32, st.get("replay_tokens").asLong(), "general windows");
+            assertEquals(6 * 3 * 32, st.get("new_tokens").asLong());
+        }
+        JsonNode held = r.get("held_out");
+        assertEquals("scripture", held.get("domains").get(0).asText());
+        assertEquals(3, held.get("perplexity").get("rows").size(), "base + 2 stages");
+        assertEquals(3, r.get("scores").get("perplexity").get("rows").size());
+        assertEquals(2, r.get("scores").get("perplexity").get("rows").get(0).size(),
+                "the matrix holds the sequence's domains only");
+        assertTrue(dev.retain.eval.results.MetricsLog.read(run).stream().anyMatch(l ->
+                l.path("held_out").asBoolean() && l.get("domain").asText().equals("scripture")));
+        var read = dev.retain.eval.results.RunResults.load(run);
+        assertEquals(3, read.heldOut().rowCount());
+        assertEquals(Math.log(held.get("perplexity").get("rows").get(2).get(0).asDouble()),
+                read.heldOut().get(2, 0), 1e-9);
+        // Neither may be one of the sequence's domains.
+        dev.retain.core.UserError e = assertThrows(dev.retain.core.UserError.class,
+                () -> setup(c, doms).withExtras(List.of(doms.get(1)), null));
+        assertTrue(e.getMessage().startsWith("--eval-domains: legal is also a domain of the"
+                + " run"), e.getMessage());
+        e = assertThrows(dev.retain.core.UserError.class,
+                () -> setup(c, doms).withExtras(List.of(), doms.get(0)));
+        assertTrue(e.getMessage().startsWith("--general: computing is a domain of the run's"
+                + " sequence"), e.getMessage());
+    }
+
+    @Test
     void replayModeAddPutsReplayedWindowsOnTopOfAFullBatch() throws IOException {
         List<Path> doms = Fixtures.smallDomains(tmp.resolve("d"), 8000, 1500, "computing",
                 "legal");

@@ -3,6 +3,7 @@ package dev.retain.eval.report;
 import dev.retain.eval.metrics.BaselineComparison;
 import dev.retain.eval.metrics.Cost;
 import dev.retain.eval.metrics.ForgettingMetrics;
+import dev.retain.eval.results.RunResults;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -48,6 +49,10 @@ final class ComparisonTable {
         if (compute) {
             header.add("compute vs naive");
         }
+        boolean held = report.runs().stream().anyMatch(r -> r.results().heldOut() != null);
+        if (held) {
+            header.add("held-out ppl vs base");
+        }
         RunReport joint = cls ? null : joint(report);
         if (joint != null) {
             header.add("avg final ppl vs joint");
@@ -77,6 +82,9 @@ final class ComparisonTable {
                 long passes = tokenPasses(r);
                 row.add(passes == 0 ? Fmt.NA : Fmt.ratio((double) passes / tokenPasses(base)));
             }
+            if (held) {
+                row.add(heldOutRatio(r));
+            }
             if (joint != null) {
                 row.add(r == joint ? "(reference)" : !r.complete() ? Fmt.NA
                         : Fmt.ratio(Math.exp(m.averageFinal() - joint.primary().averageFinal())));
@@ -84,6 +92,22 @@ final class ComparisonTable {
             out.add(row);
         }
         return out;
+    }
+
+    /**
+     * How the held-out domains' perplexity moved from the base model to the run's last stage:
+     * the geometric mean of their ratios, {@code exp(mean(nll_last) - mean(nll_base))}.
+     */
+    private static String heldOutRatio(RunReport r) {
+        RunResults.HeldOut h = r.results().heldOut();
+        if (h == null || h.rowCount() < 2) {
+            return Fmt.NA;
+        }
+        double d = 0;
+        for (int j = 0; j < h.taskCount(); j++) {
+            d += h.get(h.rowCount() - 1, j) - h.get(0, j);
+        }
+        return Fmt.ratio(Math.exp(d / h.taskCount()));
     }
 
     /**

@@ -57,6 +57,7 @@ final class RunSection {
                 matrix(doc, r, tok, "Token accuracy", 4, null, rowLabels);
             }
         }
+        heldOut(doc, res, rowLabels);
         perTask(doc, r);
         summary(doc, r);
         timings(doc, r);
@@ -105,7 +106,8 @@ final class RunSection {
         }
         List<List<String>> rows = new ArrayList<>();
         for (int k = 0; k < v.length; k++) {
-            List<String> row = new ArrayList<>(List.of(rowLabels.get(k)));
+            List<String> row = new ArrayList<>(List.of(k < rowLabels.size() ? rowLabels.get(k)
+                    : "after stage " + k));
             for (int j = 0; j < m.taskCount(); j++) {
                 String cell = decimals < 0 ? Fmt.ppl(v[k][j]) : Fmt.fixed(v[k][j], decimals);
                 if (std != null && k < std.rowCount()) {
@@ -250,6 +252,36 @@ final class RunSection {
                 + "; extra cost of the strategy: Fisher time and replayed tokens)",
                 List.of("stage", "task", "steps", "tokens seen", "replay tokens", "train",
                         "Fisher", "eval", "drift", "wall", "tokens/s"), rows));
+    }
+
+    /**
+     * The held-out domains ({@code --eval-domains}): never trained on, scored after every stage:
+     * the general ability the run keeps, perplexity per stage and the last row against the base.
+     */
+    private static void heldOut(Doc doc, RunResults res, List<String> rowLabels) {
+        RunResults.HeldOut h = res.heldOut();
+        if (h == null || h.rowCount() == 0) {
+            return;
+        }
+        List<String> header = new ArrayList<>(List.of("after"));
+        header.addAll(h.tasks());
+        List<List<String>> rows = new ArrayList<>();
+        for (int k = 0; k < h.rowCount(); k++) {
+            List<String> row = new ArrayList<>(List.of(k < rowLabels.size() ? rowLabels.get(k)
+                    : "after stage " + k));
+            for (int j = 0; j < h.taskCount(); j++) {
+                row.add(Fmt.ppl(Math.exp(h.get(k, j))));
+            }
+            rows.add(row);
+        }
+        int last = h.rowCount() - 1;
+        List<String> vs = new ArrayList<>(List.of("last vs base"));
+        for (int j = 0; j < h.taskCount(); j++) {
+            vs.add(Fmt.ratio(Math.exp(h.get(last, j) - h.get(0, j))));
+        }
+        rows.add(vs);
+        doc.table(new Doc.Table("Held-out domains (never trained on): perplexity", header,
+                rows));
     }
 
     /** At most this many points per series of the training-loss chart (means of buckets). */

@@ -112,7 +112,7 @@ final class ResultsDecoder {
                 tasks, scores, std, seeds, stages(root), boundaries(root), curves(root),
                 root.path(DRIFT).isObject() ? text(root.path(DRIFT), WEIGHTING, "none") : null,
                 drift(root), ResultsCodec.peakRss(root), ResultsCodec.peakRssScope(root),
-                List.of());
+                List.of(), heldOut(root, tasks.size()));
     }
 
     private static String text(JsonNode n, String field, String dflt) {
@@ -155,6 +155,39 @@ final class ResultsDecoder {
         }
         boolean higher = m.path(HIGHER_IS_BETTER).asBoolean(dfltHigher);
         return rows(m.path(ROWS), SCORES + "." + metric + "." + ROWS, metric, tasks, higher);
+    }
+
+    /**
+     * The held-out domains' mean NLL after each stage ({@code held_out}), or null without any.
+     */
+    private RunResults.HeldOut heldOut(JsonNode root, int stages) {
+        JsonNode h = root.get(HELD_OUT);
+        if (h == null || h.isNull()) {
+            return null;
+        }
+        List<String> names = new ArrayList<>();
+        h.path(DOMAINS).forEach(n -> names.add(n.asText()));
+        if (names.isEmpty()) {
+            throw bad(HELD_OUT + "." + DOMAINS + " must name the held-out domains");
+        }
+        JsonNode rows = h.path(MEAN_NLL).path(ROWS);
+        if (!rows.isArray() || rows.size() > stages + 1) {
+            throw bad(HELD_OUT + "." + MEAN_NLL + "." + ROWS + " must be a list of at most "
+                    + (stages + 1) + " rows (the base model's, then one per stage)");
+        }
+        double[][] r = new double[rows.size()][names.size()];
+        for (int k = 0; k < rows.size(); k++) {
+            for (int j = 0; j < names.size(); j++) {
+                JsonNode v = rows.get(k).get(j);
+                if (v == null || !v.isNumber() || !Double.isFinite(v.asDouble())
+                        || v.asDouble() < 0) {
+                    throw bad(HELD_OUT + "." + MEAN_NLL + "." + ROWS + "[" + k + "][" + j
+                            + "] is not a mean NLL (a finite number, not negative)");
+                }
+                r[k][j] = v.asDouble();
+            }
+        }
+        return new RunResults.HeldOut(List.copyOf(names), r);
     }
 
     private ScoreMatrix rows(JsonNode rows, String where, String metric, List<String> tasks,

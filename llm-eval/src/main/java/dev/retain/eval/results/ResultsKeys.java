@@ -68,6 +68,8 @@ final class ResultsKeys {
     static final String OTHER_SECONDS = "other_seconds";
     static final String DRIFT_SECONDS = "drift_seconds";
     static final String TOKEN_PASSES = "token_passes";
+    static final String HELD_OUT = "held_out";
+    static final String DOMAINS = "domains";
     static final String TOKENS_PER_SECOND = "tokens_per_second";
     static final String STAGE_MODEL = "model";
 

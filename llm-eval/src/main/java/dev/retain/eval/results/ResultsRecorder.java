@@ -138,6 +138,41 @@ public final class ResultsRecorder {
         }
     }
 
+    /**
+     * Appends a row of the held-out domains' scores ({@code --eval-domains}: scored after every
+     * stage, never trained on), in {@code held_out} beside the matrix; the first row is the base
+     * model's. Nothing when there are none.
+     *
+     * @param results one result per held-out domain
+     */
+    public void addHeldOut(List<EvalResult> results) {
+        if (results.isEmpty()) {
+            return;
+        }
+        ObjectNode h = (ObjectNode) root.get(HELD_OUT);
+        if (h == null) {
+            h = root.putObject(HELD_OUT);
+            ArrayNode d = h.putArray(DOMAINS);
+            results.forEach(r -> d.add(r.domain()));
+            for (String m : List.of(ResultsCodec.PERPLEXITY, ResultsCodec.MEAN_NLL,
+                    ResultsCodec.TOKEN_ACCURACY)) {
+                h.putObject(m).putArray(ROWS);
+            }
+        }
+        int row = ((ArrayNode) h.get(ResultsCodec.PERPLEXITY).get(ROWS)).size();
+        ArrayNode p = ((ArrayNode) h.get(ResultsCodec.PERPLEXITY).get(ROWS)).addArray();
+        ArrayNode n = ((ArrayNode) h.get(ResultsCodec.MEAN_NLL).get(ROWS)).addArray();
+        ArrayNode a = ((ArrayNode) h.get(ResultsCodec.TOKEN_ACCURACY).get(ROWS)).addArray();
+        for (EvalResult r : results) {
+            p.add(r.perplexity());
+            n.add(r.meanNll());
+            a.add(r.tokenAccuracy());
+            ObjectNode line = MetricsLog.eval(metricsStep, row == 0 ? null : row - 1, "test", r);
+            line.put(HELD_OUT, true);
+            log(line);
+        }
+    }
+
     /** @return score rows written so far (base row included) */
     public int rows() {
         return root.get(SCORES).get(ResultsCodec.PERPLEXITY).get(ROWS).size();

@@ -51,6 +51,8 @@ import java.util.Map;
  *     peak since the process started, which may include earlier runs in the same process); null
  *     when not stated (files from before the reset existed: read them as {@code process})
  * @param evaluation for a single-model report, the evaluation of each domain; else empty
+ * @param heldOut the held-out domains' mean NLL ({@code --eval-domains}, never trained on): row 0
+ *     the base model, row k+1 after stage k; null when the run has none
  */
 public record RunResults(
         Path dir,
@@ -76,7 +78,36 @@ public record RunResults(
         List<DriftMap.Entry> drift,
         long peakRssBytes,
         String peakRssScope,
-        List<EvalResult> evaluation) {
+        List<EvalResult> evaluation,
+        HeldOut heldOut) {
+
+    /**
+     * The held-out domains' scores: domains scored after every stage, never trained on.
+     *
+     * @param tasks the held-out domains
+     * @param meanNll mean NLL, row 0 the base model, row k+1 after stage k
+     */
+    public record HeldOut(List<String> tasks, double[][] meanNll) {
+
+        /** @return the rows: the base model's, then one per finished stage */
+        public int rowCount() {
+            return meanNll.length;
+        }
+
+        /** @return the held-out domains */
+        public int taskCount() {
+            return tasks.size();
+        }
+
+        /**
+         * @param k the row
+         * @param j the domain
+         * @return its mean NLL
+         */
+        public double get(int k, int j) {
+            return meanNll[k][j];
+        }
+    }
 
     /** Language-model runs: the score the headline metrics are computed on. */
     public static final String MEAN_NLL = ResultsCodec.MEAN_NLL;
@@ -165,7 +196,7 @@ public record RunResults(
         ObjectNode m = Json.MAPPER.valueToTree(model);
         return new RunResults(null, null, ResultsCodec.LM, ResultsKeys.COMPLETE, null, name, null,
                 null, null, Json.object(), Json.object(), m, tasks, scores, null, 0, List.of(),
-                List.of(), List.of(), null, List.of(), -1, null, results);
+                List.of(), List.of(), null, List.of(), -1, null, results, null);
     }
 
     private static ScoreMatrix oneRow(String metric, List<String> tasks, double[] row,

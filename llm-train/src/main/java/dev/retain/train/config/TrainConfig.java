@@ -57,6 +57,7 @@ import java.util.Map;
  * @param replayRatio share of each step's tokens that are replayed
  * @param replayMode replace: replayed windows take part of the batch; add: they come on top of
  *     a full batch of new windows
+ * @param generalRatio with a general-data source: the share of each batch replayed from it
  * @param evalEvery evaluate valid splits every this many steps (0 = only at domain ends)
  * @param evalWindows windows per domain for those evaluations
  * @param testWindows windows per domain in the stage evaluations (0 = the whole test split)
@@ -105,6 +106,7 @@ public record TrainConfig(
         long replayTokens,
         double replayRatio,
         String replayMode,
+        double generalRatio,
         int evalEvery,
         int evalWindows,
         int testWindows,
@@ -195,6 +197,10 @@ public record TrainConfig(
                     + " replayed windows take their share of the batch (the same compute as naive,"
                     + " fewer new tokens); add: they come on top of a full batch of new windows (the"
                     + " same new tokens as naive, more compute per step)"),
+            Key.real("general-ratio", 0.05, 0, true, "with --general: the share of each"
+                    + " batch's windows replayed from the general-data source, from the first"
+                    + " domain on (a share that is no whole number of windows is met on average"
+                    + " over the steps)"),
             Key.integer("eval-every", 0, 0, "steps", "also evaluate every domain's valid split"
                     + " every N steps; 0 = off"),
             Key.integer("eval-windows", 8, 1, "windows", "windows per domain in those"
@@ -289,7 +295,7 @@ public record TrainConfig(
                 (String) v.get("ewc-prior"), (String) v.get("ewc-exclude"),
                 (String) v.get("freeze"),
                 (long) v.get("replay-tokens"), (double) v.get("replay-ratio"),
-                (String) v.get("replay-mode"),
+                (String) v.get("replay-mode"), (double) v.get("general-ratio"),
                 (int) v.get("eval-every"), (int) v.get("eval-windows"),
                 (int) v.get("test-windows"),
                 (int) v.get("save-every"), (int) v.get("keep-checkpoints"),
@@ -384,7 +390,7 @@ public record TrainConfig(
             warmupSteps, minLrRatio, schedule, decayFraction, rewarm, weightDecay, decayAll, maxGradNorm, beta1,
             beta2, adamEps, seqLen, seed, ewcLambda, ewcGamma, l2Lambda, lwfWeight, lwfTemperature,
             lwfOn, fisherSamples, fisherMode, fisherBatched, ewcPrior, ewcExclude, freeze,
-            replayTokens, replayRatio, replayMode, evalEvery, evalWindows, testWindows, saveEvery,
+            replayTokens, replayRatio, replayMode, generalRatio, evalEvery, evalWindows, testWindows, saveEvery,
             keepCheckpoints, exportStages, exportFormat, drift, divergenceFactor, device};
         Map<String, Object> m = new LinkedHashMap<>();
         for (int i = 0; i < KEYS.size(); i++) {

@@ -54,15 +54,29 @@ import java.util.Map;
  * @param sources how sources without splits are read and split (the same for every variant)
  * @param out folder for the variants' run folders and the report
  * @param variants the expanded variants, in file order
+ * @param evalDomains held-out domains scored after every stage, never trained on ({@code
+ *     eval-domains})
+ * @param general the general-data replay source ({@code general}), or null
  */
 public record Experiment(Path file, Path model, Path tokenizer, List<Path> domains,
-        SourceOptions sources, Path out, List<Variant> variants) {
+        SourceOptions sources, Path out, List<Variant> variants, List<Path> evalDomains,
+        Path general) {
+
+    /**
+     * @param folder another out folder ({@code --out})
+     * @return this experiment writing there
+     */
+    public Experiment withOut(Path folder) {
+        return new Experiment(file, model, tokenizer, domains, sources, folder, variants,
+                evalDomains, general);
+    }
 
     /** Keys allowed at the top level. */
     public static final List<String> KEYS = keys();
 
     private static List<String> keys() {
-        List<String> k = new ArrayList<>(List.of("name", "model", "tokenizer", "domains"));
+        List<String> k = new ArrayList<>(List.of("name", "model", "tokenizer", "domains",
+                "eval-domains", "general"));
         k.addAll(SourceSettings.TABLE.names());
         k.addAll(List.of("out", "settings", "variants"));
         return List.copyOf(k);
@@ -188,7 +202,23 @@ public record Experiment(Path file, Path model, Path tokenizer, List<Path> domai
                 variants.add(v);
             }
         }
-        return new Experiment(file, model, tokenizer, domains, sources, out, variants);
+        List<Path> held = new ArrayList<>();
+        JsonNode hs = root.get("eval-domains");
+        if (hs != null && !hs.isArray()) {
+            throw new UserError(p.at("/eval-domains") + ": 'eval-domains' must be a list of"
+                    + " domains scored but never trained on");
+        }
+        for (int i = 0; hs != null && i < hs.size(); i++) {
+            Path dp = base.resolve(hs.get(i).asText()).normalize();
+            requireDomain(p, "/eval-domains/" + i, dp, sources);
+            held.add(dp);
+        }
+        Path general = path(p, base, "general", false);
+        if (general != null) {
+            requireDomain(p, "/general", general, sources);
+        }
+        return new Experiment(file, model, tokenizer, domains, sources, out, variants,
+                List.copyOf(held), general);
     }
 
     /** The top-level source settings ({@code text-field}, {@code doc-sep}, {@code split}, ...). */

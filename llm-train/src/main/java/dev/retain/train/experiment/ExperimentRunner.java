@@ -284,7 +284,7 @@ public final class ExperimentRunner {
                 log.printf(Locale.ROOT, "[%d/%d] %s: training in %s%n", i, e.variants().size(),
                         v.name(), dir);
                 RunSetup setup = RunSetup.create(v.name(), v.config(), e.model(), e.tokenizer(),
-                        e.domains(), e.sources());
+                        e.domains(), e.sources()).withExtras(e.evalDomains(), e.general());
                 t = ContinualTrainer.start(setup, dir, progress);
                 t.baseRow(baseRow(e, v.config(), baseRows, progress));
             }

@@ -7,8 +7,8 @@ import dev.retain.train.plugin.TrainContext;
 
 /**
  * At each domain's end, after the export: scores every domain's test split (the run's {@code
- * test-windows} of each, 0 = all) and adds the row to the results matrix. Its time counts as
- * evaluation.
+ * test-windows} of each, 0 = all) and adds the row to the results matrix, and the held-out
+ * domains' ({@code --eval-domains}) to their own rows. Its time counts as evaluation.
  */
 public final class StageEvaluation implements Plugin {
 
@@ -21,7 +21,9 @@ public final class StageEvaluation implements Plugin {
     public void afterDomain(TrainContext ctx) {
         long t0 = System.nanoTime();
         var row = ctx.evaluate(Split.TEST, ctx.config().testWindows());
+        var held = ctx.evaluateHeldOut(Split.TEST, ctx.config().testWindows());
         ctx.addSeconds(Phase.EVAL, (System.nanoTime() - t0) / 1e9);
         ctx.results().addRow(row);
+        ctx.results().addHeldOut(held);
     }
 }

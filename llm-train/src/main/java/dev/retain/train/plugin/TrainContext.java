@@ -97,4 +97,20 @@ public interface TrainContext {
      * @return one result per domain, in training order
      */
     List<EvalResult> evaluate(Split split, long maxWindows);
+
+    /**
+     * Scores the held-out domains ({@code --eval-domains}: never trained on) as they are now.
+     *
+     * @param split TEST or VALID
+     * @param maxWindows windows per domain, 0 for all
+     * @return one result per held-out domain; empty when the run has none
+     */
+    default List<EvalResult> evaluateHeldOut(Split split, long maxWindows) {
+        return List.of();
+    }
+
+    /** @return the train split of the general-data replay source ({@code --general}), or null */
+    default TokenFile generalTokens() {
+        return null;
+    }
 }

@@ -43,6 +43,8 @@ class ReplayPluginTest {
         int stage;
         Random rng = new Random(7);
         TrainConfig config;
+        TokenFile general;
+        long step;
 
         Ctx() throws IOException {
             for (int d = 0; d < names.size(); d++) {
@@ -109,7 +111,12 @@ class ReplayPluginTest {
 
         @Override
         public long globalStep() {
-            return 0;
+            return step;
+        }
+
+        @Override
+        public TokenFile generalTokens() {
+            return general;
         }
 
         @Override
@@ -254,5 +261,39 @@ class ReplayPluginTest {
         assertEquals(30000, counts[1], 610);
         assertEquals(0, lowest, "starts from the first token ...");
         assertEquals(400 - SEQ, highest, "... to the last window of the split");
+    }
+
+    @Test
+    void generalReplayMeetsItsShareOnAverageAndDrawsOnlyFromTheGeneralSource()
+            throws IOException {
+        Ctx ctx = new Ctx();
+        int[] ids = new int[500];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = 9000 + i; // the general source's tokens; the domains' are below 3000
+        }
+        TokenFile.write(tmp.resolve("general.tok"), ids, 50257, "src", "tok");
+        ctx.general = TokenFile.openOrNull(tmp.resolve("general.tok"));
+        java.util.Map<String, Object> m = new java.util.HashMap<>(java.util.Map.of(
+                "batch-size", 8, "general-ratio", 0.05));
+        ctx.config = TrainConfig.fromValues(m, "test");
+        GeneralReplayPlugin g = new GeneralReplayPlugin();
+        // 8 x 0.05 = 0.4 windows a step: floor(0.4 (g+1)) - floor(0.4 g) = 0,0,1,0,1 repeating
+        List<Integer> rows = new ArrayList<>();
+        int total = 0;
+        for (ctx.step = 0; ctx.step < 1000; ctx.step++) {
+            int r = g.replayRows(ctx);
+            total += r;
+            if (ctx.step < 5) {
+                rows.add(r);
+            }
+            long[] dst = new long[Math.max(1, r) * SEQ];
+            ctx.stage = (int) (ctx.step % 3); // from the first domain on, in every domain
+            assertEquals(r, g.replayWindows(ctx, r, dst, 0));
+            for (int k = 0; k < r * SEQ; k++) {
+                assertTrue(dst[k] >= 9000, "only general text: " + dst[k]);
+            }
+        }
+        assertEquals(List.of(0, 0, 1, 0, 1), rows);
+        assertEquals(400, total, "exactly 0.4 windows a step over 1,000 steps");
     }
 }

@@ -1,0 +1,40 @@
+package dev.retain.train.lm;
+
+import dev.retain.core.text.TokenFile;
+import dev.retain.train.plugin.Plugin;
+import dev.retain.train.plugin.TrainContext;
+
+/**
+ * General-data replay ({@code --general DIR}): from the first domain on, {@code general-ratio} of
+ * each batch's windows come from a source outside the sequence (the base model's own kind of
+ * text), each at a uniform start of its train split, so the model keeps seeing the general
+ * distribution while it adapts. A share that is no whole number of windows is met exactly on
+ * average: step g gets {@code floor((g+1) b r) - floor(g b r)} windows. Its draws come from the
+ * run's plugin random state, which checkpoints keep; it never draws from the sequence's domains.
+ */
+public final class GeneralReplayPlugin implements Plugin {
+
+    @Override
+    public String name() {
+        return "general";
+    }
+
+    @Override
+    public int replayRows(TrainContext ctx) {
+        double perStep = ctx.config().batchSize() * ctx.config().generalRatio();
+        long g = ctx.globalStep();
+        int rows = (int) (Math.floor((g + 1) * perStep) - Math.floor(g * perStep));
+        return Math.min(rows, ctx.config().batchSize() - 1); // a new window in every batch
+    }
+
+    @Override
+    public int replayWindows(TrainContext ctx, int rows, long[] dst, int offset) {
+        TokenFile t = ctx.generalTokens();
+        int seqLen = ctx.seqLen();
+        for (int r = 0; r < rows; r++) {
+            long start = (long) (ctx.rng().nextDouble() * (t.size() - seqLen + 1));
+            t.copy(start, dst, offset + r * seqLen, seqLen);
+        }
+        return rows;
+    }
+}
