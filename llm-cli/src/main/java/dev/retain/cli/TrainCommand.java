@@ -159,7 +159,8 @@ final class TrainCommand implements Command {
                     extra.add("--" + k.name());
                 }
             }
-            for (String k : new String[] {"domains", "out", "config", "tokenizer"}) {
+            for (String k : new String[] {"domains", "out", "config", "tokenizer", "eval-domains",
+                "general"}) {
                 if (v.has(k)) {
                     extra.add("--" + k);
                 }
