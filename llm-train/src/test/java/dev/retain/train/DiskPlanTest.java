@@ -79,7 +79,8 @@ class DiskPlanTest {
     void aFinishedRunUsesNoMoreThanTheEstimate() throws IOException {
         List<Path> doms = Fixtures.smallDomains(tmp.resolve("d"), 8000, 1500, "computing",
                 "legal");
-        TrainConfig c = TrainerTest.config("ewc+replay", Map.of("keep-checkpoints", 2));
+        TrainConfig c = TrainerTest.config("ewc+replay", Map.of("keep-checkpoints", 2,
+                "test-windows", 2, "eval-every", 0));
         Path run = tmp.resolve("run");
         DiskPlan d;
         try (CausalLm lm = CausalLm.load(Fixtures.tiny(), Device.cpu(), 0)) {

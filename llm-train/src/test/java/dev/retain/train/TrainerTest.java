@@ -176,7 +176,8 @@ class TrainerTest {
         List<Path> doms = Fixtures.smallDomains(tmp.resolve("d"), 8000, 1500, "computing",
                 "legal");
         for (TrainConfig c : List.of(config("replay+lwf", Map.of("replay-mode", "add",
-                "eval-every", 0)), config("joint", Map.of("eval-every", 0, "freeze", "wpe")))) {
+                "eval-every", 0, "test-windows", 2)), config("joint", Map.of("eval-every", 0,
+                "freeze", "wpe", "test-windows", 2)))) {
             Path full = tmp.resolve(c.strategy() + "-full");
             try (ContinualTrainer t = ContinualTrainer.start(setup(c, doms), full, false)) {
                 assertEquals(ContinualTrainer.Outcome.COMPLETE, t.run());
@@ -258,7 +259,7 @@ class TrainerTest {
                 "legal");
         Path run = tmp.resolve("add");
         TrainConfig c = config("replay", Map.of("replay-mode", "add", "replay-ratio", 0.5,
-                "eval-every", 0));
+                "eval-every", 0, "test-windows", 2));
         try (ContinualTrainer t = ContinualTrainer.start(setup(c, doms), run, false)) {
             assertEquals(ContinualTrainer.Outcome.COMPLETE, t.run());
         }
@@ -286,7 +287,8 @@ class TrainerTest {
         Path run = tmp.resolve("frozen");
         // the embeddings (= the tied output layer) and the first block
         String freeze = "wte|wpe|h\\.0\\.";
-        TrainConfig c = config("ewc+replay", Map.of("freeze", freeze, "eval-every", 0));
+        TrainConfig c = config("ewc+replay", Map.of("freeze", freeze, "eval-every", 0,
+                "test-windows", 2));
         try (ContinualTrainer t = ContinualTrainer.start(setup(c, doms), run, false)) {
             assertEquals(ContinualTrainer.Outcome.COMPLETE, t.run());
         }
