@@ -46,6 +46,11 @@ class HookOrderTest {
         }
 
         @Override
+        public int replayRows(TrainContext ctx) {
+            return ctx.config().replayRows(); // as the replay plugin: one row of four
+        }
+
+        @Override
         public int replayWindows(TrainContext ctx, int rows, long[] dst, int offset) {
             events.add("replayWindows " + ctx.stage() + " rows " + rows);
             return 0;
@@ -85,7 +90,7 @@ class HookOrderTest {
 
     @Test
     void hooksFireInTheDocumentedOrder() throws IOException {
-        // strategy replay sets aside one row of four for replay; the recorder supplies none
+        // the recorder asks for replay's one row of four (replayRows) and supplies none
         TrainConfig c = TrainerTest.config("replay", Map.of("max-steps-per-domain", 2,
                 "grad-accum", 2, "save-every", 100, "eval-every", 0, "test-windows", 1));
         Recorder rec = new Recorder();

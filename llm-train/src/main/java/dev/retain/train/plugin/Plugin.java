@@ -13,9 +13,9 @@ import java.nio.file.Path;
  * overwriting the trainer's fields. Every hook has a no-op default. A named strategy is a preset
  * list of plugins: {@code ewc+replay} is the EWC plugin and the replay plugin together.
  *
- * <p>Order of hooks per domain: {@link #beforeDomain}, then per optimizer step {@link
- * #replayWindows} (per micro-batch), {@link #afterBackward}, {@link #afterStep}; then {@link
- * #afterDomain}. Every hook is called on the plugins in list order: the strategy's plugins
+ * <p>Order of hooks per domain: {@link #beforeDomain}, then per optimizer step, per micro-batch
+ * {@link #replayRows} and {@link #replayWindows} while it is built and {@link #lossTerm} after its
+ * forward pass, then {@link #afterBackward}, {@link #afterStep}; then {@link #afterDomain}. Every hook is called on the plugins in list order: the strategy's plugins
  * first, then the trainer's own lifecycle plugins (drift, stage export, stage evaluation,
  * evaluation and checkpoint cadence, loss curve), so at a domain's end EWC's Fisher is
  * estimated before the stage model is exported and evaluated. Stateful plugins save and restore

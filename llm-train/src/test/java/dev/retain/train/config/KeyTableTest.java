@@ -91,9 +91,9 @@ class KeyTableTest {
                 HIDDEN.parseText("400,0", "--hidden")));
         assertTrue(error(() -> TrainConfig.keyOf("ewc-exclude").parseText("(wte",
                 "--ewc-exclude")).startsWith("--ewc-exclude '(wte' is not a regular expression"));
-        assertEquals("--strategy: unknown strategy 'lwf'; expected one of naive, ewc, replay,"
-                + " ewc+replay, l2, l2+replay", error(() -> TrainConfig.keyOf("strategy").parseText("lwf",
-                        "--strategy")));
+        assertEquals("--strategy: unknown strategy 'si'; expected one of naive, ewc, replay,"
+                + " ewc+replay, l2, l2+replay, lwf, replay+lwf, ewc+replay+lwf, joint",
+                error(() -> TrainConfig.keyOf("strategy").parseText("si", "--strategy")));
     }
 
     @Test
@@ -130,19 +130,27 @@ class KeyTableTest {
         assertThrows(IllegalArgumentException.class, () -> v.has("nonsense"));
     }
 
-    /** The defaults of retain train, as they were before the table moved out of TrainConfig. */
+    /**
+     * The defaults of retain train, as they were before the table moved out of TrainConfig, with
+     * the keys added since at the defaults that keep a run as it was (cosine schedule with
+     * re-warming, no LwF, nothing frozen, replay replacing part of the batch, TorchScript stages).
+     */
     @Test
     void trainDefaultsAreUnchanged() {
         Map<String, Object> d = new LinkedHashMap<>();
         Object[] kv = {"strategy", "naive", "learning-rate", 2e-3, "batch-size", 8, "grad-accum",
             1, "max-steps-per-domain", 200, "epochs", 0.0, "warmup-steps", 20, "min-lr-ratio", 0.1,
+            "schedule", "cosine", "decay-fraction", 0.2, "rewarm", "on",
             "weight-decay", 0.01, "decay-all", false, "max-grad-norm", 1.0, "adam-beta1", 0.9,
             "adam-beta2", 0.999, "adam-eps", 1e-8, "seq-len", 0, "seed", 1234L, "ewc-lambda",
-            2000.0, "ewc-gamma", 1.0, "l2-lambda", 1.0, "fisher-samples", 64, "fisher-mode", "empirical",
-            "fisher-batched", false, "ewc-prior", "", "ewc-exclude", "", "replay-tokens", 32768L,
-            "replay-ratio", 0.25, "eval-every", 0, "eval-windows", 8, "test-windows", 0,
-            "save-every", 100, "keep-checkpoints", 1,
-            "export-stages", "all", "drift", "fisher", "divergence-factor", 10.0, "device", "auto"};
+            2000.0, "ewc-gamma", 1.0, "l2-lambda", 1.0, "lwf-weight", 1.0, "lwf-temperature", 2.0,
+            "lwf-on", "both", "fisher-samples", 64, "fisher-mode", "empirical",
+            "fisher-batched", false, "ewc-prior", "", "ewc-exclude", "", "freeze", "",
+            "replay-tokens", 32768L, "replay-ratio", 0.25, "replay-mode", "replace",
+            "general-ratio", 0.05, "eval-every", 0, "eval-windows", 8, "test-windows", 0,
+            "save-every", 100, "keep-checkpoints", 1, "export-stages", "all",
+            "export-format", "torchscript", "drift", "fisher", "divergence-factor", 10.0,
+            "device", "auto"};
         for (int i = 0; i < kv.length; i += 2) {
             d.put((String) kv[i], kv[i + 1]);
         }

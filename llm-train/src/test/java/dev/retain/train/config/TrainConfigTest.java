@@ -30,7 +30,7 @@ class TrainConfigTest {
 
     @Test
     void badValues() {
-        assertTrue(error("strategy", "lwf").contains("unknown strategy 'lwf'"));
+        assertTrue(error("strategy", "si").contains("unknown strategy 'si'"));
         assertTrue(error("ewc-lambda", "0").contains("greater than 0"));
         assertTrue(error("ewc-lambda", "-5").contains("greater than 0"));
         assertTrue(error("replay-ratio", "0").contains("greater than 0"));

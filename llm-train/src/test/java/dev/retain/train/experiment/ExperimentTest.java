@@ -125,8 +125,8 @@ class ExperimentTest {
 
     @Test
     void unknownStrategyInVariant() throws IOException {
-        String m = error(HEAD + "variants: [naive, lwf]\n");
-        assertTrue(m.contains("unknown strategy 'lwf'"), m);
+        String m = error(HEAD + "variants: [naive, si]\n");
+        assertTrue(m.contains("unknown strategy 'si'"), m);
     }
 
     @Test
