@@ -280,44 +280,6 @@ public record Experiment(Path file, Path model, Path tokenizer, List<Path> domai
         }
     }
 
-    /**
-     * Splits a variant's text at spaces outside brackets, so that a sweep may be written with
-     * spaces: {@code ewc lambda=[1e2, 1e3]} gives {@code ewc} and {@code lambda=[1e2, 1e3]}.
-     */
-    private static List<String> words(String text, String where) {
-        List<String> out = new ArrayList<>();
-        StringBuilder cur = new StringBuilder();
-        int depth = 0;
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            if (c == '[') {
-                depth++;
-            } else if (c == ']') {
-                depth--;
-                if (depth < 0) {
-                    throw new UserError(where + ": ']' without '[' in '" + text + "'; a sweep is"
-                            + " written key=[v1, v2]");
-                }
-            }
-            if (Character.isWhitespace(c) && depth == 0) {
-                if (cur.length() > 0) {
-                    out.add(cur.toString());
-                    cur.setLength(0);
-                }
-            } else {
-                cur.append(c);
-            }
-        }
-        if (depth != 0) {
-            throw new UserError(where + ": '[' without ']' in '" + text + "'; a sweep is written"
-                    + " key=[v1, v2]");
-        }
-        if (cur.length() > 0) {
-            out.add(cur.toString());
-        }
-        return out;
-    }
-
     private static List<Variant> variant(Settings.Parsed p, JsonNode node, String ptr,
             Map<String, Object> shared) {
         String where = p.at(ptr);
@@ -325,7 +287,7 @@ public record Experiment(Path file, Path model, Path tokenizer, List<Path> domai
         Map<String, List<JsonNode>> axes = new LinkedHashMap<>();
         Map<String, List<String>> texts = new LinkedHashMap<>();
         if (node.isTextual()) {
-            List<String> parts = words(node.asText(), where);
+            List<String> parts = VariantWords.split(node.asText(), where);
             if (parts.isEmpty()) {
                 throw new UserError(where + ": an empty variant; give a strategy such as 'naive'"
                         + " or 'ewc lambda=1000'");
