@@ -114,7 +114,11 @@ final class RunCommand implements Command {
             }
         }
         Engines.threads(v.integer("threads"));
-        return runExperiment(e, chosen, spread(v), !v.flag("quiet"), v.flag("yes"), out,
+        VariantJobs.Spread spread = spread(v);
+        if (spread.jobs() > 1) {
+            again += " --jobs " + spread.jobs();
+        }
+        return runExperiment(e, chosen, spread, !v.flag("quiet"), v.flag("yes"), out,
                 "retain run", again);
     }
 

@@ -165,8 +165,8 @@ class TrainCommandTest {
     void badInputOneLineEach() throws IOException {
         List<String> doms = domains(4000);
         List<String> a = trainArgs(tmp.resolve("x"), doms);
-        a.set(a.indexOf("ewc+replay"), "lwf");
-        CliTest.userError(CliTest.run(a.toArray(String[]::new)), "unknown strategy 'lwf'");
+        a.set(a.indexOf("ewc+replay"), "si");
+        CliTest.userError(CliTest.run(a.toArray(String[]::new)), "unknown strategy 'si'");
         a = trainArgs(tmp.resolve("x"), doms);
         a.addAll(List.of("--ewc-lambda", "-1"));
         CliTest.userError(CliTest.run(a.toArray(String[]::new)), "ewc-lambda", "greater than 0");

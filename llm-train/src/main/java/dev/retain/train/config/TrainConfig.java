@@ -124,7 +124,7 @@ public record TrainConfig(
     /** All settings, in the order help lists them. Defaults are here and only here. */
     public static final KeyTable TABLE = KeyTable.of(
             Key.choice("strategy", "naive", STRATEGIES, String.join(", ", STRATEGIES)
-                    + " (a strategy is its plugins joined by +)"),
+                    + " (a strategy is its plugins joined by +)").metavar("NAME"),
             Key.real("learning-rate", 2e-3, 0, true, "peak AdamW learning rate"),
             Key.integer("batch-size", 8, 1, "windows", "windows per micro-batch, new and"
                     + " replayed together"),
@@ -193,10 +193,10 @@ public record TrainConfig(
             Key.real("replay-ratio", 0.25, 0, true, "share of each step's tokens that are"
                     + " replayed, below 1, rounded to whole windows of the batch (batch 8: 0.25 = 2"
                     + " windows)"),
-            Key.choice("replay-mode", "replace", List.of("replace", "add"), "replace: the"
-                    + " replayed windows take their share of the batch (the same compute as naive,"
-                    + " fewer new tokens); add: they come on top of a full batch of new windows (the"
-                    + " same new tokens as naive, more compute per step)"),
+            Key.text("replay-mode", "replace", "replace or add: the replayed windows take their"
+                    + " share of the batch (replace: the same compute as naive, fewer new tokens)"
+                    + " or come on top of a full batch of new windows (add: the same new tokens as"
+                    + " naive, more compute per step)").metavar("MODE"),
             Key.real("general-ratio", 0.05, 0, true, "with --general: the share of each"
                     + " batch's windows replayed from the general-data source, from the first"
                     + " domain on (a share that is no whole number of windows is met on average"
@@ -309,6 +309,9 @@ public record TrainConfig(
     private void validate(String where) {
         if (!ewcPrior.isEmpty() && !usesEwc()) {
             throw new UserError(where + ": ewc-prior needs an EWC strategy (ewc or ewc+replay)");
+        }
+        if (!replayMode.equals("replace") && !replayMode.equals("add")) {
+            throw new UserError(where + ": replay-mode " + replayMode + ": use replace or add");
         }
         boolean add = replayMode.equals("add");
         if (replayRatio >= 1 && !add || replayRatio > 1) {
