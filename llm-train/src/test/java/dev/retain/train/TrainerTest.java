@@ -49,8 +49,9 @@ class TrainerTest {
         List<Path> doms = Fixtures.smallDomains(tmp.resolve("d"), 8000, 1500, "computing",
                 "legal");
         Path run = tmp.resolve("run");
-        try (ContinualTrainer t = ContinualTrainer.start(setup(config("ewc+replay", Map.of()),
-                doms), run, false)) {
+        // replace: the replayed windows take their share of the batch (add has its own test)
+        try (ContinualTrainer t = ContinualTrainer.start(setup(config("ewc+replay", Map.of(
+                "replay-mode", "replace")), doms), run, false)) {
             assertEquals(ContinualTrainer.Outcome.COMPLETE, t.run());
         }
         JsonNode r = results(run);
@@ -168,22 +169,27 @@ class TrainerTest {
 
     /**
      * The newer plugins keep their state in the checkpoint: LwF's teacher (with replay in add
-     * mode, distilling on both kinds of windows) and joint's draws come out the same after stops
-     * in both domains as in one go; LwF's term is 0 in the first domain and positive after.
+     * mode, distilling on both kinds of windows), joint's and general replay's draws (with a
+     * frozen tensor) come out the same after stops in both domains as in one go; LwF's term is 0
+     * in the first domain and positive after.
      */
     @Test
     void resumeStaysExactWithLwfAndJoint() throws IOException {
-        List<Path> doms = Fixtures.smallDomains(tmp.resolve("d"), 8000, 1500, "computing",
-                "legal");
+        List<Path> all = Fixtures.smallDomains(tmp.resolve("d"), 8000, 1500, "computing",
+                "legal", "code");
+        List<Path> doms = all.subList(0, 2);
         for (TrainConfig c : List.of(config("replay+lwf", Map.of("replay-mode", "add",
                 "eval-every", 0, "test-windows", 2)), config("joint", Map.of("eval-every", 0,
                 "freeze", "wpe", "test-windows", 2)))) {
+            // joint also replays general data (--general code), frozen position embeddings
+            RunSetup s = c.strategy().equals("joint") ? setup(c, doms).withExtras(List.of(),
+                    all.get(2)) : setup(c, doms);
             Path full = tmp.resolve(c.strategy() + "-full");
-            try (ContinualTrainer t = ContinualTrainer.start(setup(c, doms), full, false)) {
+            try (ContinualTrainer t = ContinualTrainer.start(s, full, false)) {
                 assertEquals(ContinualTrainer.Outcome.COMPLETE, t.run());
             }
             Path cut = tmp.resolve(c.strategy() + "-cut");
-            try (ContinualTrainer t = ContinualTrainer.start(setup(c, doms), cut, false,
+            try (ContinualTrainer t = ContinualTrainer.start(s, cut, false,
                     parts -> stopAfter(parts, step -> step == 3))) {
                 assertEquals(ContinualTrainer.Outcome.INTERRUPTED, t.run());
             }
@@ -219,7 +225,7 @@ class TrainerTest {
         List<Path> doms = all.subList(0, 2);
         // batch 4 x general-ratio 0.25 = one general window a step, from the first domain on
         TrainConfig c = config("naive", Map.of("general-ratio", 0.25, "eval-every", 0,
-                "test-windows", 2));
+                "test-windows", 2, "replay-mode", "replace"));
         Path run = tmp.resolve("general");
         RunSetup s = setup(c, doms).withExtras(List.of(all.get(3)), all.get(2));
         try (ContinualTrainer t = ContinualTrainer.start(s, run, false)) {

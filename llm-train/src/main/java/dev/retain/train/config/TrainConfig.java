@@ -190,13 +190,14 @@ public record TrainConfig(
                     + " no update and no optimizer state"),
             Key.longInteger("replay-tokens", 32768L, 0, "tokens", "replay buffer budget, shared"
                     + " equally by earlier domains").min(0, true),
-            Key.real("replay-ratio", 0.25, 0, true, "share of each step's tokens that are"
-                    + " replayed, below 1, rounded to whole windows of the batch (batch 8: 0.25 = 2"
-                    + " windows)"),
-            Key.text("replay-mode", "replace", "replace or add: the replayed windows take their"
+            Key.real("replay-ratio", 0.25, 0, true, "replayed windows per micro-batch as a share"
+                    + " of the batch size, rounded to whole windows (batch 8: 0.25 = 2 windows);"
+                    + " below 1 with replace, at most 1 with add"),
+            Key.text("replay-mode", "add", "add or replace: the replayed windows take their"
                     + " share of the batch (replace: the same compute as naive, fewer new tokens)"
                     + " or come on top of a full batch of new windows (add: the same new tokens as"
-                    + " naive, more compute per step)").metavar("MODE"),
+                    + " naive, more compute per step; the measured best trade-off, README"
+                    + " 'Strategies compared')").metavar("MODE"),
             Key.real("general-ratio", 0.05, 0, true, "with --general: the share of each"
                     + " batch's windows replayed from the general-data source, from the first"
                     + " domain on (a share that is no whole number of windows is met on average"

@@ -133,7 +133,8 @@ class KeyTableTest {
     /**
      * The defaults of retain train, as they were before the table moved out of TrainConfig, with
      * the keys added since at the defaults that keep a run as it was (cosine schedule with
-     * re-warming, no LwF, nothing frozen, replay replacing part of the batch, TorchScript stages).
+     * re-warming, no LwF, nothing frozen, TorchScript stages), and replay on top of the batch (the
+     * measured best trade-off, which replaced "replace").
      */
     @Test
     void trainDefaultsAreUnchanged() {
@@ -146,7 +147,7 @@ class KeyTableTest {
             2000.0, "ewc-gamma", 1.0, "l2-lambda", 1.0, "lwf-weight", 1.0, "lwf-temperature", 2.0,
             "lwf-on", "both", "fisher-samples", 64, "fisher-mode", "empirical",
             "fisher-batched", false, "ewc-prior", "", "ewc-exclude", "", "freeze", "",
-            "replay-tokens", 32768L, "replay-ratio", 0.25, "replay-mode", "replace",
+            "replay-tokens", 32768L, "replay-ratio", 0.25, "replay-mode", "add",
             "general-ratio", 0.05, "eval-every", 0, "eval-windows", 8, "test-windows", 0,
             "save-every", 100, "keep-checkpoints", 1, "export-stages", "all",
             "export-format", "torchscript", "drift", "fisher", "divergence-factor", 10.0,
