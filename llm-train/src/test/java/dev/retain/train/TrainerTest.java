@@ -281,7 +281,7 @@ class TrainerTest {
         assertEquals(6 * 32, steps.get(6).get("tokens").asLong(), "the second domain's steps");
         assertTrue(steps.get(6).get("replay").isNumber());
         dev.retain.core.UserError e = assertThrows(dev.retain.core.UserError.class,
-                () -> config("replay", Map.of("replay-ratio", 1.0)));
+                () -> config("replay", Map.of("replay-ratio", 1.0, "replay-mode", "replace")));
         assertTrue(e.getMessage().contains("or at most 1 with replay-mode add"), e.getMessage());
         config("replay", Map.of("replay-ratio", 1.0, "replay-mode", "add")); // allowed
     }

@@ -40,8 +40,14 @@ class TrainConfigTest {
         assertTrue(error("batch-size", "two").contains("whole number"));
         assertTrue(error("learning-rate", "fast").contains("a number"));
         UserError e = assertThrows(UserError.class, () -> TrainConfig.fromValues(Map.of(
-                "replay-ratio", 1.0), "flags"));
+                "replay-ratio", 1.0, "replay-mode", "replace"), "flags"));
         assertTrue(e.getMessage().contains("below 1"));
+        e = assertThrows(UserError.class, () -> TrainConfig.fromValues(Map.of(
+                "replay-ratio", 1.5), "flags")); // add, the default: up to a full batch
+        assertTrue(e.getMessage().contains("or at most 1 with replay-mode add"));
+        e = assertThrows(UserError.class, () -> TrainConfig.fromValues(Map.of(
+                "replay-mode", "fifo"), "flags"));
+        assertTrue(e.getMessage().contains("replay-mode fifo: use replace or add"));
     }
 
     @Test
