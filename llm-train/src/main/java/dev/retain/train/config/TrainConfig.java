@@ -196,8 +196,8 @@ public record TrainConfig(
             Key.text("replay-mode", "add", "add or replace: the replayed windows take their"
                     + " share of the batch (replace: the same compute as naive, fewer new tokens)"
                     + " or come on top of a full batch of new windows (add: the same new tokens as"
-                    + " naive, more compute per step; the measured best trade-off, README"
-                    + " 'Strategies compared')").metavar("MODE"),
+                    + " naive, more compute per step; README 'Strategies compared' compares"
+                    + " them)").metavar("MODE"),
             Key.real("general-ratio", 0.05, 0, true, "with --general: the share of each"
                     + " batch's windows replayed from the general-data source, from the first"
                     + " domain on (a share that is no whole number of windows is met on average"
