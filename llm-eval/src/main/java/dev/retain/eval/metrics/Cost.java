@@ -19,10 +19,12 @@ import java.util.List;
  * @param peakRssBytes peak resident memory of the process, {@code -1} when not measured; during
  *     the run where the trainer could reset the process's peak counter as it started, else since
  *     the process started (see {@code ResultsRecorder#peakRssScope})
+ * @param tokenPasses the training compute, summed over the stages ({@link Stage#tokenPasses}; 0
+ *     when the results do not record it)
  */
 public record Cost(double wallSeconds, double trainSeconds, double evalSeconds,
         double fisherSeconds, long tokensSeen, long replayTokens, double tokensPerSecond,
-        long peakRssBytes) {
+        long peakRssBytes, long tokenPasses) {
 
     /**
      * The timing of one stage, as the trainer records it ({@code null} fields there are 0 here).
@@ -62,6 +64,7 @@ public record Cost(double wallSeconds, double trainSeconds, double evalSeconds,
         double fisher = 0;
         long seen = 0;
         long replay = 0;
+        long passes = 0;
         for (Stage s : stages) {
             wall += s.wallSeconds();
             train += s.trainSeconds();
@@ -69,8 +72,9 @@ public record Cost(double wallSeconds, double trainSeconds, double evalSeconds,
             fisher += s.fisherSeconds();
             seen += s.tokensSeen();
             replay += s.replayTokens();
+            passes += s.tokenPasses();
         }
         return new Cost(wall, train, eval, fisher, seen, replay,
-                train > 0 ? seen / train : Double.NaN, peakRssBytes);
+                train > 0 ? seen / train : Double.NaN, peakRssBytes, passes);
     }
 }

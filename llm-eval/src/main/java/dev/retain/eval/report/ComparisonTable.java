@@ -1,7 +1,6 @@
 package dev.retain.eval.report;
 
 import dev.retain.eval.metrics.BaselineComparison;
-import dev.retain.eval.metrics.Cost;
 import dev.retain.eval.metrics.ForgettingMetrics;
 import dev.retain.eval.results.RunResults;
 
@@ -43,9 +42,8 @@ final class ComparisonTable {
             header.add("forgetting reduced vs naive");
             header.add("wall time vs naive");
         }
-        RunReport base = naive ? report.runs().stream()
-                .filter(r -> r.label().equals(report.baseline())).findFirst().orElse(null) : null;
-        boolean compute = base != null && tokenPasses(base) > 0;
+        boolean compute = naive && report.runs().stream().anyMatch(r ->
+                r.label().equals(report.baseline()) && r.cost().tokenPasses() > 0);
         if (compute) {
             header.add("compute vs naive");
         }
@@ -77,10 +75,9 @@ final class ComparisonTable {
                 row.add(isBase ? "(baseline)" : b == null ? none
                         : Fmt.percent(b.forgettingReduction()));
                 row.add(isBase ? "1.00x" : b == null ? none : Fmt.ratio(b.wallTimeRatio()));
-            }
-            if (compute) {
-                long passes = tokenPasses(r);
-                row.add(passes == 0 ? Fmt.NA : Fmt.ratio((double) passes / tokenPasses(base)));
+                if (compute) {
+                    row.add(isBase ? "1.00x" : b == null ? none : Fmt.ratio(b.computeRatio()));
+                }
             }
             if (held) {
                 row.add(heldOutRatio(r));
@@ -108,17 +105,6 @@ final class ComparisonTable {
             d += h.get(h.rowCount() - 1, j) - h.get(0, j);
         }
         return Fmt.ratio(Math.exp(d / h.taskCount()));
-    }
-
-    /**
-     * A run's training compute: tokens through forward plus backward passes over its finished
-     * stages (0 in results files that do not record it).
-     *
-     * @param r the run
-     * @return the total
-     */
-    static long tokenPasses(RunReport r) {
-        return r.results().stages().stream().mapToLong(Cost.Stage::tokenPasses).sum();
     }
 
     /**

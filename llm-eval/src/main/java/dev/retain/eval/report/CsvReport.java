@@ -135,6 +135,7 @@ final class CsvReport {
                 row(k, "", score + ".vs_naive.forgetting_reduction", b.forgettingReduction());
                 row(k, "", score + ".vs_naive.plasticity_loss", b.plasticityLoss());
                 row(k, "", score + ".vs_naive.wall_time_ratio", b.wallTimeRatio());
+                row(k, "", score + ".vs_naive.compute_ratio", b.computeRatio());
             }
         }
 

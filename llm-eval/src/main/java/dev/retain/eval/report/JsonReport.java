@@ -205,6 +205,7 @@ final class JsonReport {
         num(o, "forgetting_delta", b.forgettingDelta());
         num(o, "plasticity_loss", b.plasticityLoss());
         num(o, "wall_time_ratio", b.wallTimeRatio());
+        num(o, "compute_ratio", b.computeRatio());
     }
 
     private static void timings(ObjectNode n, RunReport r) {

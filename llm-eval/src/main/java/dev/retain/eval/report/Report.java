@@ -281,7 +281,8 @@ public record Report(
             ForgettingMetrics b = base.metrics().get(e.getKey());
             if (b != null) {
                 out.put(e.getKey(), BaselineComparison.of(e.getValue(), b,
-                        run.cost().wallSeconds(), base.cost().wallSeconds()));
+                        run.cost().wallSeconds(), base.cost().wallSeconds(),
+                        run.cost().tokenPasses(), base.cost().tokenPasses()));
             }
         }
         return out;

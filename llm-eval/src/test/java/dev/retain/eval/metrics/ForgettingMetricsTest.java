@@ -209,6 +209,9 @@ class ForgettingMetricsTest {
         // plasticity loss = ((0.90-0.88) + (0.80-0.76) + (0.85-0.85)) / 3 = 0.06 / 3 = 0.02
         assertEquals(0.02, c.plasticityLoss(), 1e-12);
         assertEquals(1.5, c.wallTimeRatio(), EPS);
+        assertTrue(Double.isNaN(c.computeRatio()), "no token passes given");
+        assertEquals(1.2, BaselineComparison.of(r, naive, 150, 100, 1200, 1000).computeRatio(),
+                EPS);
     }
 
     @Test
