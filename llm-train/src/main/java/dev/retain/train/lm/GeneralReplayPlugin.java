@@ -29,12 +29,23 @@ public final class GeneralReplayPlugin implements Plugin {
 
     @Override
     public int replayWindows(TrainContext ctx, int rows, long[] dst, int offset) {
-        TokenFile t = ctx.generalTokens();
-        int seqLen = ctx.seqLen();
         for (int r = 0; r < rows; r++) {
-            long start = (long) (ctx.rng().nextDouble() * (t.size() - seqLen + 1));
-            t.copy(start, dst, offset + r * seqLen, seqLen);
+            copyWindow(ctx.generalTokens(), ctx, dst, offset + r * ctx.seqLen());
         }
         return rows;
+    }
+
+    /**
+     * Copies one window of a token file from a uniform start, drawn from the run's plugin random
+     * state (joint and general replay draw alike).
+     *
+     * @param t the tokens
+     * @param ctx the run (its random state and window length)
+     * @param dst the batch's token buffer
+     * @param at where in dst the window goes
+     */
+    static void copyWindow(TokenFile t, TrainContext ctx, long[] dst, int at) {
+        int seqLen = ctx.seqLen();
+        t.copy((long) (ctx.rng().nextDouble() * (t.size() - seqLen + 1)), dst, at, seqLen);
     }
 }

@@ -30,12 +30,9 @@ public final class JointPlugin implements Plugin {
 
     @Override
     public int replayWindows(TrainContext ctx, int rows, long[] dst, int offset) {
-        int k = ctx.stage();
-        int seqLen = ctx.seqLen();
         for (int r = 0; r < rows; r++) {
-            TokenFile t = ctx.trainTokens(ctx.rng().nextInt(k));
-            long start = (long) (ctx.rng().nextDouble() * (t.size() - seqLen + 1));
-            t.copy(start, dst, offset + r * seqLen, seqLen);
+            TokenFile t = ctx.trainTokens(ctx.rng().nextInt(ctx.stage()));
+            GeneralReplayPlugin.copyWindow(t, ctx, dst, offset + r * ctx.seqLen());
         }
         return rows;
     }
