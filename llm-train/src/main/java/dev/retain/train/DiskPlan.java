@@ -52,8 +52,7 @@ public record DiskPlan(long stageModels, long ewcFiles, long checkpoints, long d
             int domains) {
         long p = bytes(params);
         // AdamW keeps two moments of each trained parameter (none of the frozen ones)
-        long trained = c.freeze().isEmpty() ? p : bytes(params.stream().filter(x ->
-                !Pattern.compile(c.freeze()).matcher(x.name()).find()).toList());
+        long trained = bytes(NamedParameter.without(params, c.freeze()));
         long e = c.usesEwc() ? bytes(EwcPlugin.covered(params, c.ewcExclude().isEmpty() ? null
                 : Pattern.compile(c.ewcExclude()))) : 0;
         int exported = 0;

@@ -24,7 +24,6 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 /**
  * What a run reads before its first step: the model (on the run's device), its tokenizer, and
@@ -74,16 +73,12 @@ final class RunInputs implements AutoCloseable {
      * @throws UserError when the pattern leaves nothing to train
      */
     static List<NamedParameter> trained(CausalLm lm, String freeze) {
-        if (freeze.isEmpty()) {
-            return lm.parameters();
-        }
-        Pattern p = Pattern.compile(freeze);
-        List<NamedParameter> out = new ArrayList<>();
+        List<NamedParameter> out = NamedParameter.without(lm.parameters(), freeze);
+        java.util.Set<String> kept = new java.util.HashSet<>();
+        out.forEach(x -> kept.add(x.name()));
         for (NamedParameter x : lm.parameters()) {
-            if (p.matcher(x.name()).find()) {
+            if (!kept.contains(x.name())) {
                 x.array().setRequiresGradient(false);
-            } else {
-                out.add(x);
             }
         }
         if (out.isEmpty()) {
@@ -92,7 +87,7 @@ final class RunInputs implements AutoCloseable {
                     + " keep unchanged (GPT-2's: transformer.wte, transformer.wpe,"
                     + " transformer.h.N.*, transformer.ln_f, lm_head)");
         }
-        return List.copyOf(out);
+        return out;
     }
 
     /**

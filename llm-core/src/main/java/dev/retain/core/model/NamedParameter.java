@@ -2,6 +2,9 @@ package dev.retain.core.model;
 
 import ai.djl.ndarray.NDArray;
 
+import java.util.List;
+import java.util.regex.Pattern;
+
 /**
  * A trainable tensor and its name: the unit that optimizers, EWC, Fisher estimation and drift
  * reports work on, for language models and classifiers alike.
@@ -36,5 +39,21 @@ public record NamedParameter(String name, NDArray array) {
         }
         return parts.length > 1 ? String.join(".", java.util.Arrays.copyOf(parts, parts.length - 1))
                 : n;
+    }
+
+    /**
+     * The parameters whose names a pattern does not find ({@code --ewc-exclude}, {@code
+     * --freeze}).
+     *
+     * @param params parameters, in order
+     * @param pattern searched in each name; null or empty keeps all
+     * @return the others, in order (the same list when none is left out)
+     */
+    public static List<NamedParameter> without(List<NamedParameter> params, String pattern) {
+        if (pattern == null || pattern.isEmpty()) {
+            return params;
+        }
+        Pattern p = Pattern.compile(pattern);
+        return params.stream().filter(x -> !p.matcher(x.name()).find()).toList();
     }
 }

@@ -17,7 +17,6 @@ import ai.djl.ndarray.NDManager;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
@@ -64,12 +63,7 @@ public final class EwcPlugin implements Plugin, AutoCloseable {
         if (exclude == null) {
             return params;
         }
-        List<NamedParameter> out = new ArrayList<>();
-        for (NamedParameter p : params) {
-            if (!exclude.matcher(p.name()).find()) {
-                out.add(p);
-            }
-        }
+        List<NamedParameter> out = NamedParameter.without(params, exclude.pattern());
         if (out.isEmpty()) {
             throw new dev.retain.core.UserError("--ewc-exclude '" + exclude.pattern() + "'"
                     + " matches every parameter of the model, so EWC would protect nothing;"
