@@ -163,18 +163,9 @@ final class RunInputs implements AutoCloseable {
      * @return one result per held-out domain; empty without any
      */
     List<EvalResult> evaluateHeldOut(Split split, long maxWindows, boolean progress) {
-        List<TokenFile> files = heldOutSplits.computeIfAbsent(split, s -> new ArrayList<>());
-        if (files.isEmpty()) {
-            for (Domain d : heldOut) {
-                files.add(d.tokens(split, tokenizer, progress));
-            }
-        }
-        List<EvalResult> out = new ArrayList<>();
-        for (int j = 0; j < heldOut.size(); j++) {
-            out.add(Evaluator.evaluate(lm, files.get(j), heldOut.get(j).name(), split.label(),
-                    new Evaluator.Options(seqLen, 0, maxWindows, 0, progress)));
-        }
-        return out;
+        List<String> held = heldOut.stream().map(Domain::name).toList();
+        return score(held, read(heldOutSplits.computeIfAbsent(split, s -> new ArrayList<>()),
+                heldOut, split), split, maxWindows, progress);
     }
 
     /**
@@ -182,13 +173,28 @@ final class RunInputs implements AutoCloseable {
      * @return that split of every domain, in training order
      */
     List<TokenFile> split(Split split) {
-        List<TokenFile> files = splits.get(split);
+        return read(splits.get(split), domains, split);
+    }
+
+    /** Fills a split's token files when first asked for (the valid splits, held-out ones). */
+    private List<TokenFile> read(List<TokenFile> files, List<Domain> of, Split split) {
         if (files.isEmpty()) {
-            for (Domain d : domains) { // the valid splits, read when first asked for
+            for (Domain d : of) {
                 files.add(d.tokens(split, tokenizer, progress));
             }
         }
         return files;
+    }
+
+    /** Scores the model on each file with the evaluation protocol. */
+    private List<EvalResult> score(List<String> domainNames, List<TokenFile> files, Split split,
+            long maxWindows, boolean progress) {
+        List<EvalResult> out = new ArrayList<>();
+        for (int j = 0; j < domainNames.size(); j++) {
+            out.add(Evaluator.evaluate(lm, files.get(j), domainNames.get(j), split.label(),
+                    new Evaluator.Options(seqLen, 0, maxWindows, 0, progress)));
+        }
+        return out;
     }
 
     /**
@@ -200,13 +206,7 @@ final class RunInputs implements AutoCloseable {
      * @return one result per domain
      */
     List<EvalResult> evaluate(Split split, long maxWindows, boolean progress) {
-        List<EvalResult> out = new ArrayList<>();
-        List<TokenFile> files = split(split);
-        for (int j = 0; j < names.size(); j++) {
-            out.add(Evaluator.evaluate(lm, files.get(j), names.get(j), split.label(),
-                    new Evaluator.Options(seqLen, 0, maxWindows, 0, progress)));
-        }
-        return out;
+        return score(names, split(split), split, maxWindows, progress);
     }
 
     /**

@@ -123,11 +123,15 @@ public final class ResultsRecorder {
      * @param results one result per domain, in task order
      */
     public void addRow(List<EvalResult> results) {
-        int row = rows();
-        for (EvalResult r : results) {
-            log(MetricsLog.eval(metricsStep, row == 0 ? null : row - 1, "test", r));
-        }
-        ObjectNode scores = (ObjectNode) root.get(SCORES);
+        appendRow((ObjectNode) root.get(SCORES), results, false);
+    }
+
+    /**
+     * Appends a row to the perplexity, mean-NLL and token-accuracy rows of a score object (the
+     * matrix, or the held-out domains'), each result also logged as a test evaluation.
+     */
+    private void appendRow(ObjectNode scores, List<EvalResult> results, boolean heldOut) {
+        int row = scores.get(ResultsCodec.PERPLEXITY).get(ROWS).size();
         ArrayNode p = ((ArrayNode) scores.get(ResultsCodec.PERPLEXITY).get(ROWS)).addArray();
         ArrayNode n = ((ArrayNode) scores.get(ResultsCodec.MEAN_NLL).get(ROWS)).addArray();
         ArrayNode a = ((ArrayNode) scores.get(ResultsCodec.TOKEN_ACCURACY).get(ROWS)).addArray();
@@ -135,6 +139,11 @@ public final class ResultsRecorder {
             p.add(r.perplexity());
             n.add(r.meanNll());
             a.add(r.tokenAccuracy());
+            ObjectNode line = MetricsLog.eval(metricsStep, row == 0 ? null : row - 1, "test", r);
+            if (heldOut) {
+                line.put(HELD_OUT, true);
+            }
+            log(line);
         }
     }
 
@@ -159,18 +168,7 @@ public final class ResultsRecorder {
                 h.putObject(m).putArray(ROWS);
             }
         }
-        int row = ((ArrayNode) h.get(ResultsCodec.PERPLEXITY).get(ROWS)).size();
-        ArrayNode p = ((ArrayNode) h.get(ResultsCodec.PERPLEXITY).get(ROWS)).addArray();
-        ArrayNode n = ((ArrayNode) h.get(ResultsCodec.MEAN_NLL).get(ROWS)).addArray();
-        ArrayNode a = ((ArrayNode) h.get(ResultsCodec.TOKEN_ACCURACY).get(ROWS)).addArray();
-        for (EvalResult r : results) {
-            p.add(r.perplexity());
-            n.add(r.meanNll());
-            a.add(r.tokenAccuracy());
-            ObjectNode line = MetricsLog.eval(metricsStep, row == 0 ? null : row - 1, "test", r);
-            line.put(HELD_OUT, true);
-            log(line);
-        }
+        appendRow(h, results, true);
     }
 
     /** @return score rows written so far (base row included) */
