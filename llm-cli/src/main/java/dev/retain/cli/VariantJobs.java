@@ -188,7 +188,6 @@ final class VariantJobs {
      * carriage return) prefixed with the variant's name.
      */
     static void relay(InputStream in, String prefix, PrintStream to) {
-        StringBuilder line = new StringBuilder();
         byte[] buf = new byte[8192];
         java.io.ByteArrayOutputStream pending = new java.io.ByteArrayOutputStream();
         try (in) {
@@ -197,8 +196,7 @@ final class VariantJobs {
                 for (int k = 0; k < n; k++) {
                     byte b = buf[k];
                     if (b == '\n' || b == '\r') {
-                        line.setLength(0);
-                        line.append(pending.toString(StandardCharsets.UTF_8));
+                        String line = pending.toString(StandardCharsets.UTF_8);
                         pending.reset();
                         synchronized (to) {
                             to.print(prefix + line + (char) b);
