@@ -81,13 +81,8 @@ final class ExportCommand implements Command {
 
     @Override
     public int run(CommandLine cl, PrintStream out) throws Exception {
-        List<String> args = cl.getArgList();
-        if (args.size() != 1) {
-            throw new UserError("retain export takes one model file, got " + args.size()
-                    + "; usage: retain " + usage());
-        }
+        Path model = Path.of(Opts.single(cl, this, "model file", ""));
         KeyTable.Values v = Opts.values(KEYS, cl);
-        Path model = Path.of(args.get(0));
         Path dir = v.path("out");
         String format = v.text("format");
         boolean safetensors = !format.equals("torchscript");

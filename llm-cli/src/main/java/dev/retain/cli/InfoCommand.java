@@ -2,7 +2,6 @@ package dev.retain.cli;
 
 import dev.retain.core.util.OutputPaths;
 import dev.retain.core.Engines;
-import dev.retain.core.UserError;
 import dev.retain.core.model.CausalLm;
 import dev.retain.core.util.Json;
 import dev.retain.train.config.Key;
@@ -15,7 +14,6 @@ import org.apache.commons.cli.CommandLine;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Locale;
 
 /** {@code retain info MODEL}: what a TorchScript causal LM is. */
@@ -50,13 +48,8 @@ final class InfoCommand implements Command {
 
     @Override
     public int run(CommandLine cl, PrintStream out) throws Exception {
-        List<String> args = cl.getArgList();
-        if (args.size() != 1) {
-            throw new UserError("retain info takes one model file, got " + args.size()
-                    + "; usage: retain " + usage());
-        }
+        Path file = Path.of(Opts.single(cl, this, "model file", ""));
         KeyTable.Values v = Opts.values(KEYS, cl);
-        Path file = Path.of(args.get(0));
         if (v.has("json")) {
             OutputPaths.file(v.path("json"), "--json");
         }

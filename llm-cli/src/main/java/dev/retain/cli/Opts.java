@@ -123,4 +123,23 @@ final class Opts {
         }
         return new KeyTable.Values(keys, given);
     }
+
+    /**
+     * The one file a command takes as its argument (info and export a model, run an experiment).
+     *
+     * @param cl the parsed command line
+     * @param c the command
+     * @param what what the argument is, e.g. {@code model file}
+     * @param hint said after the count when it is wrong (e.g. why none was seen), or empty
+     * @return the argument
+     * @throws UserError when there is not exactly one
+     */
+    static String single(CommandLine cl, Command c, String what, String hint) {
+        List<String> args = cl.getArgList();
+        if (args.size() != 1) {
+            throw new UserError("retain " + c.name() + " takes one " + what + ", got "
+                    + args.size() + hint + "; usage: retain " + c.usage());
+        }
+        return args.get(0);
+    }
 }

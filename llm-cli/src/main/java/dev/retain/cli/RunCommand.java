@@ -87,19 +87,15 @@ final class RunCommand implements Command {
 
     @Override
     public int run(CommandLine cl, PrintStream out) throws Exception {
-        List<String> args = cl.getArgList();
         KeyTable.Values v = Opts.values(KEYS, cl);
-        if (args.size() != 1) {
-            throw new UserError("retain run takes one experiment file, got " + args.size()
-                    + (args.isEmpty() && v.has("variant") ? " (put the file before --variant,"
-                    + " which takes every value after it)" : "") + "; usage: retain " + usage());
-        }
-        Experiment e = Experiment.read(Path.of(args.get(0)));
+        String file = Opts.single(cl, this, "experiment file", cl.getArgList().isEmpty()
+                && v.has("variant") ? " (put the file before --variant, which takes every value"
+                + " after it)" : "");
+        Experiment e = Experiment.read(Path.of(file));
         if (v.has("out")) {
             e = e.withOut(v.path("out").toAbsolutePath());
         }
-        String again = "retain run " + args.get(0) + (v.has("out") ? " --out " + v.path("out")
-                : "");
+        String again = "retain run " + file + (v.has("out") ? " --out " + v.path("out") : "");
         if (v.flag("list")) {
             return list(e, out);
         }
