@@ -330,15 +330,18 @@ public final class ExperimentRunner {
      */
     private static List<EvalResult> baseRow(Experiment e, TrainConfig c,
             Map<String, List<EvalResult>> cache, boolean progress) throws IOException {
+        // The settings that decide the row: variants that share them get it without the model
+        // being loaded again.
+        String settings = c.seqLen() + "/" + c.testWindows() + "/" + c.device();
+        List<EvalResult> row = cache.get(settings);
+        if (row != null) {
+            return row;
+        }
         try (CausalLm lm = CausalLm.load(e.model(), Engines.device(c.device()), 0);
                 GptTokenizer tok = GptTokenizer.load(e.tokenizer())) {
             int window = c.seqLen() > 0 ? Math.min(c.seqLen(), lm.context()) : lm.context();
             String key = window + "/" + c.testWindows() + (e.sources().equals(
                     SourceOptions.defaults()) ? "" : "/" + SourceSettings.toJson(e.sources()));
-            List<EvalResult> row = cache.get(key);
-            if (row != null) {
-                return row;
-            }
             Path file = e.out().resolve("base-eval.json");
             try (FileChannel ch = FileChannel.open(e.out().resolve("base-eval.lock"),
                     StandardOpenOption.CREATE, StandardOpenOption.WRITE);
@@ -355,7 +358,7 @@ public final class ExperimentRunner {
                     writeBase(file, key, row);
                 }
             }
-            cache.put(key, row);
+            cache.put(settings, row);
             return row;
         }
     }
