@@ -13,10 +13,17 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 
+import java.io.BufferedInputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,27 +32,31 @@ import java.util.Map;
  * The drift of the parameters during each stage, the same for every strategy so that runs
  * compare: at the end of stage k, per tensor {@code sum F (theta_k - theta_{k-1})^2}, F being a
  * small empirical batched Fisher of domain k-1 at the parameters of stage k-1 ({@code drift
- * fisher}), or 1 ({@code plain}: no Fisher to estimate or keep); {@code off} records nothing. Its
- * anchor and Fisher change only at domain ends: they are written once then, to {@code
- * RUN_DIR/checkpoints/drift.ndlist}, and each checkpoint's {@code drift.ndlist} is a hard link to
- * it. The Fisher's time is the {@link Phase#DRIFT} phase. Nothing is computed or kept after the
- * last domain, which no stage follows.
+ * fisher}), or 1 ({@code plain}: no Fisher to estimate or keep); {@code off} records nothing.
+ *
+ * <p>Its anchor and Fisher change only at domain ends and are needed only at the next one, so
+ * they are kept on disk, not in memory (two parameter-sized sets: 1.3 GB at GPT-2 small): written
+ * once per domain to {@code RUN_DIR/checkpoints/drift.ndlist} (each checkpoint's {@code
+ * drift.ndlist} is a hard link to it) and read back one tensor at a time when the drift is
+ * measured. The file is DJL's NDList encoding, {@code a:NAME} then {@code f:NAME} per parameter.
+ * The Fisher's time is the {@link Phase#DRIFT} phase. Nothing is computed or kept after the last
+ * domain, which no stage follows.
  */
 public final class DriftRecorder implements Plugin, AutoCloseable {
 
     private static final int FISHER_SEQUENCES = 16;
     private static final String FILE = "drift.ndlist";
+    private static final String ANCHOR = "a:";
+    private static final String FISHER = "f:";
 
     private final NDManager manager;
-    private Map<String, NDArray> anchor;
-    private Map<String, NDArray> fisher;
-    /** Whether anchor and Fisher changed since they were last written. */
-    private boolean dirty = true;
+    /** The file holding the current anchor and Fisher; null before the first domain ends. */
+    private Path stored;
 
     /**
      * Creates the recorder.
      *
-     * @param parent the manager its anchor and Fisher live under
+     * @param parent the manager its temporaries live under
      */
     public DriftRecorder(NDManager parent) {
         this.manager = parent.newSubManager();
@@ -63,63 +74,140 @@ public final class DriftRecorder implements Plugin, AutoCloseable {
             return;
         }
         List<NamedParameter> params = ctx.parameters();
-        if (anchor != null) {
-            Map<String, Double> per = new LinkedHashMap<>();
+        if (stored != null) {
+            Map<String, Double> per = measure(params, mode.equals("fisher"));
             Map<String, String> groups = new LinkedHashMap<>();
-            try (NDManager scope = manager.newSubManager()) {
-                for (NamedParameter p : params) {
-                    NDArray v = EwcPenalty.weightedSquaredDistance(p.array(),
-                            anchor.get(p.name()), fisher == null ? null : fisher.get(p.name()),
-                            scope);
-                    per.put(p.name(), (double) v.getFloat());
-                    groups.put(p.name(), p.group());
-                }
-            }
+            params.forEach(p -> groups.put(p.name(), p.group()));
             ctx.results().addDrift(ctx.stage(), per, groups);
-            release();
+            stored = null;
         }
         if (ctx.stage() == ctx.domains().size() - 1) {
             return; // no stage follows the last: its anchor and Fisher would never be used
         }
-        if (mode.equals("fisher")) {
-            long t0 = System.nanoTime();
-            int batch = ctx.config().batchSize();
-            fisher = LmFisher.estimate(ctx.model(), params, ctx.trainTokens(ctx.stage()),
-                    new LmFisher.Spec(FISHER_SEQUENCES, false, Math.min(FISHER_SEQUENCES, batch),
-                            ctx.seqLen(), Seeds.derive(ctx.config().seed(), "drift",
-                                    ctx.stage())), manager);
-            ctx.addSeconds(Phase.DRIFT, (System.nanoTime() - t0) / 1e9);
+        Path file = shared(ctx.runDir());
+        try (NDManager scope = manager.newSubManager()) {
+            Map<String, NDArray> fisher = null;
+            if (mode.equals("fisher")) {
+                long t0 = System.nanoTime();
+                int batch = ctx.config().batchSize();
+                fisher = LmFisher.estimate(ctx.model(), params, ctx.trainTokens(ctx.stage()),
+                        new LmFisher.Spec(FISHER_SEQUENCES, false,
+                                Math.min(FISHER_SEQUENCES, batch), ctx.seqLen(),
+                                Seeds.derive(ctx.config().seed(), "drift", ctx.stage())), scope);
+                ctx.addSeconds(Phase.DRIFT, (System.nanoTime() - t0) / 1e9);
+            }
+            write(file, params, fisher);
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not write the drift map's state " + file, e);
         }
-        anchor = new LinkedHashMap<>();
-        for (NamedParameter p : params) {
-            NDArray a = p.array().duplicate();
-            a.attach(manager);
-            anchor.put(p.name(), a);
+        stored = file;
+    }
+
+    /** The anchor is the parameters as they are, each copied only while it is written. */
+    private static void write(Path file, List<NamedParameter> params, Map<String, NDArray> fisher)
+            throws IOException {
+        dev.retain.core.util.AtomicFiles.write(file, os -> {
+            DataOutputStream out = new DataOutputStream(os);
+            out.writeInt(params.size() * (fisher == null ? 1 : 2));
+            for (NamedParameter p : params) {
+                try (NDArray a = p.array().duplicate()) {
+                    a.setName(ANCHOR + p.name());
+                    encodeOne(a, out);
+                }
+                if (fisher != null) {
+                    NDArray f = fisher.get(p.name());
+                    f.setName(FISHER + p.name());
+                    encodeOne(f, out);
+                    f.close();
+                }
+            }
+            out.flush();
+        });
+    }
+
+    /**
+     * Writes one array as an element of an NDList encoding (DJL writes an element only as part
+     * of a list: its one-element list is written without the list's 4-byte count).
+     */
+    private static void encodeOne(NDArray a, OutputStream os) throws IOException {
+        new NDList(a).encode(new FilterOutputStream(os) {
+            private int skip = 4;
+
+            @Override
+            public void write(int b) throws IOException {
+                if (skip > 0) {
+                    skip--;
+                } else {
+                    out.write(b);
+                }
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                int s = Math.min(skip, len);
+                skip -= s;
+                out.write(b, off + s, len - s);
+            }
+        });
+    }
+
+    /**
+     * Reads the stored state one tensor at a time and measures each parameter's drift as soon as
+     * its anchor (and, with a Fisher, its Fisher) has been read; files whose arrays are not
+     * paired (written by an older retain: every anchor, then every Fisher) hold the anchors until
+     * their Fisher comes.
+     */
+    private Map<String, Double> measure(List<NamedParameter> params, boolean withFisher) {
+        Map<String, NamedParameter> byName = new HashMap<>();
+        params.forEach(p -> byName.put(p.name(), p));
+        Map<String, Double> per = new HashMap<>();
+        Map<String, NDArray> waiting = new HashMap<>();
+        try (InputStream raw = Files.newInputStream(stored);
+                DataInputStream in = new DataInputStream(new BufferedInputStream(raw, 1 << 20));
+                NDManager scope = manager.newSubManager()) {
+            int n = in.readInt();
+            boolean fisherInFile = n == 2 * params.size();
+            for (int i = 0; i < n; i++) {
+                NDArray x = scope.decode(in);
+                String key = x.getName();
+                String name = key.substring(2);
+                NDArray other = waiting.remove(name);
+                if (other == null && fisherInFile && withFisher) {
+                    waiting.put(name, x);
+                    continue;
+                }
+                NDArray anchor = key.startsWith(ANCHOR) ? x : other;
+                NDArray f = key.startsWith(FISHER) ? x : other;
+                try (NDManager t = scope.newSubManager()) {
+                    NDArray v = EwcPenalty.weightedSquaredDistance(byName.get(name).array(),
+                            anchor, f, t);
+                    per.put(name, (double) v.getFloat());
+                }
+                x.close();
+                if (other != null) {
+                    other.close();
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not read the drift map's state " + stored, e);
         }
-        dirty = true;
+        Map<String, Double> ordered = new LinkedHashMap<>();
+        params.forEach(p -> ordered.put(p.name(), per.get(p.name())));
+        return ordered;
+    }
+
+    private static Path shared(Path runDir) {
+        return runDir.resolve("checkpoints").resolve(FILE);
     }
 
     @Override
     public void saveState(Path dir) throws IOException {
-        if (anchor == null) {
+        if (stored == null) {
             DomainState.drop(dir, FILE); // after the last domain
             return;
         }
-        DomainState.save(dir, FILE, dirty, os -> {
-            NDList d = new NDList();
-            anchor.forEach((k, v) -> {
-                v.setName("a:" + k);
-                d.add(v);
-            });
-            if (fisher != null) {
-                fisher.forEach((k, v) -> {
-                    v.setName("f:" + k);
-                    d.add(v);
-                });
-            }
-            d.encode(os);
-        });
-        dirty = false;
+        Path from = stored;
+        DomainState.save(dir, FILE, false, os -> Files.copy(from, os));
     }
 
     @Override
@@ -128,25 +216,9 @@ public final class DriftRecorder implements Plugin, AutoCloseable {
         if (!Files.exists(f)) {
             return;
         }
-        anchor = new LinkedHashMap<>();
-        Map<String, NDArray> f2 = new LinkedHashMap<>();
-        try (InputStream in = Files.newInputStream(f)) {
-            for (NDArray a : NDList.decode(manager, in)) {
-                String n = a.getName();
-                (n.startsWith("a:") ? anchor : f2).put(n.substring(2), a);
-            }
-        }
-        fisher = f2.isEmpty() ? null : f2;
-        dirty = true; // the shared file may be another run's state: write it afresh
-    }
-
-    private void release() {
-        anchor.values().forEach(NDArray::close);
-        if (fisher != null) {
-            fisher.values().forEach(NDArray::close);
-        }
-        anchor = null;
-        fisher = null;
+        // The shared file may hold another checkpoint's state (a resume from an older one):
+        // make it this checkpoint's bytes, which a later pruning of this checkpoint keeps.
+        stored = DomainState.adopt(dir, FILE);
     }
 
     @Override

@@ -37,6 +37,27 @@ public final class DomainState {
     }
 
     /**
+     * Makes the shared file hold a checkpoint's copy of the state, on resume: a hard link to it
+     * (else a copy) put in place of whatever the shared file held, so the state outlives the
+     * checkpoint's pruning.
+     *
+     * @param checkpoint the checkpoint's folder being resumed from
+     * @param file the state's file name
+     * @return the shared file
+     * @throws IOException when it cannot be linked or copied
+     */
+    public static Path adopt(Path checkpoint, String file) throws IOException {
+        Path shared = checkpoint.getParent().resolve(file);
+        Path tmp = Files.createTempFile(checkpoint.getParent(), "." + file, ".tmp");
+        Files.delete(tmp);
+        if (!AtomicFiles.link(tmp, checkpoint.resolve(file))) {
+            Files.copy(checkpoint.resolve(file), tmp);
+        }
+        AtomicFiles.move(tmp, shared);
+        return shared;
+    }
+
+    /**
      * Removes the shared file when the state is gone (after the last domain); older checkpoints
      * keep their own links until they are pruned.
      *
