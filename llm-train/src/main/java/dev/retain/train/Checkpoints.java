@@ -46,6 +46,8 @@ final class Checkpoints {
     /** Each checkpoint's list of its files with their sizes and SHA-256. */
     static final String MANIFEST = "manifest.json";
 
+    private static final String OPTIMIZER = "optimizer.ndlist";
+
     /** Test seam: called with each checkpoint file before it is written; may throw. */
     interface SaveHook {
         void beforeWrite(Path file) throws IOException;
@@ -113,7 +115,8 @@ final class Checkpoints {
      *
      * @param state where the run stands
      * @param lm the model
-     * @param adam the optimizer
+     * @param adam the optimizer; null when no step follows (the run's last stage has ended):
+     *     its moments (twice the parameters) would never be read, so they are not stored
      * @param plugins every plugin, each saving its own state
      * @param results the results so far
      * @param exported the model's file exported with these very weights (the stage model of a
@@ -136,10 +139,12 @@ final class Checkpoints {
                 lm.export(tmp.resolve("model.pt"));
             }
             Files.copy(runDir.resolve("config.json"), tmp.resolve("config.json"));
-            hook.beforeWrite(tmp.resolve("optimizer.ndlist"));
-            try (OutputStream os = new BufferedOutputStream(
-                    Files.newOutputStream(tmp.resolve("optimizer.ndlist")), 1 << 16)) {
-                adam.state().encode(os); // streamed: no copy of all the moments in memory
+            if (adam != null) {
+                hook.beforeWrite(tmp.resolve(OPTIMIZER));
+                try (OutputStream os = new BufferedOutputStream(
+                        Files.newOutputStream(tmp.resolve(OPTIMIZER)), 1 << 16)) {
+                    adam.state().encode(os); // streamed: no copy of all the moments in memory
+                }
             }
             for (Plugin p : plugins) {
                 hook.beforeWrite(tmp.resolve(p.name()));
@@ -147,7 +152,8 @@ final class Checkpoints {
             }
             state.metricsBytes = results.metricsBytes(); // a resumed run cuts the log back here
             ObjectNode st = state.toJson();
-            st.put("adam_steps", adam.stepCount());
+            // 0 without moments: a resume then restores none (no step follows).
+            st.put("adam_steps", adam == null ? 0 : adam.stepCount());
             st.set("results", results.json());
             hook.beforeWrite(tmp.resolve("state.json"));
             Json.write(tmp.resolve("state.json"), st);
@@ -284,7 +290,7 @@ final class Checkpoints {
         // Before the first step the optimizer has no moments, and DJL cannot decode an empty list.
         if (adamSteps > 0) {
             try (NDManager tmp = manager.newSubManager();
-                    InputStream in = Files.newInputStream(ckpt.resolve("optimizer.ndlist"))) {
+                    InputStream in = Files.newInputStream(ckpt.resolve(OPTIMIZER))) {
                 adam.restore(NDList.decode(tmp, in), adamSteps);
             }
         }

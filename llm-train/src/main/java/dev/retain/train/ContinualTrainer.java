@@ -364,7 +364,9 @@ public final class ContinualTrainer implements AutoCloseable {
 
     private void checkpoint(Path model) throws IOException {
         foldWall();
-        checkpoints.save(state, in.lm, adam, plugins, results, model);
+        // After the last stage no step follows: its checkpoint goes without the optimizer.
+        checkpoints.save(state, in.lm, state.stage < in.names.size() ? adam : null, plugins,
+                results, model);
     }
 
     private void evaluateCurves() {

@@ -294,7 +294,7 @@ class TrainerTest {
         // the embeddings (= the tied output layer) and the first block
         String freeze = "wte|wpe|h\\.0\\.";
         TrainConfig c = config("ewc+replay", Map.of("freeze", freeze, "eval-every", 0,
-                "test-windows", 2));
+                "test-windows", 2, "keep-checkpoints", 2));
         try (ContinualTrainer t = ContinualTrainer.start(setup(c, doms), run, false)) {
             assertEquals(ContinualTrainer.Outcome.COMPLETE, t.run());
         }
@@ -319,9 +319,12 @@ class TrainerTest {
             }
             assertEquals(2 + 12, frozen, "wte, wpe and block 0's 12 tensors");
             assertTrue(moved > 0, "the other parameters trained");
-            // AdamW holds m and v of the trained parameters only.
-            Path ckpt = run.resolve(Json.MAPPER.readTree(run.resolve("checkpoint.json").toFile())
-                    .get("dir").asText());
+            // AdamW holds m and v of the trained parameters only (the first stage's end: the
+            // last one's checkpoint has no optimizer state, no step follows it).
+            Path ckpt;
+            try (var dirs = Files.list(run.resolve("checkpoints"))) {
+                ckpt = dirs.filter(Files::isDirectory).sorted().findFirst().orElseThrow();
+            }
             try (var m = ai.djl.ndarray.NDManager.newBaseManager();
                     var in = Files.newInputStream(ckpt.resolve("optimizer.ndlist"))) {
                 var state = ai.djl.ndarray.NDList.decode(m, in);
@@ -438,12 +441,14 @@ class TrainerTest {
 
     @Test
     void resumeRefusesADamagedCheckpointInOneLine() throws IOException {
-        List<Path> doms = Fixtures.smallDomains(tmp.resolve("d"), 8000, 1500, "computing");
+        List<Path> doms = Fixtures.smallDomains(tmp.resolve("d"), 8000, 1500, "computing",
+                "legal");
         Path run = tmp.resolve("run");
         TrainConfig c = config("ewc+replay", Map.of("test-windows", 1, "eval-every", 0,
-                "save-every", 2, "max-steps-per-domain", 3));
-        try (ContinualTrainer t = ContinualTrainer.start(setup(c, doms), run, false)) {
-            t.run(); // the stage-end checkpoint at step 3 holds every kind of file
+                "max-steps-per-domain", 3));
+        try (ContinualTrainer t = ContinualTrainer.start(setup(c, doms), run, false,
+                parts -> stopAfter(parts, step -> step == 4))) {
+            t.run(); // stopped in the second domain: its checkpoint holds every kind of file
         }
         JsonNode ptr = Json.MAPPER.readTree(run.resolve("checkpoint.json").toFile());
         Path ckpt = run.resolve(ptr.get("dir").asText());
@@ -467,6 +472,13 @@ class TrainerTest {
         try (ContinualTrainer t = ContinualTrainer.resume(run, null, false)) {
             assertEquals(ContinualTrainer.Outcome.COMPLETE, t.run(), "intact again: resumes");
         }
+        // No step follows the last stage: its checkpoint stores no optimizer moments.
+        ptr = Json.MAPPER.readTree(run.resolve("checkpoint.json").toFile());
+        Path last = run.resolve(ptr.get("dir").asText());
+        assertFalse(Files.exists(last.resolve("optimizer.ndlist")));
+        assertTrue(Files.exists(last.resolve("ewc.ndlist")));
+        assertEquals(0, Json.MAPPER.readTree(last.resolve("state.json").toFile())
+                .get("adam_steps").asInt());
     }
 
     @Test
