@@ -138,8 +138,28 @@ class BenchCommandTest {
         assertEquals(j.get("ratios").get("ewc_over_naive").asDouble(),
                 j.get("steps").get("ewc").get("over_naive_paired").asDouble(), 1e-12);
 
+        // checkpoint: written, its bytes copied, resumed from (at the trainer's step: 1 warm-up
+        // step on each domain, 3 timed steps, 2 naive-paired and 10 memory steps are naive's
+        // and ewc+replay's own: ewc+replay took 1 + 1 + 3 + 10)
+        JsonNode ck = j.get("checkpoint");
+        positive(j, "checkpoint", "write_seconds");
+        positive(j, "checkpoint", "copy_seconds");
+        positive(j, "checkpoint", "resume_seconds");
+        assertEquals(15, ck.get("resumed_at_step").asInt());
+        assertEquals(ck.get("write_seconds").asDouble() / ck.get("copy_seconds").asDouble(),
+                j.get("ratios").get("checkpoint_over_copy").asDouble(), 1e-9);
+        assertTrue(ck.get("bytes").asLong() > 2 * 6_000_000, "model and optimizer at least");
+        // peak resident memory of each phase, in order
+        List<String> phases = new java.util.ArrayList<>();
+        j.get("memory_by_phase").fieldNames().forEachRemaining(phases::add);
+        assertEquals(List.of("load", "warm-up and domain end", "steps", "fisher and evaluation",
+                "memory probe", "export", "checkpoint"), phases);
+        for (JsonNode v : j.get("memory_by_phase")) {
+            assertTrue(v.asLong() > 100_000_000, v.toString()); // a JVM with libtorch and a model
+        }
+
         JsonNode t = j.get("targets");
-        assertEquals(11, t.size());
+        assertEquals(12, t.size());
         for (var it = t.fields(); it.hasNext(); ) {
             var e = it.next();
             String status = e.getValue().get("status").asText();
@@ -168,9 +188,22 @@ class BenchCommandTest {
         CliTest.Run r = bench("--model", TINY, "--tokenizer", TOK, "--batch", "1", "--seq", "8",
                 "--steps", "1", "--warmup", "0", "--rss-steps", "0", "--fisher-samples", "1",
                 "--eval-windows", "1", "--repeats", "1", "--matmul", "32", "--matmul-repeats", "1",
-                "--info-runs", "0", "--device", "cpu", "--quiet", "--json", json.toString());
+                "--info-runs", "0", "--device", "cpu", "--quiet", "--json", json.toString(),
+                "--strategies", "ewc+replay", "--grad-accum", "2");
         assertEquals(0, r.code(), r.err());
         JsonNode j = new ObjectMapper().readTree(json.toFile());
+        // two trainers only (naive is always timed), steps of 2 micro-batches of 1 x 8 tokens
+        assertEquals(List.of("naive", "ewc+replay"), List.of(j.get("steps").fieldNames().next(),
+                "ewc+replay"));
+        assertEquals(2, j.get("steps").size());
+        assertEquals(16, j.get("settings").get("tokens_per_step").asInt());
+        assertEquals(2, j.get("settings").get("grad_accum").asInt());
+        assertTrue(j.get("ratios").get("ewc_replay_over_naive").isNumber());
+        assertTrue(j.get("ratios").get("ewc_over_naive").isNull(), "ewc was not timed");
+        assertEquals("not measured", j.get("targets").get("ewc_over_naive").get("status")
+                .asText());
+        assertEquals(2, j.get("checkpoint").get("resumed_at_step").asInt(),
+                "the step before the domain end (there is always one) and the timed one");
         assertTrue(j.get("info").isNull());
         assertTrue(j.get("memory").get("growth").isNull());
         assertEquals("not measured", j.get("targets").get("rss_growth").get("status").asText());

@@ -78,6 +78,8 @@ public final class ContinualTrainer implements AutoCloseable {
     final TrainContext context = new RunContext(this);
     private final Engine engine = Engines.pytorch();
     TrainState state;
+    /** The micro-batch of the step being built or trained ({@link TrainContext#microBatch()}). */
+    int micro;
     ResultsRecorder results;
     private List<EvalResult> base;
     private StepResult last;
@@ -281,7 +283,7 @@ public final class ContinualTrainer implements AutoCloseable {
         double penalty = 0;
         double norm;
         try (NDManager scope = in.lm.manager().newSubManager()) {
-            for (int micro = 0; micro < cfg.gradAccum(); micro++) {
+            for (micro = 0; micro < cfg.gradAccum(); micro++) {
                 int replayed = MicroBatch.fill(this, losses);
                 losses.addRows(MicroBatch.forwardBackward(this, scope, losses, replayed),
                         replayed);
@@ -289,6 +291,7 @@ public final class ContinualTrainer implements AutoCloseable {
                 state.stats.replayTokens += (long) replayed * in.seqLen;
                 state.stats.tokenPasses += 2L * losses.ids.length; // forward and backward
             }
+            micro = 0;
             guard.loss(losses.loss());
             for (Plugin p : plugins) {
                 penalty += p.afterBackward(context, scope);
@@ -322,6 +325,19 @@ public final class ContinualTrainer implements AutoCloseable {
     void openStream() {
         state.stream = new WindowStream(in.split(Split.TRAIN).get(state.stage), in.seqLen,
                 Seeds.derive(cfg.seed(), "data", state.stage));
+    }
+
+    /**
+     * For benchmarks: writes a checkpoint of where the run stands now (model, optimizer, every
+     * plugin's state, manifest), as the loop does every {@code save-every} steps.
+     *
+     * @return the checkpoint's folder
+     * @throws IOException when it cannot be written
+     */
+    public Path saveCheckpoint() throws IOException {
+        checkpoint(null);
+        return runDir.resolve(dev.retain.core.util.Json.MAPPER.readTree(
+                runDir.resolve(Checkpoints.POINTER).toFile()).get("dir").asText());
     }
 
     /**

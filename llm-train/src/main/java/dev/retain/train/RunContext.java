@@ -71,6 +71,11 @@ final class RunContext implements TrainContext {
     }
 
     @Override
+    public int microBatch() {
+        return t.micro;
+    }
+
+    @Override
     public Random rng() {
         return t.state.rng;
     }

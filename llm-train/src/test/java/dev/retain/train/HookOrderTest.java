@@ -47,7 +47,7 @@ class HookOrderTest {
 
         @Override
         public int replayRows(TrainContext ctx) {
-            return ctx.config().replayRows(); // as the replay plugin: one row of four
+            return ctx.config().replayRows(ctx.microBatch()); // as the replay plugin: 1 of 4
         }
 
         @Override

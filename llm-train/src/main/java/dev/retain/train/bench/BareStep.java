@@ -34,6 +34,7 @@ public final class BareStep implements AutoCloseable {
     private final Engine engine;
     private final long[] ids;
     private final int batch;
+    private final int accum;
     private final int seqLen;
     private final double lr;
     private final double weightDecay;
@@ -44,25 +45,27 @@ public final class BareStep implements AutoCloseable {
      *
      * @param model the {@code .pt}
      * @param device where to run
-     * @param tokens the split the batch comes from (its first {@code batch} windows)
-     * @param batch windows per step
+     * @param tokens the split the batch comes from (its first {@code batch x accum} windows)
+     * @param batch windows per micro-batch
+     * @param accum micro-batches per step (their gradients summed, each loss divided by it)
      * @param seqLen tokens per window
      * @param lr learning rate of every step
      * @param weightDecay AdamW decoupled weight decay
      */
-    public BareStep(Path model, Device device, TokenFile tokens, int batch, int seqLen, double lr,
-            double weightDecay) {
+    public BareStep(Path model, Device device, TokenFile tokens, int batch, int accum, int seqLen,
+            double lr, double weightDecay) {
         this.engine = Engines.pytorch();
         this.lm = CausalLm.load(model, device, 0);
         this.state = lm.manager().newSubManager();
         this.adam = new AdamW(state, 0.9, 0.999, 1e-8);
         this.batch = batch;
+        this.accum = accum;
         this.seqLen = seqLen;
         this.lr = lr;
         this.weightDecay = weightDecay;
-        this.ids = new long[batch * seqLen];
+        this.ids = new long[batch * accum * seqLen];
         long windows = tokens.size() / seqLen;
-        for (int r = 0; r < batch; r++) {
+        for (int r = 0; r < batch * accum; r++) {
             tokens.copy((r % Math.max(1, windows)) * seqLen, ids, r * seqLen, seqLen);
         }
     }
@@ -85,24 +88,35 @@ public final class BareStep implements AutoCloseable {
         for (int i = 0; i < n; i++) {
             long t0 = System.nanoTime();
             long[] t = new long[PHASES.length + 1];
+            long[] d = new long[PHASES.length]; // summed over the micro-batches
             try (NDManager scope = lm.manager().newSubManager()) {
-                t[0] = t0;
-                try (GradientCollector gc = engine.newGradientCollector()) {
-                    NDArray input = scope.create(ids, new Shape(batch, seqLen));
-                    NDArray logits = lm.logits(input, true);
-                    t[1] = System.nanoTime();
-                    NDArray loss = LmLoss.tokenNll(logits, input).mean();
-                    t[2] = System.nanoTime();
-                    gc.backward(loss);
-                    t[3] = System.nanoTime();
+                for (int m = 0; m < accum; m++) {
+                    t[0] = System.nanoTime();
+                    try (GradientCollector gc = engine.newGradientCollector();
+                            NDManager micro = scope.newSubManager()) {
+                        long[] part = java.util.Arrays.copyOfRange(ids, m * batch * seqLen,
+                                (m + 1) * batch * seqLen);
+                        NDArray input = micro.create(part, new Shape(batch, seqLen));
+                        NDArray logits = lm.logits(input, true);
+                        t[1] = System.nanoTime();
+                        NDArray loss = LmLoss.tokenNll(logits, input).mean();
+                        t[2] = System.nanoTime();
+                        gc.backward(accum == 1 ? loss : loss.div(accum));
+                        t[3] = System.nanoTime();
+                    }
+                    for (int k = 0; k < 3; k++) {
+                        d[k] += t[k + 1] - t[k];
+                    }
                 }
+                t[3] = System.nanoTime();
                 adam.step(lm.parameters(), lr, weightDecay, false, 1.0);
                 t[4] = System.nanoTime();
+                d[3] = t[4] - t[3];
             }
             out[i] = (System.nanoTime() - t0) / 1e9;
             double[] ph = new double[PHASES.length];
             for (int k = 0; k < PHASES.length; k++) {
-                ph[k] = (t[k + 1] - t[k]) / 1e9;
+                ph[k] = d[k] / 1e9;
             }
             phases.add(ph);
         }

@@ -1,6 +1,7 @@
 package dev.retain.train.bench;
 
 import dev.retain.core.Engines;
+import dev.retain.core.util.ResidentMemory;
 import dev.retain.core.text.TokenFile;
 import dev.retain.core.util.Json;
 import dev.retain.eval.EvalResult;
@@ -50,6 +51,8 @@ public final class Bench {
     private final BenchSpec spec;
     private final PrintStream log;
     private final ObjectNode root = Json.object();
+    /** The phase whose peak resident memory is being measured, null outside one. */
+    private String memoryPhase;
 
     private Bench(BenchSpec spec, PrintStream log) {
         this.spec = spec;
@@ -110,18 +113,21 @@ public final class Bench {
         Map<String, ContinualTrainer> trainers = new LinkedHashMap<>();
         BareStep bare = null;
         try {
-            for (String s : BenchSpec.STRATEGIES) {
+            phase("load");
+            for (String s : spec.strategies()) {
                 trainers.put(s, ContinualTrainer.start(setup(s), work.resolve(dirName(s)), false));
             }
             ContinualTrainer naive = trainers.get("naive");
             int seq = naive.context().seqLen();
             int batch = spec.batch();
+            int windows = spec.windowsPerStep();
             ModelShape shape = ModelShape.of(naive.context().model());
             root.set("model", model(shape));
             root.set("settings", settings(seq));
-            double tokensPerStep = (double) batch * seq;
+            double tokensPerStep = (double) windows * seq;
 
             // Domain 0: warm up, then the strategies' domain-end work.
+            phase("warm-up and domain end");
             ObjectNode domainEnd = Json.object();
             for (var e : trainers.entrySet()) {
                 say("%s: %d warm-up steps on %s, then its domain-end work", e.getKey(),
@@ -132,8 +138,9 @@ public final class Bench {
                     TrainerSteps.time(e.getValue(), spec.warmup());
                 }
             }
-            bare = new BareStep(spec.model(), device, naive.context().trainTokens(0), batch, seq,
-                    naive.context().config().learningRate(), naive.context().config().weightDecay());
+            bare = new BareStep(spec.model(), device, naive.context().trainTokens(0), batch,
+                    spec.gradAccum(), seq, naive.context().config().learningRate(),
+                    naive.context().config().weightDecay());
             bare.time(Math.max(1, spec.warmup()));
             bare.clearPhases();
 
@@ -147,6 +154,7 @@ public final class Bench {
             variants.keySet().forEach(k -> times.put(k, new ArrayList<>()));
             variants.keySet().forEach(k -> cpu.put(k, new ArrayList<>()));
             List<String> order = new ArrayList<>(variants.keySet());
+            phase("steps");
             for (int r = 0; r < spec.rounds(); r++) {
                 int n = spec.steps() / spec.rounds() + (r < spec.steps() % spec.rounds() ? 1 : 0);
                 say("round %d/%d: %d steps each of %s", r + 1, spec.rounds(), n,
@@ -175,7 +183,7 @@ public final class Bench {
                 o.put("tokens_per_second", tokensPerStep / Stats.median(all));
                 o.put("cpu_seconds_per_step", Stats.median(cpu.get(e.getKey()).stream()
                         .mapToDouble(Double::doubleValue).toArray()));
-                o.put("mfu", Stats.ratio(shape.trainFlopsPerStep(batch, seq) / Stats.median(all),
+                o.put("mfu", Stats.ratio(shape.trainFlopsPerStep(windows, seq) / Stats.median(all),
                         peakFlops));
                 if (!e.getKey().equals("naive")) {
                     o.put("over_naive_paired", paired(roundMed.get(e.getKey()),
@@ -198,23 +206,33 @@ public final class Bench {
             root.set("steps", steps);
             bare.close();
             bare = null;
-            for (String s : List.of("ewc", "replay")) {
-                trainers.remove(s).close();
+            String last = spec.strategies().get(spec.strategies().size() - 1);
+            for (String s : List.copyOf(trainers.keySet())) {
+                if (!s.equals("naive") && !s.equals(last)) {
+                    trainers.remove(s).close();
+                }
             }
 
-            new PairedPhases(this).run(naive, batch, seq, tokensPerStep);
-            // Memory over the strategy that runs every code path (penalty, replay mixing), so a
-            // leak in any of them shows.
-            MemoryProbe.run(this, "ewc+replay", trainers.get("ewc+replay"));
-            ExportProbe.run(this, trainers.get("ewc+replay"), work);
+            phase("fisher and evaluation");
+            new PairedPhases(this).run(naive, batch, windows, seq, tokensPerStep);
+            // Memory over the last strategy (ewc+replay runs every code path: penalty, replay
+            // mixing), so a leak in any of them shows.
+            phase("memory probe");
+            MemoryProbe.run(this, last, trainers.get(last));
+            phase("export");
+            ExportProbe.run(this, trainers.get(last), work);
+            phase("checkpoint");
+            ContinualTrainer closed = trainers.remove(last);
+            CheckpointProbe.run(this, closed, work.resolve(dirName(last)));
+            phase(null);
 
             ObjectNode mfu = root.putObject("mfu");
             mfu.put("flops_per_token", shape.trainFlopsPerToken(seq));
-            mfu.put("flops_per_step", shape.trainFlopsPerStep(batch, seq));
+            mfu.put("flops_per_step", shape.trainFlopsPerStep(windows, seq));
             mfu.put("peak_flops_per_second", peakFlops);
-            mfu.put("naive", Stats.ratio(shape.trainFlopsPerStep(batch, seq) / med.get("naive"),
+            mfu.put("naive", Stats.ratio(shape.trainFlopsPerStep(windows, seq) / med.get("naive"),
                     peakFlops));
-            mfu.put("bare", Stats.ratio(shape.trainFlopsPerStep(batch, seq) / med.get("bare"),
+            mfu.put("bare", Stats.ratio(shape.trainFlopsPerStep(windows, seq) / med.get("bare"),
                     peakFlops));
 
             // Step ratios: the median over rounds of the ratio within a round (paired), which
@@ -226,6 +244,8 @@ public final class Bench {
                     roundMed.get("naive")));
             ratios.put("ewc_replay_over_naive", paired(roundMed.get("ewc+replay"),
                     roundMed.get("naive")));
+            ratios.put("checkpoint_over_copy", root.get("checkpoint").get("ratio_to_copy")
+                    .asDouble());
             ratios.put("eval_over_train", root.get("evaluation").get("ratio_to_training")
                     .asDouble());
             ratios.put("fisher_per_sequence_over_train", root.get("fisher").get("per_sequence")
@@ -237,10 +257,9 @@ public final class Bench {
             ratios.put("export_over_copy", root.get("export").get("ratio_to_copy").asDouble());
             ObjectNode ofMedians = ratios.putObject("step_ratios_of_medians");
             ofMedians.put("naive_over_bare", Stats.ratio(med.get("naive"), med.get("bare")));
-            ofMedians.put("ewc_over_naive", Stats.ratio(med.get("ewc"), med.get("naive")));
-            ofMedians.put("replay_over_naive", Stats.ratio(med.get("replay"), med.get("naive")));
-            ofMedians.put("ewc_replay_over_naive", Stats.ratio(med.get("ewc+replay"),
-                    med.get("naive")));
+            ofMedians.put("ewc_over_naive", ratioOf(med, "ewc"));
+            ofMedians.put("replay_over_naive", ratioOf(med, "replay"));
+            ofMedians.put("ewc_replay_over_naive", ratioOf(med, "ewc+replay"));
         } finally {
             if (bare != null) {
                 bare.close();
@@ -269,8 +288,11 @@ public final class Bench {
         return new BenchReport(root);
     }
 
-    /** Median over rounds of {@code a[r] / b[r]}. */
+    /** Median over rounds of {@code a[r] / b[r]}; NaN for a strategy not timed. */
     private static double paired(double[] a, double[] b) {
+        if (a == null || b == null) {
+            return Double.NaN;
+        }
         double[] r = new double[Math.min(a.length, b.length)];
         for (int i = 0; i < r.length; i++) {
             r[i] = Stats.ratio(a[i], b[i]);
@@ -278,10 +300,31 @@ public final class Bench {
         return Stats.median(r);
     }
 
+    private static double ratioOf(Map<String, Double> med, String strategy) {
+        return med.containsKey(strategy) ? Stats.ratio(med.get(strategy), med.get("naive"))
+                : Double.NaN;
+    }
+
+    /**
+     * Starts a phase of the memory table: the peak resident memory since the previous phase
+     * began is that phase's, and the peak counter is reset for this one.
+     *
+     * @param name the phase beginning; null after the last
+     */
+    private void phase(String name) {
+        if (memoryPhase != null) {
+            ((ObjectNode) root.with("memory_by_phase")).put(memoryPhase,
+                    ResidentMemory.peakBytes());
+        }
+        ResidentMemory.resetPeak();
+        memoryPhase = name;
+    }
+
     private RunSetup setup(String strategy) {
         Map<String, Object> v = new LinkedHashMap<>();
         v.put("strategy", strategy);
         v.put("batch-size", spec.batch());
+        v.put("grad-accum", spec.gradAccum());
         v.put("seq-len", spec.seqLen());
         v.put("fisher-samples", spec.fisherSamples());
         v.put("seed", spec.seed());
@@ -311,7 +354,9 @@ public final class Bench {
         ObjectNode s = Json.object();
         s.put("batch", spec.batch());
         s.put("seq_len", seq);
-        s.put("tokens_per_step", spec.batch() * seq);
+        s.put("grad_accum", spec.gradAccum());
+        s.put("tokens_per_step", spec.windowsPerStep() * seq);
+        s.put("strategies", String.join(",", spec.strategies()));
         s.put("steps", spec.steps());
         s.put("rounds", spec.rounds());
         s.put("warmup", spec.warmup());

@@ -64,8 +64,9 @@ public final class BenchReport {
         out.printf(Locale.ROOT, "model     %s: %,d parameters, d %d, %d layers, context %d%n",
                 m.path("path").asText(), m.path("parameters").asLong(), m.path("n_embd").asInt(),
                 m.path("n_layer").asInt(), m.path("context").asInt());
-        out.printf(Locale.ROOT, "settings  batch %d x sequence %d = %d tokens per step; %d timed"
-                + " steps per variant in %d rounds; domains %s%n", s.path("batch").asInt(),
+        out.printf(Locale.ROOT, "settings  batch %d x %d micro-batches x sequence %d = %d tokens"
+                + " per step; %d timed steps per variant in %d rounds; domains %s%n",
+                s.path("batch").asInt(), s.path("grad_accum").asInt(1),
                 s.path("seq_len").asInt(), s.path("tokens_per_step").asInt(),
                 s.path("steps").asInt(), s.path("rounds").asInt(), s.path("domains").toString());
         out.printf(Locale.ROOT, "machine   %s, %d cores, %d torch threads, %s; load %s -> %s;"
@@ -90,6 +91,9 @@ public final class BenchReport {
         }
         for (String k : BenchSpec.STRATEGIES) {
             JsonNode st = root.path("steps").path(k);
+            if (st.isMissingNode()) {
+                continue; // not among --strategies
+            }
             out.printf(Locale.ROOT, row, k + " step", secs(st.path("seconds_median")),
                     tok(st.path("tokens_per_second")));
         }
@@ -115,7 +119,24 @@ public final class BenchReport {
             out.printf(Locale.ROOT, row, "resident at step " + mem.path("rss_steps").asInt() + of,
                     mb(mem.path("rss_late_bytes")), "");
         }
+        JsonNode ex = root.path("export");
+        out.printf(Locale.ROOT, row, "export (" + mb(ex.path("bytes")) + ")",
+                secs(ex.path("export_seconds_median")), "");
+        out.printf(Locale.ROOT, row, "  copy of the same bytes", secs(ex.path(
+                "copy_seconds_median")), "");
+        JsonNode ck = root.path("checkpoint");
+        if (!ck.isMissingNode()) {
+            out.printf(Locale.ROOT, row, "checkpoint write (" + mb(ck.path("bytes")) + ")",
+                    secs(ck.path("write_seconds")), "");
+            out.printf(Locale.ROOT, row, "  copy of the same bytes", secs(ck.path("copy_seconds")),
+                    "");
+            out.printf(Locale.ROOT, row, "  resume from it", secs(ck.path("resume_seconds")), "");
+        }
         out.printf(Locale.ROOT, row, "peak resident", mb(mem.path("peak_rss_bytes")), "");
+        for (var it = root.path("memory_by_phase").fields(); it.hasNext(); ) {
+            var p = it.next();
+            out.printf(Locale.ROOT, row, "  during " + p.getKey(), mb(p.getValue()), "");
+        }
         JsonNode info = root.path("info");
         if (!info.isNull() && !info.isMissingNode()) {
             out.printf(Locale.ROOT, row, "retain info (launch to exit)",

@@ -37,12 +37,17 @@ import java.util.Map;
  * @param device cpu, gpu or auto
  * @param threads libtorch intra-op threads; 0 keeps libtorch's default (one per core)
  * @param seed seed of the trainers
+ * @param gradAccum micro-batches per step: a step takes {@code batch x gradAccum} windows, so a
+ *     large model's step fits in memory (every variant, the bare step too)
+ * @param strategies the strategies timed besides the bare step (naive always among them), in
+ *     report order
  * @param progress report each phase on the log
  */
 public record BenchSpec(Path model, Path tokenizer, List<Path> domains, int batch, int seqLen,
         int steps, int rounds, int warmup, int fisherSamples, int evalWindows, int repeats,
         int matmulSize, int matmulRepeats, int rssSteps, List<String> infoCommand, int infoRuns,
-        String device, int threads, long seed, boolean progress) {
+        String device, int threads, long seed, int gradAccum, List<String> strategies,
+        boolean progress) {
 
     /** Default domains (under {@code datasets/domains}). */
     public static final List<String> DEFAULT_DOMAINS = List.of("computing", "legal");
@@ -70,7 +75,13 @@ public record BenchSpec(Path model, Path tokenizer, List<Path> domains, int batc
             Key.integer("threads", 0, 1, "", "libtorch intra-op threads (fewer can be faster on"
                     + " a machine other processes keep busy)")
                     .shown("libtorch's default, one per core"),
-            Key.longInteger("seed", 1234L, Long.MIN_VALUE, "", "seed of the trainers"));
+            Key.longInteger("seed", 1234L, Long.MIN_VALUE, "", "seed of the trainers"),
+            Key.integer("grad-accum", 1, 1, "micro-batches", "micro-batches per optimizer step"
+                    + " (a step is batch-size x grad-accum windows)"),
+            Key.text("strategies", String.join(",", List.of("naive", "ewc", "replay",
+                    "ewc+replay")), "strategies timed, comma-separated (naive is always"
+                    + " timed; fewer trainers hold less memory at GPT-2 scale)")
+                    .metavar("LIST"));
 
     /** The strategies timed, in report order. */
     public static final List<String> STRATEGIES = List.of("naive", "ewc", "replay", "ewc+replay");
@@ -79,13 +90,22 @@ public record BenchSpec(Path model, Path tokenizer, List<Path> domains, int batc
     public BenchSpec {
         domains = List.copyOf(domains);
         infoCommand = List.copyOf(infoCommand);
+        for (String st : strategies) {
+            if (!STRATEGIES.contains(st)) {
+                throw new UserError("--strategies: '" + st + "' is not one of "
+                        + String.join(", ", STRATEGIES));
+            }
+        }
+        List<String> chosen = List.copyOf(strategies);
+        strategies = STRATEGIES.stream().filter(st -> st.equals("naive")
+                || chosen.contains(st)).toList();
         if (domains.size() < 2) {
             throw new UserError("--domains: give two domain folders (the trainers learn the first"
                     + " and are timed on the second)");
         }
         if (batch < 1 || steps < 1 || rounds < 0 || warmup < 0 || fisherSamples < 1
                 || evalWindows < 1 || repeats < 1 || matmulSize < 1 || matmulRepeats < 1
-                || rssSteps < 0 || infoRuns < 0 || threads < 0) {
+                || rssSteps < 0 || infoRuns < 0 || threads < 0 || gradAccum < 1) {
             throw new UserError("bench: counts must be positive (warm-up, --rss-steps and"
                     + " --info-runs may be 0)");
         }
@@ -113,7 +133,14 @@ public record BenchSpec(Path model, Path tokenizer, List<Path> domains, int batc
                 (int) v.get("warmup"), (int) v.get("fisher-samples"), (int) v.get("eval-windows"),
                 (int) v.get("repeats"), (int) v.get("matmul"), (int) v.get("matmul-repeats"),
                 (int) v.get("rss-steps"), infoCommand, (int) v.get("info-runs"),
-                (String) v.get("device"), (int) v.get("threads"), (long) v.get("seed"), progress);
+                (String) v.get("device"), (int) v.get("threads"), (long) v.get("seed"),
+                (int) v.get("grad-accum"), List.of(((String) v.get("strategies")).split(",")),
+                progress);
+    }
+
+    /** @return windows per optimizer step ({@code batch x gradAccum}) */
+    public int windowsPerStep() {
+        return batch * gradAccum;
     }
 
     /** @return the step at which the early resident-memory reading is taken */

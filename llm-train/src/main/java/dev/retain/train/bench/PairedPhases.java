@@ -31,7 +31,8 @@ final class PairedPhases {
      * Fisher and evaluation throughput, each against naive steps timed right before it in the
      * same repeat, so that a change of load between repeats cancels out of the ratios.
      */
-    void run(ContinualTrainer naive, int batch, int seq, double tokensPerStep) {
+    void run(ContinualTrainer naive, int batch, int windowsPerStep, int seq,
+            double tokensPerStep) {
         TokenFile fisherTokens = naive.context().trainTokens(1);
         TokenFile evalTokens = naive.context().tokens(Split.TEST, 1);
         String evalDomain = naive.context().domains().get(1);
@@ -62,7 +63,7 @@ final class PairedPhases {
                     + " evaluation of %d windows", r + 1, reps, naiveSteps, samples,
                     spec.evalWindows());
             naiveMed[r] = Stats.median(TrainerSteps.time(naive, naiveSteps));
-            double trainPerSeq = naiveMed[r] / batch;
+            double trainPerSeq = naiveMed[r] / windowsPerStep;
             perSeq[r] = fisherSeconds(naive, fisherTokens, samples, 1, seq);
             batched[r] = fisherSeconds(naive, fisherTokens, samples, batch, seq);
             perSeqRatio[r] = Stats.ratio(perSeq[r] / samples, trainPerSeq);

@@ -190,9 +190,10 @@ public record TrainConfig(
                     + " no update and no optimizer state"),
             Key.longInteger("replay-tokens", 32768L, 0, "tokens", "replay buffer budget, shared"
                     + " equally by earlier domains").min(0, true),
-            Key.real("replay-ratio", 0.25, 0, true, "replayed windows per micro-batch as a share"
-                    + " of the batch size, rounded to whole windows (batch 8: 0.25 = 2 windows);"
-                    + " below 1 with replace, at most 1 with add"),
+            Key.real("replay-ratio", 0.25, 0, true, "replayed windows per optimizer step as a"
+                    + " share of its batch-size x grad-accum windows, rounded to whole windows"
+                    + " (batch 8: 0.25 = 2 windows) and spread over the micro-batches; below 1"
+                    + " with replace, at most 1 with add"),
             Key.text("replay-mode", "add", "add or replace: the replayed windows take their"
                     + " share of the batch (replace: the same compute as naive, fewer new tokens)"
                     + " or come on top of a full batch of new windows (add: the same new tokens as"
@@ -326,9 +327,10 @@ public record TrainConfig(
         if (beta1 >= 1 || beta2 >= 1) {
             throw new UserError(where + ": adam-beta1 and adam-beta2 must be below 1");
         }
-        if (usesReplay() && !add && Math.round(batchSize * replayRatio) >= batchSize) {
-            throw new UserError(where + ": with batch-size " + batchSize + " a replay-ratio of "
-                    + replayRatio + " leaves no new windows; lower the ratio or raise the batch");
+        if (usesReplay() && !add && replayRows() >= batchSize * gradAccum) {
+            throw new UserError(where + ": with batch-size " + batchSize + (gradAccum > 1
+                    ? " x grad-accum " + gradAccum : "") + " a replay-ratio of " + replayRatio
+                    + " leaves no new windows; lower the ratio or raise the batch");
         }
     }
 
@@ -368,9 +370,25 @@ public record TrainConfig(
         return exportStages.equals("all") || (exportStages.equals("last") && stage == stages - 1);
     }
 
-    /** @return replayed windows per micro-batch (the rest are new) */
+    /**
+     * @return replayed windows per optimizer step: the ratio of the step's {@code batch-size x
+     *     grad-accum} windows, rounded
+     */
     public int replayRows() {
-        return usesReplay() ? (int) Math.round(batchSize * replayRatio) : 0;
+        return usesReplay() ? (int) Math.round(batchSize * gradAccum * replayRatio) : 0;
+    }
+
+    /**
+     * The step's replayed windows spread over its micro-batches, the later ones taking the
+     * remainder: with batch-size 1 and grad-accum 4 at ratio 0.25 the fourth micro-batch is one
+     * replayed window. Without accumulation it is {@link #replayRows()}.
+     *
+     * @param micro the micro-batch, 0 to {@code grad-accum - 1}
+     * @return replayed windows in it
+     */
+    public int replayRows(int micro) {
+        int total = replayRows();
+        return total * (micro + 1) / gradAccum - total * micro / gradAccum;
     }
 
     /**

@@ -58,7 +58,7 @@ public final class ReplayPlugin implements Plugin {
 
     @Override
     public int replayRows(TrainContext ctx) {
-        return ctx.config().replayRows();
+        return ctx.config().replayRows(ctx.microBatch());
     }
 
     @Override

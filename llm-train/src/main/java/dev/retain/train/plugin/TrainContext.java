@@ -61,6 +61,14 @@ public interface TrainContext {
     /** @return steps done in the whole run */
     long globalStep();
 
+    /**
+     * @return the micro-batch of the current step being built or trained (0 to {@code
+     *     grad-accum - 1}); 0 outside a step
+     */
+    default int microBatch() {
+        return 0;
+    }
+
     /** @return the run folder (plugins may write files that outlive checkpoints there) */
     java.nio.file.Path runDir();
 

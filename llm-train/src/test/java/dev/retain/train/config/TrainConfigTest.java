@@ -51,6 +51,42 @@ class TrainConfigTest {
     }
 
     @Test
+    void replayedWindowsAreAShareOfTheStepSpreadOverItsMicroBatches() {
+        // {batch, grad-accum, ratio in quarters} -> replayed windows of each micro-batch
+        Object[][] cases = {
+            {2, 1, 1, new int[] {1}}, // round(0.5) = 1, as before accumulation counted
+            {8, 1, 1, new int[] {2}},
+            {1, 4, 1, new int[] {0, 0, 0, 1}}, // one window in four: the last micro-batch
+            {2, 2, 1, new int[] {0, 1}}, // round(1.0) = 1 for the step
+            {8, 3, 1, new int[] {2, 2, 2}},
+            {1, 4, 2, new int[] {0, 1, 0, 1}}, // 2 of 4: floor(2(m+1)/4) - floor(2m/4)
+        };
+        for (Object[] c : cases) {
+            TrainConfig t = TrainConfig.fromValues(Map.of("strategy", "replay", "batch-size",
+                    c[0], "grad-accum", c[1], "replay-ratio", (int) c[2] / 4.0,
+                    "replay-mode", "add"), "flags");
+            int[] want = (int[]) c[3];
+            int[] got = new int[want.length];
+            int sum = 0;
+            for (int m = 0; m < want.length; m++) {
+                got[m] = t.replayRows(m);
+                sum += got[m];
+            }
+            assertEquals(sum, t.replayRows(), "the micro-batches add up to the step's");
+            assertEquals(java.util.Arrays.toString(want), java.util.Arrays.toString(got),
+                    java.util.Arrays.toString(c));
+        }
+        // replace: a step of one window per micro-batch may replay, if some stay new
+        TrainConfig.fromValues(Map.of("strategy", "replay", "batch-size", 1, "grad-accum", 4,
+                "replay-ratio", 0.25, "replay-mode", "replace"), "flags");
+        UserError e = assertThrows(UserError.class, () -> TrainConfig.fromValues(Map.of(
+                "strategy", "replay", "batch-size", 1, "replay-ratio", 0.5, "replay-mode",
+                "replace"), "flags"));
+        assertTrue(e.getMessage().endsWith("with batch-size 1 a replay-ratio of 0.5 leaves no new"
+                + " windows; lower the ratio or raise the batch"), e.getMessage());
+    }
+
+    @Test
     void yamlFileWithUnknownKeyNamesTheLine() throws IOException {
         Path f = tmp.resolve("c.yaml");
         Files.writeString(f, "strategy: ewc\nlearning-rate: 0.001\nlamda: 10\n");
