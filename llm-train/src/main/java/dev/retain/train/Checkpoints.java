@@ -143,7 +143,8 @@ final class Checkpoints {
                 hook.beforeWrite(tmp.resolve(OPTIMIZER));
                 try (OutputStream os = new BufferedOutputStream(
                         Files.newOutputStream(tmp.resolve(OPTIMIZER)), 1 << 16)) {
-                    adam.state().encode(os); // streamed: no copy of all the moments in memory
+                    // streamed from the tensors: no copy of the moments in memory
+                    dev.retain.core.util.TensorStreams.write(adam.state(), os);
                 }
             }
             for (Plugin p : plugins) {

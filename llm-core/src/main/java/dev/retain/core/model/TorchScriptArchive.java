@@ -85,7 +85,7 @@ final class TorchScriptArchive {
                 // extended-timestamp extra field (it would shift the data off its alignment).
                 w.setTime(FIXED_TIME);
                 if (value != null) {
-                    ByteBuffer bytes = value.toByteBuffer();
+                    ByteBuffer bytes = value.toByteBuffer(true); // the tensor's memory, not a copy
                     if (bytes.remaining() != e.getSize()) {
                         throw new IOException(name + ": " + e.getSize() + " bytes in the archive, "
                                 + bytes.remaining() + " in the parameter");

@@ -108,7 +108,8 @@ public final class FisherFile {
      * @throws IOException when writing fails
      */
     public static void write(Path file, NDList arrays) throws IOException {
-        AtomicFiles.write(file, arrays::encode); // streamed: no copy of the whole file in memory
+        // streamed from the tensors: no copy of the file or of an array in memory
+        AtomicFiles.write(file, os -> dev.retain.core.util.TensorStreams.write(arrays, os));
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.retain.train.lifecycle;
 
 import dev.retain.core.model.NamedParameter;
+import dev.retain.core.util.TensorStreams;
 import dev.retain.train.Seeds;
 import dev.retain.train.ewc.EwcPenalty;
 import dev.retain.train.lm.LmFisher;
@@ -10,16 +11,13 @@ import dev.retain.train.plugin.Plugin;
 import dev.retain.train.plugin.TrainContext;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 
 import java.io.BufferedInputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
-import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -103,51 +101,21 @@ public final class DriftRecorder implements Plugin, AutoCloseable {
         stored = file;
     }
 
-    /** The anchor is the parameters as they are, each copied only while it is written. */
+    /** The anchor is the parameters as they are, written from their memory (no copy). */
     private static void write(Path file, List<NamedParameter> params, Map<String, NDArray> fisher)
             throws IOException {
         dev.retain.core.util.AtomicFiles.write(file, os -> {
             DataOutputStream out = new DataOutputStream(os);
             out.writeInt(params.size() * (fisher == null ? 1 : 2));
             for (NamedParameter p : params) {
-                try (NDArray a = p.array().duplicate()) {
-                    a.setName(ANCHOR + p.name());
-                    encodeOne(a, out);
-                }
+                TensorStreams.writeElement(p.array(), ANCHOR + p.name(), out);
                 if (fisher != null) {
                     NDArray f = fisher.get(p.name());
-                    f.setName(FISHER + p.name());
-                    encodeOne(f, out);
+                    TensorStreams.writeElement(f, FISHER + p.name(), out);
                     f.close();
                 }
             }
             out.flush();
-        });
-    }
-
-    /**
-     * Writes one array as an element of an NDList encoding (DJL writes an element only as part
-     * of a list: its one-element list is written without the list's 4-byte count).
-     */
-    private static void encodeOne(NDArray a, OutputStream os) throws IOException {
-        new NDList(a).encode(new FilterOutputStream(os) {
-            private int skip = 4;
-
-            @Override
-            public void write(int b) throws IOException {
-                if (skip > 0) {
-                    skip--;
-                } else {
-                    out.write(b);
-                }
-            }
-
-            @Override
-            public void write(byte[] b, int off, int len) throws IOException {
-                int s = Math.min(skip, len);
-                skip -= s;
-                out.write(b, off + s, len - s);
-            }
         });
     }
 

@@ -1,0 +1,59 @@
+package dev.retain.core.util;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+
+/** The tensor writer gives DJL's own NDList bytes, without DJL's copy of each array. */
+class TensorStreamsTest {
+
+    @Test
+    void sameBytesAsDjlsEncoderAndReadBackByIt() throws IOException {
+        try (NDManager m = NDManager.newBaseManager("PyTorch")) {
+            NDArray f = m.arange(0f, 2.5f * 3000, 2.5f).reshape(60, 50);
+            f.setName("F:transformer.h.0.attn.c_attn.weight");
+            NDArray big = m.randomNormal(new Shape(700, 500)); // 1.4 MB: more than one chunk
+            big.setName("theta*:w");
+            NDArray ints = m.create(new long[] {3, -1, 50256});
+            ints.setName("ids");
+            NDArray unnamed = m.create(new float[] {1.5f, -2f});
+            NDArray transposed = m.arange(6f).reshape(2, 3).transpose(); // not contiguous
+            transposed.setName("t");
+            NDArray half = m.create(new float[] {0.25f, 8f}).toType(DataType.FLOAT16, false);
+            half.setName("h");
+            NDList list = new NDList(f, big, ints, unnamed, transposed, half);
+
+            ByteArrayOutputStream djl = new ByteArrayOutputStream();
+            list.encode(djl);
+            ByteArrayOutputStream ours = new ByteArrayOutputStream();
+            TensorStreams.write(list, ours);
+            assertArrayEquals(djl.toByteArray(), ours.toByteArray());
+
+            // one element at a time, under a name of the caller's, after a count of one's own
+            ByteArrayOutputStream one = new ByteArrayOutputStream();
+            new DataOutputStream(one).writeInt(1);
+            TensorStreams.writeElement(big, "other", one);
+            NDList back = NDList.decode(m, new ByteArrayInputStream(one.toByteArray()));
+            assertEquals(1, back.size());
+            assertEquals("other", back.get(0).getName());
+            assertArrayEquals(big.toFloatArray(), back.get(0).toFloatArray());
+            assertEquals("theta*:w", big.getName(), "the array itself is not renamed");
+
+            NDList all = NDList.decode(m, new ByteArrayInputStream(ours.toByteArray()));
+            assertArrayEquals(new float[] {0f, 3f, 1f, 4f, 2f, 5f}, all.get(4).toFloatArray());
+            assertArrayEquals(new long[] {3, -1, 50256}, all.get(2).toLongArray());
+        }
+    }
+}
