@@ -14,20 +14,23 @@ import java.util.regex.Pattern;
  * <p><b>FLOPs of a training step</b> (the PaLM appendix B convention, as nanoGPT's {@code
  * estimate_mfu}): per token {@code 6 N + 12 n_layer T d}, where N is the trained parameters
  * (each tied tensor once, so the tied embedding counts for the output projection, which is where
- * its FLOPs are; the position table's few FLOP-free parameters are counted too), {@code 6 N} is the
+ * its FLOPs are; the position table's few FLOP-free parameters are counted too; an untied model's
+ * input embedding, a table lookup without FLOPs, is not: its output layer is), {@code 6 N} is the
  * forward (2N) and backward (4N) matrix products, and {@code 12 n_layer T d} the attention scores
  * and their weighted sum (forward and backward) over a context of T tokens. Element-wise work
  * (LayerNorm, GELU, softmax, the optimizer) is not counted: MFU measures useful matrix work.
  *
  * @param parameters trained scalars (tied tensors once)
+ * @param lookupOnly scalars of an untied model's input embedding ({@code wte}: looked up, no
+ *     matrix product; 0 for a tied model)
  * @param nEmbd model width d
  * @param nLayer transformer blocks
  * @param nHead attention heads (0 when unknown)
  * @param context the model's context
  * @param vocab vocabulary size
  */
-public record ModelShape(long parameters, int nEmbd, int nLayer, int nHead, int context,
-        int vocab) {
+public record ModelShape(long parameters, long lookupOnly, int nEmbd, int nLayer, int nHead,
+        int context, int vocab) {
 
     private static final Pattern BLOCK = Pattern.compile("(?:^|\\.)h\\.(\\d+)\\.");
 
@@ -58,18 +61,24 @@ public record ModelShape(long parameters, int nEmbd, int nLayer, int nHead, int 
             }
             layers = seen.size();
         }
-        return new ModelShape(lm.parameterCount(), d, layers, lm.config().nHead(), lm.context(),
-                lm.vocabSize());
+        long wte = 0;
+        boolean head = false;
+        for (NamedParameter p : lm.parameters()) {
+            wte += p.name().endsWith("wte.weight") ? p.array().size() : 0;
+            head |= p.name().endsWith("lm_head.weight"); // a tied head is not listed again
+        }
+        return new ModelShape(lm.parameterCount(), head ? wte : 0, d, layers, lm.config().nHead(),
+                lm.context(), lm.vocabSize());
     }
 
     /**
      * Training FLOPs per token at a sequence length.
      *
      * @param seqLen tokens per window T
-     * @return {@code 6 N + 12 n_layer T d}
+     * @return {@code 6 N + 12 n_layer T d}, N without {@link #lookupOnly()}
      */
     public double trainFlopsPerToken(int seqLen) {
-        return 6.0 * parameters + 12.0 * nLayer * seqLen * nEmbd;
+        return 6.0 * (parameters - lookupOnly) + 12.0 * nLayer * seqLen * nEmbd;
     }
 
     /**

@@ -61,6 +61,21 @@ class BenchPartsTest {
             assertEquals(expected, s.parameters());
             assertEquals(6.0 * expected + 12.0 * 2 * 16 * 32, s.trainFlopsPerToken(16));
             assertEquals(s.trainFlopsPerToken(16) * 4 * 16, s.trainFlopsPerStep(4, 16));
+            assertEquals(0, s.lookupOnly());
+        }
+        // Untied (micro-untied: vocabulary 257, d 16, 2 blocks, context 32): the input embedding
+        // is a lookup, the separate lm_head.weight is the output product.
+        try (CausalLm lm = CausalLm.load(dev.retain.core.util.RepoPaths.resolve("datasets/models/micro-untied/model.pt"),
+                Device.cpu(), 0)) {
+            ModelShape s = ModelShape.of(lm);
+            long d = s.nEmbd();
+            long v = 257;
+            long all = v * d + s.context() * d + s.nLayer() * (12 * d * d + 13 * d) + 2 * d
+                    + v * d;
+            assertEquals(all, s.parameters());
+            assertEquals(v * d, s.lookupOnly());
+            assertEquals(6.0 * (all - v * d) + 12.0 * s.nLayer() * 8 * d,
+                    s.trainFlopsPerToken(8));
         }
     }
 
