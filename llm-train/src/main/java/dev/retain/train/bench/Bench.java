@@ -323,6 +323,8 @@ public final class Bench {
     private RunSetup setup(String strategy) {
         Map<String, Object> v = new LinkedHashMap<>();
         v.put("strategy", strategy);
+        // Steps are compared at equal tokens: replayed windows take their share of the batch.
+        v.put("replay-mode", "replace");
         v.put("batch-size", spec.batch());
         v.put("grad-accum", spec.gradAccum());
         v.put("seq-len", spec.seqLen());

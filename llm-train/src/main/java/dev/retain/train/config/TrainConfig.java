@@ -359,8 +359,7 @@ public record TrainConfig(
     }
 
     /**
-     * Whether a stage's outputs are written beside the run ({@code export-stages}): its model and,
-     * for EWC, its F and theta* ({@code ewc-stage-K.ndlist}).
+     * Whether a stage's model and, for EWC, its {@code ewc-stage-K.ndlist} are written.
      *
      * @param stage the stage index
      * @param stages how many stages the run has
@@ -379,12 +378,9 @@ public record TrainConfig(
     }
 
     /**
-     * The step's replayed windows spread over its micro-batches, the later ones taking the
-     * remainder: with batch-size 1 and grad-accum 4 at ratio 0.25 the fourth micro-batch is one
-     * replayed window. Without accumulation it is {@link #replayRows()}.
-     *
-     * @param micro the micro-batch, 0 to {@code grad-accum - 1}
-     * @return replayed windows in it
+     * @param micro a micro-batch of the step, 0 to {@code grad-accum - 1}
+     * @return its share of the step's replayed windows, the later micro-batches taking the
+     *     remainder (batch-size 1, grad-accum 4, ratio 0.25: one window, in the fourth)
      */
     public int replayRows(int micro) {
         int total = replayRows();
@@ -392,11 +388,8 @@ public record TrainConfig(
     }
 
     /**
-     * New windows per micro-batch when the replay buffer gives {@code replayed} windows: the
-     * rest of the batch ({@code replace}), or a full batch ({@code add}).
-     *
-     * @param replayed windows the plugins replayed into this micro-batch
-     * @return new windows in it
+     * @param replayed windows the plugins replayed into a micro-batch
+     * @return its new windows: the rest of the batch ({@code replace}) or a full batch ({@code add})
      */
     public int newRows(int replayed) {
         return replayMode.equals("add") ? batchSize : batchSize - replayed;
