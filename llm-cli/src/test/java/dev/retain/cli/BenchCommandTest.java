@@ -146,7 +146,8 @@ class BenchCommandTest {
         positive(j, "checkpoint", "copy_seconds");
         positive(j, "checkpoint", "resume_seconds");
         assertEquals(15, ck.get("resumed_at_step").asInt());
-        assertEquals(ck.get("write_seconds").asDouble() / ck.get("copy_seconds").asDouble(),
+        assertTrue(ck.get("copy_synced_seconds").asDouble() >= ck.get("copy_seconds").asDouble());
+        assertEquals(ck.get("write_seconds").asDouble() / ck.get("copy_synced_seconds").asDouble(),
                 j.get("ratios").get("checkpoint_over_copy").asDouble(), 1e-9);
         assertTrue(ck.get("bytes").asLong() > 2 * 6_000_000, "model and optimizer at least");
         // peak resident memory of each phase, in order

@@ -130,6 +130,8 @@ public final class BenchReport {
                     secs(ck.path("write_seconds")), "");
             out.printf(Locale.ROOT, row, "  copy of the same bytes", secs(ck.path("copy_seconds")),
                     "");
+            out.printf(Locale.ROOT, row, "  copy, synced to disk", secs(ck.path(
+                    "copy_synced_seconds")), "");
             out.printf(Locale.ROOT, row, "  resume from it", secs(ck.path("resume_seconds")), "");
         }
         out.printf(Locale.ROOT, row, "peak resident", mb(mem.path("peak_rss_bytes")), "");

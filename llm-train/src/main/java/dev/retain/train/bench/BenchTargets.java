@@ -53,10 +53,10 @@ final class BenchTargets {
                 new Target("export_over_copy", "model export / copy of its file",
                         num(r, "export_over_copy"), true, 2.0, true,
                         "TorchScript export against Files.copy of the same bytes, medians of 3"),
-                new Target("checkpoint_over_copy", "checkpoint write / copy of its files",
+                new Target("checkpoint_over_copy", "checkpoint write / synced copy of its files",
                         num(r, "checkpoint_over_copy"), true, 2.0, true,
                         "model, optimizer, plugin state, SHA-256 manifest and sync against"
-                                + " Files.copy of the same files, one round"),
+                                + " Files.copy and sync of the same files, one round"),
                 new Target("rss_growth", "resident memory growth", num(r, "rss_growth"), true,
                         0.02, rssAsStated, spec.rssSteps() == 0 ? "skipped (--rss-steps 0)"
                                 : "from step " + early + " to step " + spec.rssSteps()
