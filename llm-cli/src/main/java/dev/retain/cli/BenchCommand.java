@@ -153,7 +153,7 @@ final class BenchCommand implements Command {
                     infoModel.toString());
         }
         String java = ProcessHandle.current().info().command().orElse("java");
-        return List.of(java, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp",
+        return List.of(java, "-XX:+UseSerialGC", "-cp",
                 System.getProperty("java.class.path"), Main.class.getName(), "info",
                 infoModel.toString());
     }

@@ -98,12 +98,16 @@ public final class ContinualTrainer implements AutoCloseable {
         this.adam = new AdamW(stateManager, cfg.beta1(), cfg.beta2(), cfg.adamEps());
         this.strategy = List.copyOf(strategies.apply(new Strategies.Parts(cfg, stateManager,
                 in.seqLen)));
+        // The drift map first: at a domain's end its Fisher runs before the strategies' state
+        // (EWC's F and theta*) exists, so the two are never in memory together (GPT-2 small: a
+        // parameter-sized peak less); it only reads the parameters, which nothing has changed.
+        plugins.add(new DriftRecorder(stateManager));
         plugins.addAll(strategy);
         if (setup.general() != null) {
             plugins.add(new GeneralReplayPlugin()); // --general: replayed with any strategy
         }
-        plugins.addAll(List.of(new DriftRecorder(stateManager), export,
-                new StageEvaluation(), new DefaultFlow(), new LossCurve()));
+        plugins.addAll(List.of(export, new StageEvaluation(), new DefaultFlow(),
+                new LossCurve()));
         this.checkpoints = new Checkpoints(runDir, cfg.keepCheckpoints());
     }
 

@@ -119,7 +119,7 @@ public final class LwfPlugin implements Plugin, AutoCloseable {
                 throw new IllegalStateException("teacher parameter " + to.get(i).name()
                         + " is not " + from.get(i).name());
             }
-            to.get(i).array().set(from.get(i).array().toByteBuffer(true));
+            to.get(i).array().set(from.get(i).array().toByteBuffer());
         }
     }
 
@@ -152,7 +152,7 @@ public final class LwfPlugin implements Plugin, AutoCloseable {
             NDList saved = NDList.decode(m, in);
             List<NamedParameter> to = t.parameters();
             for (int i = 0; i < to.size(); i++) {
-                to.get(i).array().set(saved.get(i).toByteBuffer(true));
+                to.get(i).array().set(saved.get(i).toByteBuffer());
             }
         }
         dirty = true;

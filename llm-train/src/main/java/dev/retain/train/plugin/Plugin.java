@@ -15,10 +15,11 @@ import java.nio.file.Path;
  *
  * <p>Order of hooks per domain: {@link #beforeDomain}, then per optimizer step, per micro-batch
  * {@link #replayRows} and {@link #replayWindows} while it is built and {@link #lossTerm} after its
- * forward pass, then {@link #afterBackward}, {@link #afterStep}; then {@link #afterDomain}. Every hook is called on the plugins in list order: the strategy's plugins
- * first, then the trainer's own lifecycle plugins (drift, stage export, stage evaluation,
- * evaluation and checkpoint cadence, loss curve), so at a domain's end EWC's Fisher is
- * estimated before the stage model is exported and evaluated. Stateful plugins save and restore
+ * forward pass, then {@link #afterBackward}, {@link #afterStep}; then {@link #afterDomain}. Every hook is called on the plugins in list order: the drift map
+ * (it reads the parameters at a domain's end before any strategy's state is built there), the
+ * strategy's plugins, then the trainer's other lifecycle plugins (stage export, stage
+ * evaluation, evaluation and checkpoint cadence, loss curve), so at a domain's end EWC's Fisher
+ * is estimated before the stage model is exported and evaluated. Stateful plugins save and restore
  * their own state with the checkpoint. A plugin asks the loop to stop, save or evaluate through
  * {@link TrainContext#control()}.
  */
