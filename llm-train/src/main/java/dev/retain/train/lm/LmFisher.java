@@ -62,7 +62,7 @@ public final class LmFisher {
             Engine.getEngine("PyTorch").setRandomSeed(
                     (int) Seeds.derive(spec.seed(), "fisher-targets", 0));
         }
-        return Fisher.estimate(params, units, (u, scope) -> {
+        Map<String, NDArray> fisher = Fisher.estimate(params, units, (u, scope) -> {
             int from = u * b;
             int rows = Math.min(b, starts.length - from);
             long[] ids = new long[rows * spec.seqLen()];
@@ -80,6 +80,17 @@ public final class LmFisher {
             NDArray drawn = head.stopGradient().add(gumbel).argMax(-1);
             return LmLoss.nll(head, drawn).mean();
         }, owner);
+        // The backward passes also filled the gradients of the parameters left out of the
+        // estimate (EWC's ewc-exclude): zero them too, or the next optimizer step adds them to its
+        // own (Fisher zeroes only those it estimates).
+        java.util.Set<String> estimated = new java.util.HashSet<>();
+        params.forEach(p -> estimated.add(p.name()));
+        for (NamedParameter p : lm.parameters()) {
+            if (!estimated.contains(p.name()) && p.array().hasGradient()) {
+                ai.djl.pytorch.jni.JniUtils.zeroGrad((ai.djl.pytorch.engine.PtNDArray) p.array());
+            }
+        }
+        return fisher;
     }
 
     /** Distinct windows when there are enough, drawn uniformly; with replacement otherwise. */
