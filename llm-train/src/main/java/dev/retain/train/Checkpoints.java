@@ -121,9 +121,10 @@ final class Checkpoints {
      * @param results the results so far
      * @param exported the model's file exported with these very weights (the stage model of a
      *     stage end), linked instead of written again; null to write the model
+     * @return the published checkpoint's folder
      * @throws UserError when it cannot be written (the previous checkpoint stays)
      */
-    void save(TrainState state, CausalLm lm, AdamW adam, List<Plugin> plugins,
+    Path save(TrainState state, CausalLm lm, AdamW adam, List<Plugin> plugins,
             ResultsRecorder results, Path exported) throws IOException {
         Path dirs = runDir.resolve("checkpoints");
         Files.createDirectories(dirs);
@@ -182,6 +183,7 @@ final class Checkpoints {
         ptr.put("stage", state.stage);
         Json.write(runDir.resolve(POINTER), ptr);
         prune(dir);
+        return dir;
     }
 
     /**

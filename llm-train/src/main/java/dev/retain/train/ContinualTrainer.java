@@ -339,9 +339,7 @@ public final class ContinualTrainer implements AutoCloseable {
      * @throws IOException when it cannot be written
      */
     public Path saveCheckpoint() throws IOException {
-        checkpoint(null);
-        return runDir.resolve(dev.retain.core.util.Json.MAPPER.readTree(
-                runDir.resolve(Checkpoints.POINTER).toFile()).get("dir").asText());
+        return checkpoint(null);
     }
 
     /**
@@ -382,11 +380,11 @@ public final class ContinualTrainer implements AutoCloseable {
         wallMark = now;
     }
 
-    private void checkpoint(Path model) throws IOException {
+    private Path checkpoint(Path model) throws IOException {
         foldWall();
         // After the last stage no step follows: its checkpoint goes without the optimizer.
-        checkpoints.save(state, in.lm, state.stage < in.names.size() ? adam : null, plugins,
-                results, model);
+        return checkpoints.save(state, in.lm, state.stage < in.names.size() ? adam : null,
+                plugins, results, model);
     }
 
     private void evaluateCurves() {

@@ -35,27 +35,25 @@ public final class TensorStreams {
      * @throws IOException when writing fails
      */
     public static void write(List<NDArray> arrays, OutputStream os) throws IOException {
-        DataOutputStream out = new DataOutputStream(os);
-        out.writeInt(arrays.size());
-        byte[] chunk = new byte[CHUNK];
-        for (NDArray a : arrays) {
-            writeOne(a, a.getName(), out, chunk);
-        }
-        out.flush();
+        write(arrays, arrays.stream().map(NDArray::getName).toList(), os);
     }
 
     /**
-     * Writes one array as an element of a list, without the list's count (for a list written one
-     * array at a time: write the count, then each array).
+     * Writes a list under names of the caller's (a parameter's array need not be renamed).
      *
-     * @param a the array
-     * @param name the name it is written under (a parameter's array need not be renamed)
+     * @param arrays dense CPU arrays
+     * @param names the name of each array, in order (null: unnamed)
      * @param os where to
      * @throws IOException when writing fails
      */
-    public static void writeElement(NDArray a, String name, OutputStream os) throws IOException {
+    public static void write(List<NDArray> arrays, List<String> names, OutputStream os)
+            throws IOException {
         DataOutputStream out = new DataOutputStream(os);
-        writeOne(a, name, out, new byte[CHUNK]);
+        out.writeInt(arrays.size());
+        byte[] chunk = new byte[CHUNK];
+        for (int i = 0; i < arrays.size(); i++) {
+            writeOne(arrays.get(i), names.get(i), out, chunk);
+        }
         out.flush();
     }
 

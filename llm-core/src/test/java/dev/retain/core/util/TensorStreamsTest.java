@@ -13,8 +13,8 @@ import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
+import java.util.List;
 
 /** The tensor writer gives DJL's own NDList bytes, without DJL's copy of each array. */
 class TensorStreamsTest {
@@ -41,10 +41,9 @@ class TensorStreamsTest {
             TensorStreams.write(list, ours);
             assertArrayEquals(djl.toByteArray(), ours.toByteArray());
 
-            // one element at a time, under a name of the caller's, after a count of one's own
+            // under a name of the caller's
             ByteArrayOutputStream one = new ByteArrayOutputStream();
-            new DataOutputStream(one).writeInt(1);
-            TensorStreams.writeElement(big, "other", one);
+            TensorStreams.write(List.of(big), List.of("other"), one);
             NDList back = NDList.decode(m, new ByteArrayInputStream(one.toByteArray()));
             assertEquals(1, back.size());
             assertEquals("other", back.get(0).getName());

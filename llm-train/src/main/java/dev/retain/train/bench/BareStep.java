@@ -32,7 +32,8 @@ public final class BareStep implements AutoCloseable {
     private final AdamW adam;
     private final NDManager state;
     private final Engine engine;
-    private final long[] ids;
+    /** The fixed batch, one array of token ids per micro-batch. */
+    private final long[][] ids;
     private final int batch;
     private final int accum;
     private final int seqLen;
@@ -63,10 +64,11 @@ public final class BareStep implements AutoCloseable {
         this.seqLen = seqLen;
         this.lr = lr;
         this.weightDecay = weightDecay;
-        this.ids = new long[batch * accum * seqLen];
+        this.ids = new long[accum][batch * seqLen];
         long windows = tokens.size() / seqLen;
         for (int r = 0; r < batch * accum; r++) {
-            tokens.copy((r % Math.max(1, windows)) * seqLen, ids, r * seqLen, seqLen);
+            tokens.copy((r % Math.max(1, windows)) * seqLen, ids[r / batch], (r % batch) * seqLen,
+                    seqLen);
         }
     }
 
@@ -94,9 +96,7 @@ public final class BareStep implements AutoCloseable {
                     t[0] = System.nanoTime();
                     try (GradientCollector gc = engine.newGradientCollector();
                             NDManager micro = scope.newSubManager()) {
-                        long[] part = java.util.Arrays.copyOfRange(ids, m * batch * seqLen,
-                                (m + 1) * batch * seqLen);
-                        NDArray input = micro.create(part, new Shape(batch, seqLen));
+                        NDArray input = micro.create(ids[m], new Shape(batch, seqLen));
                         NDArray logits = lm.logits(input, true);
                         t[1] = System.nanoTime();
                         NDArray loss = LmLoss.tokenNll(logits, input).mean();

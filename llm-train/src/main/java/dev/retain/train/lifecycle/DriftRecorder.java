@@ -15,12 +15,12 @@ import ai.djl.ndarray.NDManager;
 
 import java.io.BufferedInputStream;
 import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -104,19 +104,17 @@ public final class DriftRecorder implements Plugin, AutoCloseable {
     /** The anchor is the parameters as they are, written from their memory (no copy). */
     private static void write(Path file, List<NamedParameter> params, Map<String, NDArray> fisher)
             throws IOException {
-        dev.retain.core.util.AtomicFiles.write(file, os -> {
-            DataOutputStream out = new DataOutputStream(os);
-            out.writeInt(params.size() * (fisher == null ? 1 : 2));
-            for (NamedParameter p : params) {
-                TensorStreams.writeElement(p.array(), ANCHOR + p.name(), out);
-                if (fisher != null) {
-                    NDArray f = fisher.get(p.name());
-                    TensorStreams.writeElement(f, FISHER + p.name(), out);
-                    f.close();
-                }
+        List<NDArray> arrays = new ArrayList<>();
+        List<String> names = new ArrayList<>();
+        for (NamedParameter p : params) {
+            arrays.add(p.array());
+            names.add(ANCHOR + p.name());
+            if (fisher != null) {
+                arrays.add(fisher.get(p.name()));
+                names.add(FISHER + p.name());
             }
-            out.flush();
-        });
+        }
+        dev.retain.core.util.AtomicFiles.write(file, os -> TensorStreams.write(arrays, names, os));
     }
 
     /**
