@@ -43,7 +43,8 @@ final class EvalCommand implements Command {
 
     @Override
     public String usage() {
-        return "eval --model M.pt --tokenizer T.json --domains SRC... [--seq-len W] [--json FILE]";
+        return "eval --model M.pt --tokenizer T.json --domains SRC... [--seq-len W] [--json FILE]\n"
+                + "       retain eval --compare BEFORE.pt AFTER.pt --domains SRC... [--report DIR]";
     }
 
     @Override
@@ -58,7 +59,9 @@ final class EvalCommand implements Command {
                 + " more tokens is kept); positions 1..n-1 of each window are predicted from their"
                 + " prefix. Perplexity = exp(total NLL / predicted tokens), summed in double."
                 + " --stride S < W slides windows by S and scores each token once with up to W-S"
-                + " tokens of extra context (Hugging Face perplexity guide).";
+                + " tokens of extra context (Hugging Face perplexity guide). --compare scores two"
+                + " models on the same windows and writes what the second forgot and learned,"
+                + " token by token (docs/FORGETTING.md).";
     }
 
     /** The options; {@code --seq-len} is {@code retain train}'s name for the window. */
@@ -78,7 +81,14 @@ final class EvalCommand implements Command {
             Key.path("json", "FILE", "also write the results as JSON"),
             Key.path("report", "DIR", "also write the perplexity report there (report.html,"
                     + " report.md, report.json, results.csv)"),
-            Key.flag("quiet", "no progress line on stderr"))).plus(SourceSettings.KEYS_BESIDE_SPLIT);
+            Key.flag("quiet", "no progress line on stderr"),
+            Key.list("compare", "BEFORE.pt AFTER.pt", "instead of --model: score both models"
+                    + " and write what the second forgot and learned (forgotten.html, .md,"
+                    + " .json, tokens-DOMAIN.jsonl) to --report DIR (default ./"
+                    + CompareEval.DEFAULT_DIR + ")"),
+            Key.integer("token-detail", 64, 0, "windows", "with --compare: windows per domain"
+                    + " whose every token is compared")))
+            .plus(ForgetKeys.COMPARE).plus(SourceSettings.KEYS_BESIDE_SPLIT);
 
     @Override
     public KeyTable keys() {
@@ -102,6 +112,9 @@ final class EvalCommand implements Command {
             domains.add(dom);
         }
         Split split = parseSplit(v.text("split"));
+        if (v.has("compare")) {
+            return CompareEval.run(v, domains, split, out);
+        }
         if (v.has("json")) {
             OutputPaths.file(v.path("json"), "--json");
         }

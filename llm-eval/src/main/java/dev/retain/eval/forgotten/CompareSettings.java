@@ -15,16 +15,19 @@ import dev.retain.core.UserError;
  */
 public record CompareSettings(double threshold, int passages, int top, int minPassageTokens) {
 
-    /** Threshold 2 nats (probability 0.135), 3 passages each way, 12 rows, 8 tokens. */
-    public static final CompareSettings DEFAULT = new CompareSettings(2.0, 3, 12, 8);
+    /** Threshold 2 nats (probability 0.135), 3 passages each way, 12 rows, 16 tokens. */
+    public static final CompareSettings DEFAULT = new CompareSettings(2.0, 3, 12, 16);
 
     /** Checks the ranges. */
     public CompareSettings {
         if (!(threshold > 0) || Double.isInfinite(threshold)) {
             throw new UserError("--nll-threshold " + threshold + ": must be more than 0 (nats)");
         }
-        if (passages < 0 || top < 1 || minPassageTokens < 1) {
+        if (passages < 0) {
             throw new UserError("--passages " + passages + ": must be 0 or more");
+        }
+        if (top < 1 || minPassageTokens < 1) {
+            throw new IllegalArgumentException("top " + top + ", min passage " + minPassageTokens);
         }
     }
 }

@@ -9,7 +9,7 @@ import java.util.List;
  * follows such a character), and goes on over the tokens that start with a letter or digit. A
  * word counts when it holds a letter or a digit and lies wholly inside the window's scored
  * tokens (words cut by the window's start or end are left out); its text is trimmed of white
- * space.
+ * space. The end-of-text token is never part of a word.
  */
 final class Words {
 
@@ -31,13 +31,15 @@ final class Words {
      */
     static List<Word> of(WindowDetail w, TokenText text) {
         String[] pieces = text.pieces(w.ids());
+        int[] ids = w.ids();
         List<Word> out = new ArrayList<>();
         int f = w.firstScored();
         int start = f;
         boolean cut = !startsWord(pieces[f - 1], pieces[f]);
         for (int p = f + 1; p < pieces.length; p++) {
-            if (startsWord(pieces[p - 1], pieces[p])) {
-                if (!cut) {
+            if (startsWord(pieces[p - 1], pieces[p]) || ids[p] == text.eos()
+                    || ids[p - 1] == text.eos()) {
+                if (!cut && ids[start] != text.eos()) {
                     add(out, pieces, start, p, f);
                 }
                 cut = false;
