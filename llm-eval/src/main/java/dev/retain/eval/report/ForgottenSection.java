@@ -98,6 +98,9 @@ final class ForgottenSection {
     private static Doc.Shaded passage(String prefix, Passage p) {
         List<Doc.Span> spans = new ArrayList<>();
         for (Passage.Token t : p.tokens()) {
+            if (t.text().isEmpty()) {
+                continue; // the later bytes of a character that an earlier token began
+            }
             String text = Visible.text(t.text());
             if (!t.scored()) {
                 spans.add(new Doc.Span(text, -1, "context (position " + t.position()
