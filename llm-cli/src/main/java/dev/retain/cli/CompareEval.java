@@ -83,8 +83,8 @@ final class CompareEval {
         String before = Path.of(models.get(0)).getFileName().toString();
         String after = Path.of(models.get(1)).getFileName().toString();
         ForgettingView view = ForgettingView.compare(before + " -> " + after, before,
-                details[0], after, details[1], List.of(), text, settings);
-        ForgettingView.writeTokenLines(dir, details[0], details[1], List.of(), text);
+                details[0], after, details[1], text, settings);
+        view.writeTokenLines(dir, text);
         ForgottenWriter.write(view, dir);
         out.print(ForgottenWriter.summary(view));
         out.println("forgotten: " + dir.resolve(ForgottenWriter.HTML));

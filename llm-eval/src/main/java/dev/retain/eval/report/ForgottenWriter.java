@@ -42,13 +42,14 @@ public final class ForgottenWriter {
         Files.createDirectories(dir);
         Doc doc = new Doc();
         doc.heading(1, "What was forgotten: " + Visible.text(view.title()), null);
-        doc.paragraph("Every scored token of the compared windows, " + view.before() + " -> "
-                + view.after() + ". Passages are windows of the evaluation protocol (or the"
-                + " part of one document where a window holds two); the tokens of every"
-                + " compared domain are in tokens-DOMAIN.jsonl beside this page.");
-        for (DomainComparison c : view.domains()) {
-            doc.heading(2, Visible.text(c.domain()), "d-" + view.domains().indexOf(c));
-            ForgottenSection.write(doc, c, view.before(), view.after());
+        doc.paragraph("Every scored token of the compared windows, model against model."
+                + " Passages are windows of the evaluation protocol (or the part of one document"
+                + " where a window holds two); the tokens of every compared domain are in"
+                + " tokens-DOMAIN.jsonl beside this page (docs/FORGETTING.md).");
+        int i = 0;
+        for (ForgettingView.Part p : view.parts()) {
+            doc.heading(2, Visible.text(p.comparison().domain()), "d-" + i++);
+            ForgottenSection.write(doc, p.comparison(), p.before(), p.after());
         }
         Path html = dir.resolve(HTML);
         Path md = dir.resolve(MARKDOWN);
@@ -70,12 +71,13 @@ public final class ForgottenWriter {
         ObjectNode root = Json.object();
         root.put("schema", "retain.forgotten/1");
         root.put("title", view.title());
-        root.put("before", view.before());
-        root.put("after", view.after());
         ArrayNode domains = root.putArray("domains");
-        for (DomainComparison c : view.domains()) {
+        for (ForgettingView.Part p : view.parts()) {
+            DomainComparison c = p.comparison();
             ObjectNode d = domains.addObject();
             d.put("domain", c.domain());
+            d.put("before", p.before());
+            d.put("after", p.after());
             d.put("windows", c.windows());
             d.put("tokens", c.tokens());
             d.put("complete", c.complete());
@@ -142,16 +144,19 @@ public final class ForgottenWriter {
      */
     public static String summary(ForgettingView view) {
         StringBuilder sb = new StringBuilder();
-        int w = Math.max(6, view.domains().stream().mapToInt(c -> c.domain().length()).max()
-                .orElse(6));
-        sb.append(String.format(Locale.ROOT, "%-" + w + "s %8s %10s %10s %9s %10s %9s %9s%n",
-                "domain", "tokens", "nll before", "nll after", "change", "forgotten", "learned",
-                "low->high"));
-        for (DomainComparison c : view.domains()) {
-            sb.append(String.format(Locale.ROOT, "%-" + w + "s %8d %10.4f %10.4f %+9.4f %10d %9d"
-                    + " %8.1f%%%n", c.domain(), c.tokens(), c.meanBefore(), c.meanAfter(),
-                    c.meanChange(), c.forgotten(), c.learned(), 100.0 * c.lowHigh()
-                            / c.tokens()));
+        int w = Math.max(6, view.parts().stream().mapToInt(p -> p.comparison().domain()
+                .length()).max().orElse(6));
+        int m = Math.max(6, view.parts().stream().mapToInt(p -> p.before().length()
+                + p.after().length() + 4).max().orElse(6));
+        sb.append(String.format(Locale.ROOT, "%-" + w + "s %-" + m + "s %8s %10s %10s %9s %10s"
+                + " %9s %9s%n", "domain", "models", "tokens", "nll before", "nll after", "change",
+                "forgotten", "learned", "low->high"));
+        for (ForgettingView.Part p : view.parts()) {
+            DomainComparison c = p.comparison();
+            sb.append(String.format(Locale.ROOT, "%-" + w + "s %-" + m + "s %8d %10.4f %10.4f"
+                    + " %+9.4f %10d %9d %8.1f%%%n", c.domain(), p.before() + " -> " + p.after(),
+                    c.tokens(), c.meanBefore(), c.meanAfter(), c.meanChange(), c.forgotten(),
+                    c.learned(), 100.0 * c.lowHigh() / c.tokens()));
         }
         return sb.toString();
     }

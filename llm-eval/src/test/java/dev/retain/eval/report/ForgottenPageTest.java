@@ -70,7 +70,7 @@ class ForgottenPageTest {
         TokenDetail a = new TokenDetail("after.pt", "test", text.length, 257, List.of(
                 new DomainDetail(name, 3, 3L * nbOf(text), 0, after)));
         return ForgettingView.compare("before.pt -> after.pt", "before.pt", b, "after.pt", a,
-                List.of(), TokenText.load(file), CompareSettings.DEFAULT);
+                TokenText.load(file), CompareSettings.DEFAULT);
     }
 
     private static int nbOf(int[] text) {

@@ -1,0 +1,111 @@
+package dev.retain.cli;
+
+import dev.retain.core.util.OutputPaths;
+import dev.retain.eval.forgotten.ForgettingView;
+import dev.retain.eval.forgotten.RunDetail;
+import dev.retain.eval.forgotten.TokenText;
+import dev.retain.eval.report.ForgottenWriter;
+import dev.retain.eval.results.RunResults;
+import dev.retain.train.config.Key;
+import dev.retain.train.config.KeyTable;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import org.apache.commons.cli.CommandLine;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * {@code retain forgotten RUN_DIR}: what a run forgot, token by token, from the detail its
+ * evaluations kept ({@code --token-detail}): each earlier domain right after learning it against
+ * the last evaluation, or any two evaluations.
+ */
+final class ForgottenCommand implements Command {
+
+    private static final KeyTable KEYS = KeyTable.of(
+            Key.list("domain", "D", "the domains to show").shown("every domain learned before"
+                    + " the last evaluation"),
+            Key.text("from", "", "the first model: 0 or base (the base model), K (after the K-th"
+                    + " domain) or a domain's name (after learning it)").metavar("K")
+                    .shown("right after learning each domain"),
+            Key.text("to", "", "the second model, as --from").metavar("L")
+                    .shown("the last evaluation with detail"),
+            Key.path("out", "DIR", "folder for forgotten.html, .md, .json and"
+                    + " tokens-DOMAIN.jsonl").shown("RUN_DIR/forgotten"),
+            Key.path("tokenizer", "T.json", "the tokenizer, for the tokens' text")
+                    .shown("the run's, from run.json")).plus(ForgetKeys.COMPARE);
+
+    @Override
+    public String name() {
+        return "forgotten";
+    }
+
+    @Override
+    public String usage() {
+        return "forgotten RUN_DIR [--domain D] [--from K] [--to L] [--out DIR]";
+    }
+
+    @Override
+    public String summary() {
+        return "what a run forgot, token by token: passages, forgetting events, tokens, words";
+    }
+
+    @Override
+    public String footer() {
+        return "Reads RUN_DIR/token-detail (written by train with --token-detail N, the default)."
+                + " For each domain: the passages whose NLL rose and fell most, coloured token"
+                + " by token, forgetting events (right -> wrong), low/high loss transitions, the"
+                + " tokens and words whose summed NLL rose most, a histogram, and every token as"
+                + " JSON Lines (docs/FORGETTING.md).";
+    }
+
+    @Override
+    public KeyTable keys() {
+        return KEYS;
+    }
+
+    @Override
+    public int run(CommandLine cl, PrintStream out) throws Exception {
+        Path runDir = Path.of(Opts.single(cl, this, "run folder", ""));
+        KeyTable.Values v = Opts.values(KEYS, cl);
+        RunResults results = RunResults.load(runDir);
+        RunDetail detail = new RunDetail(runDir, results.tasks());
+        int from = v.text("from").isEmpty() ? -1 : detail.row("--from", v.text("from"));
+        int to = v.text("to").isEmpty() ? -1 : detail.row("--to", v.text("to"));
+        Path dir = v.has("out") ? v.path("out") : runDir.resolve("forgotten");
+        OutputPaths.folder(dir, "--out");
+        TokenText text = tokens(v, runDir);
+        List<ForgettingView.Part> parts = detail.parts(v.has("domain") ? v.list("domain")
+                : List.of(), from, to, text, ForgetKeys.settings(v));
+        ForgettingView view = new ForgettingView(runDir.getFileName() + ": "
+                + (from < 0 ? "each domain right after learning it" : detail.label(from))
+                + " -> " + parts.get(0).after(), parts);
+        view.writeTokenLines(dir, text);
+        ForgottenWriter.write(view, dir);
+        out.print(ForgottenWriter.summary(view));
+        out.println("forgotten: " + dir.resolve(ForgottenWriter.HTML));
+        return 0;
+    }
+
+    /** The run's tokenizer (run.json), for the tokens' text; ids alone when it is gone. */
+    private static TokenText tokens(KeyTable.Values v, Path runDir) throws IOException {
+        if (v.has("tokenizer")) {
+            return TokenText.load(v.path("tokenizer"));
+        }
+        Path runJson = runDir.resolve("run.json");
+        if (Files.isRegularFile(runJson)) {
+            JsonNode t = new ObjectMapper().readTree(runJson.toFile()).path("tokenizer");
+            if (t.isTextual() && Files.isRegularFile(Path.of(t.asText()))) {
+                return TokenText.load(Path.of(t.asText()));
+            }
+        }
+        System.err.println("retain forgotten: warning: the run's tokenizer is not at hand (no"
+                + " run.json or its tokenizer moved); tokens show as ids: give --tokenizer");
+        return TokenText.idsOnly(-1);
+    }
+}
