@@ -9,14 +9,9 @@ import dev.retain.eval.results.RunResults;
 import dev.retain.train.config.Key;
 import dev.retain.train.config.KeyTable;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-
 import org.apache.commons.cli.CommandLine;
 
-import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -79,7 +74,13 @@ final class ForgottenCommand implements Command {
         int to = v.text("to").isEmpty() ? -1 : detail.row("--to", v.text("to"));
         Path dir = v.has("out") ? v.path("out") : runDir.resolve("forgotten");
         OutputPaths.folder(dir, "--out");
-        TokenText text = tokens(v, runDir);
+        TokenText text = v.has("tokenizer") ? TokenText.load(v.path("tokenizer"))
+                : detail.tokenText();
+        if (text == null) {
+            System.err.println("retain forgotten: warning: the run's tokenizer is not at hand (no"
+                    + " run.json, or its tokenizer moved); tokens show as ids: give --tokenizer");
+            text = TokenText.idsOnly(-1);
+        }
         List<ForgettingView.Part> parts = detail.parts(v.has("domain") ? v.list("domain")
                 : List.of(), from, to, text, ForgetKeys.settings(v));
         ForgettingView view = new ForgettingView(runDir.getFileName() + ": "
@@ -90,22 +91,5 @@ final class ForgottenCommand implements Command {
         out.print(ForgottenWriter.summary(view));
         out.println("forgotten: " + dir.resolve(ForgottenWriter.HTML));
         return 0;
-    }
-
-    /** The run's tokenizer (run.json), for the tokens' text; ids alone when it is gone. */
-    private static TokenText tokens(KeyTable.Values v, Path runDir) throws IOException {
-        if (v.has("tokenizer")) {
-            return TokenText.load(v.path("tokenizer"));
-        }
-        Path runJson = runDir.resolve("run.json");
-        if (Files.isRegularFile(runJson)) {
-            JsonNode t = new ObjectMapper().readTree(runJson.toFile()).path("tokenizer");
-            if (t.isTextual() && Files.isRegularFile(Path.of(t.asText()))) {
-                return TokenText.load(Path.of(t.asText()));
-            }
-        }
-        System.err.println("retain forgotten: warning: the run's tokenizer is not at hand (no"
-                + " run.json or its tokenizer moved); tokens show as ids: give --tokenizer");
-        return TokenText.idsOnly(-1);
     }
 }

@@ -2,6 +2,10 @@ package dev.retain.eval.forgotten;
 
 import dev.retain.core.UserError;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -37,6 +41,27 @@ public final class RunDetail {
      */
     public static Path file(Path runDir, int row) {
         return runDir.resolve(FOLDER).resolve("eval-" + row + TokenDetail.EXTENSION);
+    }
+
+    /**
+     * The run's token texts, from the tokenizer its {@code run.json} names.
+     *
+     * @return the texts, or null when run.json or that tokenizer is gone
+     */
+    public TokenText tokenText() {
+        Path runJson = runDir.resolve("run.json");
+        if (!Files.isRegularFile(runJson)) {
+            return null;
+        }
+        try {
+            JsonNode t = new ObjectMapper().readTree(runJson.toFile()).path("tokenizer");
+            if (t.isTextual() && Files.isRegularFile(Path.of(t.asText()))) {
+                return TokenText.load(Path.of(t.asText()));
+            }
+        } catch (IOException | UserError e) {
+            return null;
+        }
+        return null;
     }
 
     /** @return the rows that have a detail file, in order */

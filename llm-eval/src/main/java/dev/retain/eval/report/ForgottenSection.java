@@ -95,7 +95,7 @@ final class ForgottenSection {
         histogram(doc, c);
     }
 
-    private static Doc.Shaded passage(String prefix, Passage p) {
+    static Doc.Shaded passage(String prefix, Passage p) {
         List<Doc.Span> spans = new ArrayList<>();
         for (Passage.Token t : p.tokens()) {
             if (t.text().isEmpty()) {
