@@ -51,6 +51,7 @@ final class ReportDocument {
         }
         forgettingPerDomain(doc, report);
         WhatWasForgotten.section(doc, forgotten, report.tasks());
+        OwnWords.section(doc, report);
         int i = 1;
         for (RunReport r : report.runs()) {
             RunSection.write(doc, report, r, "run-" + i++);
