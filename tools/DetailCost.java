@@ -5,8 +5,10 @@
 // evaluation each round evaluates each domain twice in a row, without detail and with it (the
 // detail collected and a .tokd file of it written, as the trainer's stage evaluation does), the
 // order alternating; the ratio with/without of each (round, domain) pair is taken and their median
-// printed (pairs a second apart share the machine's load), with the summed times per round and
-// the size of the file of all domains.
+// printed (pairs a second apart share the machine's load), for wall time and for the process's
+// CPU time (all threads, libtorch's included), and the ratio of the fastest time of each domain
+// over the rounds (the run least disturbed by other processes), with the summed times per round
+// and the size of the file of all domains.
 //
 // usage: DetailCost MODEL TOKENIZER SEQ_LEN TEST_WINDOWS DETAIL_WINDOWS ROUNDS DOMAIN...
 
@@ -30,16 +32,16 @@ import java.util.Locale;
 
 public class DetailCost {
 
-    public static void main(String[] a) throws Exception {
-        Path model = Path.of(a[0]);
-        Path tokenizer = Path.of(a[1]);
-        int seqLen = Integer.parseInt(a[2]);
-        long testWindows = Long.parseLong(a[3]);
-        int keep = Integer.parseInt(a[4]);
-        int rounds = Integer.parseInt(a[5]);
+    public static void main(String[] args) throws Exception {
+        Path model = Path.of(args[0]);
+        Path tokenizer = Path.of(args[1]);
+        int seqLen = Integer.parseInt(args[2]);
+        long testWindows = Long.parseLong(args[3]);
+        int keep = Integer.parseInt(args[4]);
+        int rounds = Integer.parseInt(args[5]);
         List<Domain> domains = new ArrayList<>();
-        for (int i = 6; i < a.length; i++) {
-            domains.add(Domain.of(Path.of(a[i])));
+        for (int i = 6; i < args.length; i++) {
+            domains.add(Domain.of(Path.of(args[i])));
         }
         Path out = Files.createTempFile("detail-cost", ".tokd");
         try (CausalLm lm = CausalLm.load(model, Engines.device("auto"), 0);
@@ -54,6 +56,11 @@ public class DetailCost {
             double[] without = new double[rounds];
             double[] with = new double[rounds];
             double[] ratio = new double[rounds * domains.size()];
+            double[] cpuRatio = new double[rounds * domains.size()];
+            double[] minWithout = new double[domains.size()];
+            double[] minWith = new double[domains.size()];
+            Arrays.fill(minWithout, Double.MAX_VALUE);
+            Arrays.fill(minWith, Double.MAX_VALUE);
             long tokens = 0;
             for (int r = 0; r < rounds; r++) {
                 for (int d = 0; d < domains.size(); d++) {
@@ -62,13 +69,26 @@ public class DetailCost {
                     Path f = Files.createTempFile("detail-cost", ".tokd");
                     double a;
                     double b;
+                    double ca;
+                    double cb;
                     if ((r + d) % 2 == 0) {
+                        long c0 = cpu();
                         a = run(lm, one, its, opt, 0, f);
+                        long c1 = cpu();
                         b = run(lm, one, its, opt, keep, f);
+                        cb = cpu() - c1;
+                        ca = c1 - c0;
                     } else {
+                        long c0 = cpu();
                         b = run(lm, one, its, opt, keep, f);
+                        long c1 = cpu();
                         a = run(lm, one, its, opt, 0, f);
+                        ca = cpu() - c1;
+                        cb = c1 - c0;
                     }
+                    cpuRatio[r * domains.size() + d] = cb / ca;
+                    minWithout[d] = Math.min(minWithout[d], a);
+                    minWith[d] = Math.min(minWith[d], b);
                     Files.deleteIfExists(f);
                     without[r] += a;
                     with[r] += b;
@@ -89,6 +109,13 @@ public class DetailCost {
                     + " ratio with/without %.4f (median of %d per-domain pairs; quartiles %.4f,"
                     + " %.4f)%n", rounds, median(without), median(with), median(ratio),
                     ratio.length, quantile(ratio, 0.25), quantile(ratio, 0.75));
+            System.out.printf(Locale.ROOT, "fastest of %d rounds per domain, summed: without %.3f"
+                    + " s, with %.3f s, ratio %.4f%n", rounds, Arrays.stream(minWithout).sum(),
+                    Arrays.stream(minWith).sum(), Arrays.stream(minWith).sum()
+                            / Arrays.stream(minWithout).sum());
+            System.out.printf(Locale.ROOT, "process CPU time ratio with/without %.4f (median;"
+                    + " quartiles %.4f, %.4f)%n", median(cpuRatio), quantile(cpuRatio, 0.25),
+                    quantile(cpuRatio, 0.75));
             System.out.printf(Locale.ROOT, "detail file: %,d bytes for %,d scored tokens in %d"
                     + " windows (%.2f bytes per token)%n", Files.size(out), tokens,
                     t.domains().stream().mapToInt(d -> d.windows().size()).sum(),
@@ -114,6 +141,12 @@ public class DetailCost {
             c.detail(lm.source().toString(), "test", opt.window(), lm.vocabSize()).write(out);
         }
         return (System.nanoTime() - t0) / 1e9;
+    }
+
+    /** @return the process's CPU time so far, nanoseconds (every thread) */
+    static long cpu() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     static double quantile(double[] v, double q) {
