@@ -14,7 +14,8 @@ import java.nio.file.Path;
  * position order, with {@code domain}, {@code window} (index of the window, 0 = the split's
  * first), {@code window_start} (its offset in the split's token stream), {@code position} (in
  * the window), {@code token_id}, {@code token} (its text), {@code nll_before}, {@code nll_after}
- * (nats, the float32 values the evaluator summed), {@code right_before}, {@code right_after}
+ * (nats: the float32 values the evaluator summed, written as doubles so that they parse back
+ * exactly), {@code right_before}, {@code right_after}
  * (whether the model's top prediction was the token), {@code top_before}, {@code top_after} (the
  * ids of the top predictions). The mean of {@code nll_after - nll_before} over the lines is the
  * change of the domain's mean NLL when every evaluated window was kept.
@@ -59,8 +60,8 @@ public final class TokenLines {
                     g.writeNumberField("position", b.firstScored() + i);
                     g.writeNumberField("token_id", b.target(i));
                     g.writeStringField("token", text.token(b.target(i)));
-                    g.writeNumberField("nll_before", b.nll()[i]);
-                    g.writeNumberField("nll_after", a.nll()[i]);
+                    g.writeNumberField("nll_before", (double) b.nll()[i]);
+                    g.writeNumberField("nll_after", (double) a.nll()[i]);
                     g.writeBooleanField("right_before", b.right(i));
                     g.writeBooleanField("right_after", a.right(i));
                     g.writeNumberField("top_before", b.argmax()[i]);
