@@ -44,6 +44,42 @@ public final class RunDetail {
     }
 
     /**
+     * Writes one evaluation's detail, atomically.
+     *
+     * @param runDir the run folder
+     * @param row the results row (0 = base model)
+     * @param detail the detail
+     * @throws IOException when writing fails
+     */
+    public static void write(Path runDir, int row, TokenDetail detail) throws IOException {
+        detail.write(file(runDir, row));
+    }
+
+    /**
+     * Removes the detail of evaluations a resumed run has not reached (written after the
+     * checkpoint it resumes from): every row from {@code rows} on.
+     *
+     * @param runDir the run folder
+     * @param rows the rows the checkpoint's results hold
+     * @throws IOException when a file cannot be removed
+     */
+    public static void dropFrom(Path runDir, int rows) throws IOException {
+        Path dir = runDir.resolve(FOLDER);
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        try (var files = Files.list(dir)) {
+            for (Path f : files.toList()) {
+                String n = f.getFileName().toString();
+                if (n.matches("eval-[0-9]+\\" + TokenDetail.EXTENSION)
+                        && Integer.parseInt(n.substring(5, n.length() - 5)) >= rows) {
+                    Files.delete(f);
+                }
+            }
+        }
+    }
+
+    /**
      * The run's token texts, from the tokenizer its {@code run.json} names.
      *
      * @return the texts, or null when run.json or that tokenizer is gone
