@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -469,6 +470,27 @@ class TrainerTest {
             assertTrue(e.getMessage().startsWith(file + ": has the wrong size"), e.getMessage());
             Files.write(file, good);
         }
+        // A pointer or manifest naming a path outside the run's checkpoints is never followed.
+        Path pointer = run.resolve("checkpoint.json");
+        String intact = Files.readString(pointer);
+        for (String dir : List.of("../../somewhere", "/etc", "checkpoints/..")) {
+            Files.writeString(pointer, intact.replace(ptr.get("dir").asText(), dir));
+            // not followed: the newest checkpoint inside the run that verifies is taken instead
+            try (ContinualTrainer t = ContinualTrainer.resume(run, null, false)) {
+                assertEquals(4, t.context().globalStep(), dir);
+            }
+        }
+        Files.writeString(pointer, intact);
+        Path manifest = ckpt.resolve("manifest.json");
+        byte[] goodManifest = Files.readAllBytes(manifest);
+        Files.writeString(manifest, new String(goodManifest, StandardCharsets.UTF_8)
+                .replace("\"state.json\"", "\"../../../state.json\""));
+        UserError outside = assertThrows(UserError.class, () -> ContinualTrainer.resume(run, null,
+                false));
+        assertEquals(manifest + ": '../../../state.json' points outside " + ckpt + "; only paths"
+                + " inside it are followed (the file is damaged or was edited)",
+                outside.getMessage());
+        Files.write(manifest, goodManifest);
         try (ContinualTrainer t = ContinualTrainer.resume(run, null, false)) {
             assertEquals(ContinualTrainer.Outcome.COMPLETE, t.run(), "intact again: resumes");
         }

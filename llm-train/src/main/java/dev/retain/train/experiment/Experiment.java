@@ -4,6 +4,7 @@ import dev.retain.core.UserError;
 import dev.retain.core.text.DomainSource;
 import dev.retain.core.text.SourceOptions;
 import dev.retain.core.text.Split;
+import dev.retain.core.util.Contained;
 import dev.retain.train.config.Key;
 import dev.retain.train.config.Settings;
 import dev.retain.train.config.SourceSettings;
@@ -19,6 +20,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A comparison of strategies on one model and one domain sequence, read from a YAML or JSON file:
@@ -111,7 +113,23 @@ public record Experiment(Path file, Path model, Path tokenizer, List<Path> domai
      * @param config its complete settings
      * @param where where it was defined ({@code file:line})
      */
-    public record Variant(String name, TrainConfig config, String where) {}
+    public record Variant(String name, TrainConfig config, String where) {
+
+        /**
+         * @return the variant's folder name in the experiment's out folder: its name with
+         *     characters other than letters, digits and {@code .+=_-} replaced by {@code _}
+         */
+        public String folderName() {
+            return name.replaceAll("[^A-Za-z0-9.+=_-]", "_");
+        }
+    }
+
+    /**
+     * Entries of the experiment's out folder that are not variants' folders: a variant of such
+     * a name (or {@code .}, {@code ..}, a hidden or empty name) is refused.
+     */
+    public static final Set<String> RESERVED = Set.of("report", "base-eval.json",
+            "base-eval.lock");
 
     /**
      * Reads and checks an experiment file.
@@ -194,6 +212,7 @@ public record Experiment(Path file, Path model, Path tokenizer, List<Path> domai
                         + " list); give at least one value");
             }
             for (Variant v : expanded) {
+                Contained.name(v.folderName(), RESERVED, v.where(), "variant name");
                 String prev = names.put(v.name(), v.where());
                 if (prev != null) {
                     throw new UserError(v.where() + ": duplicate variant name '" + v.name()

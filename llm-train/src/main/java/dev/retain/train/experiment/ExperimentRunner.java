@@ -8,6 +8,7 @@ import dev.retain.core.text.DomainSource;
 import dev.retain.core.text.GptTokenizer;
 import dev.retain.core.text.SourceOptions;
 import dev.retain.core.text.Split;
+import dev.retain.core.util.Contained;
 import dev.retain.core.util.Json;
 import dev.retain.core.util.RunLock;
 import dev.retain.eval.EvalResult;
@@ -82,12 +83,14 @@ public final class ExperimentRunner {
         Map<String, Path> out = new java.util.LinkedHashMap<>();
         Set<String> used = new HashSet<>();
         for (Experiment.Variant v : e.variants()) {
-            String base = v.name().replaceAll("[^A-Za-z0-9.+=_-]", "_");
+            String base = v.folderName();
             String name = base;
             for (int i = 2; !used.add(name); i++) {
                 name = base + "-" + i;
             }
-            out.put(v.name(), e.out().resolve(name));
+            // Experiment.read refused unsafe names; checked again where the path is made.
+            out.put(v.name(), Contained.inside(e.out(), Contained.name(name,
+                    Experiment.RESERVED, v.where(), "variant name"), v.where()));
         }
         return out;
     }

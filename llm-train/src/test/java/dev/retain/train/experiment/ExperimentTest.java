@@ -112,6 +112,26 @@ class ExperimentTest {
     }
 
     @Test
+    void aVariantNameThatWouldLeaveOrReuseTheOutFolderIsRefusedWithItsLine() throws IOException {
+        String v = HEAD + "variants:\n  - naive\n  - {name: %s, strategy: naive}\n";
+        assertTrue(error(String.format(v, "\"..\"")).contains("exp.yaml:5: variant name '..'"
+                + " would name the folder itself or the one above it"));
+        assertTrue(error(String.format(v, "\".\"")).contains("exp.yaml:5: variant name '.'"));
+        assertTrue(error(String.format(v, "\"\"")).contains("exp.yaml:5: variant name '' is"
+                + " empty"));
+        assertTrue(error(String.format(v, ".lock")).contains("exp.yaml:5: variant name '.lock'"
+                + " starts with a dot"));
+        assertTrue(error(String.format(v, "Report")).contains("exp.yaml:5: variant name"
+                + " 'Report' is a name the folder uses itself"));
+        // a separator is no escape: it becomes part of a plain folder name
+        Experiment e = Experiment.read(write(String.format(v, "\"a/../../b\"")));
+        assertEquals("a_.._.._b", e.variants().get(1).folderName());
+        assertEquals(e.out().resolve("a_.._.._b"), ExperimentRunner.folders(e).get("a/../../b"));
+        assertTrue(error(String.format(v, "\"../x\"")).contains("exp.yaml:5: variant name"
+                + " '.._x' starts with a dot"));
+    }
+
+    @Test
     void domainListedTwice() throws IOException {
         String m = error("model: m.pt\ndomains:\n  - d/a\n  - d/b\n  - d/a\nvariants: [naive]\n");
         assertTrue(m.contains("exp.yaml:5: domain 'a' is listed twice"), m);
