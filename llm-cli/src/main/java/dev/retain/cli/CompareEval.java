@@ -16,12 +16,16 @@ import dev.retain.eval.forgotten.ForgettingView;
 import dev.retain.eval.forgotten.TokenDetail;
 import dev.retain.eval.forgotten.TokenText;
 import dev.retain.eval.report.ForgottenWriter;
-import dev.retain.train.config.KeyTable;
+import dev.retain.train.config.CommonKeys;
+import dev.retain.train.config.Key;
+import dev.retain.train.config.Settings;
+import dev.retain.train.lifecycle.StageEvaluation;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 
 /**
  * {@code retain eval --compare BEFORE.pt AFTER.pt}: both models evaluated on the same windows
@@ -35,38 +39,53 @@ final class CompareEval {
     /** Where the view goes without {@code --report}. */
     static final String DEFAULT_DIR = "forgotten";
 
+    /** The two models. */
+    static final Key<List<String>> COMPARE = Key.list("compare", "BEFORE.pt AFTER.pt", "instead"
+            + " of --model: score both models and write what the second forgot and learned"
+            + " (forgotten.html, .md, .json, tokens-DOMAIN.jsonl) to --report DIR (default ./"
+            + DEFAULT_DIR + ")");
+    /** Windows per domain compared. */
+    static final Key<Integer> TOKEN_DETAIL = StageEvaluation.TOKEN_DETAIL.help("with --compare:"
+            + " windows per domain whose every token is compared");
+
+    /** The keys {@code retain eval} adds for {@code --compare}. */
+    static final List<Key<?>> KEYS = Stream.concat(Stream.<Key<?>>of(COMPARE,
+            TOKEN_DETAIL), ForgetKeys.COMPARE.stream()).toList();
+
     private CompareEval() {}
 
-    static int run(KeyTable.Values v, List<DomainSource> domains, Split split, PrintStream out)
+    static int run(Settings v, List<DomainSource> domains, Split split, PrintStream out)
             throws Exception {
-        List<String> models = v.list("compare");
+        List<String> models = v.get(COMPARE);
         if (models.size() != 2) {
             throw new UserError("--compare takes two models, BEFORE.pt AFTER.pt; got "
                     + models.size());
         }
-        if (v.has("model")) {
+        if (v.has(Inputs.MODEL)) {
             throw new UserError("--model and --compare: give the two models to --compare only");
         }
-        if (v.integer("token-detail") < 1) {
+        if (v.get(TOKEN_DETAIL) < 1) {
             throw new UserError("--token-detail 0 with --compare: the comparison needs windows"
                     + " to compare; give 1 or more");
         }
-        Path dir = v.has("report") ? v.path("report") : Path.of(DEFAULT_DIR);
+        Path dir = v.has(EvalCommand.REPORT) ? v.get(EvalCommand.REPORT) : Path.of(DEFAULT_DIR);
         OutputPaths.folder(dir, "--report");
         var settings = ForgetKeys.settings(v);
-        Evaluator.Options opt = new Evaluator.Options(v.integer("seq-len"), v.integer("stride"),
-                v.longInteger("max-windows"), v.integer("batch-size"), !v.flag("quiet"));
+        boolean progress = !v.get(Inputs.QUIET);
+        Evaluator.Options opt = new Evaluator.Options(v.get(EvalCommand.SEQ_LEN),
+                v.get(EvalCommand.STRIDE), v.get(EvalCommand.MAX_WINDOWS),
+                v.get(EvalCommand.BATCH_SIZE), progress);
         TokenDetail[] details = new TokenDetail[2];
         Path tokenizer = null;
         for (int m = 0; m < 2; m++) {
             Path file = Path.of(models.get(m));
-            try (CausalLm lm = CausalLm.load(file, Engines.device(v.text("device")),
-                    v.integer("context"))) {
-                tokenizer = ModelInputs.tokenizer(v.has("tokenizer") ? v.path("tokenizer")
-                        : null, Path.of(models.get(0)));
+            try (CausalLm lm = CausalLm.load(file, Engines.device(v.get(CommonKeys.DEVICE)),
+                    v.get(Inputs.CONTEXT))) {
+                tokenizer = ModelInputs.tokenizer(v.get(Inputs.TOKENIZER),
+                        Path.of(models.get(0)));
                 try (GptTokenizer tok = ModelInputs.loadTokenizer(tokenizer, lm)) {
-                    details[m] = evaluate(lm, tok, domains, split, opt,
-                            v.integer("token-detail"), !v.flag("quiet"), out);
+                    details[m] = evaluate(lm, tok, domains, split, opt, v.get(TOKEN_DETAIL),
+                            progress, out);
                 }
             }
         }
@@ -98,7 +117,7 @@ final class CompareEval {
         DetailCollector collector = new DetailCollector(keep);
         List<EvalResult> results = new ArrayList<>();
         for (DomainSource d : domains) {
-            TokenFile tokens = EvalCommand.open(d, progress).tokens(split, tok, progress);
+            TokenFile tokens = Inputs.open(d, progress).tokens(split, tok, progress);
             EvalResult r = Evaluator.evaluate(lm, tokens, d.name(), split.label(), opt,
                     collector.sink());
             collector.finish(r);

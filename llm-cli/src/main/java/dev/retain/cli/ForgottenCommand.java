@@ -7,7 +7,9 @@ import dev.retain.eval.forgotten.TokenText;
 import dev.retain.eval.report.ForgottenWriter;
 import dev.retain.eval.results.RunResults;
 import dev.retain.train.config.Key;
+import dev.retain.train.config.CommonKeys;
 import dev.retain.train.config.KeyTable;
+import dev.retain.train.config.Settings;
 
 import org.apache.commons.cli.CommandLine;
 
@@ -22,18 +24,20 @@ import java.util.List;
  */
 final class ForgottenCommand implements Command {
 
-    private static final KeyTable KEYS = KeyTable.of(
-            Key.list("domain", "D", "the domains to show").shown("every domain learned before"
-                    + " the last evaluation"),
-            Key.text("from", "", "the first model: 0 or base (the base model), K (after the K-th"
-                    + " domain) or a domain's name (after learning it)").metavar("K")
-                    .shown("right after learning each domain"),
-            Key.text("to", "", "the second model, as --from").metavar("L")
-                    .shown("the last evaluation with detail"),
-            Key.path("out", "DIR", "folder for forgotten.html, .md, .json and"
-                    + " tokens-DOMAIN.jsonl").shown("RUN_DIR/forgotten"),
-            Key.path("tokenizer", "T.json", "the tokenizer, for the tokens' text")
-                    .shown("the run's, from run.json")).plus(ForgetKeys.COMPARE);
+    private static final Key<List<String>> DOMAIN = Key.list("domain", "D", "the domains to"
+            + " show").shown("every domain learned before the last evaluation");
+    private static final Key<String> FROM = Key.text("from", "", "the first model: 0 or base"
+            + " (the base model), K (after the K-th domain) or a domain's name (after learning"
+            + " it)").metavar("K").shown("right after learning each domain");
+    private static final Key<String> TO = Key.text("to", "", "the second model, as --from")
+            .metavar("L").shown("the last evaluation with detail");
+    private static final Key<Path> OUT = CommonKeys.OUT.help("folder for forgotten.html, .md,"
+            + " .json and tokens-DOMAIN.jsonl").shown("RUN_DIR/forgotten");
+    private static final Key<Path> TOKENIZER = Inputs.TOKENIZER.help("the tokenizer, for the"
+            + " tokens' text").shown("the run's, from run.json");
+
+    private static final KeyTable KEYS = KeyTable.of(DOMAIN, FROM, TO, OUT, TOKENIZER)
+            .plus(ForgetKeys.COMPARE);
 
     @Override
     public String name() {
@@ -67,21 +71,21 @@ final class ForgottenCommand implements Command {
     @Override
     public int run(CommandLine cl, PrintStream out) throws Exception {
         Path runDir = Path.of(Opts.single(cl, this, "run folder", ""));
-        KeyTable.Values v = Opts.values(KEYS, cl);
+        Settings v = Opts.values(KEYS, cl);
         RunResults results = RunResults.load(runDir);
         RunDetail detail = new RunDetail(runDir, results.tasks());
-        int from = v.text("from").isEmpty() ? -1 : detail.row("--from", v.text("from"));
-        int to = v.text("to").isEmpty() ? -1 : detail.row("--to", v.text("to"));
-        Path dir = v.has("out") ? v.path("out") : runDir.resolve("forgotten");
+        int from = v.get(FROM).isEmpty() ? -1 : detail.row("--from", v.get(FROM));
+        int to = v.get(TO).isEmpty() ? -1 : detail.row("--to", v.get(TO));
+        Path dir = v.has(OUT) ? v.get(OUT) : runDir.resolve("forgotten");
         OutputPaths.folder(dir, "--out");
-        TokenText text = v.has("tokenizer") ? TokenText.load(v.path("tokenizer"))
+        TokenText text = v.has(TOKENIZER) ? TokenText.load(v.get(TOKENIZER))
                 : detail.tokenText();
         if (text == null) {
             System.err.println("retain forgotten: warning: the run's tokenizer is not at hand (no"
                     + " run.json, or its tokenizer moved); tokens show as ids: give --tokenizer");
             text = TokenText.idsOnly(-1);
         }
-        List<ForgettingView.Part> parts = detail.parts(v.has("domain") ? v.list("domain")
+        List<ForgettingView.Part> parts = detail.parts(v.has(DOMAIN) ? v.get(DOMAIN)
                 : List.of(), from, to, text, ForgetKeys.settings(v));
         ForgettingView view = new ForgettingView(runDir.getFileName() + ": "
                 + (from < 0 ? "each domain right after learning it" : detail.label(from))
