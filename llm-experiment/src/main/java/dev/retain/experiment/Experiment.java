@@ -5,10 +5,12 @@ import dev.retain.core.text.DomainSource;
 import dev.retain.core.text.SourceOptions;
 import dev.retain.core.text.Split;
 import dev.retain.core.util.Contained;
+import dev.retain.eval.generate.Prompts;
 import dev.retain.train.TrainConfig;
 import dev.retain.train.config.Key;
 import dev.retain.train.config.SettingsFile;
 import dev.retain.train.config.SourceSettings;
+import dev.retain.train.lifecycle.StagePrompts;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.TextNode;
@@ -209,7 +211,8 @@ public record Experiment(Path file, Path model, Path tokenizer, List<Path> domai
                 throw new UserError(p.at(ptr) + ": this sweep expands to zero variants (an empty"
                         + " list); give at least one value");
             }
-            for (Variant v : expanded) {
+            for (Variant v0 : expanded) {
+                Variant v = withPrompts(v0, base);
                 Contained.name(v.folderName(), RESERVED, v.where(), "variant name");
                 String prev = names.put(v.name(), v.where());
                 if (prev != null) {
@@ -236,6 +239,27 @@ public record Experiment(Path file, Path model, Path tokenizer, List<Path> domai
         }
         return new Experiment(file, model, tokenizer, domains, sources, out, variants,
                 List.copyOf(held), general);
+    }
+
+    /**
+     * A variant's {@code prompts} file, named relative to the experiment file, as an absolute
+     * path, read now (a mistake is found before any variant runs) and named with the line of the
+     * variant that uses it.
+     */
+    private static Variant withPrompts(Variant v, Path base) {
+        String prompts = v.config().get(StagePrompts.PROMPTS);
+        if (prompts.isEmpty()) {
+            return v;
+        }
+        Path f = base.resolve(prompts).normalize();
+        try {
+            Prompts.read(f);
+        } catch (UserError e) {
+            throw new UserError(v.where() + ": prompts " + e.getMessage().replaceFirst(
+                    "^--prompts ", ""), e);
+        }
+        return new Variant(v.name(), v.config().with(Map.of(StagePrompts.PROMPTS.name(),
+                f.toString())), v.where());
     }
 
     /** The top-level source settings ({@code text-field}, {@code doc-sep}, {@code split}, ...). */

@@ -13,6 +13,8 @@ import dev.retain.core.util.Json;
 import dev.retain.core.util.RunLock;
 import dev.retain.eval.EvalResult;
 import dev.retain.eval.Evaluator;
+import dev.retain.eval.forgotten.DetailCollector;
+import dev.retain.eval.forgotten.TokenDetail;
 import dev.retain.train.ContinualTrainer;
 import dev.retain.train.RunSetup;
 import dev.retain.train.TrainConfig;
@@ -245,7 +247,7 @@ public final class ExperimentRunner {
             boolean progress) throws IOException {
         Files.createDirectories(e.out());
         Map<String, Path> dirs = folders(e);
-        Map<String, List<EvalResult>> cache = new HashMap<>();
+        Map<String, BaseRow> cache = new HashMap<>();
         for (int i : chosen) {
             Experiment.Variant v = e.variants().get(i);
             if (!Files.exists(dirs.get(v.name()).resolve(RunSetup.FILE))) {
@@ -257,7 +259,7 @@ public final class ExperimentRunner {
     private static List<VariantRun> runLocked(Experiment e, Set<Integer> chosen,
             boolean progress, PrintStream log, Launcher launcher) throws IOException {
         Map<String, Path> dirs = folders(e);
-        Map<String, List<EvalResult>> baseRows = new HashMap<>();
+        Map<String, BaseRow> baseRows = new HashMap<>();
         List<VariantRun> out = new ArrayList<>();
         int i = 0;
         for (Experiment.Variant v : e.variants()) {
@@ -289,8 +291,9 @@ public final class ExperimentRunner {
                         v.name(), dir);
                 RunSetup setup = RunSetup.create(v.name(), v.config(), e.model(), e.tokenizer(),
                         e.domains(), e.sources()).withExtras(e.evalDomains(), e.general());
-                t = ContinualTrainer.builder().optProgress(progress)
-                        .optBaseRow(baseRow(e, v.config(), baseRows, progress)).start(setup, dir);
+                BaseRow b = baseRow(e, v.config(), baseRows, progress);
+                t = ContinualTrainer.builder().optProgress(progress).optBaseRow(b.row())
+                        .optBaseDetail(b.detail()).start(setup, dir);
             }
             ContinualTrainer.Outcome o;
             try (ContinualTrainer run = t) {
@@ -332,18 +335,21 @@ public final class ExperimentRunner {
      * experiment, does not compute it again. Processes take turns through a lock on {@code
      * out/base-eval.lock}: the first computes the row, the others wait and read it.
      */
-    private static List<EvalResult> baseRow(Experiment e, TrainConfig c,
-            Map<String, List<EvalResult>> cache, boolean progress) throws IOException {
+    private static BaseRow baseRow(Experiment e, TrainConfig c, Map<String, BaseRow> cache,
+            boolean progress) throws IOException {
         // The settings that decide the row: variants that share them get it without the model
         // being loaded again.
         int seqLen = c.get(TrainConfig.SEQ_LEN);
         int testWindows = c.get(StageEvaluation.TEST_WINDOWS);
         String device = c.get(TrainConfig.DEVICE);
-        String settings = seqLen + "/" + testWindows + "/" + device;
-        List<EvalResult> row = cache.get(settings);
-        if (row != null) {
-            return row;
+        int keep = c.get(StageEvaluation.TOKEN_DETAIL);
+        String settings = seqLen + "/" + testWindows + "/" + device + "/" + keep;
+        BaseRow known = cache.get(settings);
+        if (known != null) {
+            return known;
         }
+        List<EvalResult> row;
+        TokenDetail detail = null;
         try (CausalLm lm = CausalLm.load(e.model(), Engines.device(device), 0);
                 GptTokenizer tok = GptTokenizer.load(e.tokenizer())) {
             int window = seqLen > 0 ? Math.min(seqLen, lm.context()) : lm.context();
@@ -354,19 +360,33 @@ public final class ExperimentRunner {
                     StandardOpenOption.CREATE, StandardOpenOption.WRITE);
                     FileLock held = ch.lock()) {
                 row = readBase(file, key);
-                if (row == null) {
+                Path detailFile = keep > 0 ? BaseRow.detailFile(e.out(), key, keep) : null;
+                if (row != null && detailFile != null) {
+                    detail = BaseRow.readDetail(detailFile);
+                }
+                if (row == null || (detailFile != null && detail == null)) {
+                    DetailCollector collector = keep > 0 ? new DetailCollector(keep) : null;
                     row = new ArrayList<>();
                     for (Path d : e.domains()) {
                         Domain dom = DomainSource.of(d, e.sources()).open(progress).domain();
-                        row.add(Evaluator.evaluate(lm, dom.tokens(Split.TEST, tok), dom.name(),
-                                "test", new Evaluator.Options(window, 0, testWindows, 0,
-                                        progress)));
+                        EvalResult r = Evaluator.evaluate(lm, dom.tokens(Split.TEST, tok),
+                                dom.name(), "test", new Evaluator.Options(window, 0, testWindows,
+                                        0, progress), collector == null ? null : collector.sink());
+                        if (collector != null) {
+                            collector.finish(r);
+                        }
+                        row.add(r);
+                    }
+                    if (collector != null) {
+                        detail = collector.detail("base model", "test", window, lm.vocabSize());
+                        detail.write(detailFile);
                     }
                     writeBase(file, key, row);
                 }
             }
-            cache.put(settings, row);
-            return row;
+            BaseRow b = new BaseRow(row, detail);
+            cache.put(settings, b);
+            return b;
         }
     }
 
