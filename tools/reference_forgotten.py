@@ -8,11 +8,14 @@ two length-prefixed strings, then little-endian uint16 or int32 ids), cuts the s
 consecutive non-overlapping windows of W tokens (the evaluation protocol of reference_eval.py;
 a last window of at least 2 tokens is kept) and, for the first N windows, computes for every
 position p = 1..n-1 of a window the NLL of token p from the float32 log-softmax of row p-1 and
-the argmax of that row (torch.argmax: the first index among equal maxima).
+the argmax of that row (torch.argmax: the first index among equal maxima), and the NLL from the
+float64 log-softmax of the same float32 logits (nll_exact: a float32 log-softmax over 50,257
+logits sums their exponentials in float32, which is off by up to about 1e-4 nats for some
+models, differently for each CPU kernel; see docs/FORGETTING.md).
 
 Prints one JSON object:
   {"window": W, "windows": N, "models": [{"model": PATH, "domains": {NAME: {
-      "targets": [...], "nll": [...], "argmax": [...]}}}]}
+      "targets": [...], "nll": [...], "nll_exact": [...], "argmax": [...]}}}]}
 with the positions of all windows one after another (window 0's positions 1..n-1, then
 window 1's, ...).
 
@@ -45,7 +48,7 @@ def read_tok(path):
 
 @torch.no_grad()
 def detail(model, ids, window, windows):
-    targets, nll, argmax = [], [], []
+    targets, nll, nll_exact, argmax = [], [], [], []
     starts = [b for b in range(0, len(ids), window) if min(b + window, len(ids)) - b >= 2]
     for b in starts[:windows]:
         chunk = torch.tensor([ids[b:b + window]], dtype=torch.long)
@@ -55,9 +58,11 @@ def detail(model, ids, window, windows):
         tgt = chunk[0, 1:]
         logp = torch.log_softmax(rows, dim=-1)
         nll += (-logp.gather(1, tgt.unsqueeze(1)).squeeze(1)).tolist()
+        exact = torch.log_softmax(rows.double(), dim=-1)
+        nll_exact += (-exact.gather(1, tgt.unsqueeze(1)).squeeze(1)).tolist()
         argmax += rows.argmax(dim=-1).tolist()
         targets += tgt.tolist()
-    return {"targets": targets, "nll": nll, "argmax": argmax}
+    return {"targets": targets, "nll": nll, "nll_exact": nll_exact, "argmax": argmax}
 
 
 def main():
