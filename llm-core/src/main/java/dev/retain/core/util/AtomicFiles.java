@@ -2,16 +2,63 @@ package dev.retain.core.util;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
-/** Writes files so that a reader sees the old content or the new, never half of the new. */
+/**
+ * Writes files so that a reader sees the old content or the new, never half of the new. Every
+ * temporary file made here (a file being written, a scratch file) is known until it is published
+ * or removed, so that a command stopped by a signal removes them all ({@link
+ * #removeTemporaryFiles}) and leaves nothing half-written behind.
+ */
 public final class AtomicFiles {
 
+    /** Temporary files made here and not yet published or removed. */
+    private static final Set<Path> LIVE = ConcurrentHashMap.newKeySet();
+    private static volatile boolean stopping;
+
     private AtomicFiles() {}
+
+    /**
+     * Removes every temporary file not yet published or removed, and refuses new ones: for a
+     * command that is being stopped by a signal (its work is abandoned).
+     *
+     * @return how many were removed
+     */
+    public static synchronized int removeTemporaryFiles() {
+        stopping = true;
+        int n = 0;
+        for (Path p : LIVE) {
+            try {
+                n += Files.deleteIfExists(p) ? 1 : 0;
+            } catch (IOException e) {
+                // nothing more can be done while the process ends
+            }
+        }
+        LIVE.clear();
+        return n;
+    }
+
+    /** Makes a temporary file in dir and remembers it. */
+    private static synchronized Path temp(Path dir, String prefix) throws IOException {
+        if (stopping) {
+            throw new IOException("the command is being stopped");
+        }
+        Path tmp = Files.createTempFile(dir, prefix, ".tmp");
+        LIVE.add(tmp);
+        return tmp;
+    }
+
+    private static void forget(Path tmp) {
+        LIVE.remove(tmp);
+    }
 
     /** Something that writes a file's content to a stream. */
     @FunctionalInterface
@@ -52,13 +99,67 @@ public final class AtomicFiles {
     public static Pending open(Path target) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
         Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
+        Path tmp = temp(dir, "." + target.getFileName());
         try {
-            return new Pending(target, tmp, java.nio.channels.FileChannel.open(tmp,
-                    java.nio.file.StandardOpenOption.WRITE));
+            return new Pending(target, tmp, FileChannel.open(tmp, StandardOpenOption.WRITE));
         } catch (IOException e) {
             Files.deleteIfExists(tmp);
+            forget(tmp);
             throw e;
+        }
+    }
+
+    /**
+     * Makes a scratch file: a hidden temporary file in {@code dir}, for data too large for memory,
+     * removed when closed (or when the command is stopped).
+     *
+     * @param dir the folder (created when missing)
+     * @param name a name for it (the file is {@code .NAME*.tmp})
+     * @return the scratch file, open for reading and writing
+     * @throws IOException when it cannot be created
+     */
+    public static Scratch scratch(Path dir, String name) throws IOException {
+        Files.createDirectories(dir);
+        Path tmp = temp(dir, "." + name);
+        try {
+            return new Scratch(tmp, FileChannel.open(tmp, StandardOpenOption.READ,
+                    StandardOpenOption.WRITE));
+        } catch (IOException e) {
+            Files.deleteIfExists(tmp);
+            forget(tmp);
+            throw e;
+        }
+    }
+
+    /** A temporary file for data that does not fit in memory, removed when closed. */
+    public static final class Scratch implements AutoCloseable {
+        private final Path path;
+        private final FileChannel channel;
+
+        private Scratch(Path path, FileChannel channel) {
+            this.path = path;
+            this.channel = channel;
+        }
+
+        /** @return the file's channel, for reads and writes */
+        public FileChannel channel() {
+            return channel;
+        }
+
+        /** @return the file */
+        public Path path() {
+            return path;
+        }
+
+        /** Closes and removes the file. */
+        @Override
+        public void close() throws IOException {
+            try {
+                channel.close();
+            } finally {
+                Files.deleteIfExists(path);
+                forget(path);
+            }
         }
     }
 
@@ -71,11 +172,11 @@ public final class AtomicFiles {
 
         private final Path target;
         private final Path tmp;
-        private final java.nio.channels.FileChannel channel;
+        private final FileChannel channel;
         private final java.io.BufferedOutputStream stream;
         private boolean done;
 
-        private Pending(Path target, Path tmp, java.nio.channels.FileChannel channel) {
+        private Pending(Path target, Path tmp, FileChannel channel) {
             this.target = target;
             this.tmp = tmp;
             this.channel = channel;
@@ -92,7 +193,7 @@ public final class AtomicFiles {
          * @return the temporary file's channel, for writes at a position; flush {@link #stream()}
          *     before using it
          */
-        public java.nio.channels.FileChannel channel() {
+        public FileChannel channel() {
             return channel;
         }
 
@@ -120,6 +221,7 @@ public final class AtomicFiles {
                 // not a POSIX file system: keep its defaults
             }
             move(tmp, target);
+            forget(tmp);
             done = true;
         }
 
@@ -131,6 +233,7 @@ public final class AtomicFiles {
                     channel.close();
                 } finally {
                     Files.deleteIfExists(tmp);
+                    forget(tmp);
                 }
             }
         }
@@ -188,8 +291,8 @@ public final class AtomicFiles {
      * @throws IOException when it cannot be synced
      */
     public static void fsync(Path file) throws IOException {
-        try (var ch = java.nio.channels.FileChannel.open(file,
-                java.nio.file.StandardOpenOption.READ)) {
+        try (var ch = FileChannel.open(file,
+                StandardOpenOption.READ)) {
             ch.force(true);
         }
     }
