@@ -37,7 +37,7 @@ public final class AtomicFiles {
         int n = 0;
         for (Path p : LIVE) {
             try {
-                n += Files.deleteIfExists(p) ? 1 : 0;
+                n += delete(p);
             } catch (IOException e) {
                 // nothing more can be done while the process ends
             }
@@ -54,6 +54,76 @@ public final class AtomicFiles {
         Path tmp = Files.createTempFile(dir, prefix, ".tmp");
         LIVE.add(tmp);
         return tmp;
+    }
+
+    /**
+     * Makes a temporary file that the caller writes and renames itself, known as {@link #open}'s
+     * are: removed when the command is stopped. Remove it with {@link #removeTemporary} (or
+     * forget it with {@link #published} once renamed).
+     *
+     * @param dir the folder
+     * @param prefix the start of its name (a dot is put in front)
+     * @return the empty file
+     * @throws IOException when it cannot be created
+     */
+    public static Path temporaryFile(Path dir, String prefix) throws IOException {
+        return temp(dir, "." + prefix);
+    }
+
+    /**
+     * Makes a hidden temporary folder (files are written in it, then renamed out), removed with
+     * everything in it when the command is stopped or by {@link #removeTemporary}.
+     *
+     * @param dir the folder to make it in
+     * @param prefix the start of its name (a dot is put in front)
+     * @return the folder
+     * @throws IOException when it cannot be created
+     */
+    public static synchronized Path temporaryFolder(Path dir, String prefix) throws IOException {
+        if (stopping) {
+            throw new IOException("the command is being stopped");
+        }
+        Path tmp = Files.createTempDirectory(dir, "." + prefix);
+        LIVE.add(tmp);
+        return tmp;
+    }
+
+    /**
+     * Removes a temporary file or folder of {@link #temporaryFile} or {@link #temporaryFolder}
+     * (what is inside a folder too).
+     *
+     * @param tmp the file or folder
+     * @throws IOException when it cannot be removed
+     */
+    public static void removeTemporary(Path tmp) throws IOException {
+        try {
+            delete(tmp);
+        } finally {
+            forget(tmp);
+        }
+    }
+
+    /**
+     * Forgets a temporary file that was renamed to its target.
+     *
+     * @param tmp the file
+     */
+    public static void published(Path tmp) {
+        forget(tmp);
+    }
+
+    /** Deletes a file, or a folder and what is in it; @return how many were there */
+    private static int delete(Path p) throws IOException {
+        if (!Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return Files.deleteIfExists(p) ? 1 : 0;
+        }
+        int n = 0;
+        try (java.util.stream.Stream<Path> all = Files.walk(p)) {
+            for (Path f : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                n += Files.deleteIfExists(f) && !f.equals(p) ? 1 : 0;
+            }
+        }
+        return Math.max(n, 1);
     }
 
     private static void forget(Path tmp) {
@@ -84,6 +154,8 @@ public final class AtomicFiles {
         try (Pending p = open(target)) {
             writer.write(p.stream());
             p.commit();
+        } catch (IOException e) {
+            throw IoFailure.writing(target, e);
         }
     }
 
@@ -97,15 +169,18 @@ public final class AtomicFiles {
      * @throws IOException when the temporary file cannot be created
      */
     public static Pending open(Path target) throws IOException {
-        Path dir = target.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = temp(dir, "." + target.getFileName());
+        Path tmp = null;
         try {
+            Path dir = target.toAbsolutePath().getParent();
+            Files.createDirectories(dir);
+            tmp = temp(dir, "." + target.getFileName());
             return new Pending(target, tmp, FileChannel.open(tmp, StandardOpenOption.WRITE));
         } catch (IOException e) {
-            Files.deleteIfExists(tmp);
-            forget(tmp);
-            throw e;
+            if (tmp != null) {
+                Files.deleteIfExists(tmp);
+                forget(tmp);
+            }
+            throw IoFailure.writing(target, e);
         }
     }
 
@@ -119,15 +194,18 @@ public final class AtomicFiles {
      * @throws IOException when it cannot be created
      */
     public static Scratch scratch(Path dir, String name) throws IOException {
-        Files.createDirectories(dir);
-        Path tmp = temp(dir, "." + name);
+        Path tmp = null;
         try {
+            Files.createDirectories(dir);
+            tmp = temp(dir, "." + name);
             return new Scratch(tmp, FileChannel.open(tmp, StandardOpenOption.READ,
                     StandardOpenOption.WRITE));
         } catch (IOException e) {
-            Files.deleteIfExists(tmp);
-            forget(tmp);
-            throw e;
+            if (tmp != null) {
+                Files.deleteIfExists(tmp);
+                forget(tmp);
+            }
+            throw IoFailure.writing(dir.resolve("." + name + "...tmp"), e);
         }
     }
 
@@ -180,8 +258,8 @@ public final class AtomicFiles {
             this.target = target;
             this.tmp = tmp;
             this.channel = channel;
-            this.stream = new java.io.BufferedOutputStream(
-                    java.nio.channels.Channels.newOutputStream(channel), 1 << 16);
+            this.stream = new java.io.BufferedOutputStream(new Named(target,
+                    java.nio.channels.Channels.newOutputStream(channel)), 1 << 16);
         }
 
         /** @return a buffered stream that appends to the temporary file */
@@ -209,18 +287,23 @@ public final class AtomicFiles {
          * @throws IOException when any of these fails (the target is then untouched)
          */
         public void commit() throws IOException {
-            stream.flush();
-            // The rename must never expose a file whose bytes are still only in the page cache.
-            channel.force(true);
-            channel.close();
-            // createTempFile makes the file private (0600); results are meant to be shared.
             try {
-                Files.setPosixFilePermissions(tmp,
-                        java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
-            } catch (UnsupportedOperationException e) {
-                // not a POSIX file system: keep its defaults
+                stream.flush();
+                // The rename must never expose a file whose bytes are still only in the page
+                // cache.
+                channel.force(true);
+                channel.close();
+                // createTempFile makes the file private (0600); results are meant to be shared.
+                try {
+                    Files.setPosixFilePermissions(tmp,
+                            java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+                } catch (UnsupportedOperationException e) {
+                    // not a POSIX file system: keep its defaults
+                }
+                move(tmp, target);
+            } catch (IOException e) {
+                throw IoFailure.writing(target, e);
             }
-            move(tmp, target);
             forget(tmp);
             done = true;
         }
@@ -235,6 +318,34 @@ public final class AtomicFiles {
                     Files.deleteIfExists(tmp);
                     forget(tmp);
                 }
+            }
+        }
+    }
+
+    /** A stream whose failures name the file it writes. */
+    private static final class Named extends java.io.FilterOutputStream {
+        private final Path target;
+
+        Named(Path target, OutputStream out) {
+            super(out);
+            this.target = target;
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            try {
+                out.write(b, off, len);
+            } catch (IOException e) {
+                throw IoFailure.writing(target, e);
+            }
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            try {
+                out.write(b);
+            } catch (IOException e) {
+                throw IoFailure.writing(target, e);
             }
         }
     }
