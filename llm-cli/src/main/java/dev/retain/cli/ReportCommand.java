@@ -68,6 +68,7 @@ final class ReportCommand implements Command {
             throw new UserError("give one or more run directories; usage: retain " + usage());
         }
         KeyTable.Values v = Opts.values(KEYS, cl);
+        boolean existed = v.has("out") && java.nio.file.Files.exists(v.path("out"));
         Path outDir = v.has("out") ? OutputPaths.folder(v.path("out"), "--out") : v.path("out");
         Report.GapSettings settings = new Report.GapSettings(v.real("stability-window"),
                 v.real("recovery-tolerance"));
@@ -75,7 +76,12 @@ final class ReportCommand implements Command {
         for (String w : report.warnings()) {
             System.err.println("retain report: warning: " + w);
         }
-        ReportWriter.write(report, outDir);
+        try {
+            ReportWriter.write(report, outDir);
+        } catch (java.io.IOException e) {
+            OutputPaths.removeIfMadeAndEmpty(outDir, existed);
+            throw e;
+        }
         out.println("wrote " + ReportWriter.JSON + ", " + ReportWriter.CSV + ", "
                 + ReportWriter.MARKDOWN + " and " + ReportWriter.HTML + " to " + outDir);
         out.println();

@@ -175,7 +175,7 @@ final class RunCommand implements Command {
         writeReport(e, dirs, out);
         if (!missing.isEmpty()) {
             System.err.println("retain run: the report leaves out " + missing.size() + " of "
-                    + all.size() + " variants that have not finished: "
+                    + all.size() + " variants that have not finished or are damaged: "
                     + String.join(", ", missing));
         }
         return 0;

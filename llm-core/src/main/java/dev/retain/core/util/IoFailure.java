@@ -2,6 +2,7 @@ package dev.retain.core.util;
 
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
@@ -75,6 +76,9 @@ public final class IoFailure {
         if (e instanceof FileAlreadyExistsException) {
             return "already exists";
         }
+        if (e instanceof DirectoryNotEmptyException) {
+            return "a folder that is not empty stands there";
+        }
         if (e instanceof FileSystemException f && f.getReason() != null) {
             return f.getReason();
         }
@@ -92,6 +96,9 @@ public final class IoFailure {
         }
         if (r.contains("permission") || r.contains("not permitted")) {
             return "; choose a place you can write, or change its permissions";
+        }
+        if (r.contains("folder that is not empty")) {
+            return "; move that folder away or write elsewhere";
         }
         if (r.contains("not a directory") || r.contains("not a folder")) {
             return "; a file stands where a folder is needed: move it or choose another path";

@@ -3,10 +3,13 @@ package dev.retain.eval.report;
 import dev.retain.core.UserError;
 import dev.retain.eval.EvalResult;
 import dev.retain.eval.metrics.BaselineComparison;
+import dev.retain.eval.metrics.Cost;
 import dev.retain.eval.metrics.ForgettingMetrics;
 import dev.retain.eval.metrics.StabilityGap;
+import dev.retain.eval.results.MetricsLog;
 import dev.retain.eval.results.RunResults;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -200,6 +203,9 @@ public record Report(
                 warnings.add(label + " has every stage's scores but its status is still"
                         + " running (it may have been stopped before it finished writing)");
             }
+            for (String p : logProblems(r)) {
+                warnings.add(label + ": " + p);
+            }
             if (!r.tasks().equals(first.tasks())) {
                 warnings.add(label + " was trained in a different order: "
                         + Fmt.list(r.tasks(), NAMES));
@@ -250,6 +256,19 @@ public record Report(
         return new Report("runs", first.kind(), first.tasks(), reports,
                 base == null ? null : base.label(), ranking, notRanked, warnings, settings,
                 dataTime(runs));
+    }
+
+    /**
+     * What is wrong with the metrics.jsonl of a language-model run that retain trained (its
+     * folder has the run.json the trainer writes): a missing or damaged log, steps missing.
+     */
+    private static List<String> logProblems(RunResults r) {
+        if (r.dir() == null || r.isClassifier() || r.isSingleModel()
+                || !Files.isRegularFile(r.dir().resolve("run.json"))) {
+            return List.of();
+        }
+        return MetricsLog.problems(r.dir(), r.stages().stream().mapToLong(Cost.Stage::steps)
+                .sum());
     }
 
     /**
