@@ -97,8 +97,8 @@ public final class IoFailure {
         if (r.contains("permission") || r.contains("not permitted")) {
             return "; choose a place you can write, or change its permissions";
         }
-        if (r.contains("folder that is not empty")) {
-            return "; move that folder away or write elsewhere";
+        if (r.contains("folder that is not empty") || r.contains("is a directory")) {
+            return "; a folder stands where the file goes: move it away or write elsewhere";
         }
         if (r.contains("not a directory") || r.contains("not a folder")) {
             return "; a file stands where a folder is needed: move it or choose another path";
