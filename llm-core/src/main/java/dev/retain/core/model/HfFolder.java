@@ -44,6 +44,9 @@ public final class HfFolder {
      */
     public static List<String> write(Path dir, Path model, Path tokenizer, ObjectNode config,
             HfGpt2 hf) throws IOException {
+        AtomicFiles.notFolders(dir.resolve(hf != null ? SAFETENSORS : CONFIG),
+                dir.resolve(model != null ? TORCHSCRIPT : CONFIG),
+                dir.resolve(ModelInputs.TOKENIZER_FILE), dir.resolve(CONFIG));
         Path stage;
         try {
             stage = AtomicFiles.temporaryFolder(dir, "export-");

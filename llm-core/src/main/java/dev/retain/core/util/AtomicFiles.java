@@ -185,6 +185,22 @@ public final class AtomicFiles {
     }
 
     /**
+     * Checks, before anything is written, that no target is a folder (a rename over it would
+     * fail part way through a set of files).
+     *
+     * @param targets the files to be written
+     * @throws IOException naming the first target that is a folder
+     */
+    public static void notFolders(Path... targets) throws IOException {
+        for (Path t : targets) {
+            if (Files.isDirectory(t)) {
+                throw IoFailure.writing(t, new java.nio.file.FileSystemException(t.toString(),
+                        null, "Is a directory"));
+            }
+        }
+    }
+
+    /**
      * Makes a scratch file: a hidden temporary file in {@code dir}, for data too large for memory,
      * removed when closed (or when the command is stopped).
      *

@@ -64,6 +64,7 @@ public final class ReportWriter {
         Path html = outDir.resolve(HTML);
         // All four are written in full, then published together: a failure or a signal part
         // way leaves the folder's earlier report as it was.
+        AtomicFiles.notFolders(json, csv, md, html);
         try (AtomicFiles.Pending j = AtomicFiles.open(json);
                 AtomicFiles.Pending c = AtomicFiles.open(csv);
                 AtomicFiles.Pending m = AtomicFiles.open(md);
