@@ -2,6 +2,7 @@ package dev.retain.core.text;
 
 import dev.retain.core.UserError;
 import dev.retain.core.util.Hashing;
+import dev.retain.core.util.IoFailure;
 import dev.retain.core.util.Progress;
 
 import java.io.IOException;
@@ -118,16 +119,16 @@ public record Domain(String name, Path dir, String origin) {
                 }
                 w.commit(hash);
             } catch (IOException e) {
-                throw new UserError(text + ": could not write the token cache " + cache + " ("
-                        + e.getMessage() + "); check free disk space and permissions", e);
+                throw new UserError(text + ": could not write its token cache ("
+                        + IoFailure.describe(e) + ")", e);
             }
             TokenFile tf = TokenFile.openOrNull(cache);
             if (tf != null) {
                 return tf;
             }
         }
-        throw new UserError(text + ": could not write the token cache (" + (last == null ? "?"
-                : last.getMessage()) + "); check free disk space and permissions", last);
+        throw new UserError(text + ": could not write its token cache (" + (last == null ? "?"
+                : IoFailure.describe(last)) + ")", last);
     }
 
     /**

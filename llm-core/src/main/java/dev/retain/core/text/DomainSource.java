@@ -2,6 +2,7 @@ package dev.retain.core.text;
 
 import dev.retain.core.UserError;
 import dev.retain.core.util.Hashing;
+import dev.retain.core.util.IoFailure;
 import dev.retain.core.util.Json;
 import dev.retain.core.util.Progress;
 
@@ -311,7 +312,7 @@ public final class DomainSource {
             }
         }
         throw new UserError(path + ": could not write its split files in " + roots + " ("
-                + (last == null ? "?" : last.getMessage()) + "); check free disk space and"
+                + (last == null ? "?" : IoFailure.describe(last)) + "); check free disk space and"
                 + " permissions", last);
     }
 
@@ -335,8 +336,8 @@ public final class DomainSource {
             return new Prepared(domain(dir), write(dir, fp, fp == null ? null : key(fp),
                     progress), false);
         } catch (IOException e) {
-            throw new UserError(dir + ": could not write the split files (" + e.getMessage()
-                    + "); check free disk space and permissions", e);
+            throw new UserError(dir + ": could not write the split files ("
+                    + IoFailure.describe(e) + ")", e);
         }
     }
 
