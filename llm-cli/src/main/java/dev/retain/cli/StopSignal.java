@@ -1,6 +1,6 @@
 package dev.retain.cli;
 
-import dev.retain.core.util.AtomicFiles;
+import dev.retain.core.util.TemporaryFiles;
 import dev.retain.train.ContinualTrainer;
 
 import java.io.IOException;
@@ -15,7 +15,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Ctrl-C (SIGINT) and SIGTERM.
  *
  * <p>Every command ({@link #anyCommand}, installed by {@link Main}): the work is abandoned, its
- * temporary files are removed ({@link AtomicFiles#removeTemporaryFiles}: what it was writing is
+ * temporary files are removed ({@link TemporaryFiles#removeAll}: what it was writing is
  * not published, what it had published is complete), one line says so, and the JVM exits with
  * 128 + the signal (130, 143).
  *
@@ -48,7 +48,7 @@ final class StopSignal implements AutoCloseable {
                 return; // it saves a checkpoint, says how to continue, and ends the JVM then
             }
             abandoned = true;
-            int n = AtomicFiles.removeTemporaryFiles();
+            int n = TemporaryFiles.removeAll();
             err.println(command + ": stopped by a signal; " + (n == 0 ? "nothing was being"
                     + " written" : "what it was writing is removed (" + n + " temporary file"
                     + (n == 1 ? "" : "s") + ")") + "; files it had finished are complete");

@@ -296,7 +296,7 @@ public final class CausalLm implements AutoCloseable {
         Path tmp = null;
         try {
             Files.createDirectories(dir);
-            tmp = dev.retain.core.util.AtomicFiles.temporaryFile(dir,
+            tmp = dev.retain.core.util.TemporaryFiles.file(dir,
                     out.getFileName().toString());
             boolean written = false;
             for (Path template : templates) {
@@ -323,7 +323,7 @@ public final class CausalLm implements AutoCloseable {
             throw dev.retain.core.util.IoFailure.writing(out, e);
         } finally {
             if (tmp != null) {
-                dev.retain.core.util.AtomicFiles.removeTemporary(tmp);
+                dev.retain.core.util.TemporaryFiles.remove(tmp);
             }
         }
     }

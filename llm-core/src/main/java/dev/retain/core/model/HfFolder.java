@@ -3,6 +3,7 @@ package dev.retain.core.model;
 import dev.retain.core.util.AtomicFiles;
 import dev.retain.core.util.IoFailure;
 import dev.retain.core.util.Json;
+import dev.retain.core.util.TemporaryFiles;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -49,7 +50,7 @@ public final class HfFolder {
                 dir.resolve(ModelInputs.TOKENIZER_FILE), dir.resolve(CONFIG));
         Path stage;
         try {
-            stage = AtomicFiles.temporaryFolder(dir, "export-");
+            stage = TemporaryFiles.folder(dir, "export-");
         } catch (IOException e) {
             throw IoFailure.writing(dir.resolve(".export-..."), e);
         }
@@ -76,7 +77,7 @@ public final class HfFolder {
             }
             return names;
         } finally {
-            AtomicFiles.removeTemporary(stage);
+            TemporaryFiles.remove(stage);
         }
     }
 

@@ -102,7 +102,7 @@ final class DocumentReader {
                 r.jsonl(p, digest);
                 break;
             default:
-                for (Path f : DomainSource.documentFiles(p)) {
+                for (Path f : DocumentFolder.files(p)) {
                     r.file(f);
                 }
         }

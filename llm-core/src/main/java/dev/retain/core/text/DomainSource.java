@@ -10,7 +10,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,7 +18,6 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
-import java.util.stream.Stream;
 
 /**
  * Where a domain's text comes from, as given to {@code --domains}: a split folder ({@code
@@ -92,7 +90,7 @@ public final class DomainSource {
                     + " file or a .jsonl/.jsonl.gz file");
         }
         if (!Files.isRegularFile(abs)) {
-            throw new UserError(path + ": " + notAFile(abs) + ", not a file; a source is read"
+            throw new UserError(path + ": " + DocumentFolder.notAFile(abs) + ", not a file; a source is read"
                     + " twice (its SHA-256, then its documents), so save it to a file first");
         }
         String n = abs.getFileName().toString().toLowerCase(Locale.ROOT);
@@ -184,71 +182,14 @@ public final class DomainSource {
                 return Hashing.sha256(p);
             }
             MessageDigest md = Hashing.digest();
-            for (Path f : documentFiles(p)) {
-                md.update((relative(p, f) + "\0" + Hashing.sha256(f) + "\n")
+            for (Path f : DocumentFolder.files(p)) {
+                md.update((DocumentFolder.relative(p, f) + "\0" + Hashing.sha256(f) + "\n")
                         .getBytes(StandardCharsets.UTF_8));
             }
             return HexFormat.of().formatHex(md.digest());
         } catch (IOException e) {
             throw new UserError(p + ": cannot read (" + e.getMessage() + ")", e);
         }
-    }
-
-    /**
-     * The documents of a folder: its {@code .txt} and {@code .md} files, in sub-folders too,
-     * sorted by relative path ({@code /}-separated, compared as Java strings); names starting
-     * with a dot (and what is inside such folders) are left out. Symbolic links are followed,
-     * to files and to folders alike (a document's relative path is the link's); a link that
-     * leads nowhere, a loop of links, or a document name that is not a file (a named pipe, a
-     * device) is refused with one line naming it.
-     *
-     * @param dir the folder
-     * @return the files
-     * @throws IOException when the folder cannot be listed
-     * @throws UserError for a broken link, a loop or a document that is not a file
-     */
-    static List<Path> documentFiles(Path dir) throws IOException {
-        List<Path> docs = new ArrayList<>();
-        try (Stream<Path> all = Files.walk(dir, java.nio.file.FileVisitOption.FOLLOW_LINKS)) {
-            for (Path f : (Iterable<Path>) all::iterator) {
-                String rel = relative(dir, f);
-                String lower = rel.toLowerCase(Locale.ROOT);
-                if (!(lower.endsWith(".txt") || lower.endsWith(".md")) || rel.startsWith(".")
-                        || rel.contains("/.") || Files.isDirectory(f)) {
-                    continue;
-                }
-                if (!Files.isRegularFile(f)) {
-                    throw new UserError(f + ": " + (Files.isSymbolicLink(f) && !Files.exists(f)
-                            ? "a link to " + Files.readSymbolicLink(f) + ", which does not exist"
-                            : notAFile(f) + ", not a file") + "; a document folder holds"
-                            + " files (links are followed): remove it or make it one");
-                }
-                docs.add(f);
-            }
-        } catch (UncheckedIOException e) {
-            if (e.getCause() instanceof java.nio.file.FileSystemLoopException loop) {
-                throw new UserError(loop.getFile() + ": a link that leads back into the folder"
-                        + " it is in (a loop); remove the link", loop);
-            }
-            throw e.getCause();
-        }
-        docs.sort((a, b) -> relative(dir, a).compareTo(relative(dir, b)));
-        return docs;
-    }
-
-    /** @return what a path that is neither a file nor a folder is, e.g. {@code a named pipe} */
-    private static String notAFile(Path p) {
-        try {
-            int type = (Integer) Files.getAttribute(p, "unix:mode") & 0170000;
-            return type == 0010000 ? "a named pipe (FIFO)" : type == 0140000 ? "a socket"
-                    : type == 0020000 || type == 0060000 ? "a device" : "not a regular file";
-        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
-            return "not a regular file";
-        }
-    }
-
-    private static String relative(Path dir, Path f) {
-        return dir.relativize(f).toString().replace(f.getFileSystem().getSeparator(), "/");
     }
 
     /**
@@ -349,7 +290,7 @@ public final class DomainSource {
     private String fingerprintChecked() {
         if (kind == Kind.DOC_FOLDER) {
             try {
-                if (documentFiles(path).isEmpty()) {
+                if (DocumentFolder.files(path).isEmpty()) {
                     throw new UserError(path + ": no documents: the folder holds no .txt or .md"
                             + " files (nor train.txt, valid.txt, test.txt); a domain folder holds"
                             + " either");
@@ -411,7 +352,7 @@ public final class DomainSource {
             return Files.size(path);
         }
         long n = 0;
-        for (Path f : kind == Kind.SPLIT_FOLDER ? inputs() : documentFiles(path)) {
+        for (Path f : kind == Kind.SPLIT_FOLDER ? inputs() : DocumentFolder.files(path)) {
             n += Files.size(f);
         }
         return n;

@@ -2,6 +2,7 @@ package dev.retain.core.text;
 
 import dev.retain.core.util.AtomicFiles;
 import dev.retain.core.util.Hashing;
+import dev.retain.core.util.TemporaryFiles;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -43,7 +44,7 @@ final class SplitWriter implements DocumentReader.Sink, AutoCloseable {
     private final ByteBuffer encoded = ByteBuffer.allocate(1 << 16);
     private byte[] memory = new byte[1 << 12];
     private int inMemory;
-    private AtomicFiles.Scratch spill;
+    private TemporaryFiles.Scratch spill;
     private boolean spilled;
     private long length;
     /** The document's bytes up to the end of its last part that held more than white space. */
@@ -169,7 +170,7 @@ final class SplitWriter implements DocumentReader.Sink, AutoCloseable {
         int n = b.remaining();
         if (!spilled && inMemory + (long) n > IN_MEMORY) {
             if (spill == null) {
-                spill = AtomicFiles.scratch(dir, "document");
+                spill = TemporaryFiles.scratch(dir, "document");
             }
             spill.channel().position(0);
             write(ByteBuffer.wrap(memory, 0, inMemory));

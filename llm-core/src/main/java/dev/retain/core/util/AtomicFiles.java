@@ -9,126 +9,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Writes files so that a reader sees the old content or the new, never half of the new. Every
- * temporary file made here (a file being written, a scratch file) is known until it is published
- * or removed, so that a command stopped by a signal removes them all ({@link
- * #removeTemporaryFiles}) and leaves nothing half-written behind.
+ * Writes files so that a reader sees the old content or the new, never half of the new. Its
+ * temporary files are made through {@link TemporaryFiles}, so that a command stopped by a signal
+ * removes them all and leaves nothing half-written behind.
  */
 public final class AtomicFiles {
 
-    /** Temporary files made here and not yet published or removed. */
-    private static final Set<Path> LIVE = ConcurrentHashMap.newKeySet();
-    private static volatile boolean stopping;
-
     private AtomicFiles() {}
-
-    /**
-     * Removes every temporary file not yet published or removed, and refuses new ones: for a
-     * command that is being stopped by a signal (its work is abandoned).
-     *
-     * @return how many were removed
-     */
-    public static synchronized int removeTemporaryFiles() {
-        stopping = true;
-        int n = 0;
-        for (Path p : LIVE) {
-            try {
-                n += delete(p);
-            } catch (IOException e) {
-                // nothing more can be done while the process ends
-            }
-        }
-        LIVE.clear();
-        return n;
-    }
-
-    /** Makes a temporary file in dir and remembers it. */
-    private static synchronized Path temp(Path dir, String prefix) throws IOException {
-        if (stopping) {
-            throw new IOException("the command is being stopped");
-        }
-        Path tmp = Files.createTempFile(dir, prefix, ".tmp");
-        LIVE.add(tmp);
-        return tmp;
-    }
-
-    /**
-     * Makes a temporary file that the caller writes and renames itself, known as {@link #open}'s
-     * are: removed when the command is stopped. Remove it with {@link #removeTemporary} (or
-     * forget it with {@link #published} once renamed).
-     *
-     * @param dir the folder
-     * @param prefix the start of its name (a dot is put in front)
-     * @return the empty file
-     * @throws IOException when it cannot be created
-     */
-    public static Path temporaryFile(Path dir, String prefix) throws IOException {
-        return temp(dir, "." + prefix);
-    }
-
-    /**
-     * Makes a hidden temporary folder (files are written in it, then renamed out), removed with
-     * everything in it when the command is stopped or by {@link #removeTemporary}.
-     *
-     * @param dir the folder to make it in
-     * @param prefix the start of its name (a dot is put in front)
-     * @return the folder
-     * @throws IOException when it cannot be created
-     */
-    public static synchronized Path temporaryFolder(Path dir, String prefix) throws IOException {
-        if (stopping) {
-            throw new IOException("the command is being stopped");
-        }
-        Path tmp = Files.createTempDirectory(dir, "." + prefix);
-        LIVE.add(tmp);
-        return tmp;
-    }
-
-    /**
-     * Removes a temporary file or folder of {@link #temporaryFile} or {@link #temporaryFolder}
-     * (what is inside a folder too).
-     *
-     * @param tmp the file or folder
-     * @throws IOException when it cannot be removed
-     */
-    public static void removeTemporary(Path tmp) throws IOException {
-        try {
-            delete(tmp);
-        } finally {
-            forget(tmp);
-        }
-    }
-
-    /**
-     * Forgets a temporary file that was renamed to its target.
-     *
-     * @param tmp the file
-     */
-    public static void published(Path tmp) {
-        forget(tmp);
-    }
-
-    /** Deletes a file, or a folder and what is in it; @return how many were there */
-    private static int delete(Path p) throws IOException {
-        if (!Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            return Files.deleteIfExists(p) ? 1 : 0;
-        }
-        int n = 0;
-        try (java.util.stream.Stream<Path> all = Files.walk(p)) {
-            for (Path f : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                n += Files.deleteIfExists(f) && !f.equals(p) ? 1 : 0;
-            }
-        }
-        return Math.max(n, 1);
-    }
-
-    private static void forget(Path tmp) {
-        LIVE.remove(tmp);
-    }
 
     /** Something that writes a file's content to a stream. */
     @FunctionalInterface
@@ -173,12 +62,11 @@ public final class AtomicFiles {
         try {
             Path dir = target.toAbsolutePath().getParent();
             Files.createDirectories(dir);
-            tmp = temp(dir, "." + target.getFileName());
+            tmp = TemporaryFiles.file(dir, target.getFileName().toString());
             return new Pending(target, tmp, FileChannel.open(tmp, StandardOpenOption.WRITE));
         } catch (IOException e) {
             if (tmp != null) {
-                Files.deleteIfExists(tmp);
-                forget(tmp);
+                TemporaryFiles.remove(tmp);
             }
             throw IoFailure.writing(target, e);
         }
@@ -196,63 +84,6 @@ public final class AtomicFiles {
             if (Files.isDirectory(t)) {
                 throw IoFailure.writing(t, new java.nio.file.FileSystemException(t.toString(),
                         null, "Is a directory"));
-            }
-        }
-    }
-
-    /**
-     * Makes a scratch file: a hidden temporary file in {@code dir}, for data too large for memory,
-     * removed when closed (or when the command is stopped).
-     *
-     * @param dir the folder (created when missing)
-     * @param name a name for it (the file is {@code .NAME*.tmp})
-     * @return the scratch file, open for reading and writing
-     * @throws IOException when it cannot be created
-     */
-    public static Scratch scratch(Path dir, String name) throws IOException {
-        Path tmp = null;
-        try {
-            Files.createDirectories(dir);
-            tmp = temp(dir, "." + name);
-            return new Scratch(tmp, FileChannel.open(tmp, StandardOpenOption.READ,
-                    StandardOpenOption.WRITE));
-        } catch (IOException e) {
-            if (tmp != null) {
-                Files.deleteIfExists(tmp);
-                forget(tmp);
-            }
-            throw IoFailure.writing(dir.resolve("." + name + "...tmp"), e);
-        }
-    }
-
-    /** A temporary file for data that does not fit in memory, removed when closed. */
-    public static final class Scratch implements AutoCloseable {
-        private final Path path;
-        private final FileChannel channel;
-
-        private Scratch(Path path, FileChannel channel) {
-            this.path = path;
-            this.channel = channel;
-        }
-
-        /** @return the file's channel, for reads and writes */
-        public FileChannel channel() {
-            return channel;
-        }
-
-        /** @return the file */
-        public Path path() {
-            return path;
-        }
-
-        /** Closes and removes the file. */
-        @Override
-        public void close() throws IOException {
-            try {
-                channel.close();
-            } finally {
-                Files.deleteIfExists(path);
-                forget(path);
             }
         }
     }
@@ -320,7 +151,7 @@ public final class AtomicFiles {
             } catch (IOException e) {
                 throw IoFailure.writing(target, e);
             }
-            forget(tmp);
+            TemporaryFiles.published(tmp);
             done = true;
         }
 
@@ -331,8 +162,7 @@ public final class AtomicFiles {
                 try {
                     channel.close();
                 } finally {
-                    Files.deleteIfExists(tmp);
-                    forget(tmp);
+                    TemporaryFiles.remove(tmp);
                 }
             }
         }

@@ -66,7 +66,7 @@ class SourceFilesTest {
         Files.createSymbolicLink(dir.resolve("b-linked.md"), tmp.resolve("single.md"));
         Files.createSymbolicLink(dir.resolve("c-folder"), other);
         assertEquals(List.of(dir.resolve("a.txt"), dir.resolve("b-linked.md"),
-                dir.resolve("c-folder/x.txt")), DomainSource.documentFiles(dir));
+                dir.resolve("c-folder/x.txt")), DocumentFolder.files(dir));
         // The fingerprint follows the content: a change behind a link is a changed source.
         String before = DomainSource.fingerprint(dir);
         Files.writeString(other.resolve("x.txt"), "changed behind the link");

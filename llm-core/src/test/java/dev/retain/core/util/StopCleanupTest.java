@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.stream.Stream;
 
 /**
- * What a stopped command leaves: every temporary file and folder made through AtomicFiles is
+ * What a stopped command leaves: every temporary file and folder made through TemporaryFiles (AtomicFiles makes its own there) is
  * removed, published files stay, and no new temporary file can be made afterwards. Runs in a
  * JVM of its own (the removal is for a process that ends).
  */
@@ -33,10 +33,10 @@ class StopCleanupTest {
             AtomicFiles.Pending p = AtomicFiles.open(dir.resolve("train.tok"));
             p.stream().write(new byte[1000]);
             p.stream().flush();
-            AtomicFiles.scratch(dir, "document");
-            Path stage = AtomicFiles.temporaryFolder(dir, "export-");
+            TemporaryFiles.scratch(dir, "document");
+            Path stage = TemporaryFiles.folder(dir, "export-");
             Files.writeString(stage.resolve("model.safetensors"), "x");
-            System.out.println("removed " + AtomicFiles.removeTemporaryFiles());
+            System.out.println("removed " + TemporaryFiles.removeAll());
             try {
                 AtomicFiles.open(dir.resolve("late.json"));
                 System.out.println("late file made");
