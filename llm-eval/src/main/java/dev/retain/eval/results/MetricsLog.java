@@ -123,8 +123,8 @@ public final class MetricsLog {
                 ch.write(b);
             }
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException("could not append to " + file + ": "
-                    + e.getMessage(), e);
+            throw new java.io.UncheckedIOException(dev.retain.core.util.IoFailure.writing(file,
+                    e));
         }
     }
 
