@@ -140,7 +140,7 @@ final class RunCommand implements Command {
         ExperimentLaunch.writeReport(e, dirs, out);
         if (!missing.isEmpty()) {
             System.err.println("retain run: the report leaves out " + missing.size() + " of "
-                    + all.size() + " variants that have not finished or are damaged: "
+                    + all.size() + " variants that have not finished: "
                     + String.join(", ", missing));
         }
         return 0;
