@@ -107,6 +107,7 @@ final class ExportCommand implements Command {
                 config = hf.config(tok.eosId());
                 tokFile = tok.file();
             }
+            boolean existed = Files.exists(dir);
             OutputPaths.folder(dir, "--out");
             if (torchscript) {
                 // model.pt is the file as it is: these describe it for retain (the model contract)
@@ -118,8 +119,14 @@ final class ExportCommand implements Command {
             from.put("tokenizer", tokFile.toString());
             from.put("format", format);
             from.put("n_head_from", hf.nHeadFrom());
-            List<String> written = HfFolder.write(dir, torchscript ? model : null, tokFile,
-                    config, safetensors ? hf : null);
+            List<String> written;
+            try {
+                written = HfFolder.write(dir, torchscript ? model : null, tokFile, config,
+                        safetensors ? hf : null);
+            } catch (java.io.IOException e) {
+                OutputPaths.removeIfMadeAndEmpty(dir, existed);
+                throw e;
+            }
             for (String f : written) {
                 out.printf(Locale.ROOT, "%s  %,d bytes%n", dir.resolve(f),
                         Files.size(dir.resolve(f)));

@@ -211,10 +211,11 @@ public record Experiment(Path file, Path model, Path tokenizer, List<Path> domai
             }
             for (Variant v : expanded) {
                 Contained.name(v.folderName(), RESERVED, v.where(), "variant name");
-                String prev = names.put(v.name(), v.where());
+                String prev = names.put(v.name(), v.where() + ", variant " + (i + 1));
                 if (prev != null) {
                     throw new UserError(v.where() + ": duplicate variant name '" + v.name()
-                            + "' (first at " + prev + "); give each variant its own name");
+                            + "' (variant " + (i + 1) + " of the list; the first is at " + prev
+                            + "); give each variant its own name");
                 }
                 variants.add(v);
             }

@@ -293,9 +293,11 @@ public final class CausalLm implements AutoCloseable {
      */
     public void export(Path out) throws IOException {
         Path dir = out.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, out.getFileName().toString(), ".tmp");
+        Path tmp = null;
         try {
+            Files.createDirectories(dir);
+            tmp = dev.retain.core.util.TemporaryFiles.file(dir,
+                    out.getFileName().toString());
             boolean written = false;
             for (Path template : templates) {
                 if (written || !Files.isRegularFile(template)) {
@@ -317,8 +319,12 @@ public final class CausalLm implements AutoCloseable {
             Files.setPosixFilePermissions(tmp,
                     java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
             dev.retain.core.util.AtomicFiles.move(tmp, out);
+        } catch (IOException e) {
+            throw dev.retain.core.util.IoFailure.writing(out, e);
         } finally {
-            Files.deleteIfExists(tmp);
+            if (tmp != null) {
+                dev.retain.core.util.TemporaryFiles.remove(tmp);
+            }
         }
     }
 
