@@ -3,6 +3,7 @@ package dev.retain.cli;
 import dev.retain.core.util.OutputPaths;
 import dev.retain.core.UserError;
 import dev.retain.core.model.ModelInputs;
+import dev.retain.core.model.ModelSource;
 import dev.retain.core.util.RepoPaths;
 import dev.retain.train.bench.Bench;
 import dev.retain.train.bench.BenchReport;
@@ -75,7 +76,7 @@ final class BenchCommand implements Command {
                     + " retain " + usage());
         }
         KeyTable.Values v = Opts.values(KEYS, cl);
-        Path model = v.path("model");
+        Path model = ModelSource.resolve(v.path("model"));
         if (!Files.isRegularFile(model)) {
             throw new UserError(model + ": model file not found; give the path of a TorchScript"
                     + " .pt file");

@@ -5,11 +5,16 @@ import dev.retain.core.UserError;
 import dev.retain.core.model.CausalLm;
 import dev.retain.core.model.HfFolder;
 import dev.retain.core.model.HfGpt2;
+import dev.retain.core.model.ModelInputs;
+import dev.retain.core.model.ModelSource;
 import dev.retain.core.text.GptTokenizer;
+import dev.retain.core.util.Json;
 import dev.retain.core.util.OutputPaths;
+import dev.retain.train.RunSetup;
 import dev.retain.train.config.Key;
 import dev.retain.train.config.KeyTable;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import org.apache.commons.cli.CommandLine;
@@ -68,7 +73,7 @@ final class ExportCommand implements Command {
                     "safetensors: model.safetensors for Hugging Face; torchscript: the .pt copied"
                             + " as model.pt; both"),
             Key.path("tokenizer", "T.json", "Hugging Face tokenizer.json copied into DIR")
-                    .shown("tokenizer.json beside the model"),
+                    .shown("tokenizer.json beside the model, else the run's (run.json)"),
             Key.integer("n-head", 0, 1, "", "attention heads, written to config.json (not in"
                     + " any parameter's shape)").metavar("N")
                     .shown("the model's own n_head, else config.json beside it"),
@@ -81,7 +86,7 @@ final class ExportCommand implements Command {
 
     @Override
     public int run(CommandLine cl, PrintStream out) throws Exception {
-        Path model = Path.of(Opts.single(cl, this, "model file", ""));
+        Path model = ModelSource.resolve(Path.of(Opts.single(cl, this, "model file", "")));
         KeyTable.Values v = Opts.values(KEYS, cl);
         Path dir = v.path("out");
         String format = v.text("format");
@@ -97,7 +102,8 @@ final class ExportCommand implements Command {
             HfGpt2 hf = HfGpt2.of(lm, v.integer("n-head"));
             ObjectNode config;
             Path tokFile;
-            try (GptTokenizer tok = ModelArgs.tokenizer(v, lm)) {
+            try (GptTokenizer tok = ModelInputs.loadTokenizer(tokenizer(v.path("tokenizer"),
+                    model), lm)) {
                 config = hf.config(tok.eosId());
                 tokFile = tok.file();
             }
@@ -127,5 +133,36 @@ final class ExportCommand implements Command {
             }
         }
         return 0;
+    }
+
+    /**
+     * The tokenizer to copy: the one given, else the one beside the model, else, for a stage
+     * model inside a run folder (or a checkpoint's model below one), the run's own, as its
+     * {@code run.json} names it.
+     */
+    static Path tokenizer(Path given, Path model) {
+        if (given != null || Files.isRegularFile(ModelInputs.tokenizerBeside(model))) {
+            return ModelInputs.tokenizer(given, model);
+        }
+        Path dir = model.toAbsolutePath().getParent();
+        for (int up = 0; dir != null && up < 3; up++, dir = dir.getParent()) {
+            Path run = dir.resolve(RunSetup.FILE);
+            if (Files.isRegularFile(run)) {
+                JsonNode tok;
+                try {
+                    tok = Json.MAPPER.readTree(run.toFile()).get("tokenizer");
+                } catch (java.io.IOException e) {
+                    throw new UserError(run + ": unreadable (" + e.getMessage() + "); give"
+                            + " --tokenizer", e);
+                }
+                Path t = tok == null || !tok.isTextual() ? null : Path.of(tok.asText());
+                if (t == null || !Files.isRegularFile(t)) {
+                    throw new UserError("--tokenizer is required: " + run + " names the"
+                            + " tokenizer " + tok + ", which is not there any more");
+                }
+                return t;
+            }
+        }
+        return ModelInputs.tokenizer(null, model);
     }
 }

@@ -3,6 +3,7 @@ package dev.retain.cli;
 import dev.retain.core.util.OutputPaths;
 import dev.retain.core.Engines;
 import dev.retain.core.model.CausalLm;
+import dev.retain.core.model.ModelSource;
 import dev.retain.core.util.Json;
 import dev.retain.train.config.Key;
 import dev.retain.train.config.KeyTable;
@@ -48,7 +49,7 @@ final class InfoCommand implements Command {
 
     @Override
     public int run(CommandLine cl, PrintStream out) throws Exception {
-        Path file = Path.of(Opts.single(cl, this, "model file", ""));
+        Path file = ModelSource.resolve(Path.of(Opts.single(cl, this, "model file", "")));
         KeyTable.Values v = Opts.values(KEYS, cl);
         if (v.has("json")) {
             OutputPaths.file(v.path("json"), "--json");

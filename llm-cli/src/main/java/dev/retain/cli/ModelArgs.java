@@ -3,6 +3,7 @@ package dev.retain.cli;
 import dev.retain.core.Engines;
 import dev.retain.core.model.CausalLm;
 import dev.retain.core.model.ModelInputs;
+import dev.retain.core.model.ModelSource;
 import dev.retain.core.text.GptTokenizer;
 import dev.retain.train.config.Key;
 import dev.retain.train.config.KeyTable;
@@ -37,7 +38,7 @@ final class ModelArgs {
     }
 
     static CausalLm model(KeyTable.Values v) {
-        return CausalLm.load(v.path("model"), Engines.device(v.text("device")),
+        return CausalLm.load(ModelSource.resolve(v.path("model")), Engines.device(v.text("device")),
                 v.integer("context"));
     }
 

@@ -3,6 +3,7 @@ package dev.retain.cli;
 import dev.retain.core.UserError;
 import dev.retain.core.text.SourceOptions;
 import dev.retain.core.model.ModelInputs;
+import dev.retain.core.model.ModelSource;
 import dev.retain.core.util.OutputPaths;
 import dev.retain.train.ContinualTrainer;
 import dev.retain.train.RunSetup;
@@ -169,7 +170,8 @@ final class TrainCommand implements Command {
                 throw new UserError("--resume continues a run with the settings it started with;"
                         + " drop " + String.join(", ", extra));
             }
-            return ContinualTrainer.resume(v.path("resume"), v.path("model"), progress,
+            return ContinualTrainer.resume(v.path("resume"), ModelSource.resolve(v.path("model")),
+                    progress,
                     v.flag("allow-changed-data"), Strategies::plugins);
         }
         if (v.flag("allow-changed-data")) {
@@ -177,7 +179,7 @@ final class TrainCommand implements Command {
                     + " data as it is now); drop it");
         }
         TrainConfig cfg = config(v);
-        Path model = required(v, "model");
+        Path model = ModelSource.resolve(required(v, "model"));
         if (!v.has("domains")) {
             throw new UserError("--domains is required: the domain folders in training"
                     + " order");
