@@ -59,10 +59,16 @@ final class ImportArchive {
         String[] version = template.version(config.activation());
         zip.put(PREFIX + version[0], (version[1] + "\n").getBytes(StandardCharsets.UTF_8));
         for (int key = 0; key < storages.size(); key++) {
-            Param p = storages.get(key);
-            zip.begin(PREFIX + "data/" + key, p.source().numel() * Float.BYTES);
-            p.source().file().copy(p.source(), zip::write);
-            zip.end();
+            WeightFile.Stored t = storages.get(key).source();
+            String name = PREFIX + "data/" + key;
+            long size = t.numel() * Float.BYTES;
+            if (t.file().direct(t)) { // float32 as it is: the kernel copies it, file to file
+                zip.put(name, size, t.file().crc32(t), ch -> t.file().transferTo(t, ch));
+            } else {
+                zip.begin(name, size);
+                t.file().copy(t, zip::write);
+                zip.end();
+            }
         }
         zip.finish();
     }

@@ -15,8 +15,9 @@ import java.util.zip.CRC32;
  * FB} extra field of padding), Zip64 records where an offset or a size passes 4 GiB (a GPT-2 XL
  * archive is 6 GB). An entry's bytes are streamed in: its local header is written with the
  * CRC-32 left open and completed when the entry ends, so no entry is ever held in memory whole
- * and the data is read once. {@link java.util.zip.ZipOutputStream} needs the CRC before the
- * data of a stored entry.
+ * and the data is read once ({@link java.util.zip.ZipOutputStream} needs the CRC before the
+ * data of a stored entry); or, where the CRC is known first, the data is copied into the
+ * channel by the caller.
  */
 final class StoredZip {
 
@@ -62,6 +63,46 @@ final class StoredZip {
      * @throws IOException when writing fails
      */
     void begin(String name, long size) throws IOException {
+        header(name, size, 0);
+        crc.reset();
+        written = 0;
+    }
+
+    /** Writes an entry's data straight to the archive's channel. */
+    @FunctionalInterface
+    interface Transfer {
+        /**
+         * @param out the archive's channel, at the entry's first data byte
+         * @throws IOException when writing fails
+         */
+        void to(FileChannel out) throws IOException;
+    }
+
+    /**
+     * Writes an entry whose CRC-32 is known before its data, the data copied by the caller
+     * straight into the channel (a file-to-file transfer that the kernel does without copying
+     * through this process).
+     *
+     * @param name the entry's name
+     * @param size its length in bytes
+     * @param crc32 the CRC-32 of its data
+     * @param data writes exactly {@code size} bytes at the channel's position
+     * @throws IOException when writing fails or another number of bytes arrived
+     */
+    void put(String name, long size, long crc32, Transfer data) throws IOException {
+        header(name, size, crc32);
+        long start = out.position();
+        data.to(out);
+        if (out.position() - start != size) {
+            throw new IOException(name + ": " + (out.position() - start) + " bytes written, "
+                    + size + " announced");
+        }
+        open.crc[0] = crc32;
+        entries.add(open);
+        open = null;
+    }
+
+    private void header(String name, long size, long crc32) throws IOException {
         if (open != null) {
             throw new IllegalStateException(open + " is still open");
         }
@@ -74,7 +115,7 @@ final class StoredZip {
         ByteBuffer b = le(30 + n.length + zip64 + 4 + pad);
         b.putInt(0x04034b50).putShort((short) (big ? 45 : 20)).putShort((short) 0)
                 .putShort((short) 0).putShort((short) DOS_TIME).putShort((short) DOS_DATE)
-                .putInt(0) // CRC-32: completed by end()
+                .putInt((int) crc32) // 0 when not yet known: end() completes it
                 .putInt((int) (big ? MAX32 : size)).putInt((int) (big ? MAX32 : size))
                 .putShort((short) n.length).putShort((short) (zip64 + 4 + pad)).put(n);
         if (big) {
@@ -83,8 +124,6 @@ final class StoredZip {
         b.putShort((short) 0x4246).putShort((short) pad).put(new byte[pad]); // "FB", padding
         writeFully(b.flip());
         open = new Entry(n, header, size, new long[1]);
-        crc.reset();
-        written = 0;
     }
 
     /**

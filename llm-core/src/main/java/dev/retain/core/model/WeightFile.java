@@ -72,6 +72,39 @@ abstract class WeightFile implements Closeable {
      */
     abstract void read(Stored t, long offset, ByteBuffer into) throws IOException;
 
+    /**
+     * Whether a tensor's bytes are float32 as they are in the file, so that {@link #crc32} and
+     * {@link #transferTo} can copy them without passing them through this process.
+     *
+     * @param t a tensor of this file
+     * @return false unless the file supports it
+     */
+    boolean direct(Stored t) {
+        return false;
+    }
+
+    /**
+     * The CRC-32 of a tensor's bytes in the file ({@link #direct} tensors only).
+     *
+     * @param t the tensor
+     * @return its CRC-32
+     * @throws IOException when reading fails
+     */
+    long crc32(Stored t) throws IOException {
+        throw new UnsupportedOperationException();
+    }
+
+    /**
+     * Copies a tensor's bytes to a channel at its position ({@link #direct} tensors only).
+     *
+     * @param t the tensor
+     * @param out where they go
+     * @throws IOException when reading or writing fails
+     */
+    void transferTo(Stored t, java.nio.channels.FileChannel out) throws IOException {
+        throw new UnsupportedOperationException();
+    }
+
     /** The width in bytes of an element type, 0 for one this class does not know. */
     static int width(String dtype) {
         return switch (dtype) {
