@@ -2,8 +2,10 @@ package dev.retain.cli;
 
 import dev.retain.core.model.HfConfig;
 import dev.retain.core.model.HfImport;
+import dev.retain.train.config.CommonKeys;
 import dev.retain.train.config.Key;
 import dev.retain.train.config.KeyTable;
+import dev.retain.train.config.Settings;
 
 import org.apache.commons.cli.CommandLine;
 
@@ -50,10 +52,12 @@ final class ImportCommand implements Command {
                 + " imported once into ~/.cache/retain/models (RETAIN_CACHE moves it).";
     }
 
+    private static final Key<Path> OUT = CommonKeys.OUT.metavar("MODEL.pt").help("the"
+            + " TorchScript file to write (its folder gets config.json and tokenizer.json)")
+            .mandatory();
+
     /** The options. */
-    static final KeyTable KEYS = KeyTable.of(
-            Key.path("out", "MODEL.pt", "the TorchScript file to write (its folder gets"
-                    + " config.json and tokenizer.json)").mandatory());
+    static final KeyTable KEYS = KeyTable.of(OUT);
 
     @Override
     public KeyTable keys() {
@@ -63,9 +67,9 @@ final class ImportCommand implements Command {
     @Override
     public int run(CommandLine cl, PrintStream out) throws Exception {
         Path folder = Path.of(Opts.single(cl, this, "Hugging Face folder", ""));
-        KeyTable.Values v = Opts.values(KEYS, cl);
+        Settings v = Opts.values(KEYS, cl);
         long start = System.nanoTime();
-        HfImport.Result r = HfImport.run(folder, v.path("out"));
+        HfImport.Result r = HfImport.run(folder, v.get(OUT));
         double seconds = (System.nanoTime() - start) / 1e9;
         HfConfig c = r.config();
         out.printf(Locale.ROOT, "%s  %,d bytes%n", r.model(), Files.size(r.model()));
