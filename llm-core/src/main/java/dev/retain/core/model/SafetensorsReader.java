@@ -118,7 +118,12 @@ final class SafetensorsReader extends WeightFile {
             if (!shape.get(i).isIntegralNumber() || dims[i] < 0) {
                 throw bad("tensor " + name + " has shape " + shape + "; not a safetensors file");
             }
-            numel = Math.multiplyExact(numel, dims[i]);
+            try {
+                numel = Math.multiplyExact(numel, dims[i]);
+            } catch (ArithmeticException e) {
+                throw bad("tensor " + name + " has shape " + shape + ", more values than a file"
+                        + " holds; the header is corrupt");
+            }
         }
         long begin = offsets.get(0).asLong();
         long end = offsets.get(1).asLong();
