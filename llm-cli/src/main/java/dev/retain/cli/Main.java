@@ -30,7 +30,8 @@ public final class Main {
     static {
         for (Command c : new Command[] {new InfoCommand(), new PrepareCommand(), new EvalCommand(),
             new TrainCommand(), new RunCommand(), new DemoCommand(), new ReportCommand(),
-            new FisherCommand(), new ClassicCommand(), new BenchCommand(), new ExportCommand()}) {
+            new FisherCommand(), new ClassicCommand(), new BenchCommand(), new ExportCommand(),
+            new ImportCommand()}) {
             COMMANDS.put(c.name(), c);
         }
     }

@@ -1,6 +1,7 @@
 package dev.retain.experiment;
 
 import dev.retain.core.UserError;
+import dev.retain.core.model.ModelSource;
 import dev.retain.core.text.DomainSource;
 import dev.retain.core.text.SourceOptions;
 import dev.retain.core.text.Split;
@@ -140,7 +141,7 @@ public record Experiment(Path file, Path model, Path tokenizer, List<Path> domai
         JsonNode root = p.root();
         p.rejectUnknown(root, "", KEYS, "experiment key");
         Path base = file.toAbsolutePath().getParent();
-        Path model = path(p, base, "model", true);
+        Path model = ModelSource.resolve(path(p, base, "model", true));
         requireFile(p, "/model", model, "model file");
         Path tokenizer = path(p, base, "tokenizer", false);
         if (tokenizer == null) {

@@ -107,7 +107,8 @@ public final class CausalLm implements AutoCloseable {
             model.close();
             if (!zip) {
                 throw new UserError(file + ": not a TorchScript file (expected the zip archive that"
-                        + " torch.jit.save writes); export the model with tools/export_hf_gpt2.py", e);
+                        + " torch.jit.save writes); for Hugging Face weights give their folder"
+                        + " (config.json beside them), which retain imports", e);
             }
             throw new UserError(file + ": could not be loaded as TorchScript, the file is truncated"
                     + " or corrupt (" + Engines.firstLine(e) + "); export it again", e);
