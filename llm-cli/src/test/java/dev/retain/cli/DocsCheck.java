@@ -41,10 +41,14 @@ import java.util.regex.Pattern;
  *       one command (or be {@code --help}, {@code --debug}, {@code --version}).
  * </ul>
  *
+ * <p>Two allowances, each listed by name: a command that another branch adds (named before it
+ * exists; its flags are not checked) and, per document, a flag named on purpose that no command has
+ * (the example of adding a setting).
+ *
  * <p>Links: every Markdown link {@code [text](target)} outside code whose target is not a URL
- * (scheme {@code http:}, {@code https:}, {@code mailto:}) must name a file or folder of the checkout,
- * relative to the document, and its {@code #anchor}, when the target is a Markdown file, must be
- * the GitHub anchor of one of its headings.
+ * (scheme {@code http:}, {@code https:}, {@code mailto:}) must name a file or folder of the
+ * checkout, relative to the document, and its {@code #anchor}, when the target is a Markdown
+ * file, must be the GitHub anchor of one of its headings.
  */
 final class DocsCheck {
 
@@ -69,8 +73,9 @@ final class DocsCheck {
     private static final Pattern COMMENT = Pattern.compile("(?:^|(?<=\\s))#(?=\\s|$)");
     private static final Pattern SEPARATOR = Pattern.compile("\\s(?:\\||\\|\\||&&|;)\\s|;");
     private static final Pattern PLACEHOLDER = Pattern.compile("[A-Z][A-Z_]*");
+    /** A link or an image: {@code [text](target "title")}, {@code ![alt](target)}. */
     private static final Pattern LINK = Pattern.compile(
-            "(?<!!)\\[[^\\]\\n]*\\]\\(([^)\\s]+)(?:\\s+\"[^\"]*\")?\\)|!\\[[^\\]\\n]*\\]\\(([^)\\s]+)\\)");
+            "!?\\[[^\\]\\n]*\\]\\(([^)\\s]+)(?:\\s+\"[^\"]*\")?\\)");
     private static final Pattern HEADING = Pattern.compile("^ {0,3}#{1,6}\\s+(.*?)\\s*#*\\s*$",
             Pattern.MULTILINE);
 
@@ -237,7 +242,7 @@ final class DocsCheck {
         List<Problem> out = new ArrayList<>();
         Matcher m = LINK.matcher(outside);
         while (m.find()) {
-            String target = m.group(1) != null ? m.group(1) : m.group(2);
+            String target = m.group(1);
             int line = lines.of(m.start());
             if (target.matches("(?i)(https?|mailto):.*")) {
                 continue;

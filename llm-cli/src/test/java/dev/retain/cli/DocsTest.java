@@ -195,7 +195,8 @@ class DocsTest {
     @Test
     void linksToMissingFilesAndHeadingsAreFound(@TempDir Path tmp) throws IOException {
         Files.createDirectories(tmp.resolve("docs"));
-        Files.writeString(tmp.resolve("docs/A.md"), "# A guide\n\n## `retain eval`: the protocol\n");
+        Files.writeString(tmp.resolve("docs/A.md"),
+                "# A guide\n\n## `retain eval`: the protocol\n");
         String readme = "[a](docs/A.md) [b](docs/A.md#retain-eval-the-protocol)\n"
                 + "[c](docs/B.md) [d](docs/A.md#gone) [e](https://example.org/x)\n"
                 + "[f](docs/LATER.md) `[g](docs/C.md)` [h](#a-readme)\n\n# A readme\n\n"
