@@ -25,8 +25,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A real run's token detail against PyTorch: {@code tools/make_forgotten_reference.sh} trained a
- * short run on two shipped domains (computing, then scripture) and had {@code tools/reference_forgotten.py} (plain PyTorch,
- * no retain code) compute each test token's NLL and argmax on the base and both stage models;
+ * short run on two shipped domains (computing, then scripture) and had {@code
+ * tools/reference_forgotten.py} (plain PyTorch, no retain code) compute each test token's NLL and
+ * argmax on the base and both stage models;
  * here the same run is trained again (its arguments are in the committed JSON, with prompts
  * added) and every {@code nll_before}/{@code nll_after} of {@code retain forgotten}'s JSON Lines
  * is compared with PyTorch's, the right/wrong flags and forgetting events exactly.

@@ -1,16 +1,15 @@
 package dev.retain.experiment;
 
 import dev.retain.core.UserError;
+import dev.retain.core.model.ModelSource;
 import dev.retain.core.text.DomainSource;
 import dev.retain.core.text.SourceOptions;
 import dev.retain.core.text.Split;
 import dev.retain.core.util.Contained;
-import dev.retain.eval.generate.Prompts;
 import dev.retain.train.TrainConfig;
 import dev.retain.train.config.Key;
 import dev.retain.train.config.SettingsFile;
 import dev.retain.train.config.SourceSettings;
-import dev.retain.train.lifecycle.StagePrompts;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.TextNode;
@@ -142,7 +141,7 @@ public record Experiment(Path file, Path model, Path tokenizer, List<Path> domai
         JsonNode root = p.root();
         p.rejectUnknown(root, "", KEYS, "experiment key");
         Path base = file.toAbsolutePath().getParent();
-        Path model = path(p, base, "model", true);
+        Path model = ModelSource.resolve(path(p, base, "model", true));
         requireFile(p, "/model", model, "model file");
         Path tokenizer = path(p, base, "tokenizer", false);
         if (tokenizer == null) {
@@ -212,12 +211,13 @@ public record Experiment(Path file, Path model, Path tokenizer, List<Path> domai
                         + " list); give at least one value");
             }
             for (Variant v0 : expanded) {
-                Variant v = withPrompts(v0, base);
+                Variant v = VariantPrompts.resolve(v0, base);
                 Contained.name(v.folderName(), RESERVED, v.where(), "variant name");
-                String prev = names.put(v.name(), v.where());
+                String prev = names.put(v.name(), v.where() + ", variant " + (i + 1));
                 if (prev != null) {
                     throw new UserError(v.where() + ": duplicate variant name '" + v.name()
-                            + "' (first at " + prev + "); give each variant its own name");
+                            + "' (variant " + (i + 1) + " of the list; the first is at " + prev
+                            + "); give each variant its own name");
                 }
                 variants.add(v);
             }
@@ -239,27 +239,6 @@ public record Experiment(Path file, Path model, Path tokenizer, List<Path> domai
         }
         return new Experiment(file, model, tokenizer, domains, sources, out, variants,
                 List.copyOf(held), general);
-    }
-
-    /**
-     * A variant's {@code prompts} file, named relative to the experiment file, as an absolute
-     * path, read now (a mistake is found before any variant runs) and named with the line of the
-     * variant that uses it.
-     */
-    private static Variant withPrompts(Variant v, Path base) {
-        String prompts = v.config().get(StagePrompts.PROMPTS);
-        if (prompts.isEmpty()) {
-            return v;
-        }
-        Path f = base.resolve(prompts).normalize();
-        try {
-            Prompts.read(f);
-        } catch (UserError e) {
-            throw new UserError(v.where() + ": prompts " + e.getMessage().replaceFirst(
-                    "^--prompts ", ""), e);
-        }
-        return new Variant(v.name(), v.config().with(Map.of(StagePrompts.PROMPTS.name(),
-                f.toString())), v.where());
     }
 
     /** The top-level source settings ({@code text-field}, {@code doc-sep}, {@code split}, ...). */

@@ -1,37 +1,19 @@
 package dev.retain.experiment;
 
-import dev.retain.core.Engines;
 import dev.retain.core.UserError;
-import dev.retain.core.model.CausalLm;
-import dev.retain.core.text.Domain;
-import dev.retain.core.text.DomainSource;
-import dev.retain.core.text.GptTokenizer;
-import dev.retain.core.text.SourceOptions;
-import dev.retain.core.text.Split;
 import dev.retain.core.util.Contained;
 import dev.retain.core.util.Json;
 import dev.retain.core.util.RunLock;
-import dev.retain.eval.EvalResult;
-import dev.retain.eval.Evaluator;
-import dev.retain.eval.forgotten.DetailCollector;
-import dev.retain.eval.forgotten.TokenDetail;
 import dev.retain.train.ContinualTrainer;
 import dev.retain.train.RunSetup;
-import dev.retain.train.TrainConfig;
 import dev.retain.train.config.SourceSettings;
-import dev.retain.train.lifecycle.StageEvaluation;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -105,7 +87,8 @@ public final class ExperimentRunner {
      * @param variant the variant
      * @param dir its run folder
      * @param state {@code done}, {@code diverged}, {@code running} (another process writes it),
-     *     {@code partial} (started, resumable) or {@code not started}
+     *     {@code partial} (started, resumable), {@code damaged} (its results.json is missing or
+     *     unreadable: resuming writes it again from the checkpoint) or {@code not started}
      * @param detail more on the state (the holding process, the domains learned), or empty
      */
     public record VariantStatus(int index, Experiment.Variant variant, Path dir, String state,
@@ -142,14 +125,36 @@ public final class ExperimentRunner {
                 state = "running";
                 detail = holder;
             } else if (Files.exists(dir.resolve(RunSetup.FILE))) {
-                state = "partial";
-                detail = learned(results, e.domains().size());
+                String damage = damage(results);
+                state = damage == null ? "partial" : "damaged";
+                detail = damage == null ? learned(results, e.domains().size()) : damage
+                        + "; retain run writes it again from the checkpoint";
             } else {
                 state = "not started";
             }
             out.add(new VariantStatus(i++, v, dir, state, detail));
         }
         return out;
+    }
+
+    /** @return why a started run's results.json cannot be read, or null when it can */
+    private static String damage(Path results) {
+        if (!Files.exists(results)) {
+            return "results.json is missing";
+        }
+        try {
+            if (Files.size(results) == 0) {
+                return "results.json is empty";
+            }
+            JsonNode r = Json.MAPPER.readTree(results.toFile());
+            return r != null && r.isObject() ? null : "results.json is not a JSON object";
+        } catch (com.fasterxml.jackson.core.JsonProcessingException ex) {
+            var at = ex.getLocation();
+            return "results.json is cut off or not JSON" + (at == null ? "" : " at line "
+                    + at.getLineNr() + ", column " + at.getColumnNr());
+        } catch (IOException ex) {
+            return "results.json cannot be read (" + Json.why(ex) + ")";
+        }
     }
 
     private static String learned(Path results, int domains) {
@@ -251,7 +256,7 @@ public final class ExperimentRunner {
         for (int i : chosen) {
             Experiment.Variant v = e.variants().get(i);
             if (!Files.exists(dirs.get(v.name()).resolve(RunSetup.FILE))) {
-                baseRow(e, v.config(), cache, progress);
+                BaseRow.of(e, v.config(), cache, progress);
             }
         }
     }
@@ -291,7 +296,7 @@ public final class ExperimentRunner {
                         v.name(), dir);
                 RunSetup setup = RunSetup.create(v.name(), v.config(), e.model(), e.tokenizer(),
                         e.domains(), e.sources()).withExtras(e.evalDomains(), e.general());
-                BaseRow b = baseRow(e, v.config(), baseRows, progress);
+                BaseRow b = BaseRow.of(e, v.config(), baseRows, progress);
                 t = ContinualTrainer.builder().optProgress(progress).optBaseRow(b.row())
                         .optBaseDetail(b.detail()).start(setup, dir);
             }
@@ -327,101 +332,5 @@ public final class ExperimentRunner {
                     + " settings (" + SourceSettings.toJson(old.sources()).toString() + ") than "
                     + e.file() + " now gives; restore them, or delete the folder to run it again");
         }
-    }
-
-    /**
-     * The base model's row, computed once per (window, test-windows) and kept in {@code
-     * out/base-eval.json} so that a re-run, or another process running other variants of the
-     * experiment, does not compute it again. Processes take turns through a lock on {@code
-     * out/base-eval.lock}: the first computes the row, the others wait and read it.
-     */
-    private static BaseRow baseRow(Experiment e, TrainConfig c, Map<String, BaseRow> cache,
-            boolean progress) throws IOException {
-        // The settings that decide the row: variants that share them get it without the model
-        // being loaded again.
-        int seqLen = c.get(TrainConfig.SEQ_LEN);
-        int testWindows = c.get(StageEvaluation.TEST_WINDOWS);
-        String device = c.get(TrainConfig.DEVICE);
-        int keep = c.get(StageEvaluation.TOKEN_DETAIL);
-        String settings = seqLen + "/" + testWindows + "/" + device + "/" + keep;
-        BaseRow known = cache.get(settings);
-        if (known != null) {
-            return known;
-        }
-        List<EvalResult> row;
-        TokenDetail detail = null;
-        try (CausalLm lm = CausalLm.load(e.model(), Engines.device(device), 0);
-                GptTokenizer tok = GptTokenizer.load(e.tokenizer())) {
-            int window = seqLen > 0 ? Math.min(seqLen, lm.context()) : lm.context();
-            String key = window + "/" + testWindows + (e.sources().equals(
-                    SourceOptions.defaults()) ? "" : "/" + SourceSettings.toJson(e.sources()));
-            Path file = e.out().resolve("base-eval.json");
-            try (FileChannel ch = FileChannel.open(e.out().resolve("base-eval.lock"),
-                    StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-                    FileLock held = ch.lock()) {
-                row = readBase(file, key);
-                Path detailFile = keep > 0 ? BaseRow.detailFile(e.out(), key, keep) : null;
-                if (row != null && detailFile != null) {
-                    detail = BaseRow.readDetail(detailFile);
-                }
-                if (row == null || (detailFile != null && detail == null)) {
-                    DetailCollector collector = keep > 0 ? new DetailCollector(keep) : null;
-                    row = new ArrayList<>();
-                    for (Path d : e.domains()) {
-                        Domain dom = DomainSource.of(d, e.sources()).open(progress).domain();
-                        EvalResult r = Evaluator.evaluate(lm, dom.tokens(Split.TEST, tok),
-                                dom.name(), "test", new Evaluator.Options(window, 0, testWindows,
-                                        0, progress), collector == null ? null : collector.sink());
-                        if (collector != null) {
-                            collector.finish(r);
-                        }
-                        row.add(r);
-                    }
-                    if (collector != null) {
-                        detail = collector.detail("base model", "test", window, lm.vocabSize());
-                        detail.write(detailFile);
-                    }
-                    writeBase(file, key, row);
-                }
-            }
-            BaseRow b = new BaseRow(row, detail);
-            cache.put(settings, b);
-            return b;
-        }
-    }
-
-    private static List<EvalResult> readBase(Path f, String key) throws IOException {
-        if (!Files.exists(f)) {
-            return null;
-        }
-        JsonNode rows = Json.MAPPER.readTree(f.toFile()).path(key);
-        if (!rows.isArray()) {
-            return null;
-        }
-        List<EvalResult> out = new ArrayList<>();
-        for (JsonNode r : rows) {
-            out.add(new EvalResult(r.get("domain").asText(), "test", r.get("tokens").asLong(),
-                    r.get("windows").asLong(), r.get("predicted").asLong(),
-                    r.get("nll_sum").asDouble(), r.get("correct").asLong(),
-                    r.get("seconds").asDouble()));
-        }
-        return out;
-    }
-
-    private static void writeBase(Path f, String key, List<EvalResult> row) throws IOException {
-        ObjectNode root = Files.exists(f) ? (ObjectNode) Json.MAPPER.readTree(f.toFile())
-                : Json.object();
-        ArrayNode a = root.putArray(key);
-        for (EvalResult r : row) {
-            ObjectNode n = a.addObject();
-            n.put("domain", r.domain());
-            n.put("tokens", r.tokens());
-            n.put("windows", r.windows());
-            n.put("predicted", r.predicted());
-            n.put("nll_sum", r.nllSum());
-            n.put("correct", r.correct());
-            n.put("seconds", r.seconds());
-        }
-        Json.write(f, root);
     }
 }
