@@ -89,8 +89,8 @@ public final class StageEvaluation implements Plugin {
     @Override
     public void afterDomain(TrainContext ctx) {
         long t0 = System.nanoTime();
-        int k = ctx.results().rows();
-        String label = "after " + ctx.domains().get(k - 1);
+        int k = ctx.stage() + 1; // the row of the stage model (0 is the base model's)
+        String label = "after " + ctx.domains().get(ctx.stage());
         var row = evaluate(ctx, k, label);
         var held = ctx.evaluateHeldOut(Split.TEST, windows);
         ctx.addSeconds(Phase.EVAL, (System.nanoTime() - t0) / 1e9);
