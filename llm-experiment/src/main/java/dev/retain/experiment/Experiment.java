@@ -130,6 +130,9 @@ public record Experiment(Path file, Path model, Path tokenizer, List<Path> domai
     public static final Set<String> RESERVED = Set.of("report", "base-eval.json",
             "base-eval.lock");
 
+    /** What to do about a variant name that cannot be a folder. */
+    static final String PLAIN_NAME = "give it a plain name such as 'ewc-strong'";
+
     /**
      * Reads and checks an experiment file.
      *
@@ -211,7 +214,7 @@ public record Experiment(Path file, Path model, Path tokenizer, List<Path> domai
                         + " list); give at least one value");
             }
             for (Variant v : expanded) {
-                Contained.name(v.folderName(), RESERVED, v.where(), "variant name");
+                Contained.name(v.folderName(), RESERVED, v.where(), "variant name", PLAIN_NAME);
                 String prev = names.put(v.name(), v.where() + ", variant " + (i + 1));
                 if (prev != null) {
                     throw new UserError(v.where() + ": duplicate variant name '" + v.name()
