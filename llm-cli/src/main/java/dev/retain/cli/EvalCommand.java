@@ -14,6 +14,10 @@ import dev.retain.core.util.Json;
 import dev.retain.eval.EvalResult;
 import dev.retain.eval.Evaluator;
 import dev.retain.eval.report.ReportWriter;
+import dev.retain.eval.tasks.LogitModel;
+import dev.retain.eval.tasks.TaskResult;
+import dev.retain.eval.tasks.TaskSuite;
+import dev.retain.eval.tasks.TextEncoder;
 import dev.retain.train.config.Key;
 import dev.retain.train.config.KeyTable;
 import dev.retain.train.config.SourceSettings;
@@ -43,12 +47,15 @@ final class EvalCommand implements Command {
 
     @Override
     public String usage() {
-        return "eval --model M.pt --tokenizer T.json --domains SRC... [--seq-len W] [--json FILE]";
+        return "eval --model M.pt --tokenizer T.json --domains SRC... [--seq-len W] [--json FILE]"
+                + "\n       retain eval --model M.pt --tokenizer T.json --tasks FILE..."
+                + " [--task-format FMT...] [--num-fewshot K]";
     }
 
     @Override
     public String summary() {
-        return "perplexity and token accuracy of a model on each domain's test split";
+        return "perplexity and token accuracy of a model on each domain's test split; task"
+                + " probes scored as lm-evaluation-harness scores them";
     }
 
     @Override
@@ -65,7 +72,7 @@ final class EvalCommand implements Command {
     static final KeyTable KEYS = new KeyTable(ModelArgs.KEYS).plus(List.of(
             Key.list("domains", "SRC...", "domains: split folders (train.txt, valid.txt,"
                     + " test.txt), .jsonl or .jsonl.gz files, .txt files or folders of .txt/.md"
-                    + " documents").mandatory(),
+                    + " documents (this, --tasks or both)"),
             Key.choice("split", "test", List.of("test", "valid", "train"), "which split to score"),
             Key.integer("seq-len", 0, 2, "", "tokens per window").metavar("W")
                     .shown("the model's context").alias("window"),
@@ -78,7 +85,8 @@ final class EvalCommand implements Command {
             Key.path("json", "FILE", "also write the results as JSON"),
             Key.path("report", "DIR", "also write the perplexity report there (report.html,"
                     + " report.md, report.json, results.csv)"),
-            Key.flag("quiet", "no progress line on stderr"))).plus(SourceSettings.KEYS_BESIDE_SPLIT);
+            Key.flag("quiet", "no progress line on stderr"))).plus(SourceSettings.KEYS_BESIDE_SPLIT)
+            .plus(TaskOptions.EVAL);
 
     @Override
     public KeyTable keys() {
@@ -88,9 +96,11 @@ final class EvalCommand implements Command {
     @Override
     public int run(CommandLine cl, PrintStream out) throws Exception {
         KeyTable.Values v = Opts.values(KEYS, cl);
-        if (!v.has("domains")) {
-            throw new UserError("--domains is required: give one or more domain folders");
+        if (!v.has("domains") && !v.has("tasks")) {
+            throw new UserError("--domains or --tasks is required: give domain folders, task"
+                    + " files or both");
         }
+        TaskSuite tasks = TaskOptions.suite(v, "tasks", !v.flag("quiet")); // bad lines first
         SourceOptions so = sources(v);
         List<DomainSource> domains = new ArrayList<>();
         Set<String> names = new LinkedHashSet<>();
@@ -122,9 +132,20 @@ final class EvalCommand implements Command {
                 results.add(Evaluator.evaluate(lm, streams.get(i), domains.get(i).name(),
                         split.label(), opt));
             }
-            printTable(out, results);
+            if (!results.isEmpty()) {
+                printTable(out, results);
+            }
+            List<TaskResult> taskResults = tasks == null ? List.of() : tasks.prepare(
+                    TextEncoder.of(tok), lm.context()).score(LogitModel.of(lm));
+            if (tasks != null) {
+                TaskOptions.printTable(out, taskResults);
+            }
             if (v.has("json")) {
-                Json.write(v.path("json"), toJson(lm, tok, opt, split, results));
+                ObjectNode json = toJson(lm, tok, opt, split, results);
+                if (tasks != null) {
+                    json.set("tasks", TaskOptions.json(tasks, taskResults));
+                }
+                Json.write(v.path("json"), json);
             }
             if (v.has("report")) {
                 Path dir = v.path("report");
@@ -140,7 +161,8 @@ final class EvalCommand implements Command {
                 facts.put("stride", opt.stride() > 0 ? String.valueOf(opt.stride())
                         : "non-overlapping");
                 ReportWriter.writeSingleModel(lm.source().getFileName().toString(), facts,
-                        results, dir);
+                        results, tasks == null ? null : TaskOptions.scores(tasks, taskResults),
+                        dir);
                 out.println("report: " + dir.resolve(ReportWriter.HTML));
             }
         }

@@ -112,7 +112,8 @@ final class ResultsDecoder {
                 tasks, scores, std, seeds, stages(root), boundaries(root), curves(root),
                 root.path(DRIFT).isObject() ? text(root.path(DRIFT), WEIGHTING, "none") : null,
                 drift(root), ResultsCodec.peakRss(root), ResultsCodec.peakRssScope(root),
-                List.of(), heldOut(root, tasks.size()));
+                List.of(), heldOut(root, tasks.size()),
+                TaskScoresCodec.read(root, tasks.size() + 1, this::bad));
     }
 
     private static String text(JsonNode n, String field, String dflt) {

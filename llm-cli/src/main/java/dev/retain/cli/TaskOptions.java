@@ -1,0 +1,164 @@
+package dev.retain.cli;
+
+import dev.retain.core.UserError;
+import dev.retain.core.util.Json;
+import dev.retain.eval.results.TaskScores;
+import dev.retain.eval.tasks.TaskFormat;
+import dev.retain.eval.tasks.TaskResult;
+import dev.retain.eval.tasks.TaskSuite;
+import dev.retain.train.config.Key;
+import dev.retain.train.config.KeyTable;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The task-probe options of {@code retain eval} ({@code --tasks} and how to score them), and
+ * their table and JSON.
+ */
+final class TaskOptions {
+
+    private TaskOptions() {}
+
+    /** How task files are read and scored; shared by every command that scores tasks. */
+    static final List<Key> SCORING = List.of(
+            Key.list("task-format", "FMT...", "the task files' format: "
+                    + String.join(", ", TaskFormat.labels()) + "; one for every file or one per"
+                    + " file").shown("auto: .txt is rolling, JSONL by its fields"),
+            Key.integer("num-fewshot", 0, 0, "", "few-shot examples before each context, drawn"
+                    + " from the same file with the harness's sampler"),
+            Key.longInteger("fewshot-seed", TaskSuite.DEFAULT_FEWSHOT_SEED, 0, "",
+                    "seed of the few-shot sampler (the harness's default)"),
+            Key.integer("task-limit", 0, 0, "", "score only the first N examples of each task,"
+                    + " 0 = all"),
+            Key.integer("bootstrap-iters", TaskSuite.DEFAULT_BOOTSTRAP_ITERS, 0, "",
+                    "bootstrap resamples for the standard error of a task's perplexity (the"
+                    + " harness's default), 0 = none"));
+
+    /** {@code retain eval}'s keys: the task files, then {@link #SCORING}. */
+    static final List<Key> EVAL = concat(List.of(Key.list("tasks", "FILE...", "task files scored"
+            + " as lm-evaluation-harness scores them: JSONL of {context, choices, gold}"
+            + " (multiple choice), {context, continuation} (loglikelihood) or a preset's layout"
+            + " (--task-format), or text for rolling perplexity; see docs/TASKS.md")), SCORING);
+
+    private static List<Key> concat(List<Key> a, List<Key> b) {
+        List<Key> out = new ArrayList<>(a);
+        out.addAll(b);
+        return out;
+    }
+
+    /**
+     * Reads the task files named by a key, with the scoring options.
+     *
+     * @param v the command's values
+     * @param filesKey the key naming the files ({@code tasks}, {@code eval-tasks})
+     * @param progress whether scoring shows a progress line
+     * @return the suite, or null when no file is given
+     */
+    static TaskSuite suite(KeyTable.Values v, String filesKey, boolean progress) {
+        if (v.list(filesKey).isEmpty()) {
+            return null;
+        }
+        List<TaskFormat> formats = new ArrayList<>();
+        for (String f : v.list("task-format")) {
+            TaskFormat tf = TaskFormat.of(f);
+            if (tf == null) {
+                throw new UserError("--task-format " + f + ": expected one of "
+                        + String.join(", ", TaskFormat.labels()));
+            }
+            formats.add(tf);
+        }
+        List<Path> files = v.list(filesKey).stream().map(Path::of).toList();
+        return TaskSuite.read(files, formats, new TaskSuite.Options(v.integer("num-fewshot"),
+                v.longInteger("fewshot-seed"), v.integer("task-limit"),
+                v.integer("bootstrap-iters"), 0, progress));
+    }
+
+    private static final List<String> COLUMNS = List.of(TaskResult.ACC, TaskResult.ACC_NORM,
+            TaskResult.PERPLEXITY, TaskResult.WORD_PERPLEXITY, TaskResult.BITS_PER_BYTE);
+
+    /**
+     * Prints one line per task: its metrics with their standard errors, and its speed.
+     *
+     * @param out where to
+     * @param results the results
+     */
+    static void printTable(PrintStream out, List<TaskResult> results) {
+        int w = Math.max(4, results.stream().mapToInt(r -> r.name().length()).max().orElse(4));
+        out.printf(Locale.ROOT, "%-" + w + "s %-22s %8s %18s %18s %12s %12s %10s %9s %8s%n",
+                "task", "kind", "examples", "acc", "acc_norm", "perplexity", "word_ppl",
+                "bits/byte", "tokens/s", "seconds");
+        for (TaskResult r : results) {
+            List<String> cells = new ArrayList<>();
+            for (String m : COLUMNS) {
+                Double v = r.metrics().get(m);
+                Double se = r.stderr().get(m);
+                cells.add(v == null ? "-" : m.startsWith(TaskResult.ACC) && se != null
+                        ? String.format(Locale.ROOT, "%.4f \u00b1 %.4f", v, se)
+                        : String.format(Locale.ROOT, m.equals(TaskResult.BITS_PER_BYTE) ? "%.4f"
+                                : "%.3f", v));
+            }
+            out.printf(Locale.ROOT, "%-" + w + "s %-22s %8d %18s %18s %12s %12s %10s %9.0f %8.1f%n",
+                    r.name(), r.kind().label(), r.examples(), cells.get(0), cells.get(1),
+                    cells.get(2), cells.get(3), cells.get(4), r.stats().tokensPerSecond(),
+                    r.stats().seconds());
+        }
+    }
+
+    /**
+     * The tasks as {@code retain eval --json}'s {@code tasks} list: per task its file, format,
+     * kind, examples, every metric and {@code <metric>_stderr} (null where undefined), and what
+     * scoring cost.
+     *
+     * @param suite the suite scored
+     * @param results its results
+     * @return the list
+     */
+    static ArrayNode json(TaskSuite suite, List<TaskResult> results) {
+        ArrayNode arr = Json.MAPPER.createArrayNode();
+        for (int i = 0; i < results.size(); i++) {
+            TaskResult r = results.get(i);
+            ObjectNode n = arr.addObject();
+            n.put("name", r.name());
+            n.put("file", suite.tasks().get(i).file().toString());
+            n.put("format", r.format().label());
+            n.put("kind", r.kind().label());
+            n.put("examples", r.examples());
+            n.put("num_fewshot", suite.options().numFewshot());
+            n.put("fewshot_seed", suite.options().fewshotSeed());
+            for (Map.Entry<String, Double> e : TaskScores.row(r).entrySet()) {
+                if (e.getValue() == null) {
+                    n.putNull(e.getKey());
+                } else {
+                    n.put(e.getKey(), e.getValue());
+                }
+            }
+            n.put("requests", r.stats().requests());
+            n.put("tokens", r.stats().tokens());
+            n.put("padded_tokens", r.stats().padded());
+            n.put("forward_passes", r.stats().batches());
+            n.put("seconds", r.stats().seconds());
+            n.put("tokens_per_second", r.stats().tokensPerSecond());
+        }
+        return arr;
+    }
+
+    /**
+     * The scores as a report's or a results file's task scores (one row).
+     *
+     * @param suite the suite scored
+     * @param results its results
+     * @return the scores
+     */
+    static TaskScores scores(TaskSuite suite, List<TaskResult> results) {
+        return TaskScores.of(results, suite.tasks().stream().map(t -> t.file().toString())
+                .toList(), suite.options());
+    }
+}
