@@ -19,6 +19,8 @@ of task and every preset layout, including the cases the harness's definitions s
                         (EleutherAI/wikitext_document_level)
 
 Run from the repository root: python3 tools/make_task_fixtures.py
+(python3 tools/make_task_fixtures.py --bench N FILE writes a larger HellaSwag-shaped task of N
+examples for tools/task_speed.sh instead.)
 """
 
 import json
@@ -204,7 +206,25 @@ def wikitext(vs, rnd):
     return pages
 
 
+def bench_task(vs, rnd, count, path):
+    """A larger HellaSwag-shaped task for speed measurements (tools/task_speed.sh): contexts of
+    three verses (about 100 tokens), four endings of about 20 tokens."""
+    rows = []
+    for _ in range(count):
+        k = rnd.randrange(3, len(vs))
+        context, ending = cut(vs[k], rnd)
+        context = " ".join(vs[k - 3:k]) + " " + context
+        others = [cut(vs[j], rnd)[1] for j in rnd.sample(range(len(vs)), 3)]
+        gold = rnd.randrange(4)
+        rows.append({"context": context, "choices": others[:gold] + [ending] + others[gold:], "gold": gold})
+    write_jsonl(path, rows)
+
+
 def main():
+    import sys
+    if len(sys.argv) == 4 and sys.argv[1] == "--bench":
+        bench_task(verses(), random.Random(SEED + 1), int(sys.argv[2]), sys.argv[3])
+        return
     rnd = random.Random(SEED)
     vs = verses()
     cs = computing_sentences()
