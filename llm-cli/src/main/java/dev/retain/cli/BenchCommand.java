@@ -1,14 +1,15 @@
 package dev.retain.cli;
 
-import dev.retain.core.util.OutputPaths;
 import dev.retain.core.UserError;
 import dev.retain.core.model.ModelInputs;
+import dev.retain.core.util.OutputPaths;
 import dev.retain.core.util.RepoPaths;
 import dev.retain.train.bench.Bench;
 import dev.retain.train.bench.BenchReport;
 import dev.retain.train.bench.BenchSpec;
 import dev.retain.train.config.Key;
 import dev.retain.train.config.KeyTable;
+import dev.retain.train.config.Settings;
 
 import org.apache.commons.cli.CommandLine;
 
@@ -50,18 +51,20 @@ final class BenchCommand implements Command {
     }
 
     /** The model, tokenizer and domains, then the settings ({@link BenchSpec#TABLE}). */
-    static final KeyTable KEYS = KeyTable.of(
-            Key.path("model", "M.pt", "TorchScript causal LM to measure").mandatory(),
-            Key.path("tokenizer", "T.json", "Hugging Face tokenizer.json")
-                    .shown("tokenizer.json beside the model, else the shipped GPT-2 one"),
-            Key.list("domains", "DIR...", "two domain folders: learned first, timed on second")
-                    .shown("datasets/domains/" + String.join(" and ", BenchSpec.DEFAULT_DOMAINS)))
-            .plus(BenchSpec.TABLE.keys())
-            .plus(List.of(
-                    Key.path("info-model", "M.pt", "model for the retain info launch")
-                            .shown("datasets/models/tiny/model.pt"),
-                    Key.path("json", "FILE", "also write the measurements as JSON"),
-                    Key.flag("quiet", "no progress on stderr")));
+    private static final Key<Path> MODEL = Inputs.MODEL.help("TorchScript causal LM to"
+            + " measure");
+    private static final Key<Path> TOKENIZER = Inputs.TOKENIZER.shown("tokenizer.json beside the"
+            + " model, else the shipped GPT-2 one");
+    private static final Key<List<String>> DOMAINS = Key.list("domains", "DIR...", "two domain"
+            + " folders: learned first, timed on second").shown("datasets/domains/"
+                    + String.join(" and ", BenchSpec.DEFAULT_DOMAINS));
+    private static final Key<Path> INFO_MODEL = Key.path("info-model", "M.pt", "model for the"
+            + " retain info launch").shown("datasets/models/tiny/model.pt");
+    private static final Key<Path> JSON = Key.path("json", "FILE", "also write the measurements"
+            + " as JSON");
+
+    static final KeyTable KEYS = KeyTable.of(MODEL, TOKENIZER, DOMAINS)
+            .plus(BenchSpec.TABLE.keys()).plus(List.of(INFO_MODEL, JSON, Inputs.QUIET));
 
     @Override
     public KeyTable keys() {
@@ -74,29 +77,29 @@ final class BenchCommand implements Command {
             throw new UserError("unexpected argument '" + cl.getArgList().get(0) + "'; usage:"
                     + " retain " + usage());
         }
-        KeyTable.Values v = Opts.values(KEYS, cl);
-        Path model = v.path("model");
+        Settings v = Opts.values(KEYS, cl);
+        Path model = v.get(MODEL);
         if (!Files.isRegularFile(model)) {
             throw new UserError(model + ": model file not found; give the path of a TorchScript"
                     + " .pt file");
         }
-        if (v.has("json")) {
-            OutputPaths.file(v.path("json"), "--json");
+        if (v.has(JSON)) {
+            OutputPaths.file(v.get(JSON), "--json");
         }
         BenchSpec spec = BenchSpec.of(model, tokenizer(v, model), domains(v),
-                BenchSpec.TABLE.only(v.given()), infoCommand(v), !v.flag("quiet"));
+                BenchSpec.TABLE.only(v.given()), infoCommand(v), !v.get(Inputs.QUIET));
         BenchReport report = Bench.run(spec, System.err);
         report.print(out);
-        if (v.has("json")) {
-            Path json = v.path("json");
+        if (v.has(JSON)) {
+            Path json = v.get(JSON);
             report.write(json);
             out.println("json: " + json);
         }
         return 0;
     }
 
-    private static Path tokenizer(KeyTable.Values v, Path model) {
-        Path tok = v.path("tokenizer");
+    private static Path tokenizer(Settings v, Path model) {
+        Path tok = v.get(TOKENIZER);
         if (tok != null) {
             return tok;
         }
@@ -112,10 +115,10 @@ final class BenchCommand implements Command {
         return home.resolve("datasets/tokenizers/gpt2/tokenizer.json");
     }
 
-    private static List<Path> domains(KeyTable.Values v) {
+    private static List<Path> domains(Settings v) {
         List<Path> out = new ArrayList<>();
-        if (v.has("domains")) {
-            for (String d : v.list("domains")) {
+        if (v.has(DOMAINS)) {
+            for (String d : v.get(DOMAINS)) {
                 out.add(Path.of(d));
             }
             return out;
@@ -136,10 +139,10 @@ final class BenchCommand implements Command {
      * it (so the jar is current and the launcher's allocator and JVM flags are the ones timed),
      * else this JVM's class path with the launcher's JVM flags.
      */
-    static List<String> infoCommand(KeyTable.Values v) {
+    static List<String> infoCommand(Settings v) {
         Path infoModel;
-        if (v.has("info-model")) {
-            infoModel = v.path("info-model");
+        if (v.has(INFO_MODEL)) {
+            infoModel = v.get(INFO_MODEL);
         } else {
             Path home = RepoPaths.home();
             infoModel = home == null ? null : home.resolve("datasets/models/tiny/model.pt");

@@ -1,7 +1,7 @@
 package dev.retain.cli;
 
-import dev.retain.core.util.OutputPaths;
 import dev.retain.core.UserError;
+import dev.retain.core.util.OutputPaths;
 import dev.retain.eval.report.Report;
 import dev.retain.eval.report.ReportWriter;
 import dev.retain.train.classic.ClassicConfig;
@@ -9,8 +9,10 @@ import dev.retain.train.classic.ClassicRun;
 import dev.retain.train.classic.Strategy;
 import dev.retain.train.classic.data.Mnist;
 import dev.retain.train.classic.data.Scenario;
+import dev.retain.train.config.CommonKeys;
 import dev.retain.train.config.Key;
 import dev.retain.train.config.KeyTable;
+import dev.retain.train.config.Settings;
 
 import org.apache.commons.cli.CommandLine;
 
@@ -60,15 +62,17 @@ final class ClassicCommand implements Command {
      * The options: the benchmark, the lists of scenarios and strategies to run and the output,
      * then the settings of each run ({@link ClassicConfig#TABLE}).
      */
-    static final KeyTable KEYS = KeyTable.of(
-            ClassicConfig.TABLE.require("benchmark"),
-            Key.list("scenario", "S[,S...]", "task, domain or class (a comma list runs each)")
-                    .shown("class for split-mnist, domain for the others"),
-            Key.list("strategy", "S[,S...]", Strategy.names() + ", a comma list or all")
-                    .shown("naive"),
-            Key.path("out", "DIR", "where results.json goes").mandatory())
+    private static final Key<List<String>> SCENARIO = Key.list("scenario", "S[,S...]", "task,"
+            + " domain or class (a comma list runs each)").shown("class for split-mnist, domain"
+                    + " for the others");
+    private static final Key<List<String>> STRATEGY = Key.list("strategy", "S[,S...]",
+            Strategy.names() + ", a comma list or all").shown("naive");
+    private static final Key<Path> OUT = CommonKeys.OUT.help("where results.json goes")
+            .mandatory();
+
+    static final KeyTable KEYS = KeyTable.of(ClassicConfig.BENCHMARK, SCENARIO, STRATEGY, OUT)
             .plus(ClassicConfig.TABLE.keys().subList(1, ClassicConfig.TABLE.keys().size()))
-            .plus(List.of(Key.flag("quiet", "no progress on stderr")));
+            .plus(List.of(Inputs.QUIET));
 
     @Override
     public KeyTable keys() {
@@ -82,20 +86,20 @@ final class ClassicCommand implements Command {
      * @param scenario the scenario
      * @return the settings
      */
-    static ClassicConfig config(KeyTable.Values v, Scenario scenario) {
+    static ClassicConfig config(Settings v, Scenario scenario) {
         return ClassicConfig.of(ClassicConfig.TABLE.only(v.given()), scenario);
     }
 
     /** The comma lists of a list option, given once or repeated, as one list. */
-    private static String joined(KeyTable.Values v, String name) {
-        return String.join(",", v.list(name));
+    private static String joined(Settings v, Key<List<String>> key) {
+        return String.join(",", v.get(key));
     }
 
-    private static List<Scenario> scenarios(KeyTable.Values values, String bench) {
-        if (!values.has("scenario")) {
+    private static List<Scenario> scenarios(Settings values, String bench) {
+        if (!values.has(SCENARIO)) {
             return List.of(bench.equals("split-mnist") ? Scenario.CLASS : Scenario.DOMAIN);
         }
-        String v = joined(values, "scenario");
+        String v = joined(values, SCENARIO);
         if (v.trim().equalsIgnoreCase("all")) {
             return List.of(Scenario.values());
         }
@@ -108,10 +112,10 @@ final class ClassicCommand implements Command {
 
     @Override
     public int run(CommandLine cl, PrintStream out) throws Exception {
-        KeyTable.Values v = Opts.values(KEYS, cl);
-        Path outDir = v.has("out") ? OutputPaths.folder(v.path("out"), "--out") : v.path("out");
-        String bench = v.text("benchmark").toLowerCase(Locale.ROOT);
-        String strategyText = v.has("strategy") ? joined(v, "strategy") : "naive";
+        Settings v = Opts.values(KEYS, cl);
+        Path outDir = OutputPaths.folder(v.get(OUT), "--out");
+        String bench = v.get(ClassicConfig.BENCHMARK).toLowerCase(Locale.ROOT);
+        String strategyText = v.has(STRATEGY) ? joined(v, STRATEGY) : "naive";
         boolean all = strategyText.trim().equalsIgnoreCase("all");
         List<Strategy> strategies = Strategy.parseList(strategyText, "--strategy");
         List<Scenario> scenarios = scenarios(v, bench);
@@ -119,7 +123,7 @@ final class ClassicCommand implements Command {
         for (Scenario sc : scenarios) {
             configs.add(config(v, sc));
         }
-        Consumer<String> log = v.flag("quiet") ? s -> { } : System.err::println;
+        Consumer<String> log = v.get(Inputs.QUIET) ? s -> { } : System.err::println;
         // Check every combination before the first one trains for minutes.
         Path mnistDir = configs.get(0).mnist() != null ? configs.get(0).mnist()
                 : Mnist.defaultDir();

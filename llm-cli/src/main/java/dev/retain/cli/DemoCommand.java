@@ -3,8 +3,10 @@ package dev.retain.cli;
 import dev.retain.core.Engines;
 import dev.retain.core.UserError;
 import dev.retain.core.util.RepoPaths;
+import dev.retain.train.config.CommonKeys;
 import dev.retain.train.config.Key;
 import dev.retain.train.config.KeyTable;
+import dev.retain.train.config.Settings;
 import dev.retain.train.experiment.Experiment;
 
 import org.apache.commons.cli.CommandLine;
@@ -43,12 +45,13 @@ final class DemoCommand implements Command {
     }
 
     /** The options. */
-    static final KeyTable KEYS = KeyTable.of(
-            Key.flag("quick", "a tiny version of the same, for tests"),
-            Key.path("out", "DIR", "folder for the runs and the report")
-                    .shown("runs/demo (runs/demo-quick) in the checkout"),
-            Key.flag("quiet", "no progress on stderr"))
-            .plus(RunCommand.SPREAD.keys());
+    private static final Key<Boolean> QUICK = Key.flag("quick", "a tiny version of the same, for"
+            + " tests");
+    private static final Key<Path> OUT = CommonKeys.OUT.help("folder for the runs and the"
+            + " report").shown("runs/demo (runs/demo-quick) in the checkout");
+
+    static final KeyTable KEYS = KeyTable.of(QUICK, OUT, Inputs.QUIET)
+            .plus(ExperimentLaunch.SPREAD.keys());
 
     @Override
     public KeyTable keys() {
@@ -57,8 +60,8 @@ final class DemoCommand implements Command {
 
     @Override
     public int run(CommandLine cl, PrintStream out) throws Exception {
-        KeyTable.Values v = Opts.values(KEYS, cl);
-        String file = v.flag("quick") ? "quick.yaml" : "demo.yaml";
+        Settings v = Opts.values(KEYS, cl);
+        String file = v.get(QUICK) ? "quick.yaml" : "demo.yaml";
         Path home = RepoPaths.home();
         Path exp = home == null ? null : home.resolve("datasets/experiments").resolve(file);
         if (exp == null || !Files.isRegularFile(exp)) {
@@ -66,15 +69,14 @@ final class DemoCommand implements Command {
                     + " the retain checkout (bin/retain demo)");
         }
         Experiment e = Experiment.read(exp);
-        if (v.has("out")) {
-            e = e.withOut(v.path("out").toAbsolutePath());
+        if (v.has(OUT)) {
+            e = e.withOut(v.get(OUT).toAbsolutePath());
         }
         out.println("retain demo: " + e.variants().size() + " strategies x " + e.domains().size()
                 + " domains on " + home.relativize(e.model()) + " (" + file + ")");
-        Engines.threads(v.integer("threads"));
-        return RunCommand.runExperiment(e, null, RunCommand.spread(v), !v.flag("quiet"), false,
-                out, "retain demo",
-                "retain demo" + (v.flag("quick") ? " --quick" : "")
-                        + (v.has("out") ? " --out " + v.path("out") : ""));
+        Engines.threads(v.get(CommonKeys.THREADS));
+        return ExperimentLaunch.run(e, null, ExperimentLaunch.spread(v), !v.get(Inputs.QUIET),
+                false, out, "retain demo", "retain demo" + (v.get(QUICK) ? " --quick" : "")
+                        + (v.has(OUT) ? " --out " + v.get(OUT) : ""));
     }
 }

@@ -1,16 +1,15 @@
 package dev.retain.cli;
 
-import dev.retain.core.util.OutputPaths;
 import dev.retain.core.UserError;
 import dev.retain.core.model.CausalLm;
 import dev.retain.core.model.ModelInputs;
-import dev.retain.core.text.Domain;
 import dev.retain.core.text.DomainSource;
 import dev.retain.core.text.GptTokenizer;
 import dev.retain.core.text.SourceOptions;
 import dev.retain.core.text.Split;
 import dev.retain.core.text.TokenFile;
 import dev.retain.core.util.Json;
+import dev.retain.core.util.OutputPaths;
 import dev.retain.eval.EvalResult;
 import dev.retain.eval.Evaluator;
 import dev.retain.eval.report.ReportWriter;
@@ -20,6 +19,7 @@ import dev.retain.eval.tasks.TaskSuite;
 import dev.retain.eval.tasks.TextEncoder;
 import dev.retain.train.config.Key;
 import dev.retain.train.config.KeyTable;
+import dev.retain.train.config.Settings;
 import dev.retain.train.config.SourceSettings;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -68,25 +68,28 @@ final class EvalCommand implements Command {
                 + " tokens of extra context (Hugging Face perplexity guide).";
     }
 
-    /** The options; {@code --seq-len} is {@code retain train}'s name for the window. */
-    static final KeyTable KEYS = new KeyTable(ModelArgs.KEYS).plus(List.of(
-            Key.list("domains", "SRC...", "domains: split folders (train.txt, valid.txt,"
-                    + " test.txt), .jsonl or .jsonl.gz files, .txt files or folders of .txt/.md"
-                    + " documents (this, --tasks or both)"),
-            Key.choice("split", "test", List.of("test", "valid", "train"), "which split to score"),
-            Key.integer("seq-len", 0, 2, "", "tokens per window").metavar("W")
-                    .shown("the model's context").alias("window"),
-            Key.integer("stride", 0, 1, "", "slide windows by S tokens (S < W)").metavar("S")
-                    .shown("W, non-overlapping"),
-            Key.longInteger("max-windows", 0, 0, "", "score only the first N windows of each"
-                    + " split, 0 = all"),
-            Key.integer("batch-size", 0, 0, "", "windows per forward pass, 0 = from a 256 MiB"
-                    + " logits budget"),
-            Key.path("json", "FILE", "also write the results as JSON"),
-            Key.path("report", "DIR", "also write the perplexity report there (report.html,"
-                    + " report.md, report.json, results.csv)"),
-            Key.flag("quiet", "no progress line on stderr"))).plus(SourceSettings.KEYS_BESIDE_SPLIT)
-            .plus(TaskOptions.EVAL);
+    static final Key<List<String>> DOMAINS = Key.list("domains", "SRC...", "domains: split"
+            + " folders (train.txt, valid.txt, test.txt), .jsonl or .jsonl.gz files, .txt files or"
+            + " folders of .txt/.md documents (this, --tasks or both)");
+    static final Key<String> SPLIT = Key.choice("split", "test", List.of("test", "valid",
+            "train"), "which split to score");
+    /** {@code retain train}'s name for the window. */
+    static final Key<Integer> SEQ_LEN = Key.integer("seq-len", 0, 2, "", "tokens per window")
+            .metavar("W").shown("the model's context").alias("window").max(1 << 20);
+    static final Key<Integer> STRIDE = Key.integer("stride", 0, 1, "", "slide windows by S"
+            + " tokens (S < W)").metavar("S").shown("W, non-overlapping").max(1 << 20);
+    static final Key<Long> MAX_WINDOWS = Key.longInteger("max-windows", 0, 0, "", "score only"
+            + " the first N windows of each split, 0 = all");
+    static final Key<Integer> BATCH_SIZE = Key.integer("batch-size", 0, 0, "", "windows per"
+            + " forward pass, 0 = from a 256 MiB logits budget").max(1 << 16);
+    static final Key<Path> JSON = Key.path("json", "FILE", "also write the results as JSON");
+    static final Key<Path> REPORT = Key.path("report", "DIR", "also write the perplexity report"
+            + " there (report.html, report.md, report.json, results.csv)");
+
+    /** The options. */
+    static final KeyTable KEYS = new KeyTable(Inputs.MODEL_KEYS).plus(List.of(DOMAINS, SPLIT,
+            SEQ_LEN, STRIDE, MAX_WINDOWS, BATCH_SIZE, JSON, REPORT, Inputs.QUIET))
+            .plus(SourceSettings.KEYS_BESIDE_SPLIT).plus(TaskOptions.EVAL);
 
     @Override
     public KeyTable keys() {
@@ -95,37 +98,39 @@ final class EvalCommand implements Command {
 
     @Override
     public int run(CommandLine cl, PrintStream out) throws Exception {
-        KeyTable.Values v = Opts.values(KEYS, cl);
-        if (!v.has("domains") && !v.has("tasks")) {
+        Settings v = Opts.values(KEYS, cl);
+        if (!v.has(DOMAINS) && !v.has(TaskOptions.TASKS)) {
             throw new UserError("--domains or --tasks is required: give domain folders, task"
                     + " files or both");
         }
-        TaskSuite tasks = TaskOptions.suite(v, "tasks", !v.flag("quiet")); // bad lines first
-        SourceOptions so = sources(v);
+        // the task files are read first: a bad line stops the command before the model loads
+        TaskSuite tasks = TaskOptions.suite(v, TaskOptions.TASKS, !v.get(Inputs.QUIET));
+        SourceOptions so = Inputs.sources(v);
         List<DomainSource> domains = new ArrayList<>();
         Set<String> names = new LinkedHashSet<>();
-        for (String d : v.list("domains")) {
+        for (String d : v.has(DOMAINS) ? v.get(DOMAINS) : List.<String>of()) {
             DomainSource dom = DomainSource.of(Path.of(d), so);
             if (!names.add(dom.name())) {
                 throw new UserError("--domains: " + dom.name() + " is listed twice");
             }
             domains.add(dom);
         }
-        Split split = parseSplit(v.text("split"));
-        if (v.has("json")) {
-            OutputPaths.file(v.path("json"), "--json");
+        Split split = Inputs.split(v.get(SPLIT));
+        if (v.has(JSON)) {
+            OutputPaths.file(v.get(JSON), "--json");
         }
-        if (v.has("report")) {
-            OutputPaths.folder(v.path("report"), "--report");
+        if (v.has(REPORT)) {
+            OutputPaths.folder(v.get(REPORT), "--report");
         }
-        Evaluator.Options opt = new Evaluator.Options(v.integer("seq-len"), v.integer("stride"),
-                v.longInteger("max-windows"), v.integer("batch-size"), !v.flag("quiet"));
-        try (CausalLm lm = ModelArgs.model(v); GptTokenizer tok = ModelArgs.tokenizer(v, lm)) {
+        boolean progress = !v.get(Inputs.QUIET);
+        Evaluator.Options opt = new Evaluator.Options(v.get(SEQ_LEN), v.get(STRIDE),
+                v.get(MAX_WINDOWS), v.get(BATCH_SIZE), progress);
+        try (CausalLm lm = Inputs.model(v); GptTokenizer tok = Inputs.tokenizer(v, lm)) {
             int window = ModelInputs.window("--seq-len", opt.window(), lm); // before tokenizing
             ModelInputs.checkBatch("--batch-size", opt.batchSize(), window, lm);
             List<TokenFile> streams = new ArrayList<>();
             for (DomainSource d : domains) {
-                streams.add(open(d, !v.flag("quiet")).tokens(split, tok, !v.flag("quiet")));
+                streams.add(Inputs.open(d, progress).tokens(split, tok, progress));
             }
             List<EvalResult> results = new ArrayList<>();
             for (int i = 0; i < domains.size(); i++) {
@@ -140,15 +145,15 @@ final class EvalCommand implements Command {
             if (tasks != null) {
                 TaskOptions.printTable(out, taskResults);
             }
-            if (v.has("json")) {
+            if (v.has(JSON)) {
                 ObjectNode json = toJson(lm, tok, opt, split, results);
                 if (tasks != null) {
                     json.set("tasks", TaskOptions.json(tasks, taskResults));
                 }
-                Json.write(v.path("json"), json);
+                Json.write(v.get(JSON), json);
             }
-            if (v.has("report")) {
-                Path dir = v.path("report");
+            if (v.has(REPORT)) {
+                Path dir = v.get(REPORT);
                 Map<String, Object> facts = new LinkedHashMap<>();
                 facts.put("path", lm.source().toString());
                 facts.put("parameters", lm.parameterCount());
@@ -167,47 +172,6 @@ final class EvalCommand implements Command {
             }
         }
         return 0;
-    }
-
-    /**
-     * How the command's sources are read and split ({@code --split-shares} here, as {@code
-     * --split} names the split to score).
-     *
-     * @param v the command's values
-     * @return the options
-     */
-    static SourceOptions sources(KeyTable.Values v) {
-        Map<String, Object> given = new LinkedHashMap<>();
-        for (Key k : SourceSettings.KEYS_BESIDE_SPLIT) {
-            if (v.has(k.name())) {
-                given.put(k.name(), v.get(k.name()));
-            }
-        }
-        return SourceSettings.from(given, "--split-shares");
-    }
-
-    /**
-     * Makes a source usable, printing on stderr how many bad lines it skipped.
-     *
-     * @param d the source
-     * @param progress show a progress line while it is split
-     * @return its split folder
-     */
-    static Domain open(DomainSource d, boolean progress) {
-        DomainSource.Prepared p = d.open(progress);
-        if (p.warning() != null) {
-            System.err.println(p.warning());
-        }
-        return p.domain();
-    }
-
-    static Split parseSplit(String s) {
-        for (Split sp : Split.values()) {
-            if (sp.label().equals(s.toLowerCase(Locale.ROOT))) {
-                return sp;
-            }
-        }
-        throw new UserError("--split " + s + ": expected train, valid or test");
     }
 
     static void printTable(PrintStream out, List<EvalResult> results) {

@@ -5,10 +5,13 @@ import dev.retain.core.UserError;
 import dev.retain.core.model.CausalLm;
 import dev.retain.core.model.HfFolder;
 import dev.retain.core.model.HfGpt2;
+import dev.retain.core.model.ModelInputs;
 import dev.retain.core.text.GptTokenizer;
 import dev.retain.core.util.OutputPaths;
+import dev.retain.train.config.CommonKeys;
 import dev.retain.train.config.Key;
 import dev.retain.train.config.KeyTable;
+import dev.retain.train.config.Settings;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -61,18 +64,20 @@ final class ExportCommand implements Command {
                 + " renamed into DIR; other files in DIR are left as they are.";
     }
 
+    private static final Key<Path> OUT = CommonKeys.OUT.help("the folder to write (created when"
+            + " missing)").mandatory();
+    private static final Key<String> FORMAT = Key.choice("format", "safetensors",
+            List.of("safetensors", "torchscript", "both"), "safetensors: model.safetensors for"
+                    + " Hugging Face; torchscript: the .pt copied as model.pt; both");
+    private static final Key<Path> TOKENIZER = Inputs.TOKENIZER.help("Hugging Face"
+            + " tokenizer.json copied into DIR");
+    private static final Key<Integer> N_HEAD = Key.integer("n-head", 0, 1, "", "attention heads,"
+            + " written to config.json (not in any parameter's shape)").metavar("N")
+            .shown("the model's own n_head, else config.json beside it").max(1 << 16);
+    private static final Key<String> DEVICE = CommonKeys.DEVICE.dflt("cpu");
+
     /** The options. */
-    static final KeyTable KEYS = KeyTable.of(
-            Key.path("out", "DIR", "the folder to write (created when missing)").mandatory(),
-            Key.choice("format", "safetensors", List.of("safetensors", "torchscript", "both"),
-                    "safetensors: model.safetensors for Hugging Face; torchscript: the .pt copied"
-                            + " as model.pt; both"),
-            Key.path("tokenizer", "T.json", "Hugging Face tokenizer.json copied into DIR")
-                    .shown("tokenizer.json beside the model"),
-            Key.integer("n-head", 0, 1, "", "attention heads, written to config.json (not in"
-                    + " any parameter's shape)").metavar("N")
-                    .shown("the model's own n_head, else config.json beside it"),
-            ModelArgs.device("cpu", "where to load the model"));
+    static final KeyTable KEYS = KeyTable.of(OUT, FORMAT, TOKENIZER, N_HEAD, DEVICE);
 
     @Override
     public KeyTable keys() {
@@ -82,22 +87,23 @@ final class ExportCommand implements Command {
     @Override
     public int run(CommandLine cl, PrintStream out) throws Exception {
         Path model = Path.of(Opts.single(cl, this, "model file", ""));
-        KeyTable.Values v = Opts.values(KEYS, cl);
-        Path dir = v.path("out");
-        String format = v.text("format");
+        Settings v = Opts.values(KEYS, cl);
+        Path dir = v.get(OUT);
+        String format = v.get(FORMAT);
         boolean safetensors = !format.equals("torchscript");
         boolean torchscript = !format.equals("safetensors");
-        try (CausalLm lm = CausalLm.load(model, Engines.device(v.text("device")), 0)) {
+        try (CausalLm lm = CausalLm.load(model, Engines.device(v.get(DEVICE)), 0)) {
             if (Files.isDirectory(dir) && Files.isSameFile(dir, model.toAbsolutePath()
                     .getParent())) {
                 throw new UserError("--out " + dir + " is the model's own folder; its "
                         + CONFIG + " would be replaced: choose another folder");
             }
             // Every check before anything is created: a refused model leaves no empty DIR.
-            HfGpt2 hf = HfGpt2.of(lm, v.integer("n-head"));
+            HfGpt2 hf = HfGpt2.of(lm, v.get(N_HEAD));
             ObjectNode config;
             Path tokFile;
-            try (GptTokenizer tok = ModelArgs.tokenizer(v, lm)) {
+            try (GptTokenizer tok = ModelInputs.loadTokenizer(ModelInputs.tokenizer(
+                    v.get(TOKENIZER), lm.source()), lm)) {
                 config = hf.config(tok.eosId());
                 tokFile = tok.file();
             }

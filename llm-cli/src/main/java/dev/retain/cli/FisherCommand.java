@@ -1,6 +1,5 @@
 package dev.retain.cli;
 
-import dev.retain.core.util.OutputPaths;
 import dev.retain.core.model.CausalLm;
 import dev.retain.core.model.ModelInputs;
 import dev.retain.core.model.NamedParameter;
@@ -8,11 +7,15 @@ import dev.retain.core.text.Domain;
 import dev.retain.core.text.DomainSource;
 import dev.retain.core.text.GptTokenizer;
 import dev.retain.core.text.TokenFile;
+import dev.retain.core.util.OutputPaths;
+import dev.retain.train.TrainConfig;
+import dev.retain.train.config.CommonKeys;
 import dev.retain.train.config.Key;
 import dev.retain.train.config.KeyTable;
+import dev.retain.train.config.Settings;
 import dev.retain.train.config.SourceSettings;
-import dev.retain.train.config.TrainConfig;
 import dev.retain.train.ewc.FisherFile;
+import dev.retain.train.lm.EwcPlugin;
 import dev.retain.train.lm.LmFisher;
 
 import ai.djl.ndarray.NDArray;
@@ -30,30 +33,32 @@ import java.util.Map;
 /** {@code retain fisher}: the diagonal Fisher of a model on a domain, saved for EWC. */
 final class FisherCommand implements Command {
 
-    /**
-     * The training settings this command takes, declared as {@code retain train} does, with the
-     * help texts of those that mean something else here.
+    /*
+     * The training settings this command takes, declared where retain train's are, with the help
+     * texts of those that mean something else here.
      */
-    private static final List<Key> SETTINGS = List.of(
-            TrainConfig.keyOf("fisher-samples").help("sequences of the domain's split the diagonal"
-                    + " Fisher is estimated over"),
-            TrainConfig.keyOf("fisher-mode"),
-            TrainConfig.keyOf("batch-size").help("with --fisher-batched: sequences (windows of"
-                    + " --seq-len tokens) per mini-batch, whose squared gradient is one unit of the"
-                    + " mean; ignored without it (each sequence is its own unit)"),
-            TrainConfig.keyOf("seq-len").help("tokens per sequence; 0 = the model's context"),
-            TrainConfig.keyOf("seed").help("seed of the choice of sequences and of the sampled"
-                    + " next tokens"),
-            TrainConfig.keyOf("fisher-batched"));
+    private static final Key<Integer> SAMPLES = EwcPlugin.FISHER_SAMPLES.help("sequences of the"
+            + " domain's split the diagonal Fisher is estimated over");
+    private static final Key<Integer> BATCH_SIZE = TrainConfig.BATCH_SIZE.help("with"
+            + " --fisher-batched: sequences (windows of --seq-len tokens) per mini-batch, whose"
+            + " squared gradient is one unit of the mean; ignored without it (each sequence is its"
+            + " own unit)");
+    private static final Key<Integer> SEQ_LEN = TrainConfig.SEQ_LEN.help("tokens per sequence;"
+            + " 0 = the model's context");
+    private static final Key<Long> SEED = TrainConfig.SEED.help("seed of the choice of sequences"
+            + " and of the sampled next tokens");
+    private static final Key<Path> DOMAIN = Key.path("domain", "SRC", "domain whose sequences are"
+            + " used: a split folder, a .jsonl or .jsonl.gz file, a .txt file or a folder of"
+            + " .txt/.md documents").mandatory();
+    private static final Key<Path> OUT = CommonKeys.OUT.metavar("FILE").help("where to write the"
+            + " Fisher (.ndlist)").mandatory();
+    private static final Key<String> SPLIT = Key.choice("split", "train", List.of("train",
+            "valid", "test"), "which split to draw from");
 
     /** The options. */
-    static final KeyTable KEYS = new KeyTable(ModelArgs.KEYS).plus(List.of(
-            Key.path("domain", "SRC", "domain whose sequences are used: a split folder, a .jsonl"
-                    + " or .jsonl.gz file, a .txt file or a folder of .txt/.md documents")
-                    .mandatory(),
-            Key.path("out", "FILE", "where to write the Fisher (.ndlist)").mandatory(),
-            Key.choice("split", "train", List.of("train", "valid", "test"), "which split to draw"
-                    + " from"))).plus(SETTINGS).plus(SourceSettings.KEYS_BESIDE_SPLIT);
+    static final KeyTable KEYS = new KeyTable(Inputs.MODEL_KEYS).plus(List.of(DOMAIN, OUT, SPLIT,
+            SAMPLES, EwcPlugin.FISHER_MODE, BATCH_SIZE, SEQ_LEN, SEED, EwcPlugin.FISHER_BATCHED))
+            .plus(SourceSettings.KEYS_BESIDE_SPLIT);
 
     @Override
     public String name() {
@@ -86,20 +91,20 @@ final class FisherCommand implements Command {
 
     @Override
     public int run(CommandLine cl, PrintStream out) throws Exception {
-        KeyTable.Values v = Opts.values(KEYS, cl);
-        TrainConfig c = TrainConfig.fromValues(new KeyTable(SETTINGS).only(v.given()), "flags");
-        DomainSource src = DomainSource.of(v.path("domain"), EvalCommand.sources(v));
-        Path outFile = v.has("out") ? OutputPaths.file(v.path("out"), "--out") : v.path("out");
-        try (CausalLm lm = ModelArgs.model(v); GptTokenizer tok = ModelArgs.tokenizer(v, lm)) {
-            int len = ModelInputs.window("--seq-len", c.seqLen(), lm);
-            Domain dom = EvalCommand.open(src, true);
-            TokenFile tokens = dom.tokens(EvalCommand.parseSplit(v.text("split")), tok, true);
+        Settings v = Opts.values(KEYS, cl);
+        DomainSource src = DomainSource.of(v.get(DOMAIN), Inputs.sources(v));
+        Path outFile = OutputPaths.file(v.get(OUT), "--out");
+        boolean batched = v.get(EwcPlugin.FISHER_BATCHED);
+        String mode = v.get(EwcPlugin.FISHER_MODE);
+        try (CausalLm lm = Inputs.model(v); GptTokenizer tok = Inputs.tokenizer(v, lm)) {
+            int len = ModelInputs.window("--seq-len", v.get(SEQ_LEN), lm);
+            Domain dom = Inputs.open(src, true);
+            TokenFile tokens = dom.tokens(Inputs.split(v.get(SPLIT)), tok, true);
             long t0 = System.nanoTime();
             try (NDManager scope = lm.manager().newSubManager()) {
                 Map<String, NDArray> f = LmFisher.estimate(lm, lm.parameters(), tokens,
-                        new LmFisher.Spec(c.fisherSamples(), c.fisherMode().equals("sampled"),
-                                cl.hasOption("fisher-batched") ? c.batchSize() : 1, len,
-                                c.seed()), scope);
+                        new LmFisher.Spec(v.get(SAMPLES), mode.equals("sampled"),
+                                batched ? v.get(BATCH_SIZE) : 1, len, v.get(SEED)), scope);
                 double total = 0;
                 for (NamedParameter p : lm.parameters()) {
                     total += f.get(p.name()).sum().getFloat();
@@ -108,8 +113,7 @@ final class FisherCommand implements Command {
                 FisherFile.write(outFile, list);
                 out.printf(Locale.ROOT, "Fisher of %s on %s (%d %s sequences, %s): total %.4g,"
                         + " %.1f s%nwritten: %s%n", lm.source().getFileName(), dom.name(),
-                        c.fisherSamples(), c.fisherMode(), cl.hasOption("fisher-batched")
-                                ? "batched" : "per-sequence", total,
+                        v.get(SAMPLES), mode, batched ? "batched" : "per-sequence", total,
                         (System.nanoTime() - t0) / 1e9, outFile);
             }
         }

@@ -1,11 +1,13 @@
 package dev.retain.cli;
 
-import dev.retain.core.util.OutputPaths;
 import dev.retain.core.Engines;
 import dev.retain.core.model.CausalLm;
 import dev.retain.core.util.Json;
+import dev.retain.core.util.OutputPaths;
+import dev.retain.train.config.CommonKeys;
 import dev.retain.train.config.Key;
 import dev.retain.train.config.KeyTable;
+import dev.retain.train.config.Settings;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -34,12 +36,14 @@ final class InfoCommand implements Command {
         return "show a model's parameters, vocabulary, context and output form";
     }
 
+    private static final Key<Path> JSON = Key.path("json", "FILE", "also write the facts as"
+            + " JSON");
+    private static final Key<Boolean> PARAMS = Key.flag("params", "list every parameter tensor"
+            + " with its shape");
+    private static final Key<String> DEVICE = CommonKeys.DEVICE.dflt("cpu");
+
     /** The options: the device and context as every model-using command takes them. */
-    static final KeyTable KEYS = KeyTable.of(
-            Key.path("json", "FILE", "also write the facts as JSON"),
-            Key.flag("params", "list every parameter tensor with its shape"),
-            ModelArgs.device("cpu", "where to load the model"),
-            new KeyTable(ModelArgs.KEYS).require("context"));
+    static final KeyTable KEYS = KeyTable.of(JSON, PARAMS, DEVICE, Inputs.CONTEXT);
 
     @Override
     public KeyTable keys() {
@@ -49,12 +53,12 @@ final class InfoCommand implements Command {
     @Override
     public int run(CommandLine cl, PrintStream out) throws Exception {
         Path file = Path.of(Opts.single(cl, this, "model file", ""));
-        KeyTable.Values v = Opts.values(KEYS, cl);
-        if (v.has("json")) {
-            OutputPaths.file(v.path("json"), "--json");
+        Settings v = Opts.values(KEYS, cl);
+        if (v.has(JSON)) {
+            OutputPaths.file(v.get(JSON), "--json");
         }
-        try (CausalLm lm = CausalLm.load(file, Engines.device(v.text("device")),
-                v.integer("context"))) {
+        try (CausalLm lm = CausalLm.load(file, Engines.device(v.get(DEVICE)),
+                v.get(Inputs.CONTEXT))) {
             var c = lm.config();
             out.printf(Locale.ROOT, "model        %s%n", file);
             out.printf(Locale.ROOT, "file size    %.1f MB%n", Files.size(file) / 1e6);
@@ -69,12 +73,12 @@ final class InfoCommand implements Command {
             }
             out.printf(Locale.ROOT, "output       %s%n", lm.outputForm().label());
             out.printf(Locale.ROOT, "device       %s%n", lm.device());
-            if (v.flag("params")) {
+            if (v.get(PARAMS)) {
                 for (var p : lm.parameters()) {
                     out.printf(Locale.ROOT, "  %-48s %s%n", p.name(), p.array().getShape());
                 }
             }
-            if (v.has("json")) {
+            if (v.has(JSON)) {
                 ObjectNode n = Json.object();
                 n.put("model", file.toString());
                 n.put("file_bytes", Files.size(file));
@@ -89,7 +93,7 @@ final class InfoCommand implements Command {
                 n.put("n_head", c.nHead());
                 n.put("output", lm.outputForm().label());
                 n.put("device", lm.device().toString());
-                Json.write(v.path("json"), n);
+                Json.write(v.get(JSON), n);
             }
         }
         return 0;

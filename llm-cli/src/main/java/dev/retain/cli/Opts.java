@@ -3,6 +3,7 @@ package dev.retain.cli;
 import dev.retain.core.UserError;
 import dev.retain.train.config.Key;
 import dev.retain.train.config.KeyTable;
+import dev.retain.train.config.Settings;
 
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.DefaultParser;
@@ -39,7 +40,7 @@ final class Opts {
      * @param k a setting
      * @return its option: a flag for a BOOL, several values for a LIST, else one value
      */
-    static Option option(Key k) {
+    static Option option(Key<?> k) {
         Option.Builder b = Option.builder().longOpt(k.name()).desc(k.describe());
         if (k.type() == Key.Type.BOOL) {
             return b.build(); // every flag is off unless given
@@ -106,9 +107,9 @@ final class Opts {
      * @param cl the parsed command line
      * @return the values
      */
-    static KeyTable.Values values(KeyTable keys, CommandLine cl) {
+    static Settings values(KeyTable keys, CommandLine cl) {
         Map<String, Object> given = new LinkedHashMap<>();
-        for (Key k : keys.keys()) {
+        for (Key<?> k : keys.keys()) {
             if (!cl.hasOption(k.name())) {
                 continue;
             }
@@ -121,7 +122,7 @@ final class Opts {
                 given.put(k.name(), k.parseText(cl.getOptionValue(k.name()), where));
             }
         }
-        return new KeyTable.Values(keys, given);
+        return keys.settings(given);
     }
 
     /**

@@ -10,7 +10,9 @@ import dev.retain.core.text.Split;
 import dev.retain.core.util.OutputPaths;
 import dev.retain.core.util.RepoPaths;
 import dev.retain.train.config.Key;
+import dev.retain.train.config.CommonKeys;
 import dev.retain.train.config.KeyTable;
+import dev.retain.train.config.Settings;
 import dev.retain.train.config.SourceSettings;
 
 import org.apache.commons.cli.CommandLine;
@@ -36,14 +38,16 @@ final class PrepareCommand implements Command {
     static final String SHIPPED_TOKENIZER = "datasets/tokenizers/gpt2/tokenizer.json";
 
     /** The options: where to write, the tokenizer, then how sources are read and split. */
-    static final KeyTable KEYS = KeyTable.of(
-            Key.path("out", "DIR", "folder to write each source's split folder DIR/NAME into"
-                    + " (created when missing)").mandatory(),
-            Key.path("tokenizer", "T.json", "Hugging Face tokenizer.json for the token cache")
-                    .shown("tokenizer.json beside --model, else the shipped GPT-2 tokenizer"),
-            Key.path("model", "M.pt", "the model the splits are for: its tokenizer.json is the"
-                    + " default tokenizer"),
-            Key.flag("quiet", "no progress on stderr")).plus(SourceSettings.KEYS);
+    private static final Key<Path> OUT = CommonKeys.OUT.help("folder to write each source's split"
+            + " folder DIR/NAME into (created when missing)").mandatory();
+    private static final Key<Path> TOKENIZER = Inputs.TOKENIZER.help("Hugging Face"
+            + " tokenizer.json for the token cache").shown("tokenizer.json beside --model, else"
+                    + " the shipped GPT-2 tokenizer");
+    private static final Key<Path> MODEL = Key.path("model", "M.pt", "the model the splits are"
+            + " for: its tokenizer.json is the default tokenizer");
+
+    static final KeyTable KEYS = KeyTable.of(OUT, TOKENIZER, MODEL, Inputs.QUIET)
+            .plus(SourceSettings.KEYS);
 
     @Override
     public String name() {
@@ -85,7 +89,7 @@ final class PrepareCommand implements Command {
         if (args.isEmpty()) {
             throw new UserError("give one or more sources; usage: retain " + usage());
         }
-        KeyTable.Values v = Opts.values(KEYS, cl);
+        Settings v = Opts.values(KEYS, cl);
         SourceOptions options = SourceSettings.from(SourceSettings.TABLE.only(v.given()),
                 "--split");
         List<DomainSource> sources = new ArrayList<>();
@@ -98,8 +102,8 @@ final class PrepareCommand implements Command {
             }
             sources.add(s);
         }
-        Path dir = v.has("out") ? OutputPaths.folder(v.path("out"), "--out") : v.path("out");
-        boolean progress = !v.flag("quiet");
+        Path dir = OutputPaths.folder(v.get(OUT), "--out");
+        boolean progress = !v.get(Inputs.QUIET);
         List<String> rows = new ArrayList<>();
         try (GptTokenizer tok = GptTokenizer.load(tokenizer(v))) {
             for (DomainSource s : sources) {
@@ -123,9 +127,9 @@ final class PrepareCommand implements Command {
     }
 
     /** The tokenizer: --tokenizer, else the one beside --model, else the shipped GPT-2 one. */
-    private static Path tokenizer(KeyTable.Values v) {
-        if (v.has("tokenizer") || v.has("model")) {
-            return ModelInputs.tokenizer(v.path("tokenizer"), v.path("model"));
+    private static Path tokenizer(Settings v) {
+        if (v.has(TOKENIZER) || v.has(MODEL)) {
+            return ModelInputs.tokenizer(v.get(TOKENIZER), v.get(MODEL));
         }
         Path home = RepoPaths.home();
         Path shipped = home == null ? null : home.resolve(SHIPPED_TOKENIZER);

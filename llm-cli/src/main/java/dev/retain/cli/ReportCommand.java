@@ -6,7 +6,9 @@ import dev.retain.eval.metrics.StabilityGap;
 import dev.retain.eval.report.Report;
 import dev.retain.eval.report.ReportWriter;
 import dev.retain.train.config.Key;
+import dev.retain.train.config.CommonKeys;
 import dev.retain.train.config.KeyTable;
+import dev.retain.train.config.Settings;
 
 import org.apache.commons.cli.CommandLine;
 
@@ -47,14 +49,16 @@ final class ReportCommand implements Command {
     }
 
     /** The options. */
-    static final KeyTable KEYS = KeyTable.of(
-            Key.path("out", "DIR", "folder for report.json, results.csv, report.md and"
-                    + " report.html (created when missing)").mandatory(),
-            Key.real("stability-window", StabilityGap.DEFAULT_WINDOW_FRACTION, 0, true,
-                    "stability-gap window after a stage boundary, as a share of the next stage"
-                    + " (0 < F <= 1)").metavar("F"),
-            Key.real("recovery-tolerance", StabilityGap.DEFAULT_TOLERANCE, 0, false, "recovered"
-                    + " = back within this share of the perplexity at the boundary").metavar("F"));
+    private static final Key<Path> OUT = CommonKeys.OUT.help("folder for report.json,"
+            + " results.csv, report.md and report.html (created when missing)").mandatory();
+    private static final Key<Double> WINDOW = Key.real("stability-window",
+            StabilityGap.DEFAULT_WINDOW_FRACTION, 0, true, "stability-gap window after a stage"
+                    + " boundary, as a share of the next stage (0 < F <= 1)").metavar("F").max(1);
+    private static final Key<Double> TOLERANCE = Key.real("recovery-tolerance",
+            StabilityGap.DEFAULT_TOLERANCE, 0, false, "recovered = back within this share of the"
+                    + " perplexity at the boundary").metavar("F");
+
+    static final KeyTable KEYS = KeyTable.of(OUT, WINDOW, TOLERANCE);
 
     @Override
     public KeyTable keys() {
@@ -67,10 +71,9 @@ final class ReportCommand implements Command {
         if (dirs.isEmpty()) {
             throw new UserError("give one or more run directories; usage: retain " + usage());
         }
-        KeyTable.Values v = Opts.values(KEYS, cl);
-        Path outDir = v.has("out") ? OutputPaths.folder(v.path("out"), "--out") : v.path("out");
-        Report.GapSettings settings = new Report.GapSettings(v.real("stability-window"),
-                v.real("recovery-tolerance"));
+        Settings v = Opts.values(KEYS, cl);
+        Path outDir = OutputPaths.folder(v.get(OUT), "--out");
+        Report.GapSettings settings = new Report.GapSettings(v.get(WINDOW), v.get(TOLERANCE));
         Report report = Report.load(dirs.stream().map(Path::of).toList(), settings);
         for (String w : report.warnings()) {
             System.err.println("retain report: warning: " + w);

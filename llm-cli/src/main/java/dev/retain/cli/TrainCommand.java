@@ -6,12 +6,13 @@ import dev.retain.core.model.ModelInputs;
 import dev.retain.core.util.OutputPaths;
 import dev.retain.train.ContinualTrainer;
 import dev.retain.train.RunSetup;
+import dev.retain.train.TrainConfig;
+import dev.retain.train.config.CommonKeys;
 import dev.retain.train.config.Key;
 import dev.retain.train.config.KeyTable;
 import dev.retain.train.config.Settings;
+import dev.retain.train.config.SettingsFile;
 import dev.retain.train.config.SourceSettings;
-import dev.retain.train.config.TrainConfig;
-import dev.retain.train.lm.Strategies;
 
 import org.apache.commons.cli.CommandLine;
 
@@ -54,33 +55,36 @@ final class TrainCommand implements Command {
                 + " .retain-splits/ beside it (see retain prepare); run.json records how.";
     }
 
+    private static final Key<Path> MODEL = Key.path("model", "M.pt", "base TorchScript causal LM"
+            + " (required unless --resume)");
+    private static final Key<List<String>> DOMAINS = Key.list("domains", "SRC...", "domains in"
+            + " training order: split folders, .jsonl or .jsonl.gz files, .txt files or folders of"
+            + " .txt/.md documents (required unless --resume)");
+    private static final Key<Path> OUT = CommonKeys.OUT.metavar("RUN_DIR").help("run folder for"
+            + " models, results, checkpoints (required unless --resume)");
+    private static final Key<List<String>> EVAL_DOMAINS = Key.list("eval-domains", "SRC...",
+            "held-out domains: scored after every stage (and shown as held out in reports), never"
+                    + " trained on, e.g. the base model's general text");
+    private static final Key<Path> GENERAL = Key.path("general", "SRC", "general-data replay: a"
+            + " source outside the sequence (e.g. datasets/general/gcide) that --general-ratio of"
+            + " every batch is replayed from, from the first domain on");
+    private static final Key<Path> RESUME = Key.path("resume", "RUN_DIR", "continue a run from"
+            + " its last checkpoint");
+    private static final Key<Boolean> ALLOW_CHANGED_DATA = Key.flag("allow-changed-data", "with"
+            + " --resume: go on although the tokenizer or a domain's text changed since the run"
+            + " started (recorded in results.json)");
+    private static final Key<Path> CONFIG = Key.path("config", "FILE", "settings file (JSON or"
+            + " YAML)");
+    private static final Key<String> NAME = Key.text("name", "", "the run's name in reports")
+            .metavar("NAME").shown("the strategy");
+
     /**
      * The run's inputs and outputs, how its sources are split ({@link SourceSettings}), then every
      * training setting ({@link TrainConfig#TABLE}).
      */
-    static final KeyTable KEYS = KeyTable.of(
-            Key.path("model", "M.pt", "base TorchScript causal LM (required unless --resume)"),
-            Key.path("tokenizer", "T.json", "Hugging Face tokenizer.json")
-                    .shown("tokenizer.json beside the model"),
-            Key.list("domains", "SRC...", "domains in training order: split folders, .jsonl or"
-                    + " .jsonl.gz files, .txt files or folders of .txt/.md documents (required"
-                    + " unless --resume)"),
-            Key.path("out", "RUN_DIR", "run folder for models, results, checkpoints (required"
-                    + " unless --resume)"),
-            Key.list("eval-domains", "SRC...", "held-out domains: scored after every stage (and"
-                    + " shown as held out in reports), never trained on, e.g. the base model's"
-                    + " general text"),
-            Key.path("general", "SRC", "general-data replay: a source outside the sequence (e.g."
-                    + " datasets/general/gcide) that --general-ratio of every batch is replayed"
-                    + " from, from the first domain on"),
-            Key.path("resume", "RUN_DIR", "continue a run from its last checkpoint"),
-            Key.flag("allow-changed-data", "with --resume: go on although the tokenizer or a"
-                    + " domain's text changed since the run started (recorded in results.json)"),
-            Key.path("config", "FILE", "settings file (JSON or YAML)"),
-            Key.text("name", "", "the run's name in reports").metavar("NAME")
-                    .shown("the strategy"),
-            Key.flag("quiet", "no progress on stderr"),
-            RunCommand.SPREAD.require("threads")).plus(SourceSettings.KEYS).plus(TrainConfig.KEYS);
+    static final KeyTable KEYS = KeyTable.of(MODEL, Inputs.TOKENIZER, DOMAINS, OUT,
+            EVAL_DOMAINS, GENERAL, RESUME, ALLOW_CHANGED_DATA, CONFIG, NAME, Inputs.QUIET,
+            CommonKeys.THREADS).plus(SourceSettings.KEYS).plus(TrainConfig.TABLE.keys());
 
     @Override
     public KeyTable keys() {
@@ -97,31 +101,32 @@ final class TrainCommand implements Command {
         return config(Opts.values(KEYS, cl));
     }
 
-    private static TrainConfig config(KeyTable.Values v) {
+    private static TrainConfig config(Settings v) {
         Map<String, Object> values = fileThenFlags(v);
         return TrainConfig.fromValues(TrainConfig.TABLE.only(values), where(v));
     }
 
     /** How sources are read and split: defaults, then the --config file, then flags. */
-    private static SourceOptions sources(KeyTable.Values v) {
+    private static SourceOptions sources(Settings v) {
         Map<String, Object> values = SourceSettings.TABLE.only(fileThenFlags(v));
-        return SourceSettings.from(values, v.has("split") ? "--split" : where(v) + ": split");
+        return SourceSettings.from(values, v.has(SourceSettings.SPLIT) ? "--split"
+                : where(v) + ": split");
     }
 
     /** The settings of the --config file (training and source settings), then the flags'. */
-    private static Map<String, Object> fileThenFlags(KeyTable.Values v) {
+    private static Map<String, Object> fileThenFlags(Settings v) {
         Map<String, Object> values = new LinkedHashMap<>();
-        Path file = v.path("config");
+        Path file = v.get(CONFIG);
         if (file != null) {
-            Settings.Parsed p = Settings.read(file);
+            SettingsFile.Parsed p = SettingsFile.read(file);
             values.putAll(FILE_KEYS.valuesFrom(p, p.root(), "", Map.of()));
         }
         values.putAll(FILE_KEYS.only(v.given()));
         return values;
     }
 
-    private static String where(KeyTable.Values v) {
-        return v.path("config") == null ? "flags" : v.path("config").toString();
+    private static String where(Settings v) {
+        return v.has(CONFIG) ? v.get(CONFIG).toString() : "flags";
     }
 
     /** What a --config file may hold: the training settings and the source settings. */
@@ -129,10 +134,10 @@ final class TrainCommand implements Command {
 
     @Override
     public int run(CommandLine cl, PrintStream out) throws Exception {
-        KeyTable.Values v = Opts.values(KEYS, cl);
-        Path dir = v.has("resume") ? v.path("resume") : required(v, "out");
+        Settings v = Opts.values(KEYS, cl);
+        Path dir = v.has(RESUME) ? v.get(RESUME) : required(v, OUT);
         try (StopSignal stop = new StopSignal("retain train", "retain train --resume " + dir)) {
-            dev.retain.core.Engines.threads(v.integer("threads"));
+            dev.retain.core.Engines.threads(v.get(CommonKeys.THREADS));
             ContinualTrainer trainer = open(v);
             try (ContinualTrainer t = trainer) {
                 ContinualTrainer.Outcome outcome = stop.run(t);
@@ -150,59 +155,59 @@ final class TrainCommand implements Command {
     }
 
     /** Starts the run the flags describe, or resumes one. */
-    private static ContinualTrainer open(KeyTable.Values v) throws java.io.IOException {
-        boolean progress = !v.flag("quiet");
-        if (v.has("resume")) {
+    private static ContinualTrainer open(Settings v) throws java.io.IOException {
+        boolean progress = !v.get(Inputs.QUIET);
+        if (v.has(RESUME)) {
             List<String> extra = new ArrayList<>();
-            for (Key k : FILE_KEYS.keys()) {
-                if (v.has(k.name())) {
+            for (Key<?> k : FILE_KEYS.keys()) {
+                if (v.has(k)) {
                     extra.add("--" + k.name());
                 }
             }
-            for (String k : new String[] {"domains", "out", "config", "tokenizer", "eval-domains",
-                "general"}) {
+            for (Key<?> k : List.of(DOMAINS, OUT, CONFIG, Inputs.TOKENIZER, EVAL_DOMAINS,
+                    GENERAL)) {
                 if (v.has(k)) {
-                    extra.add("--" + k);
+                    extra.add("--" + k.name());
                 }
             }
             if (!extra.isEmpty()) {
                 throw new UserError("--resume continues a run with the settings it started with;"
                         + " drop " + String.join(", ", extra));
             }
-            return ContinualTrainer.resume(v.path("resume"), v.path("model"), progress,
-                    v.flag("allow-changed-data"), Strategies::plugins);
+            return ContinualTrainer.builder().optProgress(progress).optExpectModel(v.get(MODEL))
+                    .optAllowChangedData(v.get(ALLOW_CHANGED_DATA)).resume(v.get(RESUME));
         }
-        if (v.flag("allow-changed-data")) {
+        if (v.get(ALLOW_CHANGED_DATA)) {
             throw new UserError("--allow-changed-data goes with --resume (a new run reads the"
                     + " data as it is now); drop it");
         }
         TrainConfig cfg = config(v);
-        Path model = required(v, "model");
-        if (!v.has("domains")) {
+        Path model = required(v, MODEL);
+        if (!v.has(DOMAINS)) {
             throw new UserError("--domains is required: the domain folders in training"
                     + " order");
         }
-        Path outDir = OutputPaths.folder(required(v, "out"), "--out");
-        Path tok = ModelInputs.tokenizer(v.path("tokenizer"), model);
+        Path outDir = OutputPaths.folder(required(v, OUT), "--out");
+        Path tok = ModelInputs.tokenizer(v.get(Inputs.TOKENIZER), model);
         List<Path> domains = new ArrayList<>();
-        for (String d : v.list("domains")) {
+        for (String d : v.get(DOMAINS)) {
             domains.add(Path.of(d));
         }
         List<Path> held = new ArrayList<>();
-        if (v.has("eval-domains")) {
-            v.list("eval-domains").forEach(d -> held.add(Path.of(d)));
+        if (v.has(EVAL_DOMAINS)) {
+            v.get(EVAL_DOMAINS).forEach(d -> held.add(Path.of(d)));
         }
-        RunSetup setup = RunSetup.create(v.has("name") ? v.text("name") : null, cfg, model,
-                tok, domains, sources(v)).withExtras(held, v.has("general") ? v.path("general")
+        RunSetup setup = RunSetup.create(v.has(NAME) ? v.get(NAME) : null, cfg, model,
+                tok, domains, sources(v)).withExtras(held, v.has(GENERAL) ? v.get(GENERAL)
                         : null);
         return ContinualTrainer.start(setup, outDir, progress);
     }
 
-    private static Path required(KeyTable.Values v, String name) {
-        if (!v.has(name)) {
-            throw new UserError("--" + name + " is required; see --help");
+    private static Path required(Settings v, Key<Path> key) {
+        if (!v.has(key)) {
+            throw new UserError("--" + key.name() + " is required; see --help");
         }
-        return v.path(name);
+        return v.get(key);
     }
 
     static void printSummary(PrintStream out, ContinualTrainer t) {

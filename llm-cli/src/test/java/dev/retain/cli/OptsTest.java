@@ -9,6 +9,7 @@ import dev.retain.train.classic.ClassicConfig;
 import dev.retain.train.classic.data.Scenario;
 import dev.retain.train.config.Key;
 import dev.retain.train.config.KeyTable;
+import dev.retain.train.config.Settings;
 
 import org.junit.jupiter.api.Test;
 
@@ -23,7 +24,7 @@ import java.util.Map;
 class OptsTest {
 
     /** Parses a command line of a command as Main does. */
-    static KeyTable.Values values(Command c, String... args) throws Exception {
+    static Settings values(Command c, String... args) throws Exception {
         return Opts.values(c.keys(), Opts.parse(c.options(), c.keys(), args));
     }
 
@@ -60,8 +61,8 @@ class OptsTest {
     @Test
     void evalWindowIsSeqLen() throws Exception {
         EvalCommand c = new EvalCommand();
-        assertEquals(32, values(c, "--window", "32").integer("seq-len"));
-        assertEquals(32, values(c, "--seq-len", "32").integer("seq-len"));
+        assertEquals(32, values(c, "--window", "32").get(EvalCommand.SEQ_LEN));
+        assertEquals(32, values(c, "--seq-len", "32").get(EvalCommand.SEQ_LEN));
     }
 
     @Test
@@ -114,11 +115,11 @@ class OptsTest {
 
     @Test
     void listsGatherTheirValuesOverRepeats() throws Exception {
-        KeyTable.Values v = values(new ClassicCommand(), "--strategy", "naive", "--strategy",
+        Settings v = values(new ClassicCommand(), "--strategy", "naive", "--strategy",
                 "ewc,replay", "--out", "x", "--quiet", "--quiet");
-        assertEquals(List.of("naive", "ewc,replay"), v.list("strategy"));
+        assertEquals(List.of("naive", "ewc,replay"), v.given().get("strategy"));
         assertEquals(List.of("a", "b", "c"), values(new EvalCommand(), "--domains", "a", "b",
-                "--domains", "c").list("domains"));
+                "--domains", "c").get(EvalCommand.DOMAINS));
     }
 
     @Test

@@ -4,6 +4,7 @@ import dev.retain.core.Engines;
 import dev.retain.core.UserError;
 import dev.retain.core.model.CausalLm;
 import dev.retain.core.util.AtomicFiles;
+import dev.retain.core.util.Contained;
 import dev.retain.core.util.Hashing;
 import dev.retain.core.util.Json;
 import dev.retain.eval.results.ResultsRecorder;
@@ -26,6 +27,7 @@ import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.stream.Stream;
 
 /**
@@ -91,7 +93,17 @@ final class Checkpoints {
             throw new UserError(runDir.resolve(POINTER) + ": names no checkpoint folder; the file"
                     + " is damaged: delete it to start the run over");
         }
-        return runDir.resolve(ptr.get("dir").asText());
+        // Only a folder inside the run's checkpoints/ is followed: an edited or damaged pointer
+        // must not make a resume read (or prune) anything elsewhere.
+        String dir = ptr.get("dir").asText();
+        String where = runDir.resolve(POINTER) + ": dir";
+        if (!dir.startsWith("checkpoints/")) {
+            throw new UserError(where + " '" + dir + "' is not a folder of the run's checkpoints/"
+                    + "; only those are followed (the file is damaged or was edited): delete it"
+                    + " to start the run over");
+        }
+        return runDir.resolve("checkpoints").resolve(Contained.name(dir.substring(
+                "checkpoints/".length()), Set.of(), where, "checkpoint folder"));
     }
 
     /** @return the newest checkpoint for messages: {@code step N}, or {@code none} */
@@ -252,7 +264,8 @@ final class Checkpoints {
                 continue;
             }
             System.err.println("retain: " + first.getMessage() + "; resuming from the newest"
-                    + " older checkpoint that verifies: " + runDir.relativize(c));
+                    + (cur == null ? "" : " older") + " checkpoint that verifies: "
+                    + runDir.relativize(c));
             return c;
         }
         throw first;
@@ -355,7 +368,7 @@ final class Checkpoints {
         JsonNode files = readJson(mf).path("files");
         for (var it = files.fields(); it.hasNext(); ) {
             var e = it.next();
-            Path f = ckpt.resolve(e.getKey());
+            Path f = Contained.inside(ckpt, e.getKey(), mf.toString());
             String why = !Files.isRegularFile(f) ? "is missing"
                     : Files.size(f) != e.getValue().path("bytes").asLong() ? "has the wrong size"
                     : !Hashing.sha256(f).equals(e.getValue().path("sha256").asText())

@@ -5,9 +5,9 @@ import dev.retain.core.text.Split;
 import dev.retain.core.util.Progress;
 import dev.retain.core.util.ResidentMemory;
 import dev.retain.core.util.RunLock;
+import dev.retain.core.util.Seeds;
 import dev.retain.eval.EvalResult;
 import dev.retain.eval.results.ResultsRecorder;
-import dev.retain.train.config.TrainConfig;
 import dev.retain.train.lifecycle.DefaultFlow;
 import dev.retain.train.lifecycle.DriftRecorder;
 import dev.retain.train.lifecycle.LossCurve;
@@ -21,6 +21,7 @@ import dev.retain.train.optim.GradClip;
 import dev.retain.train.optim.Schedule;
 import dev.retain.train.plugin.Phase;
 import dev.retain.train.plugin.Plugin;
+import dev.retain.train.plugin.StepResult;
 import dev.retain.train.plugin.TrainContext;
 import dev.retain.train.plugin.TrainControl;
 
@@ -36,19 +37,26 @@ import java.util.function.Function;
 
 /**
  * The continual trainer: one loop that learns domains in turn; strategies are handed in as
- * {@link Plugin}s ({@link Strategies} maps a strategy name to them).
+ * {@link Plugin}s ({@link Strategies} maps a strategy name to them). Open one with {@link
+ * #start} or {@link #resume} (or {@link #builder()} for the options); it comes whole from there.
  *
- * <p>Per optimizer step ({@link #step}): {@code grad-accum} micro-batches of {@code batch-size}
- * windows (replayed windows from plugins fill the tail of each micro-batch, new windows the rest),
- * next-token cross-entropy averaged over all predicted tokens (so new and replayed tokens weigh by
- * their share), backward; then plugin gradient terms (EWC), global-norm clipping, AdamW with the
- * warm-up/cosine schedule of the domain. One thread owns the gradient collector.
+ * <p>Per optimizer step ({@link #step()}): {@code grad-accum} micro-batches of {@code batch-size}
+ * windows ({@link MicroBatch}: replayed windows from plugins at the tail of each, new windows
+ * before them), next-token cross-entropy averaged over all predicted tokens (so new and replayed
+ * tokens weigh by their share), backward; then plugin gradient terms (EWC), global-norm clipping,
+ * AdamW with the warm-up/cosine schedule of the domain. One thread owns the gradient collector.
  *
- * <p>After each domain the plugins' {@code afterDomain} run in list order: the strategy's (EWC's
- * Fisher), then {@link DriftRecorder}, {@link StageExport} and {@link StageEvaluation}; then the
- * stage's costs go into results.json and a checkpoint is written ({@link Checkpoints}). Plugins ask
- * for checkpoints and evaluations ({@link DefaultFlow}); {@link DivergenceGuard} stops a diverged
- * run. A resumed run continues exactly as the uninterrupted run would have.
+ * <p>At each domain's end ({@link #endDomain()}) the plugins' {@code afterDomain} run in list
+ * order: the drift map, the strategy's (EWC's Fisher), then {@link StageExport} and {@link
+ * StageEvaluation}; then the stage's costs go into results.json and a checkpoint is written
+ * ({@link Checkpoints}). Plugins ask for checkpoints and evaluations ({@link DefaultFlow}); {@link
+ * DivergenceGuard} stops a diverged run. A resumed run continues exactly as the uninterrupted run
+ * would have.
+ *
+ * <p>{@link #run()} is the whole loop. A caller that drives the run itself (a benchmark, a
+ * notebook) calls {@link #step()} until {@link #stepsLeftInDomain()} is 0, then {@link
+ * #endDomain()}, and so on: the same code in the same order, without the evaluation and
+ * checkpoint cadence and the progress bar of {@code run()}.
  */
 public final class ContinualTrainer implements AutoCloseable {
 
@@ -62,53 +70,81 @@ public final class ContinualTrainer implements AutoCloseable {
         DIVERGED
     }
 
-    final Path runDir;
-    final TrainConfig cfg;
-    final boolean progress;
-    final RunInputs in;
+    private final Path runDir;
+    private final TrainConfig cfg;
+    private final boolean progress;
+    private final RunInputs in;
+    private final TrainState state;
+    private final ResultsRecorder results;
     private final NDManager stateManager;
-    final AdamW adam;
+    private final AdamW adam;
     private final List<Plugin> strategy;
-    final List<Plugin> plugins = new ArrayList<>();
-    final Checkpoints checkpoints;
-    final DivergenceGuard guard = new DivergenceGuard(this);
-    private final StageExport export = new StageExport();
+    private final List<Plugin> plugins = new ArrayList<>();
+    private final StageExport export;
+    private final Checkpoints checkpoints;
+    private final DivergenceGuard guard;
+    private final TrainControl control = new TrainControl();
+    private final TrainContext context;
+    private final MicroBatch micro;
+    private final List<EvalResult> base;
     private final RunLock lock;
-    final TrainControl control = new TrainControl();
-    final TrainContext context = new RunContext(this);
     private final Engine engine = Engines.pytorch();
-    TrainState state;
-    /** The micro-batch of the step being built or trained ({@link TrainContext#microBatch()}). */
-    int micro;
-    ResultsRecorder results;
-    private List<EvalResult> base;
+    private Schedule schedule;
     private StepResult last;
     private Divergence divergence;
     /** {@code System.nanoTime()} up to which the stage's wall time is in the stage stats. */
     private long wallMark;
 
-    ContinualTrainer(RunSetup setup, Path runDir, boolean progress,
-            Function<Strategies.Parts, List<Plugin>> strategies, RunLock lock) {
-        this.lock = lock;
+    /**
+     * Builds a trainer from what {@link RunLauncher} opened: every part is made here, none later.
+     *
+     * @param setup the run (its base model, tokenizer and settings as run.json holds them)
+     * @param runDir the run folder
+     * @param progress show progress on stderr
+     * @param in the loaded inputs (a resumed run's model from its checkpoint)
+     * @param state where the run stands
+     * @param results the results so far
+     * @param strategies makes the strategy's plugins
+     * @param base the base model's row, computed elsewhere, or null to evaluate it here
+     * @param lock the run folder's lock, released on {@link #close()}
+     */
+    ContinualTrainer(RunSetup setup, Path runDir, boolean progress, RunInputs in,
+            TrainState state, ResultsRecorder results,
+            Function<Strategies.Parts, List<Plugin>> strategies, List<EvalResult> base,
+            RunLock lock) {
         this.runDir = runDir;
         this.cfg = setup.config();
         this.progress = progress;
-        this.in = RunInputs.load(setup, progress);
+        this.in = in;
+        this.state = state;
+        this.results = results;
+        this.base = base;
+        this.lock = lock;
         this.stateManager = in.lm.manager().newSubManager();
-        this.adam = new AdamW(stateManager, cfg.beta1(), cfg.beta2(), cfg.adamEps());
-        this.strategy = List.copyOf(strategies.apply(new Strategies.Parts(cfg, stateManager,
-                in.seqLen)));
+        this.adam = new AdamW(stateManager, cfg.settings());
+        this.strategy = List.copyOf(strategies.apply(new Strategies.Parts(cfg.settings(),
+                stateManager, in.seqLen)));
+        this.export = new StageExport(cfg.settings());
         // The drift map first: at a domain's end its Fisher runs before the strategies' state
         // (EWC's F and theta*) exists, so the two are never in memory together (GPT-2 small: a
         // parameter-sized peak less); it only reads the parameters, which nothing has changed.
-        plugins.add(new DriftRecorder(stateManager));
+        plugins.add(new DriftRecorder(stateManager, cfg.settings()));
         plugins.addAll(strategy);
         if (setup.general() != null) {
-            plugins.add(new GeneralReplayPlugin()); // --general: replayed with any strategy
+            plugins.add(new GeneralReplayPlugin(cfg.settings())); // replayed with any strategy
         }
-        plugins.addAll(List.of(export, new StageEvaluation(), new DefaultFlow(),
-                new LossCurve()));
-        this.checkpoints = new Checkpoints(runDir, cfg.keepCheckpoints());
+        plugins.addAll(List.of(export, new StageEvaluation(cfg.settings()),
+                new DefaultFlow(cfg.settings()), new LossCurve()));
+        this.checkpoints = new Checkpoints(runDir, cfg.get(TrainConfig.KEEP_CHECKPOINTS));
+        this.guard = new DivergenceGuard(state, in.names,
+                cfg.get(TrainConfig.DIVERGENCE_FACTOR), checkpoints::describeCurrent, runDir);
+        int batch = cfg.get(TrainConfig.BATCH_SIZE);
+        int accum = cfg.get(TrainConfig.GRAD_ACCUM);
+        this.context = new RunContext(new RunContext.Run(runDir, setup.model(), setup.tokenizer(),
+                batch, accum, cfg.get(TrainConfig.SEED), progress), in, state, results, control,
+                guard, export);
+        this.micro = new MicroBatch(in.lm, plugins, context, in.seqLen, batch, accum,
+                cfg.get(TrainConfig.REPLAY_MODE).equals("add"));
     }
 
     /**
@@ -123,7 +159,7 @@ public final class ContinualTrainer implements AutoCloseable {
      */
     public static ContinualTrainer start(RunSetup setup, Path runDir, boolean progress)
             throws IOException {
-        return start(setup, runDir, progress, Strategies::plugins);
+        return builder().optProgress(progress).start(setup, runDir);
     }
 
     /**
@@ -138,7 +174,7 @@ public final class ContinualTrainer implements AutoCloseable {
      */
     public static ContinualTrainer start(RunSetup setup, Path runDir, boolean progress,
             Function<Strategies.Parts, List<Plugin>> strategies) throws IOException {
-        return RunLauncher.start(setup, runDir, progress, strategies);
+        return builder().optProgress(progress).optStrategies(strategies).start(setup, runDir);
     }
 
     /**
@@ -152,40 +188,101 @@ public final class ContinualTrainer implements AutoCloseable {
      */
     public static ContinualTrainer resume(Path runDir, Path expectModel, boolean progress)
             throws IOException {
-        return resume(runDir, expectModel, progress, false, Strategies::plugins);
+        return builder().optProgress(progress).optExpectModel(expectModel).resume(runDir);
+    }
+
+    /** @return a builder, for the options of {@link #start} and {@link #resume} */
+    public static Builder builder() {
+        return new Builder();
     }
 
     /**
-     * Continues a run with the strategy plugins a factory makes (the ones it started with).
-     *
-     * @param runDir the run folder
-     * @param expectModel a model the caller expects the run to use, or null
-     * @param progress show progress
-     * @param allowChangedData go on (with a warning, recorded in results.json) when the
-     *     tokenizer or a domain's text changed since the run started, instead of refusing
-     * @param strategies makes the strategy's plugins
-     * @return the trainer, positioned where the checkpoint left off
-     * @throws IOException when reading fails
+     * Opens a trainer: {@link #start} a new run or {@link #resume} one, with options.
      */
-    public static ContinualTrainer resume(Path runDir, Path expectModel, boolean progress,
-            boolean allowChangedData, Function<Strategies.Parts, List<Plugin>> strategies)
-            throws IOException {
-        return RunLauncher.resume(runDir, expectModel, progress, allowChangedData, strategies);
+    public static final class Builder {
+
+        boolean progress = true;
+        Function<Strategies.Parts, List<Plugin>> strategies = Strategies::plugins;
+        List<EvalResult> baseRow;
+        Path expectModel;
+        boolean allowChangedData;
+
+        private Builder() {}
+
+        /**
+         * @param show show progress on stderr (default: yes)
+         * @return this builder
+         */
+        public Builder optProgress(boolean show) {
+            this.progress = show;
+            return this;
+        }
+
+        /**
+         * @param factory makes the strategy's plugins (default: {@link Strategies#plugins}, the
+         *     run's {@code strategy}); they run before the lifecycle plugins
+         * @return this builder
+         */
+        public Builder optStrategies(Function<Strategies.Parts, List<Plugin>> factory) {
+            this.strategies = factory;
+            return this;
+        }
+
+        /**
+         * @param row the base model's row, already computed with the run's protocol (an
+         *     experiment evaluates the base once for all its variants); a new run then does not
+         *     evaluate it again
+         * @return this builder
+         */
+        public Builder optBaseRow(List<EvalResult> row) {
+            this.baseRow = row;
+            return this;
+        }
+
+        /**
+         * @param model for {@link #resume}: the model the caller expects the run to use; another
+         *     is refused
+         * @return this builder
+         */
+        public Builder optExpectModel(Path model) {
+            this.expectModel = model;
+            return this;
+        }
+
+        /**
+         * @param allow for {@link #resume}: go on (with a warning, recorded in results.json) when
+         *     the tokenizer or a domain's text changed since the run started, instead of refusing
+         * @return this builder
+         */
+        public Builder optAllowChangedData(boolean allow) {
+            this.allowChangedData = allow;
+            return this;
+        }
+
+        /**
+         * @param setup what to run
+         * @param runDir the run folder (it must not hold a run already)
+         * @return the trainer, ready to {@link ContinualTrainer#run()}
+         * @throws IOException when the folder cannot be written
+         */
+        public ContinualTrainer start(RunSetup setup, Path runDir) throws IOException {
+            return RunLauncher.start(setup, runDir, this);
+        }
+
+        /**
+         * @param runDir a run folder
+         * @return the trainer, positioned where its newest verified checkpoint left off (at the
+         *     start when it has none)
+         * @throws IOException when reading fails
+         */
+        public ContinualTrainer resume(Path runDir) throws IOException {
+            return RunLauncher.resume(runDir, this);
+        }
     }
 
     /** Asks the loop to save a checkpoint and return after the current step (Ctrl-C). */
     public void requestStop() {
         control.requestStop();
-    }
-
-    /**
-     * Uses an already computed base-model row (the experiment runner evaluates the base once for
-     * all its variants) instead of evaluating it again.
-     *
-     * @param row one result per domain, in training order, with the run's test-windows setting
-     */
-    public void baseRow(List<EvalResult> row) {
-        this.base = row;
     }
 
     /**
@@ -212,24 +309,23 @@ public final class ContinualTrainer implements AutoCloseable {
 
     private Outcome runStages() throws IOException {
         if (results.rows() == 0) {
-            results.addRow(base != null ? base : context.evaluate(Split.TEST, cfg.testWindows()));
-            results.addHeldOut(context.evaluateHeldOut(Split.TEST, cfg.testWindows()));
+            results.addRow(base != null ? base : context.evaluate(Split.TEST,
+                    cfg.get(StageEvaluation.TEST_WINDOWS)));
+            results.addHeldOut(context.evaluateHeldOut(Split.TEST,
+                    cfg.get(StageEvaluation.TEST_WINDOWS)));
             results.write(runDir);
         }
         if (control.stopRequested()) { // stopped during the base evaluation
-            checkpoint(null);
+            checkpoint();
             return Outcome.INTERRUPTED;
         }
         // The stage's wall time runs from here (a resumed stage adds to what its checkpoint held).
         wallMark = System.nanoTime();
         while (state.stage < in.names.size()) {
-            if (state.stepInStage == 0 && state.stream == null) {
-                beginStage();
-            }
             if (!trainStage()) {
                 return Outcome.INTERRUPTED;
             }
-            endStage();
+            endDomain();
             if (control.stopRequested()) {
                 return Outcome.INTERRUPTED;
             }
@@ -242,7 +338,6 @@ public final class ContinualTrainer implements AutoCloseable {
     /** The steps of the current domain; false when a stop was requested (checkpoint saved). */
     private boolean trainStage() throws IOException {
         int total = in.stepsFor(state.stage, cfg);
-        Schedule schedule = Schedule.of(cfg, state.stage, total);
         long t0 = System.nanoTime();
         long tokens0 = state.stats.tokens();
         try (Progress bar = new Progress(String.format(Locale.ROOT, "train %d/%d %s",
@@ -251,18 +346,18 @@ public final class ContinualTrainer implements AutoCloseable {
             bar.detail(() -> StepResult.describe(last, (state.stats.tokens() - tokens0)
                     / Math.max(1e-9, (System.nanoTime() - t0) / 1e9)));
             while (state.stepInStage < total) {
-                state.stats.add(Phase.TRAIN, step(schedule.lr(state.stepInStage)).seconds());
+                step();
                 bar.advance(1);
                 if (control.takeEvaluate()) {
                     evaluateCurves();
                 }
                 if (control.stopRequested()) {
-                    checkpoint(null);
+                    checkpoint();
                     results.write(runDir);
                     return false;
                 }
                 if (control.takeSave() && state.stepInStage < total) { // else the stage end's
-                    checkpoint(null);
+                    checkpoint();
                 }
             }
         }
@@ -270,51 +365,69 @@ public final class ContinualTrainer implements AutoCloseable {
     }
 
     /**
-     * One optimizer step of the current domain (what benchmarks time); opens the domain if needed.
-     *
-     * @param lr the learning rate of this step
-     * @return what the step did
+     * @return the optimizer steps the current domain has left (0 when it is time for {@link
+     *     #endDomain()}, or when the run has learned every domain)
      */
-    public StepResult step(double lr) {
+    public int stepsLeftInDomain() {
+        return state.stage < in.names.size()
+                ? in.stepsFor(state.stage, cfg) - state.stepInStage : 0;
+    }
+
+    /**
+     * The run's next optimizer step, as {@link #run()} takes it: when it is the domain's first,
+     * the domain begins (its window stream opens, the plugins' {@code beforeDomain} run); the
+     * learning rate is the domain's schedule's at this step; the plugins' {@code afterStep} run
+     * after the update (they may ask for an evaluation or a checkpoint, which {@code run()}
+     * honours). Its time counts in the stage's training phase.
+     *
+     * @return what the step did
+     * @throws IllegalStateException when every domain has been learned
+     */
+    public StepResult step() {
+        if (state.stage >= in.names.size()) {
+            throw new IllegalStateException("the run has learned every domain");
+        }
         if (state.stream == null) {
-            beginStage();
+            beginDomain();
         }
         long s0 = System.nanoTime();
+        double lr = schedule.lr(state.stepInStage);
         // Dropout (where a model has it) draws from libtorch's generator: seed it per step so that
         // a resumed run draws the same masks.
-        engine.setRandomSeed((int) Seeds.derive(cfg.seed(), "step", state.globalStep));
-        StepLosses losses = new StepLosses(cfg.batchSize() * cfg.gradAccum());
+        engine.setRandomSeed((int) Seeds.derive(cfg.get(TrainConfig.SEED), "step",
+                state.globalStep));
+        StepLosses losses = new StepLosses(cfg.get(TrainConfig.BATCH_SIZE) * micro.count());
         double penalty = 0;
         double norm;
         try (NDManager scope = in.lm.manager().newSubManager()) {
-            for (micro = 0; micro < cfg.gradAccum(); micro++) {
-                int replayed = MicroBatch.fill(this, losses);
-                losses.addRows(MicroBatch.forwardBackward(this, scope, losses, replayed),
-                        replayed);
-                state.stats.newTokens += (long) cfg.newRows(replayed) * in.seqLen;
-                state.stats.replayTokens += (long) replayed * in.seqLen;
+            for (int m = 0; m < micro.count(); m++) {
+                MicroBatch.Rows rows = micro.fill(m, state.stream, losses);
+                losses.addRows(micro.forwardBackward(scope, losses, rows), rows.replayed());
+                state.stats.newTokens += (long) rows.fresh() * in.seqLen;
+                state.stats.replayTokens += (long) rows.replayed() * in.seqLen;
                 state.stats.tokenPasses += 2L * losses.ids.length; // forward and backward
             }
-            micro = 0;
             guard.loss(losses.loss());
             for (Plugin p : plugins) {
                 penalty += p.afterBackward(context, scope);
             }
             norm = GradClip.norm(in.trained, scope, 1.0);
             guard.gradNorm(norm);
-            adam.step(in.trained, lr, cfg.weightDecay(), cfg.decayAll(),
-                    GradClip.scale(norm, cfg.maxGradNorm()));
+            adam.step(in.trained, lr, cfg.get(AdamW.WEIGHT_DECAY), cfg.get(AdamW.DECAY_ALL),
+                    GradClip.scale(norm, cfg.get(AdamW.MAX_GRAD_NORM)));
         }
         state.stepped();
-        last = losses.result(penalty + losses.terms(), in.seqLen, lr, norm,
-                (System.nanoTime() - s0) / 1e9);
+        double seconds = (System.nanoTime() - s0) / 1e9;
+        last = losses.result(penalty + losses.terms(), in.seqLen, lr, norm, seconds);
+        state.stats.add(Phase.TRAIN, seconds);
         for (Plugin p : plugins) {
             p.afterStep(context, last);
         }
         return last;
     }
 
-    private void beginStage() {
+    /** The domain's start: its stats, boundary, window stream, schedule, the plugins' hook. */
+    private void beginDomain() {
         state.stats = new StageStats(state.globalStep);
         wallMark = System.nanoTime();
         if (results.boundaries() <= state.stage) {
@@ -326,36 +439,38 @@ public final class ContinualTrainer implements AutoCloseable {
         }
     }
 
+    /**
+     * Opens the current domain's window stream (positioned at its start) and its schedule; a
+     * resume then seeks the stream to where the checkpoint left it.
+     */
     void openStream() {
         state.stream = new WindowStream(in.split(Split.TRAIN).get(state.stage), in.seqLen,
-                Seeds.derive(cfg.seed(), "data", state.stage));
+                Seeds.derive(cfg.get(TrainConfig.SEED), "data", state.stage));
+        schedule = Schedule.of(cfg.settings(), state.stage, in.stepsFor(state.stage, cfg));
     }
 
     /**
-     * For benchmarks: writes a checkpoint of where the run stands now (model, optimizer, every
-     * plugin's state, manifest), as the loop does every {@code save-every} steps.
+     * Writes a checkpoint of where the run stands now (model, optimizer, every plugin's state,
+     * manifest), as the loop does every {@code save-every} steps and at every domain's end.
      *
      * @return the checkpoint's folder
      * @throws IOException when it cannot be written
      */
-    public Path saveCheckpoint() throws IOException {
+    public Path checkpoint() throws IOException {
         return checkpoint(null);
     }
 
     /**
-     * For benchmarks: the strategies' domain-end work (EWC's Fisher, without drift, export,
-     * evaluation or checkpoint), then on to the next domain.
+     * Ends the current domain as {@link #run()} does after its last step: every plugin's {@code
+     * afterDomain} in list order (drift, the strategy's: EWC's Fisher, export, the stage
+     * evaluation), the stage's row and costs into results.json, a checkpoint; then the next
+     * domain (begun by the next {@link #step()}).
+     *
+     * @throws IOException when writing results or the checkpoint fails
      */
-    public void skipToNextDomain() {
-        for (Plugin p : strategy) {
-            p.afterDomain(context);
-        }
-        state.nextStage();
-    }
-
-    private void endStage() throws IOException {
+    public void endDomain() throws IOException {
         for (Plugin p : plugins) {
-            p.afterDomain(context); // strategies (EWC's Fisher), drift, export, stage evaluation
+            p.afterDomain(context);
         }
         foldWall();
         Path model = export.written(state.stage);
@@ -387,22 +502,48 @@ public final class ContinualTrainer implements AutoCloseable {
                 plugins, results, model);
     }
 
+    /**
+     * Restores the optimizer's moments and every plugin's state from a checkpoint (the model came
+     * from its model.pt when the inputs were loaded) and seeks the window stream to where it was.
+     *
+     * @param ckpt the checkpoint folder
+     * @param adamSteps the optimizer's step count there
+     * @throws IOException when a file cannot be read
+     */
+    void restore(Path ckpt, long adamSteps) throws IOException {
+        Checkpoints.loadTensors(ckpt, adam, adamSteps, plugins, context, in.lm.manager());
+        if (state.streamOpen && state.stage < in.names.size()) {
+            openStream();
+            state.stream.seek(state.streamEpoch, state.streamIndex);
+        }
+    }
+
     private void evaluateCurves() {
         long t0 = System.nanoTime();
-        for (EvalResult r : context.evaluate(Split.VALID, cfg.evalWindows())) {
+        for (EvalResult r : context.evaluate(Split.VALID, cfg.get(DefaultFlow.EVAL_WINDOWS))) {
             results.addCurve(state.globalStep, state.stage, r);
         }
         state.stats.add(Phase.EVAL, (System.nanoTime() - t0) / 1e9);
     }
 
-    /** @return what plugins see of the run (the model, settings, where the loop stands) */
+    /** @return what plugins see of the run (the model, where the loop stands, ...) */
     public TrainContext context() {
         return context;
+    }
+
+    /** @return the run's settings */
+    public TrainConfig config() {
+        return cfg;
     }
 
     /** @return the results so far */
     public ResultsRecorder results() {
         return results;
+    }
+
+    /** @return the checkpoint writer (tests make a write fail through it) */
+    Checkpoints checkpoints() {
+        return checkpoints;
     }
 
     /** @return the strategy's plugins, in order (without the lifecycle plugins) */

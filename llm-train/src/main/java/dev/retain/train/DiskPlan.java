@@ -2,8 +2,12 @@ package dev.retain.train;
 
 import dev.retain.core.UserError;
 import dev.retain.core.model.NamedParameter;
-import dev.retain.train.config.TrainConfig;
+import dev.retain.train.config.Settings;
+import dev.retain.train.lifecycle.DriftRecorder;
+import dev.retain.train.lifecycle.StageExport;
 import dev.retain.train.lm.EwcPlugin;
+import dev.retain.train.lm.ReplayPlugin;
+import dev.retain.train.lm.Strategies;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -50,28 +54,32 @@ public record DiskPlan(long stageModels, long ewcFiles, long checkpoints, long d
      */
     public static DiskPlan estimate(TrainConfig c, long modelFile, List<NamedParameter> params,
             int domains) {
+        Settings s = c.settings();
         long p = bytes(params);
         // AdamW keeps two moments of each trained parameter (none of the frozen ones)
-        long trained = bytes(NamedParameter.without(params, c.freeze()));
-        long e = c.usesEwc() ? bytes(EwcPlugin.covered(params, c.ewcExclude().isEmpty() ? null
-                : Pattern.compile(c.ewcExclude()))) : 0;
+        long trained = bytes(NamedParameter.without(params, c.get(TrainConfig.FREEZE)));
+        boolean ewc = Strategies.uses(s, "ewc");
+        String exclude = c.get(EwcPlugin.EXCLUDE);
+        long e = ewc ? bytes(EwcPlugin.covered(params, exclude.isEmpty() ? null
+                : Pattern.compile(exclude))) : 0;
+        StageExport export = new StageExport(s);
         int exported = 0;
         for (int k = 0; k < domains; k++) {
-            exported += c.exportsStage(k, domains) ? 1 : 0;
+            exported += export.exports(k, domains) ? 1 : 0;
         }
-        long anchor = c.usesEwc() ? 2 * e : c.strategy().contains("l2") ? p : 0;
-        long replay = c.usesReplay() ? c.replayTokens() * Long.BYTES : 0;
+        long anchor = ewc ? 2 * e : Strategies.uses(s, "l2") ? p : 0;
+        long replay = Strategies.uses(s, "replay") ? c.get(ReplayPlugin.TOKENS) * Long.BYTES : 0;
         long checkpoint = modelFile + 2 * trained + replay
-                + (exported == domains && c.usesEwc() ? 0 : anchor);
-        long drift = switch (c.drift()) {
+                + (exported == domains && ewc ? 0 : anchor);
+        long drift = switch (c.get(DriftRecorder.DRIFT)) {
             case "fisher" -> 2 * p;
             case "plain" -> p;
             default -> 0;
         };
         // safetensors: about the parameters' bytes (the model file's, less its code)
-        long stage = c.exportFormat().equals("both") ? 2 * modelFile : modelFile;
+        long stage = c.get(StageExport.FORMAT).equals("both") ? 2 * modelFile : modelFile;
         return new DiskPlan((long) exported * stage, (long) exported * 2 * e,
-                (c.keepCheckpoints() + 1L) * checkpoint, domains > 1 ? drift : 0);
+                (c.get(TrainConfig.KEEP_CHECKPOINTS) + 1L) * checkpoint, domains > 1 ? drift : 0);
     }
 
     private static long bytes(List<NamedParameter> params) {

@@ -3,8 +3,10 @@ package dev.retain.train;
 import dev.retain.core.UserError;
 import dev.retain.eval.EvalResult;
 
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Supplier;
 
 /**
  * Decides when a run has diverged ({@link Divergence}): a step whose loss or gradient norm is not
@@ -14,10 +16,27 @@ import java.util.Locale;
  */
 final class DivergenceGuard {
 
-    private final ContinualTrainer t;
+    private final TrainState s;
+    private final List<String> domains;
+    private final double factor;
+    private final Supplier<String> checkpoint;
+    private final Path runDir;
 
-    DivergenceGuard(ContinualTrainer t) {
-        this.t = t;
+    /**
+     * @param state where the run stands (read at each check)
+     * @param domains the domains' names, in training order
+     * @param factor {@code divergence-factor}: the loss bound as a multiple of the domain's first
+     *     step's loss; 0 = only a non-finite loss
+     * @param checkpoint the newest checkpoint for messages ({@code step N} or {@code none})
+     * @param runDir the run folder, for messages
+     */
+    DivergenceGuard(TrainState state, List<String> domains, double factor,
+            Supplier<String> checkpoint, Path runDir) {
+        this.s = state;
+        this.domains = domains;
+        this.factor = factor;
+        this.checkpoint = checkpoint;
+        this.runDir = runDir;
     }
 
     /**
@@ -27,7 +46,6 @@ final class DivergenceGuard {
      * @throws Divergence when it is not finite or above the bound
      */
     void loss(double loss) {
-        TrainState s = t.state;
         if (!Double.isFinite(loss)) {
             throw atStep("loss " + loss, loss);
         }
@@ -35,7 +53,6 @@ final class DivergenceGuard {
             s.firstLoss = loss;
             return;
         }
-        double factor = t.cfg.divergenceFactor();
         if (factor > 0 && loss > factor * s.firstLoss) {
             throw atStep(String.format(Locale.ROOT, "loss %s > %s x %s (the loss of the"
                     + " domain's first step; --divergence-factor)", Divergence.number(loss),
@@ -67,22 +84,21 @@ final class DivergenceGuard {
             if (!Double.isFinite(r.perplexity())) {
                 String what = String.format(Locale.ROOT, "perplexity %s on %s (%s split)",
                         Divergence.number(r.perplexity()), r.domain(), r.split());
-                if (t.state.globalStep == 0) {
+                if (s.globalStep == 0) {
                     throw new UserError("the base model's " + what + " is not finite; the model"
                             + " file is broken or does not fit the tokenizer: check --model and"
                             + " --tokenizer");
                 }
-                throw new Divergence(t.state.globalStep, t.state.stage, domain(), what,
+                throw new Divergence(s.globalStep, s.stage, domain(), what,
                         r.perplexity(), String.format(Locale.ROOT, "training diverged: the"
                                 + " evaluation after step %d (domain %s) gave %s; %s",
-                                t.state.globalStep, domain(), what, advice()));
+                                s.globalStep, domain(), what, advice()));
             }
         }
         return rows;
     }
 
     private Divergence atStep(String what, double value) {
-        TrainState s = t.state;
         return new Divergence(s.globalStep + 1, s.stage, domain(), what, value,
                 String.format(Locale.ROOT, "training diverged at step %d (domain %s, its step"
                         + " %d): %s; %s", s.globalStep + 1, domain(), s.stepInStage + 1, what,
@@ -90,14 +106,14 @@ final class DivergenceGuard {
     }
 
     private String domain() {
-        return t.in.names.get(Math.min(t.state.stage, t.in.names.size() - 1));
+        return domains.get(Math.min(s.stage, domains.size() - 1));
     }
 
     private String advice() {
-        String ckpt = t.checkpoints.describeCurrent();
+        String ckpt = checkpoint.get();
         return "stopped without saving, results.json says diverged, " + (ckpt.equals("none")
                 ? "there is no checkpoint yet" : "the last good checkpoint (" + ckpt + ") is kept")
-                + " in " + t.runDir + "; start again with a lower --learning-rate or"
+                + " in " + runDir + "; start again with a lower --learning-rate or"
                 + " --max-grad-norm";
     }
 }

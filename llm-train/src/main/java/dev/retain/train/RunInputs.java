@@ -13,7 +13,7 @@ import dev.retain.core.text.TokenFile;
 import dev.retain.core.util.Json;
 import dev.retain.eval.EvalResult;
 import dev.retain.eval.Evaluator;
-import dev.retain.train.config.TrainConfig;
+import dev.retain.train.lifecycle.DefaultFlow;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -101,11 +101,12 @@ final class RunInputs implements AutoCloseable {
         CausalLm model = null;
         GptTokenizer tok = null;
         try {
-            model = CausalLm.load(setup.model(), Engines.device(setup.config().device()), 0);
+            TrainConfig c = setup.config();
+            model = CausalLm.load(setup.model(), Engines.device(c.get(TrainConfig.DEVICE)), 0);
             tok = ModelInputs.loadTokenizer(setup.tokenizer(), model);
-            int len = ModelInputs.window("--seq-len", setup.config().seqLen(), model);
-            ModelInputs.checkBatch("--batch-size", setup.config().batchSize(), len, model);
-            RunInputs in = new RunInputs(model, trained(model, setup.config().freeze()), tok,
+            int len = ModelInputs.window("--seq-len", c.get(TrainConfig.SEQ_LEN), model);
+            ModelInputs.checkBatch("--batch-size", c.get(TrainConfig.BATCH_SIZE), len, model);
+            RunInputs in = new RunInputs(model, trained(model, c.get(TrainConfig.FREEZE)), tok,
                     setup.domainNames(), len, progress);
             for (var d : setup.domains()) {
                 Domain dom = open(d, setup, progress);
@@ -117,7 +118,8 @@ final class RunInputs implements AutoCloseable {
                             + "; add text or lower --seq-len");
                 }
                 in.splits.get(Split.TRAIN).add(t);
-                if (setup.config().evalEvery() > 0) {
+                in.stepsFor(in.splits.get(Split.TRAIN).size() - 1, c); // a plan that fits
+                if (c.get(DefaultFlow.EVAL_EVERY) > 0) {
                     in.splits.get(Split.VALID).add(dom.tokens(Split.VALID, tok, progress));
                 }
                 in.splits.get(Split.TEST).add(dom.tokens(Split.TEST, tok, progress));
@@ -215,14 +217,24 @@ final class RunInputs implements AutoCloseable {
      * @param k the domain's index
      * @param cfg the settings
      * @return optimizer steps
+     * @throws UserError when the epochs ask for more steps than a domain may take
      */
     int stepsFor(int k, TrainConfig cfg) {
-        if (cfg.epochs() > 0) {
+        double epochs = cfg.get(TrainConfig.EPOCHS);
+        if (epochs > 0) {
             long windows = splits.get(Split.TRAIN).get(k).size() / seqLen;
-            double perStep = (double) cfg.batchSize() * cfg.gradAccum();
-            return (int) Math.max(1, Math.ceil(cfg.epochs() * windows / perStep));
+            double perStep = (double) cfg.get(TrainConfig.BATCH_SIZE)
+                    * cfg.get(TrainConfig.GRAD_ACCUM);
+            double steps = Math.max(1, Math.ceil(epochs * windows / perStep));
+            if (steps > TrainConfig.MAX_STEPS) {
+                throw new UserError("--epochs " + epochs + ": " + names.get(k) + " would take "
+                        + String.format(java.util.Locale.ROOT, "%.0f", steps) + " steps, more"
+                        + " than the " + TrainConfig.MAX_STEPS + " a domain may take; lower"
+                        + " --epochs or raise --batch-size");
+            }
+            return (int) steps;
         }
-        return cfg.maxStepsPerDomain();
+        return cfg.get(TrainConfig.MAX_STEPS_PER_DOMAIN);
     }
 
     /**

@@ -6,7 +6,7 @@ import dev.retain.core.text.SourceOptions;
 import dev.retain.core.util.Hashing;
 import dev.retain.core.util.Json;
 import dev.retain.train.config.SourceSettings;
-import dev.retain.train.config.TrainConfig;
+import dev.retain.train.lm.Strategies;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -97,7 +97,7 @@ public record RunSetup(String name, TrainConfig config, Path model, String model
                     + " .pt file");
         }
         try {
-            return new RunSetup(name == null ? config.strategy() : name, config,
+            return new RunSetup(name == null ? config.get(Strategies.STRATEGY) : name, config,
                     model.toAbsolutePath().normalize(), Hashing.sha256(model),
                     tokenizer.toAbsolutePath().normalize(), abs, sources, List.of(), null);
         } catch (IOException e) {

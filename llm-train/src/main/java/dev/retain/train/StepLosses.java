@@ -1,5 +1,6 @@
 package dev.retain.train;
 
+import dev.retain.train.plugin.StepResult;
 import java.util.Arrays;
 
 /** The losses of one step's micro-batches, summed per kind of row in the batch order. */

@@ -1,5 +1,6 @@
 package dev.retain.train;
 
+import dev.retain.core.util.Seeds;
 import dev.retain.core.UserError;
 import dev.retain.core.util.Json;
 import dev.retain.train.lm.WindowStream;

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.retain.core.UserError;
 import dev.retain.core.model.CausalLm;
-import dev.retain.train.config.TrainConfig;
+
 
 import ai.djl.Device;
 

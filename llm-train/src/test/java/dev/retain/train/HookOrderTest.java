@@ -1,11 +1,13 @@
 package dev.retain.train;
 
+import dev.retain.train.plugin.StepResult;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.retain.core.util.Json;
-import dev.retain.train.config.TrainConfig;
+
 import dev.retain.train.lifecycle.StageExport;
+import dev.retain.train.lm.ReplayPlugin;
 import dev.retain.train.plugin.Plugin;
 import dev.retain.train.plugin.TrainContext;
 
@@ -46,8 +48,10 @@ class HookOrderTest {
         }
 
         @Override
-        public int replayRows(TrainContext ctx) {
-            return ctx.config().replayRows(ctx.microBatch()); // as the replay plugin: 1 of 4
+        public int replayRows(TrainContext ctx, int micro) {
+            // as the replay plugin: a quarter of the step's 2 x 4 windows, one per micro-batch
+            return ReplayPlugin.rowsPerStep(0.25, ctx.batchSize() * ctx.gradAccum())
+                    / ctx.gradAccum();
         }
 
         @Override

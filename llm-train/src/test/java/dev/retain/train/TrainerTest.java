@@ -1,5 +1,7 @@
 package dev.retain.train;
 
+import dev.retain.train.plugin.StepResult;
+import dev.retain.train.lm.Strategies;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -7,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.retain.core.UserError;
 import dev.retain.core.util.Json;
-import dev.retain.train.config.TrainConfig;
+
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -15,6 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -134,8 +137,8 @@ class TrainerTest {
         }
         // Resume, stopping after every step: 12 steps across two domains and a domain boundary.
         for (int i = 0; i < 20; i++) {
-            try (ContinualTrainer t = ContinualTrainer.resume(cut, null, false, false,
-                    parts -> stopAfter(parts, step -> true))) {
+            try (ContinualTrainer t = ContinualTrainer.builder().optProgress(false)
+                    .optStrategies(parts -> stopAfter(parts, step -> true)).resume(cut)) {
                 if (t.run() == ContinualTrainer.Outcome.COMPLETE) {
                     break;
                 }
@@ -182,30 +185,31 @@ class TrainerTest {
                 "eval-every", 0, "test-windows", 2)), config("joint", Map.of("eval-every", 0,
                 "freeze", "wpe", "test-windows", 2)))) {
             // joint also replays general data (--general code), frozen position embeddings
-            RunSetup s = c.strategy().equals("joint") ? setup(c, doms).withExtras(List.of(),
+            RunSetup s = c.get(Strategies.STRATEGY).equals("joint") ? setup(c, doms).withExtras(List.of(),
                     all.get(2)) : setup(c, doms);
-            Path full = tmp.resolve(c.strategy() + "-full");
+            Path full = tmp.resolve(c.get(Strategies.STRATEGY) + "-full");
             try (ContinualTrainer t = ContinualTrainer.start(s, full, false)) {
                 assertEquals(ContinualTrainer.Outcome.COMPLETE, t.run());
             }
-            Path cut = tmp.resolve(c.strategy() + "-cut");
+            Path cut = tmp.resolve(c.get(Strategies.STRATEGY) + "-cut");
             try (ContinualTrainer t = ContinualTrainer.start(s, cut, false,
                     parts -> stopAfter(parts, step -> step == 3))) {
                 assertEquals(ContinualTrainer.Outcome.INTERRUPTED, t.run());
             }
             for (int i = 0; i < 5; i++) {
-                try (ContinualTrainer t = ContinualTrainer.resume(cut, null, false, false,
-                        parts -> stopAfter(parts, step -> step == 8 || step == 10))) {
+                try (ContinualTrainer t = ContinualTrainer.builder().optProgress(false)
+                        .optStrategies(parts -> stopAfter(parts, step -> step == 8 || step == 10))
+                        .resume(cut)) {
                     if (t.run() == ContinualTrainer.Outcome.COMPLETE) {
                         break;
                     }
                 }
             }
-            assertEquals(results(full).get("scores"), results(cut).get("scores"), c.strategy());
+            assertEquals(results(full).get("scores"), results(cut).get("scores"), c.get(Strategies.STRATEGY));
             List<JsonNode> steps = dev.retain.eval.results.MetricsLog.read(full).stream()
                     .filter(l -> l.get("type").asText().equals("step")).toList();
             JsonNode st = results(full).get("stages");
-            if (c.strategy().contains("lwf")) {
+            if (c.get(Strategies.STRATEGY).contains("lwf")) {
                 // add mode: 4 new + round(4 * 0.25) = 1 replayed window per step in domain 2;
                 // the teacher's forward covers both (lwf-on both), from domain 2 on
                 assertEquals(2 * 6 * 4 * 32, st.get(0).get("token_passes").asLong());
@@ -427,8 +431,8 @@ class TrainerTest {
         assertTrue(e.getMessage().startsWith(train.toAbsolutePath().normalize() + ": has changed"
                 + " since run " + run + " started"), e.getMessage());
         // --allow-changed-data: goes on, and results.json says which file changed, and when
-        try (ContinualTrainer t = ContinualTrainer.resume(run, null, false, true,
-                dev.retain.train.lm.Strategies::plugins)) {
+        try (ContinualTrainer t = ContinualTrainer.builder().optProgress(false)
+                .optAllowChangedData(true).resume(run)) {
             assertEquals(ContinualTrainer.Outcome.COMPLETE, t.run());
         }
         JsonNode changed = results(run).get("changed_inputs");
@@ -469,6 +473,27 @@ class TrainerTest {
             assertTrue(e.getMessage().startsWith(file + ": has the wrong size"), e.getMessage());
             Files.write(file, good);
         }
+        // A pointer or manifest naming a path outside the run's checkpoints is never followed.
+        Path pointer = run.resolve("checkpoint.json");
+        String intact = Files.readString(pointer);
+        for (String dir : List.of("../../somewhere", "/etc", "checkpoints/..")) {
+            Files.writeString(pointer, intact.replace(ptr.get("dir").asText(), dir));
+            // not followed: the newest checkpoint inside the run that verifies is taken instead
+            try (ContinualTrainer t = ContinualTrainer.resume(run, null, false)) {
+                assertEquals(4, t.context().globalStep(), dir);
+            }
+        }
+        Files.writeString(pointer, intact);
+        Path manifest = ckpt.resolve("manifest.json");
+        byte[] goodManifest = Files.readAllBytes(manifest);
+        Files.writeString(manifest, new String(goodManifest, StandardCharsets.UTF_8)
+                .replace("\"state.json\"", "\"../../../state.json\""));
+        UserError outside = assertThrows(UserError.class, () -> ContinualTrainer.resume(run, null,
+                false));
+        assertEquals(manifest + ": '../../../state.json' points outside " + ckpt + "; only paths"
+                + " inside it are followed (the file is damaged or was edited)",
+                outside.getMessage());
+        Files.write(manifest, goodManifest);
         try (ContinualTrainer t = ContinualTrainer.resume(run, null, false)) {
             assertEquals(ContinualTrainer.Outcome.COMPLETE, t.run(), "intact again: resumes");
         }
@@ -603,7 +628,7 @@ class TrainerTest {
         Path run = tmp.resolve("run");
         TrainConfig c = config("ewc", Map.of("save-every", 2));
         try (ContinualTrainer t = ContinualTrainer.start(setup(c, doms), run, false)) {
-            t.checkpoints.hook(f -> {
+            t.checkpoints().hook(f -> {
                 if (t.context().globalStep() == 4 && f.getFileName().toString().equals("state.json")) {
                     throw new IOException("No space left on device");
                 }
@@ -627,7 +652,7 @@ class TrainerTest {
         Path run = tmp.resolve("run");
         TrainConfig c = config("naive", Map.of("save-every", 2));
         try (ContinualTrainer t = ContinualTrainer.start(setup(c, doms), run, false)) {
-            t.checkpoints.hook(f -> {
+            t.checkpoints().hook(f -> {
                 throw new IOException("No space left on device");
             });
             UserError e = assertThrows(UserError.class, t::run);

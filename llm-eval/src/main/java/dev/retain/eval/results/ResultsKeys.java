@@ -86,7 +86,8 @@ final class ResultsKeys {
     static final String LOSS = "loss";
     static final String NEW_LOSS = "new";
     static final String REPLAY_LOSS = "replay";
-    static final String EWC_PENALTY = "ewc";
+    /** The penalties of every strategy (EWC, L2, LwF's term); results from before were "ewc". */
+    static final String PENALTY = "penalty";
 
     // environment
     static final String JAVA = "java";

@@ -213,6 +213,15 @@ public final class ResultsRecorder {
     }
 
     /**
+     * @param index a recorded stage's index (0 for the first)
+     * @param phase a timed phase's name, e.g. {@code fisher}
+     * @return its seconds in that stage ({@code <phase>_seconds}), 0 when not recorded
+     */
+    public double stageSeconds(int index, String phase) {
+        return root.get(STAGES).path(index).path(phase + "_seconds").asDouble();
+    }
+
+    /**
      * Adds time spent after a stage was recorded (its checkpoint) to the last stage's wall time,
      * and so to its {@code other_seconds}.
      *
@@ -320,9 +329,9 @@ public final class ResultsRecorder {
      * @param loss total loss
      * @param newLoss loss on new windows
      * @param replay loss on replayed windows (NaN when none: written as null)
-     * @param ewc the EWC penalty
+     * @param penalty the strategies' penalties and extra loss terms (EWC, L2, LwF)
      */
-    public void addLoss(long step, double loss, double newLoss, double replay, double ewc) {
+    public void addLoss(long step, double loss, double newLoss, double replay, double penalty) {
         ObjectNode o = ((ArrayNode) root.get(LOSSES)).addObject();
         o.put(STEP, step);
         o.put(LOSS, loss);
@@ -332,7 +341,7 @@ public final class ResultsRecorder {
         } else {
             o.put(REPLAY_LOSS, replay);
         }
-        o.put(EWC_PENALTY, ewc);
+        o.put(PENALTY, penalty);
     }
 
     /**

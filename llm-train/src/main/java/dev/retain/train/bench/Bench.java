@@ -8,8 +8,15 @@ import dev.retain.eval.EvalResult;
 import dev.retain.eval.Evaluator;
 import dev.retain.train.ContinualTrainer;
 import dev.retain.train.RunSetup;
-import dev.retain.train.config.TrainConfig;
+import dev.retain.train.TrainConfig;
+import dev.retain.train.lifecycle.DriftRecorder;
+import dev.retain.train.lifecycle.StageEvaluation;
+import dev.retain.train.lifecycle.StageExport;
+import dev.retain.train.lm.EwcPlugin;
 import dev.retain.train.lm.LmFisher;
+import dev.retain.train.lm.Strategies;
+import dev.retain.train.optim.AdamW;
+import dev.retain.train.optim.Schedule;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -139,8 +146,8 @@ public final class Bench {
                 }
             }
             bare = new BareStep(spec.model(), device, naive.context().trainTokens(0), batch,
-                    spec.gradAccum(), seq, naive.context().config().learningRate(),
-                    naive.context().config().weightDecay());
+                    spec.gradAccum(), seq, naive.config().get(Schedule.LEARNING_RATE),
+                    naive.config().get(AdamW.WEIGHT_DECAY));
             bare.time(Math.max(1, spec.warmup()));
             bare.clearPhases();
 
@@ -322,15 +329,21 @@ public final class Bench {
 
     private RunSetup setup(String strategy) {
         Map<String, Object> v = new LinkedHashMap<>();
-        v.put("strategy", strategy);
+        v.put(Strategies.STRATEGY.name(), strategy);
         // Steps are compared at equal tokens: replayed windows take their share of the batch.
-        v.put("replay-mode", "replace");
-        v.put("batch-size", spec.batch());
-        v.put("grad-accum", spec.gradAccum());
-        v.put("seq-len", spec.seqLen());
-        v.put("fisher-samples", spec.fisherSamples());
-        v.put("seed", spec.seed());
-        v.put("device", spec.device());
+        v.put(TrainConfig.REPLAY_MODE.name(), "replace");
+        v.put(TrainConfig.BATCH_SIZE.name(), spec.batch());
+        v.put(TrainConfig.GRAD_ACCUM.name(), spec.gradAccum());
+        v.put(TrainConfig.SEQ_LEN.name(), spec.seqLen());
+        v.put(EwcPlugin.FISHER_SAMPLES.name(), spec.fisherSamples());
+        v.put(TrainConfig.SEED.name(), spec.seed());
+        v.put(TrainConfig.DEVICE.name(), spec.device());
+        // The domain end the trainers go through is a run's: no drift map, no stage model, a
+        // one-window stage evaluation, so that what it costs is the strategies' work and the
+        // checkpoint.
+        v.put(DriftRecorder.DRIFT.name(), "off");
+        v.put(StageExport.STAGES.name(), "none");
+        v.put(StageEvaluation.TEST_WINDOWS.name(), 1);
         TrainConfig cfg = TrainConfig.fromValues(v, "bench");
         return RunSetup.create("bench-" + strategy, cfg, spec.model(), spec.tokenizer(),
                 spec.domains());

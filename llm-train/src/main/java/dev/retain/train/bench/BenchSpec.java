@@ -1,8 +1,11 @@
 package dev.retain.train.bench;
 
 import dev.retain.core.UserError;
+import dev.retain.train.config.CommonKeys;
 import dev.retain.train.config.Key;
+import dev.retain.train.config.KeyGroup;
 import dev.retain.train.config.KeyTable;
+import dev.retain.train.config.Settings;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -53,35 +56,47 @@ public record BenchSpec(Path model, Path tokenizer, List<Path> domains, int batc
     public static final List<String> DEFAULT_DOMAINS = List.of("computing", "legal");
 
     /** The settings besides the model, tokenizer and domains, in help order. */
-    public static final KeyTable TABLE = KeyTable.of(
-            Key.integer("batch-size", 8, 1, "windows", "windows per step").alias("batch"),
-            Key.integer("seq-len", 0, 2, "tokens", "tokens per window")
-                    .shown("the model's context").alias("seq"),
-            Key.integer("steps", 20, 1, "", "timed steps per variant"),
-            Key.integer("rounds", 0, 1, "", "rounds the timed steps are interleaved in (the"
-                    + " variants take turns in each)").shown("one per timed step"),
-            Key.integer("warmup", 3, 0, "", "untimed steps per variant on each domain"),
-            Key.integer("fisher-samples", 16, 1, "", "sequences per Fisher estimate"),
-            Key.integer("eval-windows", 32, 1, "", "windows per evaluation"),
-            Key.integer("repeats", 3, 1, "", "repeats of the Fisher and evaluation timings"),
-            Key.integer("matmul", 2048, 1, "", "size of the N x N x N product that measures the"
-                    + " peak"),
-            Key.integer("matmul-repeats", 5, 1, "", "timed products"),
-            Key.integer("rss-steps", 2000, 0, "", "ewc+replay steps (every strategy's code path)"
-                    + " of the resident-memory measurement (read at step min(200, N/10) and N);"
-                    + " 0 skips it"),
-            Key.integer("info-runs", 3, 0, "", "launches of retain info timed; 0 skips it"),
-            Key.text("device", "auto", "where to run").metavar("cpu|gpu|auto"),
-            Key.integer("threads", 0, 1, "", "libtorch intra-op threads (fewer can be faster on"
-                    + " a machine other processes keep busy)")
-                    .shown("libtorch's default, one per core"),
-            Key.longInteger("seed", 1234L, Long.MIN_VALUE, "", "seed of the trainers"),
-            Key.integer("grad-accum", 1, 1, "micro-batches", "micro-batches per optimizer step"
-                    + " (a step is batch-size x grad-accum windows)"),
-            Key.text("strategies", String.join(",", List.of("naive", "ewc", "replay",
-                    "ewc+replay")), "strategies timed, comma-separated (naive is always"
-                    + " timed; fewer trainers hold less memory at GPT-2 scale)")
-                    .metavar("LIST"));
+    public static final KeyGroup KEYS = new KeyGroup();
+    static final Key<Integer> BATCH = KEYS.add(Key.integer("batch-size", 8, 1, "windows",
+            "windows per step").alias("batch").max(1 << 16));
+    static final Key<Integer> SEQ_LEN = KEYS.add(Key.integer("seq-len", 0, 2, "tokens", "tokens"
+            + " per window").shown("the model's context").alias("seq").max(1 << 20));
+    static final Key<Integer> STEPS = KEYS.add(Key.integer("steps", 20, 1, "", "timed steps per"
+            + " variant").max(1_000_000));
+    static final Key<Integer> ROUNDS = KEYS.add(Key.integer("rounds", 0, 1, "", "rounds the timed"
+            + " steps are interleaved in (the variants take turns in each)")
+            .shown("one per timed step").max(1_000_000));
+    static final Key<Integer> WARMUP = KEYS.add(Key.integer("warmup", 3, 0, "", "untimed steps per"
+            + " variant on each domain").max(1_000_000));
+    static final Key<Integer> FISHER_SAMPLES = KEYS.add(Key.integer("fisher-samples", 16, 1, "",
+            "sequences per Fisher estimate").max(10_000_000));
+    static final Key<Integer> EVAL_WINDOWS = KEYS.add(Key.integer("eval-windows", 32, 1, "",
+            "windows per evaluation").max(1_000_000_000));
+    static final Key<Integer> REPEATS = KEYS.add(Key.integer("repeats", 3, 1, "", "repeats of the"
+            + " Fisher and evaluation timings").max(10_000));
+    static final Key<Integer> MATMUL = KEYS.add(Key.integer("matmul", 2048, 1, "", "size of the N"
+            + " x N x N product that measures the peak").max(1 << 15));
+    static final Key<Integer> MATMUL_REPEATS = KEYS.add(Key.integer("matmul-repeats", 5, 1, "",
+            "timed products").max(10_000));
+    static final Key<Integer> RSS_STEPS = KEYS.add(Key.integer("rss-steps", 2000, 0, "",
+            "ewc+replay steps (every strategy's code path) of the resident-memory measurement"
+                    + " (read at step min(200, N/10) and N); 0 skips it").max(10_000_000));
+    static final Key<Integer> INFO_RUNS = KEYS.add(Key.integer("info-runs", 3, 0, "", "launches"
+            + " of retain info timed; 0 skips it").max(10_000));
+    static final Key<String> DEVICE = KEYS.add(CommonKeys.DEVICE);
+    static final Key<Integer> THREADS = KEYS.add(CommonKeys.THREADS.help("libtorch intra-op"
+            + " threads (fewer can be faster on a machine other processes keep busy; 0 = one per"
+            + " core)"));
+    static final Key<Long> SEED = KEYS.add(CommonKeys.SEED.help("seed of the trainers"));
+    static final Key<Integer> GRAD_ACCUM = KEYS.add(Key.integer("grad-accum", 1, 1,
+            "micro-batches", "micro-batches per optimizer step (a step is batch-size x"
+                    + " grad-accum windows)").max(1 << 16));
+    static final Key<String> STRATEGIES_KEY = KEYS.add(Key.text("strategies", String.join(",",
+            List.of("naive", "ewc", "replay", "ewc+replay")), "strategies timed,"
+                    + " comma-separated (naive is always timed; fewer trainers hold less memory"
+                    + " at GPT-2 scale)").metavar("LIST"));
+    /** The settings as a table. */
+    public static final KeyTable TABLE = KeyTable.of(KEYS);
 
     /** The strategies timed, in report order. */
     public static final List<String> STRATEGIES = List.of("naive", "ewc", "replay", "ewc+replay");
@@ -127,14 +142,12 @@ public record BenchSpec(Path model, Path tokenizer, List<Path> domains, int batc
      */
     public static BenchSpec of(Path model, Path tokenizer, List<Path> domains,
             Map<String, Object> values, List<String> infoCommand, boolean progress) {
-        Map<String, Object> v = TABLE.complete(values, "bench");
-        return new BenchSpec(model, tokenizer, domains, (int) v.get("batch-size"),
-                (int) v.get("seq-len"), (int) v.get("steps"), (int) v.get("rounds"),
-                (int) v.get("warmup"), (int) v.get("fisher-samples"), (int) v.get("eval-windows"),
-                (int) v.get("repeats"), (int) v.get("matmul"), (int) v.get("matmul-repeats"),
-                (int) v.get("rss-steps"), infoCommand, (int) v.get("info-runs"),
-                (String) v.get("device"), (int) v.get("threads"), (long) v.get("seed"),
-                (int) v.get("grad-accum"), List.of(((String) v.get("strategies")).split(",")),
+        Settings v = TABLE.settings(TABLE.complete(values, "bench"));
+        return new BenchSpec(model, tokenizer, domains, v.get(BATCH), v.get(SEQ_LEN),
+                v.get(STEPS), v.get(ROUNDS), v.get(WARMUP), v.get(FISHER_SAMPLES),
+                v.get(EVAL_WINDOWS), v.get(REPEATS), v.get(MATMUL), v.get(MATMUL_REPEATS),
+                v.get(RSS_STEPS), infoCommand, v.get(INFO_RUNS), v.get(DEVICE), v.get(THREADS),
+                v.get(SEED), v.get(GRAD_ACCUM), List.of(v.get(STRATEGIES_KEY).split(",")),
                 progress);
     }
 

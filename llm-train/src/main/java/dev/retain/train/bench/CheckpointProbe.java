@@ -34,7 +34,7 @@ final class CheckpointProbe {
         try {
             bench.say("checkpoint: write one, copy its bytes, resume from it");
             long t0 = System.nanoTime();
-            ckpt = trainer.saveCheckpoint();
+            ckpt = trainer.checkpoint();
             write = (System.nanoTime() - t0) / 1e9;
         } finally {
             trainer.close();

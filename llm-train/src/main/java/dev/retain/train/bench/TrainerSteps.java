@@ -1,6 +1,10 @@
 package dev.retain.train.bench;
 
 import dev.retain.train.ContinualTrainer;
+import dev.retain.train.plugin.Phase;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
 
 /** Times a trainer's optimizer steps and its strategies' domain-end work. */
 final class TrainerSteps {
@@ -8,8 +12,8 @@ final class TrainerSteps {
     private TrainerSteps() {}
 
     /**
-     * Runs optimizer steps of the trainer's current domain at the peak learning rate, without
-     * evaluations or checkpoints.
+     * Runs optimizer steps of the trainer's current domain ({@link ContinualTrainer#step()}, the
+     * run's own), without the evaluation and checkpoint cadence of a run.
      *
      * @param t the trainer
      * @param n steps
@@ -19,21 +23,27 @@ final class TrainerSteps {
         double[] out = new double[n];
         for (int i = 0; i < n; i++) {
             long t0 = System.nanoTime();
-            t.step(t.context().config().learningRate());
+            t.step();
             out[i] = (System.nanoTime() - t0) / 1e9;
         }
         return out;
     }
 
     /**
-     * The strategies' domain-end work (EWC's Fisher), then on to the next domain.
+     * Ends the trainer's domain as a run does ({@link ContinualTrainer#endDomain()}), then on to
+     * the next domain.
      *
      * @param t the trainer
-     * @return its seconds
+     * @return the seconds of the strategies' domain-end work: the stage's Fisher phase (EWC's
+     *     Fisher; 0 for strategies without one)
      */
     static double domainEnd(ContinualTrainer t) {
-        long t0 = System.nanoTime();
-        t.skipToNextDomain();
-        return (System.nanoTime() - t0) / 1e9;
+        int stage = t.context().stage();
+        try {
+            t.endDomain();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return t.results().stageSeconds(stage, Phase.FISHER.key());
     }
 }

@@ -3,8 +3,11 @@ package dev.retain.train.classic;
 import dev.retain.core.UserError;
 import dev.retain.core.util.Json;
 import dev.retain.train.classic.data.Scenario;
+import dev.retain.train.config.CommonKeys;
 import dev.retain.train.config.Key;
+import dev.retain.train.config.KeyGroup;
 import dev.retain.train.config.KeyTable;
+import dev.retain.train.config.Settings;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -111,50 +114,67 @@ public record ClassicConfig(
      * thread: these small matrix products gain little from a second thread and lose a lot when
      * the machine is shared (docs/CLASSIC.md).
      */
-    public static final KeyTable TABLE = KeyTable.of(
-            Key.text("benchmark", "split-mnist", "split-mnist, permuted-mnist or rotated-mnist")
-                    .metavar("NAME"),
-            Key.path("mnist", "DIR", "folder with the four MNIST IDX files (plain or .gz)")
-                    .shown("datasets/mnist, 8,000 train / 2,000 test"),
-            Key.integer("seeds", 5, 1, "", "seeds to run; seed i is --seed + i"),
-            Key.longInteger("seed", 1, Long.MIN_VALUE, "", "first seed"),
-            Key.integer("tasks", 10, 1, "", "tasks of permuted-mnist and rotated-mnist"),
-            Key.integer("epochs", 0, 1, "", "passes over each task's training set (mer and maml"
-                    + " always make one)").shown(EPOCHS_SPLIT + " for split-mnist, "
-                    + EPOCHS_PERMUTED + " for permuted-mnist, " + EPOCHS_ROTATED
-                    + " for rotated-mnist"),
-            Key.integer("batch-size", 0, 1, "", "new examples per Adam step")
-                    .shown(BATCH + "; " + BATCH_ROTATED + " for rotated-mnist"),
-            Key.real("learning-rate", 1e-3, 0, true, "Adam learning rate").alias("lr"),
-            Key.integers("hidden", new int[] {400, 400}, 1, "hidden layer widths of the MLP (and"
-                    + " of each PNN column)"),
-            Key.real("ewc-lambda", -1, 0, false, "EWC strength: lambda/2 * sum F (theta -"
-                    + " theta*)^2, per-example Fisher").shown("1e6 for split-mnist, 100 for"
-                    + " permuted-mnist, 1000 for rotated-mnist"),
-            Key.real("ewc-gamma", 1.0, 0, false, "online EWC: F = gamma*F_old + F_new"),
-            Key.integer("fisher-samples", 200, 1, "", "examples of a finished task its Fisher is"
-                    + " estimated on (one unit each)"),
-            Key.choice("fisher-mode", "sampled", List.of("sampled", "empirical"), "targets of the"
-                    + " Fisher: drawn from the model (true Fisher) or the labels"),
-            Key.integer("replay-samples", 1000, 1, "", "replay memory budget in examples (replay,"
-                    + " mer, maml)"),
-            Key.text("replay-mode", "reservoir", "reservoir, class-balanced or stream: equal"
-                    + " memory shares per task (reservoir) or per class (class-balanced), each a"
-                    + " reservoir sample, or one reservoir over the whole stream (stream: shares"
-                    + " follow the tasks' sizes)").metavar("MODE"),
-            Key.integer("replay-batch", 0, 1, "", "memory examples added to each step")
-                    .shown("as many as the new examples"),
-            Key.integer("stream-batch", 10, 1, "", "new examples per step of the online learners"
-                    + " mer and maml"),
-            Key.real("mer-lr", 0.3, 0, true, "MER inner SGD learning rate"),
-            Key.real("mer-beta", 0.3, 0, true, "MER within-batch Reptile rate"),
-            Key.real("mer-gamma", 1.0, 0, true, "MER across-batch Reptile rate"),
-            Key.integer("mer-steps", 2, 1, "", "MER batches per stream batch (s)"),
-            Key.integer("mer-chunks", 2, 1, "", "sequential SGD steps each MER batch is split"
-                    + " into"),
-            Key.real("maml-inner-lr", 0.03, 0, true, "MAML inner (support) step size"),
-            Key.integer("eval-batch", 1000, 1, "", "test images per forward pass"),
-            Key.integer("threads", 1, 0, "", "libtorch threads (0 = libtorch's default)"));
+    public static final KeyGroup KEYS = new KeyGroup();
+    public static final Key<String> BENCHMARK = KEYS.add(Key.text("benchmark", "split-mnist",
+            "split-mnist, permuted-mnist or rotated-mnist").metavar("NAME"));
+    static final Key<Path> MNIST = KEYS.add(Key.path("mnist", "DIR", "folder with the four MNIST"
+            + " IDX files (plain or .gz)").shown("datasets/mnist, 8,000 train / 2,000 test"));
+    static final Key<Integer> SEEDS = KEYS.add(Key.integer("seeds", 5, 1, "", "seeds to run;"
+            + " seed i is --seed + i").max(10_000));
+    static final Key<Long> SEED = KEYS.add(CommonKeys.SEED.dflt(1L).help("first seed"));
+    static final Key<Integer> TASKS = KEYS.add(Key.integer("tasks", 10, 1, "", "tasks of"
+            + " permuted-mnist and rotated-mnist").max(10_000));
+    static final Key<Integer> EPOCHS = KEYS.add(Key.integer("epochs", 0, 1, "", "passes over each"
+            + " task's training set (mer and maml always make one)").shown(EPOCHS_SPLIT
+                    + " for split-mnist, " + EPOCHS_PERMUTED + " for permuted-mnist, "
+                    + EPOCHS_ROTATED + " for rotated-mnist").max(100_000));
+    static final Key<Integer> BATCH_SIZE = KEYS.add(Key.integer("batch-size", 0, 1, "", "new"
+            + " examples per Adam step").shown(BATCH + "; " + BATCH_ROTATED
+                    + " for rotated-mnist").max(1 << 20));
+    static final Key<Double> LEARNING_RATE = KEYS.add(Key.real("learning-rate", 1e-3, 0, true,
+            "Adam learning rate").alias("lr"));
+    static final Key<int[]> HIDDEN = KEYS.add(Key.integers("hidden", new int[] {400, 400}, 1,
+            "hidden layer widths of the MLP (and of each PNN column)").max(1 << 16));
+    static final Key<Double> EWC_LAMBDA = KEYS.add(Key.real("ewc-lambda", -1, 0, false, "EWC"
+            + " strength: lambda/2 * sum F (theta - theta*)^2, per-example Fisher").shown("1e6 for"
+                    + " split-mnist, 100 for permuted-mnist, 1000 for rotated-mnist"));
+    static final Key<Double> EWC_GAMMA = KEYS.add(Key.real("ewc-gamma", 1.0, 0, false, "online"
+            + " EWC: F = gamma*F_old + F_new"));
+    static final Key<Integer> FISHER_SAMPLES = KEYS.add(Key.integer("fisher-samples", 200, 1, "",
+            "examples of a finished task its Fisher is estimated on (one unit each)")
+            .max(10_000_000));
+    static final Key<String> FISHER_MODE = KEYS.add(Key.choice("fisher-mode", "sampled",
+            List.of("sampled", "empirical"), "targets of the Fisher: drawn from the model (true"
+                    + " Fisher) or the labels"));
+    static final Key<Integer> REPLAY_SAMPLES = KEYS.add(Key.integer("replay-samples", 1000, 1, "",
+            "replay memory budget in examples (replay, mer, maml)").max(100_000_000));
+    static final Key<String> REPLAY_MODE = KEYS.add(Key.text("replay-mode", "reservoir",
+            "reservoir, class-balanced or stream: equal memory shares per task (reservoir) or per"
+                    + " class (class-balanced), each a reservoir sample, or one reservoir over the"
+                    + " whole stream (stream: shares follow the tasks' sizes)").metavar("MODE"));
+    static final Key<Integer> REPLAY_BATCH = KEYS.add(Key.integer("replay-batch", 0, 1, "",
+            "memory examples added to each step").shown("as many as the new examples")
+            .max(1 << 20));
+    static final Key<Integer> STREAM_BATCH = KEYS.add(Key.integer("stream-batch", 10, 1, "", "new"
+            + " examples per step of the online learners mer and maml").max(1 << 20));
+    static final Key<Double> MER_LR = KEYS.add(Key.real("mer-lr", 0.3, 0, true, "MER inner SGD"
+            + " learning rate"));
+    static final Key<Double> MER_BETA = KEYS.add(Key.real("mer-beta", 0.3, 0, true, "MER"
+            + " within-batch Reptile rate"));
+    static final Key<Double> MER_GAMMA = KEYS.add(Key.real("mer-gamma", 1.0, 0, true, "MER"
+            + " across-batch Reptile rate"));
+    static final Key<Integer> MER_STEPS = KEYS.add(Key.integer("mer-steps", 2, 1, "", "MER"
+            + " batches per stream batch (s)").max(10_000));
+    static final Key<Integer> MER_CHUNKS = KEYS.add(Key.integer("mer-chunks", 2, 1, "",
+            "sequential SGD steps each MER batch is split into").max(10_000));
+    static final Key<Double> MAML_INNER_LR = KEYS.add(Key.real("maml-inner-lr", 0.03, 0, true,
+            "MAML inner (support) step size"));
+    static final Key<Integer> EVAL_BATCH = KEYS.add(Key.integer("eval-batch", 1000, 1, "", "test"
+            + " images per forward pass").max(1 << 20));
+    static final Key<Integer> THREADS = KEYS.add(CommonKeys.THREADS.dflt(1).help("libtorch"
+            + " threads (0 = libtorch's default, one per core)"));
+    /** The settings as a table. */
+    public static final KeyTable TABLE = KeyTable.of(KEYS);
 
     /**
      * Checks the names and copies the array (the numbers' ranges are checked by {@link #TABLE}
@@ -191,19 +211,19 @@ public record ClassicConfig(
      * @return the checked configuration
      */
     public static ClassicConfig of(Map<String, Object> values, Scenario scenario) {
-        Map<String, Object> v = TABLE.complete(values, "settings");
-        return new ClassicConfig((String) v.get("benchmark"), scenario, (Path) v.get("mnist"),
-                (int) v.get("tasks"), (int) v.get("seeds"), (long) v.get("seed"),
-                (int) v.get("epochs"), (int) v.get("batch-size"),
-                (double) v.get("learning-rate"), (int[]) v.get("hidden"),
-                (double) v.get("ewc-lambda"), (double) v.get("ewc-gamma"),
-                (int) v.get("fisher-samples"), (String) v.get("fisher-mode"),
-                (int) v.get("replay-samples"), (String) v.get("replay-mode"),
-                (int) v.get("replay-batch"), (int) v.get("stream-batch"),
-                (double) v.get("mer-lr"), (double) v.get("mer-beta"), (double) v.get("mer-gamma"),
-                (int) v.get("mer-steps"), (int) v.get("mer-chunks"),
-                (double) v.get("maml-inner-lr"), (int) v.get("eval-batch"),
-                (int) v.get("threads")).resolve();
+        Settings v = TABLE.settings(TABLE.complete(values, "settings"));
+        return new ClassicConfig(v.get(BENCHMARK), scenario, v.get(MNIST),
+                v.get(TASKS), v.get(SEEDS), v.get(SEED),
+                v.get(EPOCHS), v.get(BATCH_SIZE),
+                v.get(LEARNING_RATE), v.get(HIDDEN),
+                v.get(EWC_LAMBDA), v.get(EWC_GAMMA),
+                v.get(FISHER_SAMPLES), v.get(FISHER_MODE),
+                v.get(REPLAY_SAMPLES), v.get(REPLAY_MODE),
+                v.get(REPLAY_BATCH), v.get(STREAM_BATCH),
+                v.get(MER_LR), v.get(MER_BETA), v.get(MER_GAMMA),
+                v.get(MER_STEPS), v.get(MER_CHUNKS),
+                v.get(MAML_INNER_LR), v.get(EVAL_BATCH),
+                v.get(THREADS)).resolve();
     }
 
     /**

@@ -1,6 +1,6 @@
 package dev.retain.train.classic;
 
-import dev.retain.train.Seeds;
+import dev.retain.core.util.Seeds;
 import dev.retain.train.classic.data.Benchmark;
 import dev.retain.train.classic.data.Examples;
 import dev.retain.train.classic.data.Task;

@@ -1,7 +1,7 @@
 package dev.retain.train.classic;
 
 import dev.retain.core.Engines;
-import dev.retain.train.Seeds;
+import dev.retain.core.util.Seeds;
 import dev.retain.train.classic.data.Benchmark;
 import dev.retain.train.classic.data.Examples;
 import dev.retain.train.classic.data.Task;

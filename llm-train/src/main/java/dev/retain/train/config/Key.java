@@ -3,6 +3,7 @@ package dev.retain.train.config;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -13,7 +14,11 @@ import java.util.stream.Collectors;
  * gives a command its options and help, and parses and checks the values of flags and files.
  *
  * <p>Declare keys with the factories ({@link #integer}, {@link #real}, {@link #choice}, ...) and
- * refine them with the {@code with}-style methods ({@link #alias}, {@link #shown}, ...).
+ * refine them with the {@code with}-style methods ({@link #alias}, {@link #shown}, {@link #max},
+ * ...). The type parameter is the Java type of the value ({@code Key<Double>} for a REAL), so a
+ * value is read as {@code values.get(LEARNING_RATE)}, typed, never by a cast of a name.
+ *
+ * @param <T> the value's Java type
  *
  * @param name e.g. {@code learning-rate}
  * @param type the value type
@@ -24,15 +29,17 @@ import java.util.stream.Collectors;
  * @param choices allowed values of a CHOICE
  * @param min the smallest allowed value of a number (of each number of INTS)
  * @param exclusiveMin whether min itself is refused
+ * @param max the largest allowed value of a number (of each number of INTS): what a machine
+ *     can honour, so that a typo such as {@code 1e40} is refused, not run
  * @param aliases older names that mean the same, e.g. {@code lr} for {@code learning-rate}
  * @param shown the default as help shows it where the typed default does not say it (e.g.
  *     {@code the model's context} for 0), or null
  * @param metavar the value's placeholder in help, or null for the type's ({@link #metavarText})
  * @param required whether the command cannot run without it
  */
-public record Key(String name, Type type, Object dflt, String unit, String help,
-        List<String> choices, double min, boolean exclusiveMin, List<String> aliases,
-        String shown, String metavar, boolean required) {
+public record Key<T>(String name, Type type, T dflt, String unit, String help,
+        List<String> choices, double min, boolean exclusiveMin, double max,
+        List<String> aliases, String shown, String metavar, boolean required) {
 
     /** Value types. */
     public enum Type {
@@ -64,10 +71,10 @@ public record Key(String name, Type type, Object dflt, String unit, String help,
         aliases = List.copyOf(aliases);
     }
 
-    private static Key of(String name, Type type, Object dflt, String unit, String help,
+    private static <T> Key<T> of(String name, Type type, T dflt, String unit, String help,
             double min, boolean exclusiveMin) {
-        return new Key(name, type, dflt, unit, help, List.of(), min, exclusiveMin, List.of(),
-                null, null, false);
+        return new Key<>(name, type, dflt, unit, help, List.of(), min, exclusiveMin,
+                Double.POSITIVE_INFINITY, List.of(), null, null, false);
     }
 
     /**
@@ -78,7 +85,7 @@ public record Key(String name, Type type, Object dflt, String unit, String help,
      * @param help what it does
      * @return an INT key
      */
-    public static Key integer(String name, int dflt, int min, String unit, String help) {
+    public static Key<Integer> integer(String name, int dflt, int min, String unit, String help) {
         return of(name, Type.INT, dflt, unit, help, min, false);
     }
 
@@ -90,7 +97,7 @@ public record Key(String name, Type type, Object dflt, String unit, String help,
      * @param help what it does
      * @return a LONG key
      */
-    public static Key longInteger(String name, long dflt, long min, String unit, String help) {
+    public static Key<Long> longInteger(String name, long dflt, long min, String unit, String help) {
         return of(name, Type.LONG, dflt, unit, help, min, false);
     }
 
@@ -102,7 +109,7 @@ public record Key(String name, Type type, Object dflt, String unit, String help,
      * @param help what it does
      * @return a REAL key
      */
-    public static Key real(String name, double dflt, double min, boolean exclusiveMin,
+    public static Key<Double> real(String name, double dflt, double min, boolean exclusiveMin,
             String help) {
         return of(name, Type.REAL, dflt, "", help, min, exclusiveMin);
     }
@@ -112,7 +119,7 @@ public record Key(String name, Type type, Object dflt, String unit, String help,
      * @param help what it does
      * @return a BOOL key, off by default
      */
-    public static Key flag(String name, String help) {
+    public static Key<Boolean> flag(String name, String help) {
         return of(name, Type.BOOL, false, "", help, 0, false);
     }
 
@@ -123,9 +130,9 @@ public record Key(String name, Type type, Object dflt, String unit, String help,
      * @param help what it does
      * @return a CHOICE key
      */
-    public static Key choice(String name, String dflt, List<String> choices, String help) {
-        return new Key(name, Type.CHOICE, dflt, "", help, choices, 0, false, List.of(), null,
-                null, false);
+    public static Key<String> choice(String name, String dflt, List<String> choices, String help) {
+        return new Key<>(name, Type.CHOICE, dflt, "", help, choices, 0, false,
+                Double.POSITIVE_INFINITY, List.of(), null, null, false);
     }
 
     /**
@@ -134,7 +141,7 @@ public record Key(String name, Type type, Object dflt, String unit, String help,
      * @param help what it does
      * @return a TEXT key
      */
-    public static Key text(String name, String dflt, String help) {
+    public static Key<String> text(String name, String dflt, String help) {
         return of(name, Type.TEXT, dflt, "", help, 0, false);
     }
 
@@ -144,7 +151,7 @@ public record Key(String name, Type type, Object dflt, String unit, String help,
      * @param help what it does
      * @return a PATTERN key
      */
-    public static Key pattern(String name, String dflt, String help) {
+    public static Key<String> pattern(String name, String dflt, String help) {
         return of(name, Type.PATTERN, dflt, "", help, 0, false);
     }
 
@@ -154,8 +161,8 @@ public record Key(String name, Type type, Object dflt, String unit, String help,
      * @param help what it does
      * @return a PATH key without a default
      */
-    public static Key path(String name, String metavar, String help) {
-        return of(name, Type.PATH, null, "", help, 0, false).metavar(metavar);
+    public static Key<Path> path(String name, String metavar, String help) {
+        return Key.<Path>of(name, Type.PATH, null, "", help, 0, false).metavar(metavar);
     }
 
     /**
@@ -165,7 +172,7 @@ public record Key(String name, Type type, Object dflt, String unit, String help,
      * @param help what it does
      * @return an INTS key
      */
-    public static Key integers(String name, int[] dflt, int min, String help) {
+    public static Key<int[]> integers(String name, int[] dflt, int min, String help) {
         return of(name, Type.INTS, dflt.clone(), "", help, min, false);
     }
 
@@ -175,16 +182,18 @@ public record Key(String name, Type type, Object dflt, String unit, String help,
      * @param help what it does
      * @return a LIST key without a default
      */
-    public static Key list(String name, String metavar, String help) {
-        return of(name, Type.LIST, null, "", help, 0, false).metavar(metavar);
+    public static Key<List<String>> list(String name, String metavar, String help) {
+        return Key.<List<String>>of(name, Type.LIST, null, "", help, 0, false)
+                .metavar(metavar);
     }
 
     /**
-     * @param older older names that keep working
+     * @param older other names that mean the same: older spellings ({@code lr}) and the short
+     *     names of experiment variants ({@code lambda}); each works as a flag and a file key
      * @return this key with those aliases
      */
-    public Key alias(String... older) {
-        return new Key(name, type, dflt, unit, help, choices, min, exclusiveMin,
+    public Key<T> alias(String... older) {
+        return new Key<>(name, type, dflt, unit, help, choices, min, exclusiveMin, max,
                 List.of(older), shown, metavar, required);
     }
 
@@ -192,33 +201,51 @@ public record Key(String name, Type type, Object dflt, String unit, String help,
      * @param text the default as help shows it
      * @return this key with that text
      */
-    public Key shown(String text) {
-        return new Key(name, type, dflt, unit, help, choices, min, exclusiveMin, aliases, text,
-                metavar, required);
+    public Key<T> shown(String text) {
+        return new Key<>(name, type, dflt, unit, help, choices, min, exclusiveMin, max, aliases,
+                text, metavar, required);
     }
 
     /**
      * @param text the value's placeholder in help
      * @return this key with that placeholder
      */
-    public Key metavar(String text) {
-        return new Key(name, type, dflt, unit, help, choices, min, exclusiveMin, aliases, shown,
-                text, required);
+    public Key<T> metavar(String text) {
+        return new Key<>(name, type, dflt, unit, help, choices, min, exclusiveMin, max, aliases,
+                shown, text, required);
     }
 
     /** @return this key, marked required */
-    public Key mandatory() {
-        return new Key(name, type, dflt, unit, help, choices, min, exclusiveMin, aliases, shown,
-                metavar, true);
+    public Key<T> mandatory() {
+        return new Key<>(name, type, dflt, unit, help, choices, min, exclusiveMin, max, aliases,
+                shown, metavar, true);
     }
 
     /**
      * @param text what it does, where one command uses a shared setting its own way
      * @return this key with that help
      */
-    public Key help(String text) {
-        return new Key(name, type, dflt, unit, text, choices, min, exclusiveMin, aliases, shown,
-                metavar, required);
+    public Key<T> help(String text) {
+        return new Key<>(name, type, dflt, unit, text, choices, min, exclusiveMin, max, aliases,
+                shown, metavar, required);
+    }
+
+    /**
+     * @param value the default, where one command uses a shared setting with another default
+     * @return this key with that default
+     */
+    public Key<T> dflt(T value) {
+        return new Key<>(name, type, value, unit, help, choices, min, exclusiveMin, max, aliases,
+                shown, metavar, required);
+    }
+
+    /**
+     * @param other the name under which a command takes this setting
+     * @return this key under that name, without aliases
+     */
+    public Key<T> renamed(String other) {
+        return new Key<>(other, type, dflt, unit, help, choices, min, exclusiveMin, max,
+                List.of(), shown, metavar, required);
     }
 
     /**
@@ -226,18 +253,28 @@ public record Key(String name, Type type, Object dflt, String unit, String help,
      * @param exclusive whether it is itself refused
      * @return this key with that range
      */
-    public Key min(double smallest, boolean exclusive) {
-        return new Key(name, type, dflt, unit, help, choices, smallest, exclusive, aliases, shown,
-                metavar, required);
+    public Key<T> min(double smallest, boolean exclusive) {
+        return new Key<>(name, type, dflt, unit, help, choices, smallest, exclusive, max,
+                aliases, shown, metavar, required);
+    }
+
+    /**
+     * @param largest the largest allowed value: what a machine can honour (threads, steps,
+     *     windows), so that a slip of the keyboard is refused in one line instead of run
+     * @return this key with that bound
+     */
+    public Key<T> max(double largest) {
+        return new Key<>(name, type, dflt, unit, help, choices, min, exclusiveMin, largest,
+                aliases, shown, metavar, required);
     }
 
     /**
      * @param text the unit shown after the default
      * @return this key with that unit
      */
-    public Key unit(String text) {
-        return new Key(name, type, dflt, text, help, choices, min, exclusiveMin, aliases, shown,
-                metavar, required);
+    public Key<T> unit(String text) {
+        return new Key<>(name, type, dflt, text, help, choices, min, exclusiveMin, max, aliases,
+                shown, metavar, required);
     }
 
     /** @return the default as shown in help; an empty text or no default shows as "none" */
@@ -301,7 +338,7 @@ public record Key(String name, Type type, Object dflt, String unit, String help,
      * @param where where it came from, for messages: {@code --NAME} for a flag
      * @return the typed value
      */
-    public Object parseText(String text, String where) {
+    public T parseText(String text, String where) {
         return parse(TextNode.valueOf(text), where);
     }
 
@@ -314,8 +351,8 @@ public record Key(String name, Type type, Object dflt, String unit, String help,
      * @param where where it came from
      * @return the typed value
      */
-    public Object parse(JsonNode raw, String where) {
-        return ValueParser.parse(this, raw, where);
+    public T parse(JsonNode raw, String where) {
+        return cast(ValueParser.parse(this, raw, where));
     }
 
     /**
@@ -326,8 +363,17 @@ public record Key(String name, Type type, Object dflt, String unit, String help,
      * @param where where it came from, for messages
      * @return the value, typed
      */
-    public Object check(Object value, String where) {
-        return ValueParser.check(this, value, where, null);
+    public T check(Object value, String where) {
+        return cast(ValueParser.check(this, value, where, null));
+    }
+
+    /**
+     * @param value a value checked for this key ({@link #check}) or its default
+     * @return it as the key's type
+     */
+    @SuppressWarnings("unchecked")
+    public T cast(Object value) {
+        return (T) value;
     }
 
     /** @return the numbers as help shows them, e.g. {@code 400,400} */

@@ -18,22 +18,22 @@ import java.util.Map;
  */
 public final class KeyTable {
 
-    private final List<Key> keys;
-    private final Map<String, Key> byName = new LinkedHashMap<>();
+    private final List<Key<?>> keys;
+    private final Map<String, Key<?>> byName = new LinkedHashMap<>();
     private final Map<String, String> aliases = new LinkedHashMap<>();
 
     /**
      * @param keys the keys, in help order
      * @throws IllegalArgumentException when a name or alias is declared twice
      */
-    public KeyTable(List<Key> keys) {
+    public KeyTable(List<? extends Key<?>> keys) {
         this.keys = List.copyOf(keys);
-        for (Key k : keys) {
+        for (Key<?> k : keys) {
             if (byName.put(k.name(), k) != null) {
                 throw new IllegalArgumentException("setting " + k.name() + " declared twice");
             }
         }
-        for (Key k : keys) {
+        for (Key<?> k : keys) {
             for (String a : k.aliases()) {
                 if (byName.containsKey(a) || aliases.put(a, k.name()) != null) {
                     throw new IllegalArgumentException("alias " + a + " declared twice");
@@ -46,22 +46,42 @@ public final class KeyTable {
      * @param keys the keys, in help order
      * @return the table
      */
-    public static KeyTable of(Key... keys) {
+    public static KeyTable of(Key<?>... keys) {
         return new KeyTable(List.of(keys));
+    }
+
+    /**
+     * @param groups the owners' keys, in help order
+     * @return a table of every group's keys
+     */
+    public static KeyTable of(KeyGroup... groups) {
+        List<Key<?>> all = new ArrayList<>();
+        for (KeyGroup g : groups) {
+            all.addAll(g.keys());
+        }
+        return new KeyTable(all);
+    }
+
+    /**
+     * @param given name to typed value of the keys given
+     * @return the typed settings of this table
+     */
+    public Settings settings(Map<String, Object> given) {
+        return new Settings(this, given);
     }
 
     /**
      * @param more keys to list after these
      * @return a table of these keys, then those
      */
-    public KeyTable plus(List<Key> more) {
-        List<Key> all = new ArrayList<>(keys);
+    public KeyTable plus(List<? extends Key<?>> more) {
+        List<Key<?>> all = new ArrayList<>(keys);
         all.addAll(more);
         return new KeyTable(all);
     }
 
     /** @return the keys, in help order */
-    public List<Key> keys() {
+    public List<Key<?>> keys() {
         return keys;
     }
 
@@ -69,8 +89,8 @@ public final class KeyTable {
      * @param nameOrAlias a name or an older spelling
      * @return the key, or null when there is none
      */
-    public Key key(String nameOrAlias) {
-        Key k = byName.get(nameOrAlias);
+    public Key<?> key(String nameOrAlias) {
+        Key<?> k = byName.get(nameOrAlias);
         return k != null ? k : byName.get(aliases.get(nameOrAlias));
     }
 
@@ -79,8 +99,8 @@ public final class KeyTable {
      * @return its key
      * @throws IllegalArgumentException when the table has no such key (a programming error)
      */
-    public Key require(String name) {
-        Key k = byName.get(name);
+    public Key<?> require(String name) {
+        Key<?> k = byName.get(name);
         if (k == null) {
             throw new IllegalArgumentException("no setting " + name);
         }
@@ -111,7 +131,7 @@ public final class KeyTable {
             }
         }
         Map<String, Object> v = new LinkedHashMap<>();
-        for (Key k : keys) {
+        for (Key<?> k : keys) {
             v.put(k.name(), values.containsKey(k.name())
                     ? k.check(values.get(k.name()), where) : k.dflt());
         }
@@ -143,14 +163,27 @@ public final class KeyTable {
      * @param base values that the file's values override
      * @return typed values
      */
-    public Map<String, Object> valuesFrom(Settings.Parsed parsed, JsonNode node, String pointer,
+    public Map<String, Object> valuesFrom(SettingsFile.Parsed parsed, JsonNode node, String pointer,
             Map<String, Object> base) {
-        parsed.rejectUnknown(node, pointer, names(), "setting");
+        for (var it = node.fieldNames(); it.hasNext(); ) {
+            String k = it.next();
+            if (key(k) == null) {
+                throw new UserError(parsed.at(pointer + "/" + k) + ": unknown setting '" + k
+                        + "'; known: " + String.join(", ", names()));
+            }
+        }
         Map<String, Object> out = new LinkedHashMap<>(base);
+        Map<String, String> seen = new LinkedHashMap<>();
         for (var it = node.fields(); it.hasNext(); ) {
             var e = it.next();
-            out.put(e.getKey(), byName.get(e.getKey()).parse(e.getValue(),
-                    parsed.at(pointer + "/" + e.getKey())));
+            Key<?> k = key(e.getKey());
+            String at = parsed.at(pointer + "/" + e.getKey());
+            String twice = seen.put(k.name(), e.getKey());
+            if (twice != null) {
+                throw new UserError(at + ": '" + e.getKey() + "' and '" + twice + "' are the same"
+                        + " setting (" + k.name() + "); keep one");
+            }
+            out.put(k.name(), k.parse(e.getValue(), at));
         }
         return out;
     }
@@ -166,7 +199,7 @@ public final class KeyTable {
         Map<String, Object> vals = new LinkedHashMap<>();
         for (var it = node.fields(); it.hasNext(); ) {
             var e = it.next();
-            Key k = byName.get(e.getKey());
+            Key<?> k = byName.get(e.getKey());
             if (k == null) {
                 throw new UserError(where + ": unknown setting '" + e.getKey() + "'");
             }
@@ -185,7 +218,7 @@ public final class KeyTable {
     public Map<String, Object> parseTexts(Map<String, String> texts) {
         Map<String, Object> out = new LinkedHashMap<>();
         texts.forEach((n, t) -> {
-            Key k = key(n);
+            Key<?> k = key(n);
             if (k == null) {
                 throw new UserError("--" + n + ": unknown setting; known: "
                         + String.join(", ", names()));
@@ -193,111 +226,5 @@ public final class KeyTable {
             out.put(k.name(), k.parseText(t, "--" + k.name()));
         });
         return out;
-    }
-
-    /**
-     * The values a command was given, with typed getters that fall back to the defaults.
-     */
-    public static final class Values {
-
-        private final KeyTable table;
-        private final Map<String, Object> given;
-
-        /**
-         * @param table the table
-         * @param given name to typed value, for the keys that were given
-         */
-        public Values(KeyTable table, Map<String, Object> given) {
-            this.table = table;
-            this.given = Collections.unmodifiableMap(new LinkedHashMap<>(given));
-        }
-
-        /** @return name to typed value of the keys that were given */
-        public Map<String, Object> given() {
-            return given;
-        }
-
-        /**
-         * @param name a key's name
-         * @return whether it was given
-         */
-        public boolean has(String name) {
-            table.require(name);
-            return given.containsKey(name);
-        }
-
-        /**
-         * @param name a key's name
-         * @return its value, else its default (null when it has none)
-         * @throws UserError when a required key was not given
-         */
-        public Object get(String name) {
-            Key k = table.require(name);
-            if (given.containsKey(name)) {
-                return given.get(name);
-            }
-            if (k.required()) {
-                throw new UserError("--" + name + " is required; see --help");
-            }
-            return k.dflt();
-        }
-
-        /**
-         * @param name a key's name
-         * @return its value as an int
-         */
-        public int integer(String name) {
-            return (Integer) get(name);
-        }
-
-        /**
-         * @param name a key's name
-         * @return its value as a long
-         */
-        public long longInteger(String name) {
-            return (Long) get(name);
-        }
-
-        /**
-         * @param name a key's name
-         * @return its value as a double
-         */
-        public double real(String name) {
-            return (Double) get(name);
-        }
-
-        /**
-         * @param name a key's name
-         * @return whether the flag is on
-         */
-        public boolean flag(String name) {
-            return (Boolean) get(name);
-        }
-
-        /**
-         * @param name a key's name
-         * @return its text, or null
-         */
-        public String text(String name) {
-            return (String) get(name);
-        }
-
-        /**
-         * @param name a key's name
-         * @return its path, or null
-         */
-        public Path path(String name) {
-            return (Path) get(name);
-        }
-
-        /**
-         * @param name a key's name
-         * @return its values, empty when not given
-         */
-        @SuppressWarnings("unchecked")
-        public List<String> list(String name) {
-            Object v = get(name);
-            return v == null ? List.of() : (List<String>) v;
-        }
     }
 }

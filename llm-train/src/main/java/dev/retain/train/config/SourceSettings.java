@@ -20,33 +20,41 @@ public final class SourceSettings {
     private SourceSettings() {}
 
     /** The settings, in help order; defaults here and only here. */
-    public static final KeyTable TABLE = KeyTable.of(
-            Key.text("text-field", "text", "the JSON field that holds each document's text in a"
-                    + " .jsonl or .jsonl.gz source").metavar("NAME"),
-            Key.choice("doc-sep", "eot", List.of("eot", "blank"), "how a .txt source separates"
-                    + " its documents: eot (the literal <|endoftext|>) or blank (blank lines)"),
-            Key.integers("split", new int[] {98, 1, 1}, 0, "train,valid,test shares in percent"
-                    + " (summing to 100) of a source without splits; each document goes to one by"
-                    + " a hash of its text").metavar("T,V,E"),
-            Key.flag("skip-bad-lines", "skip JSONL lines that are not JSON, lack the text field,"
-                    + " hold no string in it or are not UTF-8, and report how many, instead of"
-                    + " stopping at the first"));
+    public static final KeyGroup GROUP = new KeyGroup();
+    /** The JSON field of a document's text. */
+    public static final Key<String> TEXT_FIELD = GROUP.add(Key.text("text-field", "text", "the"
+            + " JSON field that holds each document's text in a .jsonl or .jsonl.gz source")
+            .metavar("NAME"));
+    /** How a .txt source separates its documents. */
+    public static final Key<String> DOC_SEP = GROUP.add(Key.choice("doc-sep", "eot",
+            List.of("eot", "blank"), "how a .txt source separates its documents: eot (the literal"
+                    + " <|endoftext|>) or blank (blank lines)"));
+    /** The train, valid and test shares. */
+    public static final Key<int[]> SPLIT = GROUP.add(Key.integers("split", new int[] {98, 1, 1},
+            0, "train,valid,test shares in percent (summing to 100) of a source without splits;"
+                    + " each document goes to one by a hash of its text").metavar("T,V,E")
+            .max(100));
+    /** Whether bad JSONL lines are skipped and counted. */
+    public static final Key<Boolean> SKIP_BAD_LINES = GROUP.add(Key.flag("skip-bad-lines", "skip"
+            + " JSONL lines that are not JSON, lack the text field, hold no string in it or are"
+            + " not UTF-8, and report how many, instead of stopping at the first"));
+
+    /** The settings as a table. */
+    public static final KeyTable TABLE = KeyTable.of(GROUP);
 
     /** The settings as a list, in help order. */
-    public static final List<Key> KEYS = TABLE.keys();
+    public static final List<Key<?>> KEYS = TABLE.keys();
+
+    /** The shares under the name {@code retain eval} and {@code retain fisher} give them. */
+    public static final Key<int[]> SPLIT_SHARES = SPLIT.renamed("split-shares").help(SPLIT.help()
+            + " (train's --split; here --split names the split to use)");
 
     /**
      * The settings as {@code retain eval} and {@code retain fisher} take them: there {@code
      * --split} picks the split to score, so the shares are {@code --split-shares}.
      */
-    public static final List<Key> KEYS_BESIDE_SPLIT = List.of(KEYS.get(0), KEYS.get(1),
-            renamed(KEYS.get(2), "split-shares").help(KEYS.get(2).help() + " (train's --split;"
-                    + " here --split names the split to use)"), KEYS.get(3));
-
-    private static Key renamed(Key k, String name) {
-        return new Key(name, k.type(), k.dflt(), k.unit(), k.help(), k.choices(), k.min(),
-                k.exclusiveMin(), k.aliases(), k.shown(), k.metavar(), k.required());
-    }
+    public static final List<Key<?>> KEYS_BESIDE_SPLIT = List.of(TEXT_FIELD, DOC_SEP,
+            SPLIT_SHARES, SKIP_BAD_LINES);
 
     /**
      * Builds the options from typed values (of {@link #TABLE}'s keys, or {@code split-shares});
@@ -58,13 +66,15 @@ public final class SourceSettings {
      * @return the options
      */
     public static SourceOptions from(Map<String, Object> values, String where) {
-        Object split = values.containsKey("split-shares") ? values.get("split-shares")
-                : values.get("split");
-        return SourceOptions.of(
-                (String) values.getOrDefault("text-field", TABLE.require("text-field").dflt()),
-                (String) values.getOrDefault("doc-sep", TABLE.require("doc-sep").dflt()),
-                (int[]) (split != null ? split : TABLE.require("split").dflt()),
-                (Boolean) values.getOrDefault("skip-bad-lines", false), where);
+        Object split = values.containsKey(SPLIT_SHARES.name()) ? values.get(SPLIT_SHARES.name())
+                : values.get(SPLIT.name());
+        return SourceOptions.of(value(values, TEXT_FIELD), value(values, DOC_SEP),
+                split != null ? SPLIT.cast(split) : SPLIT.dflt(), value(values, SKIP_BAD_LINES),
+                where);
+    }
+
+    private static <T> T value(Map<String, Object> values, Key<T> k) {
+        return values.containsKey(k.name()) ? k.cast(values.get(k.name())) : k.dflt();
     }
 
     /**

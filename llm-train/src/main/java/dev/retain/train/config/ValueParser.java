@@ -27,7 +27,7 @@ final class ValueParser {
      * @param where where it came from
      * @return the typed value
      */
-    static Object parse(Key k, JsonNode raw, String where) {
+    static Object parse(Key<?> k, JsonNode raw, String where) {
         String text = raw.isValueNode() ? raw.asText() : raw.toString();
         try {
             switch (k.type()) {
@@ -78,7 +78,11 @@ final class ValueParser {
                     if (!raw.isValueNode()) {
                         throw new NumberFormatException();
                     }
-                    String s = text.trim().toLowerCase(Locale.ROOT);
+                    // YAML 1.1 reads an unquoted off/on (also no/yes) as a boolean: a choice of
+                    // off and on gets the word back.
+                    String s = raw.isBoolean() && k.choices().contains("off")
+                            ? (raw.asBoolean() ? "on" : "off")
+                            : text.trim().toLowerCase(Locale.ROOT);
                     if (!k.choices().contains(s)) {
                         throw new UserError(where + ": unknown " + k.name() + " '" + text
                                 + "'; expected one of " + String.join(", ", k.choices()));
@@ -97,7 +101,7 @@ final class ValueParser {
      * @param given the value as written, for messages, or null
      * @return the value with the key's Java type
      */
-    static Object check(Key k, Object value, String where, String given) {
+    static Object check(Key<?> k, Object value, String where, String given) {
         String text = given != null ? given : String.valueOf(value);
         switch (k.type()) {
             case INT:
@@ -136,6 +140,10 @@ final class ValueParser {
                                 + (k.exclusiveMin() ? "greater than " : "at least ")
                                 + fmt(k.min()));
                     }
+                    if (v > k.max()) {
+                        throw new UserError(subject(k, where) + " " + Key.ints(a) + ": each must be"
+                                + " at most " + fmt(k.max()));
+                    }
                 }
                 return a;
             }
@@ -152,7 +160,7 @@ final class ValueParser {
         }
     }
 
-    private static String subject(Key k, String where) {
+    private static String subject(Key<?> k, String where) {
         return where.equals("--" + k.name()) ? where : where + ": " + k.name();
     }
 
@@ -214,7 +222,7 @@ final class ValueParser {
         return l;
     }
 
-    private static void checkRange(Key k, double v, String where, String text) {
+    private static void checkRange(Key<?> k, double v, String where, String text) {
         if (!Double.isFinite(v)) {
             throw new UserError(subject(k, where) + " must be a finite number, got " + text);
         }
@@ -222,6 +230,15 @@ final class ValueParser {
             throw new UserError(subject(k, where) + " " + text + " must be "
                     + (k.exclusiveMin() ? "greater than " : "at least ") + fmt(k.min()));
         }
+        if (v > k.max()) {
+            throw new UserError(subject(k, where) + " " + text + " must be at most "
+                    + fmt(k.max()) + bound(k));
+        }
+    }
+
+    /** Why a number has an upper bound, where it is not plain. */
+    private static String bound(Key<?> k) {
+        return k.unit().isEmpty() ? "" : " " + k.unit();
     }
 
     private static String fmt(double d) {

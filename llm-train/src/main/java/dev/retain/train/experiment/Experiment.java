@@ -4,10 +4,11 @@ import dev.retain.core.UserError;
 import dev.retain.core.text.DomainSource;
 import dev.retain.core.text.SourceOptions;
 import dev.retain.core.text.Split;
+import dev.retain.core.util.Contained;
+import dev.retain.train.TrainConfig;
 import dev.retain.train.config.Key;
-import dev.retain.train.config.Settings;
+import dev.retain.train.config.SettingsFile;
 import dev.retain.train.config.SourceSettings;
-import dev.retain.train.config.TrainConfig;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.TextNode;
@@ -19,6 +20,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A comparison of strategies on one model and one domain sequence, read from a YAML or JSON file:
@@ -41,8 +43,9 @@ import java.util.Map;
  *   - {strategy: [ewc, replay]}                # a strategy sweep: variants "ewc", "replay"
  * </pre>
  *
- * Short keys in variants: lambda = ewc-lambda, gamma = ewc-gamma, exclude = ewc-exclude, ratio =
- * replay-ratio, budget = replay-tokens, samples = fisher-samples, lr = learning-rate. A list value is a sweep; several
+ * A setting's aliases work everywhere, in variants too (the short ones: lambda = ewc-lambda, gamma =
+ * ewc-gamma, exclude = ewc-exclude, ratio = replay-ratio, budget = replay-tokens, samples =
+ * fisher-samples, lr = learning-rate; {@link Key#alias}). A list value is a sweep; several
  * lists expand to every combination. The model, tokenizer and domain folders must exist when the
  * file is read, and a key given twice is refused, so that a mistake is found before training.
  *
@@ -82,10 +85,6 @@ public record Experiment(Path file, Path model, Path tokenizer, List<Path> domai
         return List.copyOf(k);
     }
 
-    private static final Map<String, String> ALIASES = Map.of("lambda", "ewc-lambda", "gamma",
-            "ewc-gamma", "exclude", "ewc-exclude", "ratio", "replay-ratio", "budget",
-            "replay-tokens", "samples", "fisher-samples", "lr", "learning-rate");
-
     /** More variants than this are refused unless confirmed ({@code retain run --yes}). */
     public static final int MAX_VARIANTS = 100;
 
@@ -111,7 +110,23 @@ public record Experiment(Path file, Path model, Path tokenizer, List<Path> domai
      * @param config its complete settings
      * @param where where it was defined ({@code file:line})
      */
-    public record Variant(String name, TrainConfig config, String where) {}
+    public record Variant(String name, TrainConfig config, String where) {
+
+        /**
+         * @return the variant's folder name in the experiment's out folder: its name with
+         *     characters other than letters, digits and {@code .+=_-} replaced by {@code _}
+         */
+        public String folderName() {
+            return name.replaceAll("[^A-Za-z0-9.+=_-]", "_");
+        }
+    }
+
+    /**
+     * Entries of the experiment's out folder that are not variants' folders: a variant of such
+     * a name (or {@code .}, {@code ..}, a hidden or empty name) is refused.
+     */
+    public static final Set<String> RESERVED = Set.of("report", "base-eval.json",
+            "base-eval.lock");
 
     /**
      * Reads and checks an experiment file.
@@ -120,7 +135,7 @@ public record Experiment(Path file, Path model, Path tokenizer, List<Path> domai
      * @return the experiment
      */
     public static Experiment read(Path file) {
-        Settings.Parsed p = Settings.read(file, "experiment file");
+        SettingsFile.Parsed p = SettingsFile.read(file, "experiment file");
         JsonNode root = p.root();
         p.rejectUnknown(root, "", KEYS, "experiment key");
         Path base = file.toAbsolutePath().getParent();
@@ -194,6 +209,7 @@ public record Experiment(Path file, Path model, Path tokenizer, List<Path> domai
                         + " list); give at least one value");
             }
             for (Variant v : expanded) {
+                Contained.name(v.folderName(), RESERVED, v.where(), "variant name");
                 String prev = names.put(v.name(), v.where());
                 if (prev != null) {
                     throw new UserError(v.where() + ": duplicate variant name '" + v.name()
@@ -222,9 +238,9 @@ public record Experiment(Path file, Path model, Path tokenizer, List<Path> domai
     }
 
     /** The top-level source settings ({@code text-field}, {@code doc-sep}, {@code split}, ...). */
-    private static SourceOptions sources(Settings.Parsed p) {
+    private static SourceOptions sources(SettingsFile.Parsed p) {
         Map<String, Object> values = new LinkedHashMap<>();
-        for (Key k : SourceSettings.KEYS) {
+        for (Key<?> k : SourceSettings.KEYS) {
             JsonNode n = p.root().get(k.name());
             if (n != null) {
                 values.put(k.name(), k.parse(n, p.at("/" + k.name())));
@@ -233,7 +249,7 @@ public record Experiment(Path file, Path model, Path tokenizer, List<Path> domai
         return SourceSettings.from(values, p.at("/split") + ": split");
     }
 
-    private static Path path(Settings.Parsed p, Path base, String key, boolean required) {
+    private static Path path(SettingsFile.Parsed p, Path base, String key, boolean required) {
         JsonNode n = p.root().get(key);
         if (n == null || n.isNull()) {
             if (required) {
@@ -248,14 +264,14 @@ public record Experiment(Path file, Path model, Path tokenizer, List<Path> domai
     }
 
     /** Refuses a missing file now, not after training has started, naming the file's line. */
-    private static void requireFile(Settings.Parsed p, String ptr, Path f, String what) {
+    private static void requireFile(SettingsFile.Parsed p, String ptr, Path f, String what) {
         if (!Files.isRegularFile(f)) {
             throw new UserError(p.at(ptr) + ": " + what + " not found: " + f + " (paths are"
                     + " relative to the experiment file)");
         }
     }
 
-    private static void requireDomain(Settings.Parsed p, String ptr, Path dir,
+    private static void requireDomain(SettingsFile.Parsed p, String ptr, Path dir,
             SourceOptions sources) {
         if (!Files.exists(dir)) {
             boolean file = !DomainSource.nameOf(dir).equals(dir.getFileName().toString());
@@ -280,7 +296,7 @@ public record Experiment(Path file, Path model, Path tokenizer, List<Path> domai
         }
     }
 
-    private static List<Variant> variant(Settings.Parsed p, JsonNode node, String ptr,
+    private static List<Variant> variant(SettingsFile.Parsed p, JsonNode node, String ptr,
             Map<String, Object> shared) {
         String where = p.at(ptr);
         String name;
@@ -365,7 +381,7 @@ public record Experiment(Path file, Path model, Path tokenizer, List<Path> domai
         return out;
     }
 
-    private static void expand(Settings.Parsed p, String ptr, String name,
+    private static void expand(SettingsFile.Parsed p, String ptr, String name,
             Map<String, Object> shared, List<String> keys, Map<String, List<JsonNode>> axes,
             Map<String, List<String>> texts, int depth, Map<String, Object> chosen,
             List<String> suffix, List<Variant> out, boolean textual) {
@@ -390,8 +406,7 @@ public record Experiment(Path file, Path model, Path tokenizer, List<Path> domai
                 .findFirst().orElse(key);
         boolean strategy = key.equals("strategy");
         for (int i = 0; i < vals.size(); i++) {
-            var k = TrainConfig.keyOf(key);
-            chosen.put(key, TrainConfig.parse(k, vals.get(i), p.at(ptr)));
+            chosen.put(key, TrainConfig.TABLE.require(key).parse(vals.get(i), p.at(ptr)));
             // A swept strategy is named by its value alone; a fixed one is already in the name.
             boolean named = !strategy || vals.size() > 1;
             if (named) {
@@ -409,16 +424,17 @@ public record Experiment(Path file, Path model, Path tokenizer, List<Path> domai
     }
 
     private static String canonicalOrNull(String key) {
-        return ALIASES.getOrDefault(key, key);
+        Key<?> k = TrainConfig.TABLE.key(key);
+        return k == null ? key : k.name();
     }
 
     private static String canonical(String key, String where) {
-        String k = ALIASES.getOrDefault(key, key);
-        if (TrainConfig.keyOf(k) == null) {
+        Key<?> k = TrainConfig.TABLE.key(key);
+        if (k == null) {
             throw new UserError(where + ": unknown setting '" + key + "' in a variant; known: "
-                    + String.join(", ", TrainConfig.names()) + " (short: "
-                    + String.join(", ", ALIASES.keySet()) + ")");
+                    + String.join(", ", TrainConfig.TABLE.names()) + " (short: "
+                    + String.join(", ", TrainConfig.TABLE.aliases().keySet()) + ")");
         }
-        return k;
+        return k.name();
     }
 }

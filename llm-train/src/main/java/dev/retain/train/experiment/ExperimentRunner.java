@@ -8,14 +8,16 @@ import dev.retain.core.text.DomainSource;
 import dev.retain.core.text.GptTokenizer;
 import dev.retain.core.text.SourceOptions;
 import dev.retain.core.text.Split;
+import dev.retain.core.util.Contained;
 import dev.retain.core.util.Json;
 import dev.retain.core.util.RunLock;
 import dev.retain.eval.EvalResult;
 import dev.retain.eval.Evaluator;
 import dev.retain.train.ContinualTrainer;
 import dev.retain.train.RunSetup;
+import dev.retain.train.TrainConfig;
 import dev.retain.train.config.SourceSettings;
-import dev.retain.train.config.TrainConfig;
+import dev.retain.train.lifecycle.StageEvaluation;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -82,12 +84,14 @@ public final class ExperimentRunner {
         Map<String, Path> out = new java.util.LinkedHashMap<>();
         Set<String> used = new HashSet<>();
         for (Experiment.Variant v : e.variants()) {
-            String base = v.name().replaceAll("[^A-Za-z0-9.+=_-]", "_");
+            String base = v.folderName();
             String name = base;
             for (int i = 2; !used.add(name); i++) {
                 name = base + "-" + i;
             }
-            out.put(v.name(), e.out().resolve(name));
+            // Experiment.read refused unsafe names; checked again where the path is made.
+            out.put(v.name(), Contained.inside(e.out(), Contained.name(name,
+                    Experiment.RESERVED, v.where(), "variant name"), v.where()));
         }
         return out;
     }
@@ -285,8 +289,8 @@ public final class ExperimentRunner {
                         v.name(), dir);
                 RunSetup setup = RunSetup.create(v.name(), v.config(), e.model(), e.tokenizer(),
                         e.domains(), e.sources()).withExtras(e.evalDomains(), e.general());
-                t = ContinualTrainer.start(setup, dir, progress);
-                t.baseRow(baseRow(e, v.config(), baseRows, progress));
+                t = ContinualTrainer.builder().optProgress(progress)
+                        .optBaseRow(baseRow(e, v.config(), baseRows, progress)).start(setup, dir);
             }
             ContinualTrainer.Outcome o;
             try (ContinualTrainer run = t) {
@@ -332,15 +336,18 @@ public final class ExperimentRunner {
             Map<String, List<EvalResult>> cache, boolean progress) throws IOException {
         // The settings that decide the row: variants that share them get it without the model
         // being loaded again.
-        String settings = c.seqLen() + "/" + c.testWindows() + "/" + c.device();
+        int seqLen = c.get(TrainConfig.SEQ_LEN);
+        int testWindows = c.get(StageEvaluation.TEST_WINDOWS);
+        String device = c.get(TrainConfig.DEVICE);
+        String settings = seqLen + "/" + testWindows + "/" + device;
         List<EvalResult> row = cache.get(settings);
         if (row != null) {
             return row;
         }
-        try (CausalLm lm = CausalLm.load(e.model(), Engines.device(c.device()), 0);
+        try (CausalLm lm = CausalLm.load(e.model(), Engines.device(device), 0);
                 GptTokenizer tok = GptTokenizer.load(e.tokenizer())) {
-            int window = c.seqLen() > 0 ? Math.min(c.seqLen(), lm.context()) : lm.context();
-            String key = window + "/" + c.testWindows() + (e.sources().equals(
+            int window = seqLen > 0 ? Math.min(seqLen, lm.context()) : lm.context();
+            String key = window + "/" + testWindows + (e.sources().equals(
                     SourceOptions.defaults()) ? "" : "/" + SourceSettings.toJson(e.sources()));
             Path file = e.out().resolve("base-eval.json");
             try (FileChannel ch = FileChannel.open(e.out().resolve("base-eval.lock"),
@@ -352,7 +359,7 @@ public final class ExperimentRunner {
                     for (Path d : e.domains()) {
                         Domain dom = DomainSource.of(d, e.sources()).open(progress).domain();
                         row.add(Evaluator.evaluate(lm, dom.tokens(Split.TEST, tok), dom.name(),
-                                "test", new Evaluator.Options(window, 0, c.testWindows(), 0,
+                                "test", new Evaluator.Options(window, 0, testWindows, 0,
                                         progress)));
                     }
                     writeBase(file, key, row);

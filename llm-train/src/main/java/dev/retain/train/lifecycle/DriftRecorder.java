@@ -1,8 +1,11 @@
 package dev.retain.train.lifecycle;
 
 import dev.retain.core.model.NamedParameter;
+import dev.retain.core.util.Seeds;
 import dev.retain.core.util.TensorStreams;
-import dev.retain.train.Seeds;
+import dev.retain.train.config.Key;
+import dev.retain.train.config.KeyGroup;
+import dev.retain.train.config.Settings;
 import dev.retain.train.ewc.EwcPenalty;
 import dev.retain.train.lm.LmFisher;
 import dev.retain.train.plugin.DomainState;
@@ -42,12 +45,22 @@ import java.util.Map;
  */
 public final class DriftRecorder implements Plugin, AutoCloseable {
 
+    /** The drift map's setting. */
+    public static final KeyGroup KEYS = new KeyGroup();
+    /** Its weighting. */
+    public static final Key<String> DRIFT = KEYS.add(Key.choice("drift", "fisher",
+            List.of("fisher", "plain", "off"), "the drift map (how far each tensor moved during"
+                    + " each domain, the same for every strategy): fisher (weighted by a"
+                    + " 16-sequence Fisher of the previous domain), plain (unweighted: no Fisher,"
+                    + " half the memory and checkpoint space) or off"));
+
     private static final int FISHER_SEQUENCES = 16;
     private static final String FILE = "drift.ndlist";
     private static final String ANCHOR = "a:";
     private static final String FISHER = "f:";
 
     private final NDManager manager;
+    private final String mode;
     /** The file holding the current anchor and Fisher; null before the first domain ends. */
     private Path stored;
 
@@ -55,9 +68,11 @@ public final class DriftRecorder implements Plugin, AutoCloseable {
      * Creates the recorder.
      *
      * @param parent the manager its temporaries live under
+     * @param s the run's settings ({@link #DRIFT})
      */
-    public DriftRecorder(NDManager parent) {
+    public DriftRecorder(NDManager parent, Settings s) {
         this.manager = parent.newSubManager();
+        this.mode = s.get(DRIFT);
     }
 
     @Override
@@ -67,7 +82,6 @@ public final class DriftRecorder implements Plugin, AutoCloseable {
 
     @Override
     public void afterDomain(TrainContext ctx) {
-        String mode = ctx.config().drift();
         if (mode.equals("off")) {
             return;
         }
@@ -87,11 +101,11 @@ public final class DriftRecorder implements Plugin, AutoCloseable {
             Map<String, NDArray> fisher = null;
             if (mode.equals("fisher")) {
                 long t0 = System.nanoTime();
-                int batch = ctx.config().batchSize();
+                int batch = ctx.batchSize();
                 fisher = LmFisher.estimate(ctx.model(), params, ctx.trainTokens(ctx.stage()),
                         new LmFisher.Spec(FISHER_SEQUENCES, false,
                                 Math.min(FISHER_SEQUENCES, batch), ctx.seqLen(),
-                                Seeds.derive(ctx.config().seed(), "drift", ctx.stage())), scope);
+                                Seeds.derive(ctx.seed(), "drift", ctx.stage())), scope);
                 ctx.addSeconds(Phase.DRIFT, (System.nanoTime() - t0) / 1e9);
             }
             write(file, params, fisher);

@@ -1,8 +1,8 @@
 package dev.retain.train.lifecycle;
 
 import dev.retain.eval.results.MetricsLog;
-import dev.retain.train.StepResult;
 import dev.retain.train.plugin.Plugin;
+import dev.retain.train.plugin.StepResult;
 import dev.retain.train.plugin.TrainContext;
 
 /**

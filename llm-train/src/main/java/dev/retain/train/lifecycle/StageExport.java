@@ -4,7 +4,9 @@ import dev.retain.core.UserError;
 import dev.retain.core.model.HfFolder;
 import dev.retain.core.model.HfGpt2;
 import dev.retain.core.text.GptTokenizer;
-import dev.retain.train.RunSetup;
+import dev.retain.train.config.Key;
+import dev.retain.train.config.KeyGroup;
+import dev.retain.train.config.Settings;
 import dev.retain.train.plugin.Plugin;
 import dev.retain.train.plugin.TrainContext;
 
@@ -13,6 +15,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -23,6 +26,22 @@ import java.util.Locale;
  */
 public final class StageExport implements Plugin {
 
+    /** The stage export's settings. */
+    public static final KeyGroup KEYS = new KeyGroup();
+    /** Which stages' outputs are written. */
+    public static final Key<String> STAGES = KEYS.add(Key.choice("export-stages", "all",
+            List.of("all", "last", "none"), "which stages' outputs to write beside the run at"
+                    + " domain ends (stage-K-DOMAIN.pt and, with EWC, ewc-stage-K.ndlist): all,"
+                    + " last (only the final ones) or none"));
+    /** The exported stage models' form. */
+    public static final Key<String> FORMAT = KEYS.add(Key.choice("export-format", "torchscript",
+            List.of("torchscript", "safetensors", "both"), "the exported stage models' form:"
+                    + " torchscript (stage-K-DOMAIN.pt), safetensors (a Hugging Face GPT-2 folder"
+                    + " stage-K-DOMAIN/ with model.safetensors, config.json and tokenizer.json, as"
+                    + " retain export writes) or both"));
+
+    private final String stages;
+    private final String format;
     private int writtenStage = -1;
     private Path written;
     private String writtenFolder;
@@ -36,6 +55,27 @@ public final class StageExport implements Plugin {
      */
     public Path written(int stage) {
         return stage == writtenStage ? written : null;
+    }
+
+    /**
+     * Creates the stage export.
+     *
+     * @param s the run's settings ({@link #KEYS})
+     */
+    public StageExport(Settings s) {
+        this.stages = s.get(STAGES);
+        this.format = s.get(FORMAT);
+    }
+
+    /**
+     * Whether a stage's outputs are written ({@code export-stages}).
+     *
+     * @param stage the stage index
+     * @param count how many stages the run has
+     * @return true for every stage ({@code all}), the last ({@code last}), none ({@code none})
+     */
+    public boolean exports(int stage, int count) {
+        return stages.equals("all") || (stages.equals("last") && stage == count - 1);
     }
 
     @Override
@@ -68,10 +108,9 @@ public final class StageExport implements Plugin {
 
     @Override
     public void afterDomain(TrainContext ctx) {
-        if (!ctx.config().exportsStage(ctx.stage(), ctx.domains().size())) {
+        if (!exports(ctx.stage(), ctx.domains().size())) {
             return;
         }
-        String format = ctx.config().exportFormat();
         String pt = fileName(ctx.stage(), ctx.domains().get(ctx.stage()));
         Path file = ctx.runDir().resolve(pt);
         Path folder = ctx.runDir().resolve(pt.substring(0, pt.length() - ".pt".length()));
@@ -101,9 +140,8 @@ public final class StageExport implements Plugin {
      * with the run's tokenizer.
      */
     private static void writeHuggingFace(TrainContext ctx, Path folder) throws IOException {
-        RunSetup setup = RunSetup.read(ctx.runDir());
         HfGpt2 hf = HfGpt2.of(ctx.model(), 0);
-        try (GptTokenizer tok = GptTokenizer.load(setup.tokenizer())) {
+        try (GptTokenizer tok = GptTokenizer.load(ctx.tokenizerFile())) {
             ObjectNode config = hf.config(tok.eosId());
             ObjectNode from = config.putObject("retain_export");
             from.put("run", ctx.runDir().toString());
@@ -111,7 +149,7 @@ public final class StageExport implements Plugin {
             from.put("domain", ctx.domains().get(ctx.stage()));
             from.put("n_head_from", hf.nHeadFrom());
             Files.createDirectories(folder);
-            HfFolder.write(folder, null, setup.tokenizer(), config, hf);
+            HfFolder.write(folder, null, ctx.tokenizerFile(), config, hf);
         }
     }
 }

@@ -2,8 +2,10 @@ package dev.retain.train.lm;
 
 import dev.retain.core.model.NamedParameter;
 import dev.retain.core.util.AtomicFiles;
-import dev.retain.train.Seeds;
-import dev.retain.train.config.TrainConfig;
+import dev.retain.core.util.Seeds;
+import dev.retain.train.config.Key;
+import dev.retain.train.config.KeyGroup;
+import dev.retain.train.config.Settings;
 import dev.retain.train.ewc.EwcPenalty;
 import dev.retain.train.ewc.FisherFile;
 import dev.retain.train.plugin.Phase;
@@ -33,8 +35,45 @@ import java.util.regex.Pattern;
  */
 public final class EwcPlugin implements Plugin, AutoCloseable {
 
+    /** EWC's settings. */
+    public static final KeyGroup KEYS = new KeyGroup();
+    /** The strength lambda. */
+    public static final Key<Double> LAMBDA = KEYS.add(Key.real("ewc-lambda", 2000.0, 0, true,
+            "EWC strength: lambda/2 * sum F (theta - theta*)^2; a batched Fisher needs a larger"
+                    + " lambda").alias("lambda"));
+    /** Online-EWC decay. */
+    public static final Key<Double> GAMMA = KEYS.add(Key.real("ewc-gamma", 1.0, 0, false,
+            "online EWC: F = gamma*F_old + F_new (1 = plain sum)").alias("gamma"));
+    /** Sequences the Fisher is estimated over. */
+    public static final Key<Integer> FISHER_SAMPLES = KEYS.add(Key.integer("fisher-samples", 64,
+            1, "sequences", "sequences of the finished domain the diagonal Fisher is estimated"
+                    + " over").alias("samples").max(10_000_000));
+    /** Which next tokens the Fisher's gradients take. */
+    public static final Key<String> FISHER_MODE = KEYS.add(Key.choice("fisher-mode",
+            "empirical", List.of("empirical", "sampled"), "empirical (gradient of the NLL of the"
+                    + " true next tokens) or sampled (next tokens drawn from the model: the true"
+                    + " Fisher)"));
+    /** Mini-batch gradients squared instead of per-sequence ones. */
+    public static final Key<Boolean> FISHER_BATCHED = KEYS.add(Key.flag("fisher-batched",
+            "square mini-batch gradients (cheaper; needs a larger --ewc-lambda, roughly x batch"
+                    + " size) instead of per-sequence ones"));
+    /** A Fisher file consolidated before the first domain. */
+    public static final Key<String> PRIOR = KEYS.add(Key.text("ewc-prior", "", "Fisher file from"
+            + " retain fisher (e.g. of the base model on general text) that EWC protects from the"
+            + " first domain on").metavar("FILE"));
+    /** Parameters EWC leaves free. */
+    public static final Key<String> EXCLUDE = KEYS.add(Key.pattern("ewc-exclude", "",
+            "parameters EWC leaves free: a regular expression found in their names, e.g."
+                    + " 'wte|wpe' (the token and position embeddings; GPT-2's output layer shares"
+                    + " the token embedding); none = every trained parameter, as in Kirkpatrick"
+                    + " et al.").alias("exclude"));
+
     private final EwcPenalty penalty;
     private final Pattern exclude;
+    private final int fisherSamples;
+    private final boolean sampled;
+    private final boolean batched;
+    private final String prior;
     private List<NamedParameter> covered;
     /** The state written at this session's last consolidation; checkpoints link it. */
     private Path consolidated;
@@ -43,12 +82,15 @@ public final class EwcPlugin implements Plugin, AutoCloseable {
      * Creates the plugin.
      *
      * @param parent manager its state lives under
-     * @param config the run's settings (lambda, gamma, the parameters left out)
+     * @param s the run's settings (it reads its own, {@link #KEYS})
      */
-    public EwcPlugin(NDManager parent, TrainConfig config) {
-        this.penalty = new EwcPenalty(parent, config.ewcLambda(), config.ewcGamma());
-        this.exclude = config.ewcExclude().isEmpty() ? null
-                : Pattern.compile(config.ewcExclude());
+    public EwcPlugin(NDManager parent, Settings s) {
+        this.penalty = new EwcPenalty(parent, s.get(LAMBDA), s.get(GAMMA));
+        this.exclude = s.get(EXCLUDE).isEmpty() ? null : Pattern.compile(s.get(EXCLUDE));
+        this.fisherSamples = s.get(FISHER_SAMPLES);
+        this.sampled = s.get(FISHER_MODE).equals("sampled");
+        this.batched = s.get(FISHER_BATCHED);
+        this.prior = s.get(PRIOR);
     }
 
     /**
@@ -92,7 +134,6 @@ public final class EwcPlugin implements Plugin, AutoCloseable {
     @Override
     public void beforeDomain(TrainContext ctx) {
         covered(ctx); // an ewc-exclude that leaves nothing is refused before the first step
-        String prior = ctx.config().ewcPrior();
         if (ctx.stage() == 0 && !prior.isEmpty() && !penalty.active()) {
             NDList read = FisherFile.read(Path.of(prior), covered(ctx), ctx.model().manager());
             penalty.restore(read); // restore keeps copies
@@ -107,22 +148,21 @@ public final class EwcPlugin implements Plugin, AutoCloseable {
 
     @Override
     public void afterDomain(TrainContext ctx) {
-        TrainConfig c = ctx.config();
         long t0 = System.nanoTime();
-        LmFisher.Spec spec = new LmFisher.Spec(c.fisherSamples(), c.fisherMode().equals("sampled"),
-                c.fisherBatched() ? c.batchSize() : 1, ctx.seqLen(),
-                Seeds.derive(c.seed(), "fisher", ctx.stage()));
+        LmFisher.Spec spec = new LmFisher.Spec(fisherSamples, sampled,
+                batched ? ctx.batchSize() : 1, ctx.seqLen(),
+                Seeds.derive(ctx.seed(), "fisher", ctx.stage()));
         try (NDManager tmp = ctx.model().manager().newSubManager()) {
             Map<String, NDArray> f = LmFisher.estimate(ctx.model(), covered(ctx),
                     ctx.trainTokens(ctx.stage()), spec, tmp);
             penalty.consolidate(covered(ctx), f);
         }
         ctx.addSeconds(Phase.FISHER, (System.nanoTime() - t0) / 1e9);
-        ctx.addTokenPasses(2L * c.fisherSamples() * ctx.seqLen()); // forward and backward
+        ctx.addTokenPasses(2L * fisherSamples * ctx.seqLen()); // forward and backward
         // Kept beside the stage models (those export-stages writes): reusable as --ewc-prior of
         // another run, and linked into this domain's checkpoints.
         consolidated = null;
-        if (!c.exportsStage(ctx.stage(), ctx.domains().size())) {
+        if (!ctx.exportsStage()) {
             return;
         }
         try {

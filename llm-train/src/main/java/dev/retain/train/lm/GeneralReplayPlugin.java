@@ -1,6 +1,9 @@
 package dev.retain.train.lm;
 
 import dev.retain.core.text.TokenFile;
+import dev.retain.train.config.Key;
+import dev.retain.train.config.KeyGroup;
+import dev.retain.train.config.Settings;
 import dev.retain.train.plugin.Plugin;
 import dev.retain.train.plugin.TrainContext;
 
@@ -14,17 +17,36 @@ import dev.retain.train.plugin.TrainContext;
  */
 public final class GeneralReplayPlugin implements Plugin {
 
+    /** General replay's setting. */
+    public static final KeyGroup KEYS = new KeyGroup();
+    /** The share of each batch replayed from the general source. */
+    public static final Key<Double> RATIO = KEYS.add(Key.real("general-ratio", 0.05, 0, true,
+            "with --general: the share of each batch's windows replayed from the general-data"
+                    + " source, from the first domain on (a share that is no whole number of"
+                    + " windows is met on average over the steps)").max(1));
+
+    private final double ratio;
+
+    /**
+     * Creates the plugin.
+     *
+     * @param s the run's settings ({@link #RATIO})
+     */
+    public GeneralReplayPlugin(Settings s) {
+        this.ratio = s.get(RATIO);
+    }
+
     @Override
     public String name() {
         return "general";
     }
 
     @Override
-    public int replayRows(TrainContext ctx) {
-        double perStep = ctx.config().batchSize() * ctx.config().generalRatio();
+    public int replayRows(TrainContext ctx, int micro) {
+        double perStep = ctx.batchSize() * ratio;
         long g = ctx.globalStep();
         int rows = (int) (Math.floor((g + 1) * perStep) - Math.floor(g * perStep));
-        return Math.min(rows, ctx.config().batchSize() - 1); // a new window in every batch
+        return Math.min(rows, ctx.batchSize() - 1); // a new window in every batch
     }
 
     @Override

@@ -21,9 +21,9 @@ public final class JointPlugin implements Plugin {
     }
 
     @Override
-    public int replayRows(TrainContext ctx) {
+    public int replayRows(TrainContext ctx, int micro) {
         int k = ctx.stage();
-        int b = ctx.config().batchSize();
+        int b = ctx.batchSize();
         // at least one new window per micro-batch (batch 1 stays naive)
         return Math.min(b - 1, (int) Math.round(b * (double) k / (k + 1)));
     }

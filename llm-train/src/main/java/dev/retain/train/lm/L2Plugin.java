@@ -1,6 +1,9 @@
 package dev.retain.train.lm;
 
 import dev.retain.core.model.NamedParameter;
+import dev.retain.train.config.Key;
+import dev.retain.train.config.KeyGroup;
+import dev.retain.train.config.Settings;
 import dev.retain.train.ewc.EwcPenalty;
 import dev.retain.train.plugin.Plugin;
 import dev.retain.train.plugin.TrainContext;
@@ -22,6 +25,13 @@ import java.util.Map;
  */
 public final class L2Plugin implements Plugin, AutoCloseable {
 
+    /** The l2 strategy's setting. */
+    public static final KeyGroup KEYS = new KeyGroup();
+    /** Its strength. */
+    public static final Key<Double> LAMBDA = KEYS.add(Key.real("l2-lambda", 1.0, 0, true,
+            "strength of the l2 strategy: lambda/2 * sum (theta - theta_prev)^2, theta_prev the"
+                    + " weights at the previous domain's end"));
+
     private static final String FILE = "l2.ndlist";
 
     private final EwcPenalty penalty;
@@ -30,10 +40,10 @@ public final class L2Plugin implements Plugin, AutoCloseable {
      * Creates the plugin.
      *
      * @param parent manager its state lives under
-     * @param lambda the strength
+     * @param s the run's settings ({@link #LAMBDA})
      */
-    public L2Plugin(NDManager parent, double lambda) {
-        this.penalty = new EwcPenalty(parent, lambda, 0.0);
+    public L2Plugin(NDManager parent, Settings s) {
+        this.penalty = new EwcPenalty(parent, s.get(LAMBDA), 0.0);
     }
 
     @Override

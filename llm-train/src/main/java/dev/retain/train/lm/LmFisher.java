@@ -4,7 +4,7 @@ import dev.retain.core.model.CausalLm;
 import dev.retain.core.model.LmLoss;
 import dev.retain.core.model.NamedParameter;
 import dev.retain.core.text.TokenFile;
-import dev.retain.train.Seeds;
+import dev.retain.core.util.Seeds;
 import dev.retain.train.ewc.Fisher;
 
 import ai.djl.engine.Engine;

@@ -2,7 +2,9 @@ package dev.retain.train.lm;
 
 import dev.retain.core.model.CausalLm;
 import dev.retain.core.model.NamedParameter;
-import dev.retain.train.RunSetup;
+import dev.retain.train.config.Key;
+import dev.retain.train.config.KeyGroup;
+import dev.retain.train.config.Settings;
 import dev.retain.train.plugin.DomainState;
 import dev.retain.train.plugin.Plugin;
 import dev.retain.train.plugin.TrainContext;
@@ -34,11 +36,39 @@ import java.util.List;
  */
 public final class LwfPlugin implements Plugin, AutoCloseable {
 
+    /** LwF's settings. */
+    public static final KeyGroup KEYS = new KeyGroup();
+    /** The weight of the distillation term. */
+    public static final Key<Double> WEIGHT = KEYS.add(Key.real("lwf-weight", 1.0, 0, false,
+            "lwf: weight of the distillation term (KL between the model at the previous domain's"
+                    + " end and now, times T^2)"));
+    /** The softmax temperature. */
+    public static final Key<Double> TEMPERATURE = KEYS.add(Key.real("lwf-temperature", 2.0, 0,
+            true, "lwf: softmax temperature T of both distributions (1 = the model's own)"));
+    /** The rows distilled. */
+    public static final Key<String> ON = KEYS.add(Key.choice("lwf-on", "both",
+            List.of("new", "replay", "both"), "lwf: which windows the distillation term covers:"
+                    + " the new ones, the replayed ones or both"));
+
     private static final String FILE = "lwf-teacher.ndlist";
 
+    private final double weight;
+    private final double temperature;
+    private final String on;
     private CausalLm teacher;
     /** Whether the teacher changed since it was last written. */
     private boolean dirty;
+
+    /**
+     * Creates the plugin.
+     *
+     * @param s the run's settings ({@link #KEYS})
+     */
+    public LwfPlugin(Settings s) {
+        this.weight = s.get(WEIGHT);
+        this.temperature = s.get(TEMPERATURE);
+        this.on = s.get(ON);
+    }
 
     @Override
     public String name() {
@@ -69,7 +99,6 @@ public final class LwfPlugin implements Plugin, AutoCloseable {
             return null; // the first domain: nothing learned yet to keep
         }
         long rows = input.getShape().get(0);
-        String on = ctx.config().lwfOn();
         long from = on.equals("replay") ? rows - replayed : 0;
         long to = on.equals("new") ? rows - replayed : rows;
         if (to <= from) {
@@ -80,8 +109,8 @@ public final class LwfPlugin implements Plugin, AutoCloseable {
         NDArray t = teacher.logits(input.get(sel), false).stopGradient();
         // Position t predicts token t+1: the last position predicts nothing in the window.
         NDIndex pos = new NDIndex(":, :-1");
-        return distillation(logits.get(sel).get(pos), t.get(pos), ctx.config().lwfTemperature())
-                .mul((float) ctx.config().lwfWeight());
+        return distillation(logits.get(sel).get(pos), t.get(pos), temperature)
+                .mul((float) weight);
     }
 
     @Override
@@ -104,7 +133,7 @@ public final class LwfPlugin implements Plugin, AutoCloseable {
      */
     private CausalLm teacher(TrainContext ctx) throws IOException {
         if (teacher == null) {
-            teacher = CausalLm.load(RunSetup.read(ctx.runDir()).model(), ctx.model().device(), 0);
+            teacher = CausalLm.load(ctx.baseModel(), ctx.model().device(), 0);
             for (NamedParameter p : teacher.parameters()) {
                 p.array().setRequiresGradient(false);
             }

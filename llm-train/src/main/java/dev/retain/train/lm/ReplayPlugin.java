@@ -1,8 +1,12 @@
 package dev.retain.train.lm;
 
+import dev.retain.core.UserError;
 import dev.retain.core.util.Json;
-import dev.retain.train.StepResult;
+import dev.retain.train.config.Key;
+import dev.retain.train.config.KeyGroup;
+import dev.retain.train.config.Settings;
 import dev.retain.train.plugin.Plugin;
+import dev.retain.train.plugin.StepResult;
 import dev.retain.train.plugin.TrainContext;
 import dev.retain.train.replay.ReservoirBuffer;
 
@@ -24,17 +28,65 @@ import java.util.List;
  */
 public final class ReplayPlugin implements Plugin {
 
+    /** Replay's settings. */
+    public static final KeyGroup KEYS = new KeyGroup();
+    /** The buffer's budget. */
+    public static final Key<Long> TOKENS = KEYS.add(Key.longInteger("replay-tokens", 32768L, 0,
+            "tokens", "replay buffer budget, shared equally by earlier domains").min(0, true)
+            .alias("budget").max(1e12));
+    /** Replayed windows per optimizer step, as a share of its windows. */
+    public static final Key<Double> RATIO = KEYS.add(Key.real("replay-ratio", 0.25, 0, true,
+            "replayed windows per optimizer step as a share of its batch-size x grad-accum"
+                    + " windows, rounded to whole windows (batch 8: 0.25 = 2 windows) and spread"
+                    + " over the micro-batches; below 1 with replace, at most 1 with add")
+            .alias("ratio"));
+
     private final ReservoirBuffer<Long> buffer;
+    private final double ratio;
     private long replayedWindows;
 
     /**
      * Creates the plugin.
      *
-     * @param budgetTokens buffer budget in tokens
+     * @param s the run's settings ({@link #KEYS})
      * @param seqLen tokens per window (the cost of one item)
      */
-    public ReplayPlugin(long budgetTokens, int seqLen) {
-        this.buffer = new ReservoirBuffer<>(budgetTokens, seqLen);
+    public ReplayPlugin(Settings s, int seqLen) {
+        this.buffer = new ReservoirBuffer<>(s.get(TOKENS), seqLen);
+        this.ratio = s.get(RATIO);
+    }
+
+    /**
+     * @param ratio the share ({@link #RATIO})
+     * @param windows windows per optimizer step ({@code batch-size x grad-accum})
+     * @return replayed windows per optimizer step: the share of the step's windows, rounded
+     */
+    public static int rowsPerStep(double ratio, int windows) {
+        return (int) Math.round(windows * ratio);
+    }
+
+    /**
+     * Refuses a ratio the batch cannot hold: at least 1 with {@code replace} (a step needs new
+     * windows) or above 1 with {@code add}, or one that leaves a replaced batch no new window.
+     *
+     * @param ratio the share ({@link #RATIO})
+     * @param add whether replayed windows come on top of the batch ({@code replay-mode add})
+     * @param batch windows per micro-batch
+     * @param gradAccum micro-batches per step
+     * @param replays whether the strategy replays (else only the ratio's range is checked)
+     * @param where where the settings came from, for messages
+     */
+    public static void check(double ratio, boolean add, int batch, int gradAccum,
+            boolean replays, String where) {
+        if (ratio >= 1 && !add || ratio > 1) {
+            throw new UserError(where + ": replay-ratio " + ratio + " must be below 1 (a"
+                    + " step needs some new tokens), or at most 1 with replay-mode add");
+        }
+        if (replays && !add && rowsPerStep(ratio, batch * gradAccum) >= batch * gradAccum) {
+            throw new UserError(where + ": with batch-size " + batch + (gradAccum > 1
+                    ? " x grad-accum " + gradAccum : "") + " a replay-ratio of " + ratio
+                    + " leaves no new windows; lower the ratio or raise the batch");
+        }
     }
 
     @Override
@@ -56,9 +108,15 @@ public final class ReplayPlugin implements Plugin {
         buffer.addGroup(ctx.domains().get(ctx.stage()), ctx.rng());
     }
 
+    /**
+     * The step's replayed windows ({@link #rowsPerStep}) spread over its micro-batches, the later
+     * ones taking the remainder (batch-size 1, grad-accum 4, ratio 0.25: one window, in the
+     * fourth).
+     */
     @Override
-    public int replayRows(TrainContext ctx) {
-        return ctx.config().replayRows(ctx.microBatch());
+    public int replayRows(TrainContext ctx, int micro) {
+        int total = rowsPerStep(ratio, ctx.batchSize() * ctx.gradAccum());
+        return total * (micro + 1) / ctx.gradAccum() - total * micro / ctx.gradAccum();
     }
 
     @Override

@@ -1,7 +1,9 @@
 package dev.retain.train.lm;
 
 import dev.retain.core.UserError;
-import dev.retain.train.config.TrainConfig;
+import dev.retain.train.config.Key;
+import dev.retain.train.config.KeyGroup;
+import dev.retain.train.config.Settings;
 import dev.retain.train.plugin.Plugin;
 
 import ai.djl.ndarray.NDManager;
@@ -13,46 +15,64 @@ import java.util.Map;
 import java.util.function.Function;
 
 /**
- * The one place that maps a strategy name to its plugins. A strategy is {@code naive} (no
- * plugin) or components joined by {@code +} (e.g. {@code ewc+replay}); each component is one
- * registered plugin, and the plugins run in registration order whatever order the name gives.
+ * The one place that maps a strategy name to its plugins, and the owner of the {@code strategy}
+ * setting. A strategy is {@code naive} (no plugin) or components joined by {@code +} (e.g. {@code
+ * ewc+replay}); each component is one registered plugin with the settings it owns, and the
+ * plugins run in registration order whatever order the name gives.
  *
- * <p>Adding a strategy: write its {@link Plugin} class and add one {@link #register} line below;
- * {@code --strategy}, experiment files and help pick it up from {@link #names()}.
+ * <p>Adding a strategy: write its {@link Plugin} class (its settings declared in it, in a {@link
+ * KeyGroup}) and add one {@link #register} line below; {@code --strategy}, experiment files and
+ * help pick it up.
  */
 public final class Strategies {
 
     /**
      * What a plugin is built from.
      *
-     * @param config the run's settings
+     * @param settings the run's settings (each plugin reads the keys it owns)
      * @param state the manager that state living as long as the run goes under
      * @param seqLen tokens per training window
      */
-    public record Parts(TrainConfig config, NDManager state, int seqLen) {}
+    public record Parts(Settings settings, NDManager state, int seqLen) {}
 
-    private static final Map<String, Function<Parts, Plugin>> COMPONENTS = new LinkedHashMap<>();
-    private static final List<String> PRESETS = new ArrayList<>();
+    private record Component(KeyGroup keys, Function<Parts, Plugin> factory) {}
+
+    private static final Map<String, Component> COMPONENTS = new LinkedHashMap<>();
+    private static final List<String> PRESETS = List.of("naive", "ewc", "replay", "ewc+replay",
+            "l2", "l2+replay", "lwf", "replay+lwf", "ewc+replay+lwf", "joint");
 
     static {
-        register("ewc", p -> new EwcPlugin(p.state(), p.config()));
-        register("replay", p -> new ReplayPlugin(p.config().replayTokens(), p.seqLen()));
-        register("l2", p -> new L2Plugin(p.state(), p.config().l2Lambda()));
-        register("joint", p -> new JointPlugin());
-        register("lwf", p -> new LwfPlugin());
-        PRESETS.addAll(List.of("naive", "ewc", "replay", "ewc+replay", "l2", "l2+replay",
-                "lwf", "replay+lwf", "ewc+replay+lwf", "joint"));
+        register("ewc", EwcPlugin.KEYS, p -> new EwcPlugin(p.state(), p.settings()));
+        register("replay", ReplayPlugin.KEYS, p -> new ReplayPlugin(p.settings(), p.seqLen()));
+        register("l2", L2Plugin.KEYS, p -> new L2Plugin(p.state(), p.settings()));
+        register("joint", new KeyGroup(), p -> new JointPlugin());
+        register("lwf", LwfPlugin.KEYS, p -> new LwfPlugin(p.settings()));
     }
+
+    /** The strategy setting. */
+    public static final KeyGroup KEYS = new KeyGroup();
+    /** naive, or plugins joined by +. */
+    public static final Key<String> STRATEGY = KEYS.add(Key.choice("strategy", "naive", PRESETS,
+            String.join(", ", PRESETS) + " (a strategy is its plugins joined by +)")
+            .metavar("NAME"));
+    /** The settings of every registered component, in registration order. */
+    public static final KeyGroup COMPONENT_KEYS = componentKeys();
 
     private Strategies() {}
 
-    private static void register(String name, Function<Parts, Plugin> factory) {
-        COMPONENTS.put(name, factory);
+    private static void register(String name, KeyGroup keys, Function<Parts, Plugin> factory) {
+        COMPONENTS.put(name, new Component(keys, factory));
+    }
+
+    private static KeyGroup componentKeys() {
+        KeyGroup all = new KeyGroup();
+        COMPONENTS.values().forEach(c -> c.keys().keys().forEach(all::add));
+        return all;
     }
 
     /** @return the strategy names shown in help: naive and the usual combinations */
     public static List<String> names() {
-        return List.copyOf(PRESETS);
+        return PRESETS;
     }
 
     /**
@@ -87,15 +107,24 @@ public final class Strategies {
     }
 
     /**
+     * @param settings a run's settings
+     * @param component e.g. {@code replay}
+     * @return whether the run's strategy has that component
+     */
+    public static boolean uses(Settings settings, String component) {
+        return components(settings.get(STRATEGY)).contains(component);
+    }
+
+    /**
      * Builds a strategy's plugins.
      *
-     * @param parts what plugins are built from (the strategy is {@code parts.config().strategy()})
+     * @param parts what plugins are built from (the strategy is the settings' {@link #STRATEGY})
      * @return the plugins, in registration order
      */
     public static List<Plugin> plugins(Parts parts) {
         List<Plugin> out = new ArrayList<>();
-        for (String c : components(parts.config().strategy())) {
-            out.add(COMPONENTS.get(c).apply(parts));
+        for (String c : components(parts.settings().get(STRATEGY))) {
+            out.add(COMPONENTS.get(c).factory().apply(parts));
         }
         return out;
     }

@@ -1,7 +1,7 @@
 package dev.retain.train.lm;
 
 import dev.retain.core.text.TokenFile;
-import dev.retain.train.Seeds;
+import dev.retain.core.util.Seeds;
 
 import java.util.Random;
 

@@ -1,6 +1,9 @@
 package dev.retain.train.optim;
 
 import dev.retain.core.model.NamedParameter;
+import dev.retain.train.config.Key;
+import dev.retain.train.config.KeyGroup;
+import dev.retain.train.config.Settings;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -31,6 +34,28 @@ import java.util.Map;
  */
 public final class AdamW implements AutoCloseable {
 
+    /** The optimizer's settings, with the clipping applied right before its update. */
+    public static final KeyGroup KEYS = new KeyGroup();
+    /** Decoupled weight decay. */
+    public static final Key<Double> WEIGHT_DECAY = KEYS.add(Key.real("weight-decay", 0.01, 0,
+            false, "decoupled (AdamW) weight decay; not applied to biases and LayerNorm weights"
+                    + " unless --decay-all"));
+    /** Weight decay on biases and LayerNorm weights too. */
+    public static final Key<Boolean> DECAY_ALL = KEYS.add(Key.flag("decay-all", "apply weight"
+            + " decay to biases and LayerNorm weights too"));
+    /** The global gradient-norm clip ({@link GradClip}); 0 disables. */
+    public static final Key<Double> MAX_GRAD_NORM = KEYS.add(Key.real("max-grad-norm", 1.0, 0,
+            false, "clip the global gradient L2 norm to this; 0 disables"));
+    /** First-moment decay. */
+    public static final Key<Double> BETA1 = KEYS.add(Key.real("adam-beta1", 0.9, 0, false,
+            "AdamW beta1"));
+    /** Second-moment decay. */
+    public static final Key<Double> BETA2 = KEYS.add(Key.real("adam-beta2", 0.999, 0, false,
+            "AdamW beta2"));
+    /** Denominator epsilon. */
+    public static final Key<Double> EPS = KEYS.add(Key.real("adam-eps", 1e-8, 0, true,
+            "AdamW epsilon"));
+
     private final NDManager manager;
     private final double beta1;
     private final double beta2;
@@ -52,6 +77,16 @@ public final class AdamW implements AutoCloseable {
         this.beta1 = beta1;
         this.beta2 = beta2;
         this.eps = eps;
+    }
+
+    /**
+     * Creates the optimizer from a run's settings ({@link #BETA1}, {@link #BETA2}, {@link #EPS}).
+     *
+     * @param parent manager the state lives under
+     * @param s the settings
+     */
+    public AdamW(NDManager parent, Settings s) {
+        this(parent, s.get(BETA1), s.get(BETA2), s.get(EPS));
     }
 
     /**

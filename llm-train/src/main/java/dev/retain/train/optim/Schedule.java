@@ -1,6 +1,10 @@
 package dev.retain.train.optim;
 
-import dev.retain.train.config.TrainConfig;
+import dev.retain.train.config.Key;
+import dev.retain.train.config.KeyGroup;
+import dev.retain.train.config.Settings;
+
+import java.util.List;
 
 /**
  * Learning rate within one domain: linear warm-up from 0 to the peak over {@code warmup} steps,
@@ -20,6 +24,33 @@ import dev.retain.train.config.TrainConfig;
 public record Schedule(double peak, int warmup, int total, double minRatio, String kind,
         double decayFraction) {
 
+    /** The schedule's settings (those of {@code retain train}, experiment files, bench). */
+    public static final KeyGroup KEYS = new KeyGroup();
+    /** The peak learning rate. */
+    public static final Key<Double> LEARNING_RATE = KEYS.add(Key.real("learning-rate", 2e-3, 0,
+            true, "peak AdamW learning rate").alias("lr").max(1000));
+    /** Linear warm-up steps at the start of every domain. */
+    public static final Key<Integer> WARMUP_STEPS = KEYS.add(Key.integer("warmup-steps", 20, 0,
+            "steps", "linear warm-up at the start of every domain, then cosine decay")
+            .max(10_000_000));
+    /** The floor of the decay as a fraction of the peak. */
+    public static final Key<Double> MIN_LR_RATIO = KEYS.add(Key.real("min-lr-ratio", 0.1, 0,
+            false, "cosine decay ends at this fraction of the peak learning rate").max(1));
+    /** The shape after the warm-up. */
+    public static final Key<String> SCHEDULE = KEYS.add(Key.choice("schedule", "cosine",
+            List.of("cosine", "wsd", "constant"), "the learning rate within each domain after the"
+                    + " warm-up: cosine (decay to --min-lr-ratio at the domain's last step), wsd"
+                    + " (warm-up, stable at the peak, then a linear decay to --min-lr-ratio over the"
+                    + " last --decay-fraction of the domain's steps) or constant (the peak)"));
+    /** wsd: the share of the steps the decay takes. */
+    public static final Key<Double> DECAY_FRACTION = KEYS.add(Key.real("decay-fraction", 0.2, 0,
+            true, "wsd: the share of each domain's steps that the final decay takes"));
+    /** Whether every domain warms up again. */
+    public static final Key<String> REWARM = KEYS.add(Key.choice("rewarm", "on",
+            List.of("on", "off"), "on: every domain starts with the warm-up again (re-warming after"
+                    + " the shift to a new domain); off: only the first domain warms up, later ones"
+                    + " start at the peak"));
+
     /**
      * A cosine schedule.
      *
@@ -36,15 +67,15 @@ public record Schedule(double peak, int warmup, int total, double minRatio, Stri
      * The schedule of a run's domain ({@code schedule}, {@code decay-fraction}, {@code rewarm}:
      * without re-warming only the first domain warms up).
      *
-     * @param c the run's settings
+     * @param c the run's settings (of {@link #KEYS})
      * @param stage the domain's index
      * @param total steps in the domain
      * @return its schedule
      */
-    public static Schedule of(TrainConfig c, int stage, int total) {
-        int w = stage == 0 || c.rewarm().equals("on") ? c.warmupSteps() : 0;
-        return new Schedule(c.learningRate(), w, total, c.minLrRatio(), c.schedule(),
-                c.decayFraction());
+    public static Schedule of(Settings c, int stage, int total) {
+        int w = stage == 0 || c.get(REWARM).equals("on") ? c.get(WARMUP_STEPS) : 0;
+        return new Schedule(c.get(LEARNING_RATE), w, total, c.get(MIN_LR_RATIO), c.get(SCHEDULE),
+                c.get(DECAY_FRACTION));
     }
 
     /**

@@ -1,7 +1,5 @@
 package dev.retain.train.plugin;
 
-import dev.retain.train.StepResult;
-
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 
@@ -36,14 +34,17 @@ public interface Plugin {
     default void beforeDomain(TrainContext ctx) {}
 
     /**
-     * How many windows this plugin replays into each micro-batch now ({@link #replayWindows} is
-     * asked for at most that many); with {@code replay-mode replace} they take that share of the
-     * batch, with {@code add} they come on top of it.
+     * How many windows this plugin replays into the micro-batch being built ({@link
+     * #replayWindows} is asked for at most that many); with {@code replay-mode replace} they take
+     * that share of the batch, with {@code add} they come on top of it. The plugin decides from
+     * its own settings and the batch's shape ({@link TrainContext#batchSize()}, {@link
+     * TrainContext#gradAccum()}).
      *
      * @param ctx the run
-     * @return windows per micro-batch, 0 for none
+     * @param micro the micro-batch of the step, 0 to {@code grad-accum - 1}
+     * @return windows for this micro-batch, 0 for none
      */
-    default int replayRows(TrainContext ctx) {
+    default int replayRows(TrainContext ctx, int micro) {
         return 0;
     }
 

@@ -6,15 +6,16 @@ import dev.retain.core.text.Split;
 import dev.retain.core.text.TokenFile;
 import dev.retain.eval.EvalResult;
 import dev.retain.eval.results.ResultsRecorder;
-import dev.retain.train.config.TrainConfig;
 
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
 
 /**
- * What plugins may see of a run: the model and its parameters, the settings, the domains, where
- * the loop stands, the run's random source, the results being recorded, the loop's control
- * flags, and the stage's phase timers a plugin reports its cost into.
+ * What plugins may see of a run: the model and its parameters, the run's setup (base model,
+ * tokenizer, run folder), the batch's shape, the domains, where the loop stands, the run's random
+ * source, the results being recorded, the loop's control flags, and the stage's phase timers a
+ * plugin reports its cost into. A plugin's own settings it gets when it is built, not from here.
  */
 public interface TrainContext {
 
@@ -24,11 +25,32 @@ public interface TrainContext {
     /** @return its trainable parameters (tied tensors once) */
     List<NamedParameter> parameters();
 
-    /** @return the run's settings */
-    TrainConfig config();
-
     /** @return tokens per training window */
     int seqLen();
+
+    /** @return windows of new data per micro-batch ({@code batch-size}) */
+    int batchSize();
+
+    /** @return micro-batches per optimizer step ({@code grad-accum}) */
+    int gradAccum();
+
+    /** @return the run's seed, for seeds a plugin derives per purpose and stage */
+    long seed();
+
+    /**
+     * @return the run's base model file (as run.json names it; a resumed run's model may come
+     *     from a checkpoint, this does not)
+     */
+    Path baseModel();
+
+    /** @return the run's tokenizer.json */
+    Path tokenizerFile();
+
+    /**
+     * @return whether this domain's outputs are kept beside the run at its end ({@code
+     *     export-stages}): the stage model and what strategies keep with it (EWC's Fisher file)
+     */
+    boolean exportsStage();
 
     /** @return the index of the domain being learned */
     int stage();
@@ -61,16 +83,8 @@ public interface TrainContext {
     /** @return steps done in the whole run */
     long globalStep();
 
-    /**
-     * @return the micro-batch of the current step being built or trained (0 to {@code
-     *     grad-accum - 1}); 0 outside a step
-     */
-    default int microBatch() {
-        return 0;
-    }
-
     /** @return the run folder (plugins may write files that outlive checkpoints there) */
-    java.nio.file.Path runDir();
+    Path runDir();
 
     /** @return the run's random source for plugin choices (saved in checkpoints) */
     Random rng();

@@ -8,6 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.retain.core.UserError;
+import dev.retain.train.TrainConfig;
+import dev.retain.train.lm.EwcPlugin;
+import dev.retain.train.lm.Strategies;
+import dev.retain.train.optim.AdamW;
 
 import com.fasterxml.jackson.databind.node.IntNode;
 import com.fasterxml.jackson.databind.node.TextNode;
@@ -27,13 +31,14 @@ class KeyTableTest {
 
     @TempDir Path tmp;
 
-    static final Key LR = Key.real("learning-rate", 1e-3, 0, true, "Adam learning rate")
+    static final Key<Double> LR = Key.real("learning-rate", 1e-3, 0, true, "Adam learning rate")
             .alias("lr");
-    static final Key BATCH = Key.integer("batch-size", 8, 1, "windows", "windows per step")
+    static final Key<Integer> BATCH = Key.integer("batch-size", 8, 1, "windows", "windows per step")
             .alias("batch");
-    static final Key HIDDEN = Key.integers("hidden", new int[] {400, 400}, 1, "widths");
+    static final Key<int[]> HIDDEN = Key.integers("hidden", new int[] {400, 400}, 1, "widths");
+    static final Key<Path> OUT = Key.path("out", "DIR", "where").mandatory();
     static final KeyTable TABLE = KeyTable.of(LR, BATCH, HIDDEN,
-            Key.flag("quiet", "no progress"), Key.path("out", "DIR", "where").mandatory());
+            Key.flag("quiet", "no progress"), OUT);
 
     static String error(Runnable r) {
         return assertThrows(UserError.class, r::run).getMessage();
@@ -50,7 +55,7 @@ class KeyTableTest {
         assertEquals("x (default: the model's context) (aliases: --seq, --window)",
                 Key.integer("seq-len", 0, 2, "tokens", "x").shown("the model's context")
                         .alias("seq", "window").describe());
-        assertEquals("empirical|sampled", TrainConfig.keyOf("fisher-mode").metavarText());
+        assertEquals("empirical|sampled", EwcPlugin.FISHER_MODE.metavarText());
     }
 
     @Test
@@ -89,21 +94,21 @@ class KeyTableTest {
                 "--hidden must be whole numbers separated by commas such as 400,400"));
         assertEquals("--hidden 400,0: each must be at least 1", error(() ->
                 HIDDEN.parseText("400,0", "--hidden")));
-        assertTrue(error(() -> TrainConfig.keyOf("ewc-exclude").parseText("(wte",
+        assertTrue(error(() -> EwcPlugin.EXCLUDE.parseText("(wte",
                 "--ewc-exclude")).startsWith("--ewc-exclude '(wte' is not a regular expression"));
         assertEquals("--strategy: unknown strategy 'si'; expected one of naive, ewc, replay,"
                 + " ewc+replay, l2, l2+replay, lwf, replay+lwf, ewc+replay+lwf, joint",
-                error(() -> TrainConfig.keyOf("strategy").parseText("si", "--strategy")));
+                error(() -> Strategies.STRATEGY.parseText("si", "--strategy")));
     }
 
     @Test
     void parsesWholeNumbersExactlyAndInEveryWrittenForm() {
-        Key seed = TrainConfig.keyOf("seed");
+        Key<Long> seed = TrainConfig.SEED;
         assertEquals(1234567890123456789L, seed.parseText("1234567890123456789", "--seed"));
         assertEquals(1000, BATCH.parseText("1e3", "--batch-size"));
         assertEquals(1000, BATCH.parseText("1_000", "--batch-size"));
-        assertArrayEquals(new int[] {16, 8}, (int[]) HIDDEN.parseText("16, 8", "--hidden"));
-        assertEquals(true, TrainConfig.keyOf("decay-all").parse(TextNode.valueOf("TRUE"), "f"));
+        assertArrayEquals(new int[] {16, 8}, HIDDEN.parseText("16, 8", "--hidden"));
+        assertEquals(true, AdamW.DECAY_ALL.parse(TextNode.valueOf("TRUE"), "f"));
     }
 
     @Test
@@ -122,12 +127,14 @@ class KeyTableTest {
 
     @Test
     void valuesFallBackToDefaultsAndRefuseAMissingRequiredOne() {
-        KeyTable.Values v = new KeyTable.Values(TABLE, Map.of("batch-size", 2));
-        assertEquals(2, v.integer("batch-size"));
-        assertEquals(1e-3, v.real("learning-rate"));
-        assertTrue(v.has("batch-size") && !v.has("learning-rate"));
-        assertEquals("--out is required; see --help", error(() -> v.path("out")));
-        assertThrows(IllegalArgumentException.class, () -> v.has("nonsense"));
+        Settings v = TABLE.settings(Map.of("batch-size", 2));
+        int batch = v.get(BATCH); // typed: no cast, no name to misspell
+        assertEquals(2, batch);
+        assertEquals(1e-3, v.get(LR));
+        assertTrue(v.has(BATCH) && !v.has(LR));
+        assertEquals("--out is required; see --help", error(() -> v.get(OUT)));
+        assertThrows(IllegalArgumentException.class, () -> v.has(Key.flag("nonsense", "x")));
+        assertThrows(IllegalArgumentException.class, () -> TABLE.settings(Map.of("lamda", 1)));
     }
 
     /**
@@ -156,21 +163,23 @@ class KeyTableTest {
             d.put((String) kv[i], kv[i + 1]);
         }
         assertEquals(d, TrainConfig.defaults().asMap());
-        assertEquals(List.copyOf(d.keySet()), TrainConfig.names());
-        assertEquals(TrainConfig.KEYS, TrainConfig.TABLE.keys());
+        assertEquals(d.keySet(), new java.util.HashSet<>(TrainConfig.TABLE.names()));
     }
 
     @Test
-    void settingsFileKeysAreTheNames() throws IOException {
+    void settingsFileKeysAreTheNamesOrTheirAliases() throws IOException {
         Path f = tmp.resolve("c.yaml");
         Files.writeString(f, "learning-rate: 0.01\nhidden: [16, 8]\n");
-        Settings.Parsed p = Settings.read(f);
+        SettingsFile.Parsed p = SettingsFile.read(f);
         Map<String, Object> v = TABLE.valuesFrom(p, p.root(), "", Map.of());
         assertEquals(0.01, v.get("learning-rate"));
         assertArrayEquals(new int[] {16, 8}, (int[]) v.get("hidden"));
-        Files.writeString(f, "lr: 0.01\n");
-        Settings.Parsed q = Settings.read(f);
+        Files.writeString(f, "lr: 0.02\nrate: 1\n"); // an alias works in files too
+        SettingsFile.Parsed q = SettingsFile.read(f);
         assertTrue(error(() -> TABLE.valuesFrom(q, q.root(), "", Map.of()))
-                .startsWith(f + ":1: unknown setting 'lr'"));
+                .startsWith(f + ":2: unknown setting 'rate'"));
+        Files.writeString(f, "lr: 0.02\n");
+        SettingsFile.Parsed r = SettingsFile.read(f);
+        assertEquals(0.02, TABLE.valuesFrom(r, r.root(), "", Map.of()).get("learning-rate"));
     }
 }

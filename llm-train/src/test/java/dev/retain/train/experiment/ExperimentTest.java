@@ -5,6 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.retain.core.UserError;
+import dev.retain.train.optim.Schedule;
+import dev.retain.train.lm.ReplayPlugin;
+import dev.retain.train.lm.EwcPlugin;
+import dev.retain.train.lm.Strategies;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -52,11 +56,11 @@ class ExperimentTest {
         List<String> names = e.variants().stream().map(Experiment.Variant::name).toList();
         assertEquals(List.of("naive", "ewc lambda=1e2", "ewc lambda=1e3", "ewc lambda=1e4",
                 "replay ratio=0.5", "both"), names);
-        assertEquals(1000.0, e.variants().get(2).config().ewcLambda());
-        assertEquals("ewc", e.variants().get(2).config().strategy());
-        assertEquals(0.5, e.variants().get(4).config().replayRatio());
-        assertEquals(4096L, e.variants().get(5).config().replayTokens());
-        assertEquals(0.002, e.variants().get(5).config().learningRate());
+        assertEquals(1000.0, e.variants().get(2).config().get(EwcPlugin.LAMBDA));
+        assertEquals("ewc", e.variants().get(2).config().get(Strategies.STRATEGY));
+        assertEquals(0.5, e.variants().get(4).config().get(ReplayPlugin.RATIO));
+        assertEquals(4096L, e.variants().get(5).config().get(ReplayPlugin.TOKENS));
+        assertEquals(0.002, e.variants().get(5).config().get(Schedule.LEARNING_RATE));
         assertEquals(tmp.resolve("d/a"), e.domains().get(0));
         assertEquals(tmp.resolve("exp.runs"), e.out());
     }
@@ -68,9 +72,9 @@ class ExperimentTest {
         assertEquals(List.of("ewc+replay exclude=wte|wpe lambda=1000",
                 "ewc+replay exclude=wte|wpe lambda=2000", "ewc"),
                 e.variants().stream().map(Experiment.Variant::name).toList());
-        assertEquals("wte|wpe", e.variants().get(1).config().ewcExclude());
-        assertEquals(2000.0, e.variants().get(1).config().ewcLambda());
-        assertEquals("", e.variants().get(2).config().ewcExclude());
+        assertEquals("wte|wpe", e.variants().get(1).config().get(EwcPlugin.EXCLUDE));
+        assertEquals(2000.0, e.variants().get(1).config().get(EwcPlugin.LAMBDA));
+        assertEquals("", e.variants().get(2).config().get(EwcPlugin.EXCLUDE));
         String m = error(HEAD + "settings:\n  ewc-exclude: \"(wte\"\nvariants: [ewc]\n");
         assertTrue(m.contains("exp.yaml:4: ewc-exclude '(wte' is not a regular expression"), m);
     }
@@ -112,6 +116,26 @@ class ExperimentTest {
     }
 
     @Test
+    void aVariantNameThatWouldLeaveOrReuseTheOutFolderIsRefusedWithItsLine() throws IOException {
+        String v = HEAD + "variants:\n  - naive\n  - {name: %s, strategy: naive}\n";
+        assertTrue(error(String.format(v, "\"..\"")).contains("exp.yaml:5: variant name '..'"
+                + " would name the folder itself or the one above it"));
+        assertTrue(error(String.format(v, "\".\"")).contains("exp.yaml:5: variant name '.'"));
+        assertTrue(error(String.format(v, "\"\"")).contains("exp.yaml:5: variant name '' is"
+                + " empty"));
+        assertTrue(error(String.format(v, ".lock")).contains("exp.yaml:5: variant name '.lock'"
+                + " starts with a dot"));
+        assertTrue(error(String.format(v, "Report")).contains("exp.yaml:5: variant name"
+                + " 'Report' is a name the folder uses itself"));
+        // a separator is no escape: it becomes part of a plain folder name
+        Experiment e = Experiment.read(write(String.format(v, "\"a/../../b\"")));
+        assertEquals("a_.._.._b", e.variants().get(1).folderName());
+        assertEquals(e.out().resolve("a_.._.._b"), ExperimentRunner.folders(e).get("a/../../b"));
+        assertTrue(error(String.format(v, "\"../x\"")).contains("exp.yaml:5: variant name"
+                + " '.._x' starts with a dot"));
+    }
+
+    @Test
     void domainListedTwice() throws IOException {
         String m = error("model: m.pt\ndomains:\n  - d/a\n  - d/b\n  - d/a\nvariants: [naive]\n");
         assertTrue(m.contains("exp.yaml:5: domain 'a' is listed twice"), m);
@@ -136,10 +160,10 @@ class ExperimentTest {
         assertEquals(List.of("ewc lambda=1e2", "ewc lambda=1e3", "replay ratio=0.25 budget=2048",
                 "replay ratio=0.5 budget=2048"),
                 e.variants().stream().map(Experiment.Variant::name).toList());
-        assertEquals(100.0, e.variants().get(0).config().ewcLambda());
-        assertEquals(1000.0, e.variants().get(1).config().ewcLambda());
-        assertEquals(0.5, e.variants().get(3).config().replayRatio());
-        assertEquals(2048L, e.variants().get(3).config().replayTokens());
+        assertEquals(100.0, e.variants().get(0).config().get(EwcPlugin.LAMBDA));
+        assertEquals(1000.0, e.variants().get(1).config().get(EwcPlugin.LAMBDA));
+        assertEquals(0.5, e.variants().get(3).config().get(ReplayPlugin.RATIO));
+        assertEquals(2048L, e.variants().get(3).config().get(ReplayPlugin.TOKENS));
     }
 
     @Test
@@ -165,8 +189,8 @@ class ExperimentTest {
                 "both ewc+replay lambda=1000.0"),
                 e.variants().stream().map(Experiment.Variant::name).toList());
         assertEquals(List.of("naive", "ewc", "replay", "ewc", "ewc", "ewc+replay", "ewc+replay"),
-                e.variants().stream().map(v -> v.config().strategy()).toList());
-        assertEquals(1000.0, e.variants().get(6).config().ewcLambda());
+                e.variants().stream().map(v -> v.config().get(Strategies.STRATEGY)).toList());
+        assertEquals(1000.0, e.variants().get(6).config().get(EwcPlugin.LAMBDA));
     }
 
     @Test

@@ -8,8 +8,8 @@ import dev.retain.core.model.NamedParameter;
 import dev.retain.train.ContinualTrainer;
 import dev.retain.train.Fixtures;
 import dev.retain.train.RunSetup;
-import dev.retain.train.StepResult;
-import dev.retain.train.config.TrainConfig;
+import dev.retain.train.plugin.StepResult;
+import dev.retain.train.TrainConfig;
 import dev.retain.train.ewc.EwcPenalty;
 
 import org.junit.jupiter.api.Test;
@@ -37,6 +37,8 @@ class EwcPluginTest {
         Map<String, Object> m = new LinkedHashMap<>(Map.of("strategy", "ewc", "batch-size", 2,
                 "seq-len", 32, "fisher-samples", 4, "ewc-lambda", 5000.0, "ewc-exclude",
                 "wte|wpe", "device", "cpu", "warmup-steps", 0));
+        m.put("learning-rate", 1e-3);
+        m.put("drift", "off");
         TrainConfig c = TrainConfig.fromValues(m, "test");
         List<Path> doms = Fixtures.smallDomains(tmp.resolve("d"), 8000, 1500, "computing",
                 "legal");
@@ -44,9 +46,8 @@ class EwcPluginTest {
         try (ContinualTrainer t = ContinualTrainer.start(RunSetup.create(null, c, Fixtures.tiny(),
                 Fixtures.tokenizer(), doms), run, false)) {
             EwcPlugin ewc = (EwcPlugin) t.plugins().get(0);
-            double lr = 1e-3;
-            assertEquals(0.0, t.step(lr).penalty(), "nothing consolidated in the first domain");
-            t.skipToNextDomain();
+            assertEquals(0.0, t.step().penalty(), "nothing consolidated in the first domain");
+            t.endDomain();
             // The Fisher's backward passes leave no gradient behind, on the embeddings EWC
             // leaves out either: the next step would add it to its own.
             for (NamedParameter p : t.context().parameters()) {
@@ -75,7 +76,7 @@ class EwcPluginTest {
             }
             assertTrue(Files.size(run.resolve("ewc-stage-0.ndlist")) > 0, "reusable as a prior");
 
-            assertEquals(0.0, t.step(lr).penalty(), 0.0, "theta = theta* at the first step");
+            assertEquals(0.0, t.step().penalty(), 0.0, "theta = theta* at the first step");
             double byHand = 0;
             for (NamedParameter p : covered) {
                 float[] theta = p.array().toFloatArray();
@@ -87,7 +88,7 @@ class EwcPluginTest {
                 }
             }
             byHand *= 5000.0 / 2;
-            StepResult r = t.step(lr);
+            StepResult r = t.step();
             assertTrue(byHand > 0);
             assertEquals(byHand, r.penalty(), 1e-3 * byHand, "lambda/2 sum F (theta - theta*)^2");
             assertEquals(r.dataLoss() + r.penalty(), r.total(), 0.0);

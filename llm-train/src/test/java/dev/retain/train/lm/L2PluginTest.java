@@ -7,8 +7,8 @@ import dev.retain.core.model.NamedParameter;
 import dev.retain.train.ContinualTrainer;
 import dev.retain.train.Fixtures;
 import dev.retain.train.RunSetup;
-import dev.retain.train.StepResult;
-import dev.retain.train.config.TrainConfig;
+import dev.retain.train.plugin.StepResult;
+import dev.retain.train.TrainConfig;
 import dev.retain.train.ewc.EwcPenalty;
 
 import org.junit.jupiter.api.Test;
@@ -36,15 +36,16 @@ class L2PluginTest {
                 "registration order, whatever the name's order");
         Map<String, Object> m = new LinkedHashMap<>(Map.of("strategy", "l2", "batch-size", 2,
                 "seq-len", 32, "l2-lambda", 50.0, "device", "cpu", "warmup-steps", 0));
+        m.put("learning-rate", 1e-3);
+        m.put("drift", "off");
         TrainConfig c = TrainConfig.fromValues(m, "test");
         List<Path> doms = Fixtures.smallDomains(tmp.resolve("d"), 8000, 1500, "computing",
                 "legal");
         try (ContinualTrainer t = ContinualTrainer.start(RunSetup.create(null, c, Fixtures.tiny(),
                 Fixtures.tokenizer(), doms), tmp.resolve("run"), false)) {
             L2Plugin l2 = (L2Plugin) t.plugins().get(0);
-            double lr = 1e-3;
-            t.step(lr);
-            t.skipToNextDomain();
+            t.step();
+            t.endDomain();
             EwcPenalty pen = l2.penalty();
             List<NamedParameter> params = t.context().parameters();
             assertEquals(params.size(), pen.fisher().size(), "every trained parameter");
@@ -53,7 +54,7 @@ class L2PluginTest {
                     assertEquals(1f, f, "F = 1 for " + p.name());
                 }
             }
-            assertEquals(0.0, t.step(lr).penalty(), 0.0, "at the anchor");
+            assertEquals(0.0, t.step().penalty(), 0.0, "at the anchor");
             double byHand = 0;
             for (NamedParameter p : params) {
                 float[] theta = p.array().toFloatArray();
@@ -64,7 +65,7 @@ class L2PluginTest {
                 }
             }
             byHand *= 50.0 / 2;
-            StepResult r = t.step(lr);
+            StepResult r = t.step();
             assertTrue(byHand > 0);
             assertEquals(byHand, r.penalty(), 1e-3 * byHand);
         }

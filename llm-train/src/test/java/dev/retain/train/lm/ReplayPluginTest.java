@@ -9,8 +9,8 @@ import dev.retain.core.text.Split;
 import dev.retain.core.text.TokenFile;
 import dev.retain.eval.EvalResult;
 import dev.retain.eval.results.ResultsRecorder;
-import dev.retain.train.StepResult;
-import dev.retain.train.config.TrainConfig;
+import dev.retain.train.plugin.StepResult;
+import dev.retain.train.TrainConfig;
 import dev.retain.train.plugin.Phase;
 import dev.retain.train.plugin.TrainContext;
 import dev.retain.train.plugin.TrainControl;
@@ -42,7 +42,8 @@ class ReplayPluginTest {
         final List<String> names = List.of("a", "b", "c");
         int stage;
         Random rng = new Random(7);
-        TrainConfig config;
+        int batch = 8;
+        int accum = 1;
         TokenFile general;
         long step;
 
@@ -97,11 +98,33 @@ class ReplayPluginTest {
         }
 
         @Override
-        public TrainConfig config() {
-            if (config == null) {
-                throw new AssertionError("replay takes its settings in the constructor");
-            }
-            return config;
+        public int batchSize() {
+            return batch;
+        }
+
+        @Override
+        public int gradAccum() {
+            return accum;
+        }
+
+        @Override
+        public long seed() {
+            throw new AssertionError("replay draws from the run's random state only");
+        }
+
+        @Override
+        public Path baseModel() {
+            throw new AssertionError("replay does not load the model");
+        }
+
+        @Override
+        public Path tokenizerFile() {
+            throw new AssertionError("replay does not read the tokenizer");
+        }
+
+        @Override
+        public boolean exportsStage() {
+            throw new AssertionError("replay writes nothing beside the run");
         }
 
         @Override
@@ -164,10 +187,47 @@ class ReplayPluginTest {
         }
     }
 
+    /** Replay's settings with this budget. */
+    static dev.retain.train.config.Settings budget(long tokens) {
+        return TrainConfig.fromValues(java.util.Map.of("replay-tokens", tokens), "test")
+                .settings();
+    }
+
+    @Test
+    void replayedWindowsAreAShareOfTheStepSpreadOverItsMicroBatches() throws IOException {
+        // {batch, grad-accum, ratio in quarters} -> replayed windows of each micro-batch
+        Object[][] cases = {
+            {2, 1, 1, new int[] {1}}, // round(0.5) = 1, as before accumulation counted
+            {8, 1, 1, new int[] {2}},
+            {1, 4, 1, new int[] {0, 0, 0, 1}}, // one window in four: the last micro-batch
+            {2, 2, 1, new int[] {0, 1}}, // round(1.0) = 1 for the step
+            {8, 3, 1, new int[] {2, 2, 2}},
+            {1, 4, 2, new int[] {0, 1, 0, 1}}, // 2 of 4: floor(2(m+1)/4) - floor(2m/4)
+        };
+        Ctx ctx = new Ctx();
+        for (Object[] c : cases) {
+            ReplayPlugin p = new ReplayPlugin(TrainConfig.fromValues(java.util.Map.of(
+                    "replay-ratio", (int) c[2] / 4.0), "test").settings(), SEQ);
+            ctx.batch = (int) c[0];
+            ctx.accum = (int) c[1];
+            int[] want = (int[]) c[3];
+            int[] got = new int[want.length];
+            int sum = 0;
+            for (int m = 0; m < want.length; m++) {
+                got[m] = p.replayRows(ctx, m);
+                sum += got[m];
+            }
+            assertEquals(ReplayPlugin.rowsPerStep((int) c[2] / 4.0, ctx.batch * ctx.accum), sum,
+                    "the micro-batches add up to the step's");
+            assertEquals(java.util.Arrays.toString(want), java.util.Arrays.toString(got),
+                    java.util.Arrays.toString(c));
+        }
+    }
+
     @Test
     void replaysExactWindowsOfEarlierDomainsOnly() throws IOException {
         Ctx ctx = new Ctx();
-        ReplayPlugin p = new ReplayPlugin(10 * SEQ, SEQ); // room for 10 windows
+        ReplayPlugin p = new ReplayPlugin(budget(10 * SEQ), SEQ); // room for 10 windows
         learn(p, ctx, 0, 50);
         ctx.stage = 1;
         p.beforeDomain(ctx);
@@ -203,7 +263,7 @@ class ReplayPluginTest {
     @Test
     void aRestoredPluginDrawsWhatTheSavedOneWould() throws IOException {
         Ctx ctx = new Ctx();
-        ReplayPlugin p = new ReplayPlugin(8 * SEQ, SEQ);
+        ReplayPlugin p = new ReplayPlugin(budget(8 * SEQ), SEQ);
         learn(p, ctx, 0, 30);
         learn(p, ctx, 1, 30);
         ctx.stage = 2;
@@ -212,7 +272,7 @@ class ReplayPluginTest {
         java.nio.file.Files.createDirectories(dir);
         p.saveState(dir);
         long seed = 99;
-        ReplayPlugin q = new ReplayPlugin(8 * SEQ, SEQ);
+        ReplayPlugin q = new ReplayPlugin(budget(8 * SEQ), SEQ);
         q.loadState(dir, ctx);
         assertEquals(p.buffer().groups(), q.buffer().groups());
         assertEquals(p.buffer().seenCounts(), q.buffer().seenCounts());
@@ -228,13 +288,12 @@ class ReplayPluginTest {
     @Test
     void jointDrawsEqualSharesOfTheEarlierDomainsAndNoneOfTheCurrentOne() throws IOException {
         Ctx ctx = new Ctx();
-        ctx.config = TrainConfig.fromValues(java.util.Map.of("batch-size", 6, "strategy",
-                "joint"), "test");
+        ctx.batch = 6;
         JointPlugin joint = new JointPlugin();
         int[] rows = new int[3];
         for (int k = 0; k < 3; k++) {
             ctx.stage = k;
-            rows[k] = joint.replayRows(ctx);
+            rows[k] = joint.replayRows(ctx, 0);
         }
         // after domain k the mixture is k+1 equal shares: 6 * k / (k + 1) windows from before
         assertEquals(List.of(0, 3, 4), List.of(rows[0], rows[1], rows[2]));
@@ -273,15 +332,14 @@ class ReplayPluginTest {
         }
         TokenFile.write(tmp.resolve("general.tok"), ids, 50257, "src", "tok");
         ctx.general = TokenFile.openOrNull(tmp.resolve("general.tok"));
-        java.util.Map<String, Object> m = new java.util.HashMap<>(java.util.Map.of(
-                "batch-size", 8, "general-ratio", 0.05));
-        ctx.config = TrainConfig.fromValues(m, "test");
-        GeneralReplayPlugin g = new GeneralReplayPlugin();
+        ctx.batch = 8;
+        GeneralReplayPlugin g = new GeneralReplayPlugin(TrainConfig.fromValues(java.util.Map.of(
+                "general-ratio", 0.05), "test").settings());
         // 8 x 0.05 = 0.4 windows a step: floor(0.4 (g+1)) - floor(0.4 g) = 0,0,1,0,1 repeating
         List<Integer> rows = new ArrayList<>();
         int total = 0;
         for (ctx.step = 0; ctx.step < 1000; ctx.step++) {
-            int r = g.replayRows(ctx);
+            int r = g.replayRows(ctx, 0);
             total += r;
             if (ctx.step < 5) {
                 rows.add(r);

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.retain.core.Engines;
 import dev.retain.core.model.NamedParameter;
+import dev.retain.train.config.Settings;
 import dev.retain.train.optim.AdamW;
 import dev.retain.train.optim.GradClip;
 import dev.retain.train.optim.Schedule;
@@ -108,13 +109,11 @@ class OptimTest {
         java.util.Map<String, Object> m = new java.util.HashMap<>(java.util.Map.of(
                 "learning-rate", 1.0, "warmup-steps", 4, "min-lr-ratio", 0.1));
         m.put("rewarm", "off");
-        dev.retain.train.config.TrainConfig off = dev.retain.train.config.TrainConfig
-                .fromValues(m, "test");
+        Settings off = dev.retain.train.TrainConfig.fromValues(m, "test").settings();
         assertEquals(0.2, Schedule.of(off, 0, 13).lr(0), 1e-12, "first domain: warm-up");
         assertEquals(1.0, Schedule.of(off, 1, 13).lr(0), 1e-12, "second: the peak at once");
         m.put("rewarm", "on");
-        dev.retain.train.config.TrainConfig on = dev.retain.train.config.TrainConfig
-                .fromValues(m, "test");
+        Settings on = dev.retain.train.TrainConfig.fromValues(m, "test").settings();
         assertEquals(0.2, Schedule.of(on, 1, 13).lr(0), 1e-12, "re-warmed");
     }
 }

@@ -1,4 +1,4 @@
-package dev.retain.train;
+package dev.retain.core.util;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;

@@ -1,10 +1,19 @@
-package dev.retain.train.config;
+package dev.retain.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.retain.core.UserError;
+import dev.retain.train.config.CommonKeys;
+import dev.retain.train.config.Key;
+import dev.retain.train.config.SettingsFile;
+import dev.retain.train.config.SourceSettings;
+import dev.retain.train.lifecycle.DriftRecorder;
+import dev.retain.train.lm.EwcPlugin;
+import dev.retain.train.lm.ReplayPlugin;
+import dev.retain.train.lm.Strategies;
+import dev.retain.train.optim.Schedule;
 
 import com.fasterxml.jackson.databind.node.TextNode;
 
@@ -22,10 +31,9 @@ class TrainConfigTest {
     @TempDir Path tmp;
 
     static String error(String key, String value) {
-        Key k = TrainConfig.keyOf(key);
+        Key<?> k = TrainConfig.TABLE.require(key);
         return assertThrows(UserError.class, () -> TrainConfig.fromValues(Map.of(key,
-                TrainConfig.parse(k, TextNode.valueOf(value), "--" + key)), "flags"))
-                .getMessage();
+                k.parse(TextNode.valueOf(value), "--" + key)), "flags")).getMessage();
     }
 
     @Test
@@ -51,31 +59,7 @@ class TrainConfigTest {
     }
 
     @Test
-    void replayedWindowsAreAShareOfTheStepSpreadOverItsMicroBatches() {
-        // {batch, grad-accum, ratio in quarters} -> replayed windows of each micro-batch
-        Object[][] cases = {
-            {2, 1, 1, new int[] {1}}, // round(0.5) = 1, as before accumulation counted
-            {8, 1, 1, new int[] {2}},
-            {1, 4, 1, new int[] {0, 0, 0, 1}}, // one window in four: the last micro-batch
-            {2, 2, 1, new int[] {0, 1}}, // round(1.0) = 1 for the step
-            {8, 3, 1, new int[] {2, 2, 2}},
-            {1, 4, 2, new int[] {0, 1, 0, 1}}, // 2 of 4: floor(2(m+1)/4) - floor(2m/4)
-        };
-        for (Object[] c : cases) {
-            TrainConfig t = TrainConfig.fromValues(Map.of("strategy", "replay", "batch-size",
-                    c[0], "grad-accum", c[1], "replay-ratio", (int) c[2] / 4.0,
-                    "replay-mode", "add"), "flags");
-            int[] want = (int[]) c[3];
-            int[] got = new int[want.length];
-            int sum = 0;
-            for (int m = 0; m < want.length; m++) {
-                got[m] = t.replayRows(m);
-                sum += got[m];
-            }
-            assertEquals(sum, t.replayRows(), "the micro-batches add up to the step's");
-            assertEquals(java.util.Arrays.toString(want), java.util.Arrays.toString(got),
-                    java.util.Arrays.toString(c));
-        }
+    void replaceMustLeaveNewWindowsInTheBatch() {
         // replace: a step of one window per micro-batch may replay, if some stay new
         TrainConfig.fromValues(Map.of("strategy", "replay", "batch-size", 1, "grad-accum", 4,
                 "replay-ratio", 0.25, "replay-mode", "replace"), "flags");
@@ -87,10 +71,59 @@ class TrainConfigTest {
     }
 
     @Test
+    void numbersAMachineCannotHonourAreRefusedInOneLine() {
+        assertEquals("--epochs 1e40 must be at most 1000 passes", error("epochs", "1e40"));
+        assertEquals("--max-steps-per-domain 2147483647 must be at most 10000000 steps",
+                error("max-steps-per-domain", "2147483647"));
+        assertEquals("--batch-size 100000 must be at most 65536 windows",
+                error("batch-size", "100000"));
+        String threads = assertThrows(UserError.class, () -> CommonKeys.THREADS.parseText(
+                "100000", "--threads")).getMessage();
+        assertEquals("--threads 100000 must be at most " + 4 * CommonKeys.CORES, threads);
+        String split = assertThrows(UserError.class, () -> SourceSettings.SPLIT.parseText(
+                "2147483647,2147483647,102", "--split")).getMessage();
+        assertEquals("--split 2147483647,2147483647,102: each must be at most 100", split);
+    }
+
+    @Test
+    void aliasesAreOneMechanismForFlagsFilesAndVariants() throws IOException {
+        assertEquals("ewc-lambda", TrainConfig.TABLE.key("lambda").name());
+        assertEquals("learning-rate", TrainConfig.TABLE.key("lr").name());
+        Path f = tmp.resolve("c.yaml");
+        Files.writeString(f, "strategy: ewc\nlambda: 50\nratio: 0.5\n");
+        SettingsFile.Parsed p = SettingsFile.read(f);
+        TrainConfig c = TrainConfig.fromValues(TrainConfig.valuesFrom(p, p.root(), "",
+                Map.of()), f.toString());
+        assertEquals(50.0, c.get(EwcPlugin.LAMBDA));
+        assertEquals(0.5, c.get(ReplayPlugin.RATIO));
+        Files.writeString(f, "lambda: 50\newc-lambda: 60\n");
+        SettingsFile.Parsed twice = SettingsFile.read(f);
+        UserError e = assertThrows(UserError.class, () -> TrainConfig.valuesFrom(twice,
+                twice.root(), "", Map.of()));
+        assertEquals(f + ":2: 'ewc-lambda' and 'lambda' are the same setting (ewc-lambda); keep"
+                + " one", e.getMessage());
+    }
+
+    @Test
+    void yamlOffAndOnAreWordsOfAChoice() throws IOException {
+        Path f = tmp.resolve("c.yaml");
+        Files.writeString(f, "drift: off\nrewarm: off\n");
+        SettingsFile.Parsed p = SettingsFile.read(f);
+        TrainConfig c = TrainConfig.fromValues(TrainConfig.valuesFrom(p, p.root(), "",
+                Map.of()), f.toString());
+        assertEquals("off", c.get(DriftRecorder.DRIFT));
+        assertEquals("off", c.get(Schedule.REWARM));
+        Files.writeString(f, "rewarm: on\n");
+        SettingsFile.Parsed on = SettingsFile.read(f);
+        assertEquals("on", TrainConfig.fromValues(TrainConfig.valuesFrom(on, on.root(), "",
+                Map.of()), f.toString()).get(Schedule.REWARM));
+    }
+
+    @Test
     void yamlFileWithUnknownKeyNamesTheLine() throws IOException {
         Path f = tmp.resolve("c.yaml");
         Files.writeString(f, "strategy: ewc\nlearning-rate: 0.001\nlamda: 10\n");
-        Settings.Parsed p = Settings.read(f);
+        SettingsFile.Parsed p = SettingsFile.read(f);
         UserError e = assertThrows(UserError.class, () -> TrainConfig.valuesFrom(p, p.root(), "",
                 Map.of()));
         assertTrue(e.getMessage().startsWith(f + ":3: unknown setting 'lamda'"), e.getMessage());
@@ -101,21 +134,22 @@ class TrainConfigTest {
         Path f = tmp.resolve("c.json");
         Files.writeString(f, "{\n \"strategy\": \"ewc+replay\",\n \"ewc-lambda\": 50,\n"
                 + " \"fisher-batched\": true\n}");
-        Settings.Parsed p = Settings.read(f);
+        SettingsFile.Parsed p = SettingsFile.read(f);
         TrainConfig c = TrainConfig.fromValues(TrainConfig.valuesFrom(p, p.root(), "", Map.of()),
                 f.toString());
-        assertEquals("ewc+replay", c.strategy());
-        assertEquals(50.0, c.ewcLambda());
-        assertTrue(c.fisherBatched());
-        assertTrue(c.usesEwc() && c.usesReplay());
-        assertEquals(TrainConfig.defaults().batchSize(), c.batchSize());
+        assertEquals("ewc+replay", c.get(Strategies.STRATEGY));
+        assertEquals(50.0, c.get(EwcPlugin.LAMBDA));
+        assertTrue(c.get(EwcPlugin.FISHER_BATCHED));
+        assertTrue(Strategies.uses(c.settings(), "ewc") && Strategies.uses(c.settings(),
+                "replay"));
+        assertEquals(8, c.get(TrainConfig.BATCH_SIZE));
     }
 
     @Test
     void wrongTypeInFileNamesTheLine() throws IOException {
         Path f = tmp.resolve("c.json");
         Files.writeString(f, "{\n \"batch-size\": \"eight\"\n}");
-        Settings.Parsed p = Settings.read(f);
+        SettingsFile.Parsed p = SettingsFile.read(f);
         UserError e = assertThrows(UserError.class, () -> TrainConfig.valuesFrom(p, p.root(), "",
                 Map.of()));
         assertTrue(e.getMessage().startsWith(f + ":2: batch-size must be a whole number"),

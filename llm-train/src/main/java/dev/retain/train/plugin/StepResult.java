@@ -1,4 +1,4 @@
-package dev.retain.train;
+package dev.retain.train.plugin;
 
 import java.util.Locale;
 
@@ -30,11 +30,11 @@ public record StepResult(double dataLoss, double newLoss, double replayLoss, dou
      *
      * @param r the last step, or null before the first
      * @param tokensPerSecond training throughput
-     * @return e.g. {@code loss 4.180 (new 4.120, replay 5.803, ewc 0.0335)  3019 tok/s}
+     * @return e.g. {@code loss 4.180 (new 4.120, replay 5.803, penalty 0.0335)  3019 tok/s}
      */
-    static String describe(StepResult r, double tokensPerSecond) {
+    public static String describe(StepResult r, double tokensPerSecond) {
         StepResult x = r != null ? r : new StepResult(0, 0, 0, 0, 0, 0, new long[0], 0, 0, 0);
-        return String.format(Locale.ROOT, "loss %.3f (new %.3f%s, ewc %.4f)  %.0f tok/s",
+        return String.format(Locale.ROOT, "loss %.3f (new %.3f%s, penalty %.4f)  %.0f tok/s",
                 x.total(), x.newLoss(), Double.isNaN(x.replayLoss()) ? ""
                         : String.format(Locale.ROOT, ", replay %.3f", x.replayLoss()),
                 x.penalty(), tokensPerSecond);
