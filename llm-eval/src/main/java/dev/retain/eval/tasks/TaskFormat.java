@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.regex.Pattern;
 
 /**
  * The layouts a task file's lines can have ({@code --task-format}): retain's own three, and
@@ -184,13 +183,6 @@ public enum TaskFormat {
 
     // ------------------------------------------------------------------------ the presets
 
-    /** {@code \s} of a Python {@code str} pattern: the characters {@link PyText#isSpace}. */
-    private static final String PY_SPACE =
-            "[\\t-\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]";
-
-    /** {@code re.sub("\\[.*?\\]", "", text)}: {@code .} is anything but a newline, as in Python. */
-    private static final Pattern BRACKETS = Pattern.compile("\\[.*?\\]", Pattern.UNIX_LINES);
-
     /**
      * lm-evaluation-harness {@code tasks/hellaswag/utils.py}: query = preprocess(activity_label
      * + ": " + ctx_a + " " + ctx_b.capitalize()), choices = preprocess(each ending), gold =
@@ -201,25 +193,11 @@ public enum TaskFormat {
         List<String> endings = strings(n, "endings");
         List<String> choices = new ArrayList<>();
         for (String e : endings) {
-            choices.add(hellaswagPreprocess(e));
+            choices.add(HarnessText.hellaswag(e));
         }
         return new TaskDoc.Choice(line, n,
-                hellaswagPreprocess(string(n, "activity_label") + ": " + ctx), choices,
+                HarnessText.hellaswag(string(n, "activity_label") + ": " + ctx), choices,
                 gold(n, "label", choices.size()));
-    }
-
-    /**
-     * The harness's HellaSwag {@code preprocess}: strip, " [title]" to ". ", drop bracketed
-     * artifacts of WikiHow, then one pass of "  " to " ".
-     *
-     * @param text a text
-     * @return the text preprocessed
-     */
-    static String hellaswagPreprocess(String text) {
-        String t = PyText.strip(text);
-        t = t.replace(" [title]", ". ");
-        t = BRACKETS.matcher(t).replaceAll("");
-        return t.replace("  ", " ");
     }
 
     /**
@@ -279,45 +257,8 @@ public enum TaskFormat {
 
     /** WikiText: the detokenized page is scored; words and bytes are those of the page. */
     private static TaskDoc wikitext(JsonNode n, int line, String page) {
-        return new TaskDoc.Text(line, n, wikitextDetokenize(page),
+        return new TaskDoc.Text(line, n, HarnessText.wikitext(page),
                 PyText.splitWhitespaceCount(page), PyText.utf8Length(page));
-    }
-
-    private static final Pattern WT_QUOTE_DIGIT = Pattern.compile("/' [0-9]/");
-    private static final Pattern WT_PARENS = Pattern.compile(
-            "\\(" + PY_SPACE + "*([^\\)]*?)" + PY_SPACE + "*\\)");
-    private static final Pattern WT_BRACKETS = Pattern.compile(
-            "\\[" + PY_SPACE + "*([^\\]]*?)" + PY_SPACE + "*\\]");
-    private static final Pattern WT_BRACES = Pattern.compile(
-            "\\{" + PY_SPACE + "*([^}]*?)" + PY_SPACE + "*}");
-    private static final Pattern WT_DQUOTES = Pattern.compile(
-            "\"" + PY_SPACE + "*([^\"]*?)" + PY_SPACE + "*\"");
-    private static final Pattern WT_SQUOTES = Pattern.compile(
-            "'" + PY_SPACE + "*([^']*?)" + PY_SPACE + "*'");
-
-    /**
-     * The harness's {@code wikitext_detokenizer} ({@code tasks/wikitext/preprocess_wikitext.py}),
-     * step by step.
-     *
-     * @param page the page as stored
-     * @return the text scored
-     */
-    static String wikitextDetokenize(String page) {
-        String s = page.replace("s '", "s'");
-        s = WT_QUOTE_DIGIT.matcher(s).replaceAll("/'[0-9]/");
-        s = s.replace(" @-@ ", "-").replace(" @,@ ", ",").replace(" @.@ ", ".");
-        s = s.replace(" : ", ": ").replace(" ; ", "; ").replace(" . ", ". ")
-                .replace(" ! ", "! ").replace(" ? ", "? ").replace(" , ", ", ");
-        s = WT_PARENS.matcher(s).replaceAll("($1)");
-        s = WT_BRACKETS.matcher(s).replaceAll("[$1]");
-        s = WT_BRACES.matcher(s).replaceAll("{$1}");
-        s = WT_DQUOTES.matcher(s).replaceAll("\"$1\"");
-        s = WT_SQUOTES.matcher(s).replaceAll("'$1'");
-        s = s.replace("= = = =", "====").replace("= = =", "===").replace("= =", "==");
-        s = s.replace(" \u00b0 ", "\u00b0");
-        s = s.replace(" \n", "\n").replace("\n ", "\n");
-        s = s.replace(" N ", " 1 ");
-        return s.replace(" 's", "'s");
     }
 
     // ------------------------------------------------------------------------ fields

@@ -57,12 +57,12 @@ class PyTextTest {
     void harnessPreprocessingByHand() {
         // hellaswag preprocess: strip, " [title]" -> ". ", drop [..], "  " -> " " once
         assertEquals("How to cook. Boil water Then eat",
-                TaskFormat.hellaswagPreprocess(" How to cook [title] Boil water [step] Then eat "));
-        assertEquals("a  b", TaskFormat.hellaswagPreprocess("a    b"));
+                HarnessText.hellaswag(" How to cook [title] Boil water [step] Then eat "));
+        assertEquals("a  b", HarnessText.hellaswag("a    b"));
         // wikitext: " @-@ " -> "-", " , " -> ", ", "( x )" -> "(x)", "= = h = =" -> "== h =="
-        assertEquals(" == Early life ==\nBorn in 1,611", TaskFormat.wikitextDetokenize(
+        assertEquals(" == Early life ==\nBorn in 1,611", HarnessText.wikitext(
                         " = = Early life = = \n Born in 1 @,@ 611"));
-        assertEquals("state-of-the-art (best), John's", TaskFormat.wikitextDetokenize(
+        assertEquals("state-of-the-art (best), John's", HarnessText.wikitext(
                 "state @-@ of @-@ the @-@ art ( best ) , John 's"));
     }
 }
