@@ -226,17 +226,17 @@ public record TaskResult(String name, TaskFormat format, int examples, Map<Strin
         int chunks = iters / chunk;
         double[] res = new double[chunks * chunk];
         int n = ll.length;
-        int r = 0;
-        for (int i = 0; i < chunks; i++) {
+        // chunks are independent (their own seeds), as in the harness's process pool
+        java.util.stream.IntStream.range(0, chunks).parallel().forEach(i -> {
             PyRandom rnd = new PyRandom(i);
             for (int c = 0; c < chunk; c++) {
                 double s = 0;
                 for (int k = 0; k < n; k++) {
                     s += ll[rnd.choice(n)];
                 }
-                res[r++] = Math.exp(-(s / n));
+                res[i * chunk + c] = Math.exp(-(s / n));
             }
-        }
+        });
         return sampleStddev(res);
     }
 }
