@@ -144,7 +144,7 @@ final class TaskOptions {
             n.put("num_fewshot", suite.options().numFewshot());
             n.put("fewshot_seed", suite.options().fewshotSeed());
             for (Map.Entry<String, Double> e : TaskScores.row(r).entrySet()) {
-                if (e.getValue() == null) {
+                if (e.getValue() == null || !Double.isFinite(e.getValue())) {
                     n.putNull(e.getKey());
                 } else {
                     n.put(e.getKey(), e.getValue());

@@ -71,29 +71,47 @@ final class TaskScoresCodec {
      * Appends one row per task: the next evaluation.
      *
      * @param root the results document, holding {@code eval_tasks}
-     * @param results one result per task, in the file's order
+     * @param one the evaluation, each task's row 0
      */
-    static void appendRow(ObjectNode root, List<TaskResult> results) {
+    static void appendRow(ObjectNode root, TaskScores one) {
         ArrayNode tasks = (ArrayNode) root.path(EVAL_TASKS).path(TASKS);
-        for (int i = 0; i < results.size(); i++) {
-            row(((ArrayNode) tasks.get(i).get(ROWS)).addObject(), TaskScores.row(results.get(i)));
+        for (int i = 0; i < one.tasks().size(); i++) {
+            row(((ArrayNode) tasks.get(i).get(ROWS)).addObject(), one.tasks().get(i).rows()
+                    .get(0));
         }
     }
 
     /**
-     * Cuts every task's rows back to a count (a resumed run rewrites the rows after its
-     * checkpoint).
-     *
      * @param root the results document
-     * @param rows the rows to keep
+     * @return the rows of {@code eval_tasks} so far (those of its first task), 0 without any
      */
-    static void truncate(ObjectNode root, int rows) {
-        for (JsonNode t : root.path(EVAL_TASKS).path(TASKS)) {
-            ArrayNode a = (ArrayNode) t.get(ROWS);
-            while (a.size() > rows) {
-                a.remove(a.size() - 1);
-            }
+    static int rows(JsonNode root) {
+        return root.path(EVAL_TASKS).path(TASKS).path(0).path(ROWS).size();
+    }
+
+    /**
+     * A metrics.jsonl evaluation line of one task: {@code {"type": "eval", "step", "stage",
+     * "task", "kind", "examples", <metric>, <metric>_stderr, ...}}.
+     *
+     * @param step the global step
+     * @param stage the stage just finished, null for the base model
+     * @param p the task's scores (its row 0)
+     * @return the line
+     */
+    static ObjectNode line(long step, Integer stage, TaskScores.Probe p) {
+        ObjectNode n = Json.object();
+        n.put("type", "eval");
+        n.put("step", step);
+        if (stage == null) {
+            n.putNull("stage");
+        } else {
+            n.put("stage", stage);
         }
+        n.put("task", p.name());
+        n.put(KIND, p.kind());
+        n.put(EXAMPLES, p.examples());
+        row(n, p.rows().get(0));
+        return n;
     }
 
     private static void row(ObjectNode n, Map<String, Double> r) {
