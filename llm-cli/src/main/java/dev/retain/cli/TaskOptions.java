@@ -1,19 +1,17 @@
 package dev.retain.cli;
 
-import dev.retain.core.UserError;
 import dev.retain.core.util.Json;
 import dev.retain.eval.results.TaskScores;
-import dev.retain.eval.tasks.TaskFormat;
 import dev.retain.eval.tasks.TaskResult;
 import dev.retain.eval.tasks.TaskSuite;
 import dev.retain.train.config.Key;
 import dev.retain.train.config.Settings;
+import dev.retain.train.lifecycle.TaskProbes;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.PrintStream;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -32,32 +30,8 @@ final class TaskOptions {
             + " lm-evaluation-harness scores them: JSONL of {context, choices, gold} (multiple"
             + " choice), {context, continuation} (loglikelihood) or a preset's layout"
             + " (--task-format), or text for rolling perplexity; see docs/TASKS.md");
-    /** The task files' formats. */
-    static final Key<List<String>> FORMAT = Key.list("task-format", "FMT...", "the task files'"
-            + " format: " + String.join(", ", TaskFormat.labels()) + "; one for every file or"
-            + " one per file").shown("auto: .txt is rolling, JSONL by its fields");
-    /** Few-shot examples. */
-    static final Key<Integer> NUM_FEWSHOT = Key.integer("num-fewshot", 0, 0, "", "few-shot"
-            + " examples before each context, drawn from the same file with the harness's"
-            + " sampler").max(1 << 10);
-    /** The few-shot sampler's seed. */
-    static final Key<Long> FEWSHOT_SEED = Key.longInteger("fewshot-seed",
-            TaskSuite.DEFAULT_FEWSHOT_SEED, 0, "", "seed of the few-shot sampler (the harness's"
-            + " default)");
-    /** Examples per task. */
-    static final Key<Integer> LIMIT = Key.integer("task-limit", 0, 0, "", "score only the first"
-            + " N examples of each task, 0 = all");
-    /** Bootstrap resamples. */
-    static final Key<Integer> BOOTSTRAP = Key.integer("bootstrap-iters",
-            TaskSuite.DEFAULT_BOOTSTRAP_ITERS, 0, "", "bootstrap resamples for the standard error"
-            + " of a task's perplexity (the harness's default), 0 = none");
-
-    /** How task files are read and scored; shared by every command that scores tasks. */
-    static final List<Key<?>> SCORING = List.of(FORMAT, NUM_FEWSHOT, FEWSHOT_SEED, LIMIT,
-            BOOTSTRAP);
-
-    /** {@code retain eval}'s keys: the task files, then {@link #SCORING}. */
-    static final List<Key<?>> EVAL = concat(List.of(TASKS), SCORING);
+    /** {@code retain eval}'s keys: the task files, then how they are read and scored. */
+    static final List<Key<?>> EVAL = concat(List.of(TASKS), TaskProbes.SCORING);
 
     private static List<Key<?>> concat(List<Key<?>> a, List<Key<?>> b) {
         List<Key<?>> out = new ArrayList<>(a);
@@ -69,26 +43,12 @@ final class TaskOptions {
      * Reads the task files named by a key, with the scoring options.
      *
      * @param v the command's values
-     * @param files the key naming the files ({@code tasks}, {@code eval-tasks})
+     * @param files the key naming the files
      * @param progress whether scoring shows a progress line
      * @return the suite, or null when no file is given
      */
     static TaskSuite suite(Settings v, Key<List<String>> files, boolean progress) {
-        if (!v.has(files) || v.get(files).isEmpty()) {
-            return null;
-        }
-        List<TaskFormat> formats = new ArrayList<>();
-        for (String f : v.has(FORMAT) ? v.get(FORMAT) : List.<String>of()) {
-            TaskFormat tf = TaskFormat.of(f);
-            if (tf == null) {
-                throw new UserError("--task-format " + f + ": expected one of "
-                        + String.join(", ", TaskFormat.labels()));
-            }
-            formats.add(tf);
-        }
-        List<Path> paths = v.get(files).stream().map(Path::of).toList();
-        return TaskSuite.read(paths, formats, new TaskSuite.Options(v.get(NUM_FEWSHOT),
-                v.get(FEWSHOT_SEED), v.get(LIMIT), v.get(BOOTSTRAP), 0, progress));
+        return TaskProbes.suite(v, files, progress);
     }
 
     private static final List<String> COLUMNS = List.of(TaskResult.ACC, TaskResult.ACC_NORM,
