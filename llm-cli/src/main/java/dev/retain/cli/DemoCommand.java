@@ -7,7 +7,7 @@ import dev.retain.train.config.CommonKeys;
 import dev.retain.train.config.Key;
 import dev.retain.train.config.KeyTable;
 import dev.retain.train.config.Settings;
-import dev.retain.train.experiment.Experiment;
+import dev.retain.experiment.Experiment;
 
 import org.apache.commons.cli.CommandLine;
 

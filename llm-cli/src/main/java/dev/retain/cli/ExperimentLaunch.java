@@ -11,8 +11,8 @@ import dev.retain.train.config.CommonKeys;
 import dev.retain.train.config.Key;
 import dev.retain.train.config.KeyTable;
 import dev.retain.train.config.Settings;
-import dev.retain.train.experiment.Experiment;
-import dev.retain.train.experiment.ExperimentRunner;
+import dev.retain.experiment.Experiment;
+import dev.retain.experiment.ExperimentRunner;
 
 import java.io.IOException;
 import java.io.PrintStream;

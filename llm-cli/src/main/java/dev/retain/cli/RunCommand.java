@@ -8,12 +8,12 @@ import dev.retain.eval.report.ReportWriter;
 import dev.retain.core.util.OutputPaths;
 import dev.retain.train.ContinualTrainer;
 import dev.retain.train.Divergence;
-import dev.retain.train.experiment.Experiment;
+import dev.retain.experiment.Experiment;
 import dev.retain.train.config.CommonKeys;
 import dev.retain.train.config.Key;
 import dev.retain.train.config.KeyTable;
 import dev.retain.train.config.Settings;
-import dev.retain.train.experiment.ExperimentRunner;
+import dev.retain.experiment.ExperimentRunner;
 
 import org.apache.commons.cli.CommandLine;
 

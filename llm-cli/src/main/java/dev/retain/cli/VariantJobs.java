@@ -2,8 +2,8 @@ package dev.retain.cli;
 
 import dev.retain.core.Engines;
 import dev.retain.train.ContinualTrainer;
-import dev.retain.train.experiment.Experiment;
-import dev.retain.train.experiment.ExperimentRunner;
+import dev.retain.experiment.Experiment;
+import dev.retain.experiment.ExperimentRunner;
 
 import java.io.IOException;
 import java.io.InputStream;

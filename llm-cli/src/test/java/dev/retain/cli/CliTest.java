@@ -287,9 +287,14 @@ class CliTest {
     void aBatchTooLargeForTheMachineIsRefusedBeforeAllocation() {
         userError(run("train", "--model", TINY, "--tokenizer", TOK, "--domains",
                 repo("datasets/domains/computing"), "--quiet", "--seq-len", "32", "--batch-size",
-                "99999999", "--out", tmp.resolve("run").toString()),
-                "--batch-size 99999999 with windows of 32 tokens is 3,199,999,968 tokens a"
+                "60000", "--out", tmp.resolve("run").toString()),
+                "--batch-size 60000 with windows of 32 tokens is 1,920,000 tokens a"
                         + " micro-batch", "more than this machine's");
+        // a number no batch could be is refused by the setting's range, before the model loads
+        userError(run("train", "--model", TINY, "--tokenizer", TOK, "--domains",
+                repo("datasets/domains/computing"), "--quiet", "--batch-size", "99999999",
+                "--out", tmp.resolve("run").toString()),
+                "--batch-size 99999999 must be at most 65536 windows");
     }
 
     @Test

@@ -4,9 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.retain.train.bench.BenchSpec;
-import dev.retain.train.classic.ClassicConfig;
-import dev.retain.train.classic.data.Scenario;
+import dev.retain.bench.BenchSpec;
+import dev.retain.classic.ClassicConfig;
+import dev.retain.classic.data.Scenario;
 import dev.retain.train.config.Key;
 import dev.retain.train.config.KeyTable;
 import dev.retain.train.config.Settings;

@@ -9,11 +9,9 @@ import dev.retain.core.util.Seeds;
 import dev.retain.eval.EvalResult;
 import dev.retain.eval.results.ResultsRecorder;
 import dev.retain.train.lifecycle.DefaultFlow;
-import dev.retain.train.lifecycle.DriftRecorder;
-import dev.retain.train.lifecycle.LossCurve;
+import dev.retain.train.lifecycle.Lifecycle;
 import dev.retain.train.lifecycle.StageEvaluation;
 import dev.retain.train.lifecycle.StageExport;
-import dev.retain.train.lm.GeneralReplayPlugin;
 import dev.retain.train.lm.Strategies;
 import dev.retain.train.lm.WindowStream;
 import dev.retain.train.optim.AdamW;
@@ -30,7 +28,6 @@ import ai.djl.ndarray.NDManager;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Function;
@@ -79,7 +76,7 @@ public final class ContinualTrainer implements AutoCloseable {
     private final NDManager stateManager;
     private final AdamW adam;
     private final List<Plugin> strategy;
-    private final List<Plugin> plugins = new ArrayList<>();
+    private final List<Plugin> plugins;
     private final StageExport export;
     private final Checkpoints checkpoints;
     private final DivergenceGuard guard;
@@ -96,17 +93,9 @@ public final class ContinualTrainer implements AutoCloseable {
     private long wallMark;
 
     /**
-     * Builds a trainer from what {@link RunLauncher} opened: every part is made here, none later.
-     *
-     * @param setup the run (its base model, tokenizer and settings as run.json holds them)
-     * @param runDir the run folder
-     * @param progress show progress on stderr
-     * @param in the loaded inputs (a resumed run's model from its checkpoint)
-     * @param state where the run stands
-     * @param results the results so far
-     * @param strategies makes the strategy's plugins
-     * @param base the base model's row, computed elsewhere, or null to evaluate it here
-     * @param lock the run folder's lock, released on {@link #close()}
+     * Builds a trainer from what {@link RunLauncher} opened ({@code setup} as run.json holds it,
+     * {@code in} loaded from the base model or a checkpoint's, the state and results where the run
+     * stands, the base row when computed elsewhere, the folder's lock): every part is made here.
      */
     ContinualTrainer(RunSetup setup, Path runDir, boolean progress, RunInputs in,
             TrainState state, ResultsRecorder results,
@@ -125,16 +114,8 @@ public final class ContinualTrainer implements AutoCloseable {
         this.strategy = List.copyOf(strategies.apply(new Strategies.Parts(cfg.settings(),
                 stateManager, in.seqLen)));
         this.export = new StageExport(cfg.settings());
-        // The drift map first: at a domain's end its Fisher runs before the strategies' state
-        // (EWC's F and theta*) exists, so the two are never in memory together (GPT-2 small: a
-        // parameter-sized peak less); it only reads the parameters, which nothing has changed.
-        plugins.add(new DriftRecorder(stateManager, cfg.settings()));
-        plugins.addAll(strategy);
-        if (setup.general() != null) {
-            plugins.add(new GeneralReplayPlugin(cfg.settings())); // replayed with any strategy
-        }
-        plugins.addAll(List.of(export, new StageEvaluation(cfg.settings()),
-                new DefaultFlow(cfg.settings()), new LossCurve()));
+        this.plugins = Lifecycle.plugins(cfg.settings(), stateManager, strategy,
+                setup.general() != null, export);
         this.checkpoints = new Checkpoints(runDir, cfg.get(TrainConfig.KEEP_CHECKPOINTS));
         this.guard = new DivergenceGuard(state, in.names,
                 cfg.get(TrainConfig.DIVERGENCE_FACTOR), checkpoints::describeCurrent, runDir);
@@ -149,7 +130,7 @@ public final class ContinualTrainer implements AutoCloseable {
 
     /**
      * Starts a new run in {@code runDir} (which must not hold a run already) with the plugins of
-     * the run's strategy.
+     * the run's strategy: {@link TrainerBuilder#start} with progress as given.
      *
      * @param setup what to run
      * @param runDir the run folder
@@ -163,7 +144,8 @@ public final class ContinualTrainer implements AutoCloseable {
     }
 
     /**
-     * Starts a new run with the strategy plugins a factory makes.
+     * Starts a new run with the strategy plugins a factory makes ({@link
+     * TrainerBuilder#optStrategies}); otherwise as {@link #start(RunSetup, Path, boolean)}.
      *
      * @param setup what to run
      * @param runDir the run folder
@@ -192,92 +174,8 @@ public final class ContinualTrainer implements AutoCloseable {
     }
 
     /** @return a builder, for the options of {@link #start} and {@link #resume} */
-    public static Builder builder() {
-        return new Builder();
-    }
-
-    /**
-     * Opens a trainer: {@link #start} a new run or {@link #resume} one, with options.
-     */
-    public static final class Builder {
-
-        boolean progress = true;
-        Function<Strategies.Parts, List<Plugin>> strategies = Strategies::plugins;
-        List<EvalResult> baseRow;
-        Path expectModel;
-        boolean allowChangedData;
-
-        private Builder() {}
-
-        /**
-         * @param show show progress on stderr (default: yes)
-         * @return this builder
-         */
-        public Builder optProgress(boolean show) {
-            this.progress = show;
-            return this;
-        }
-
-        /**
-         * @param factory makes the strategy's plugins (default: {@link Strategies#plugins}, the
-         *     run's {@code strategy}); they run before the lifecycle plugins
-         * @return this builder
-         */
-        public Builder optStrategies(Function<Strategies.Parts, List<Plugin>> factory) {
-            this.strategies = factory;
-            return this;
-        }
-
-        /**
-         * @param row the base model's row, already computed with the run's protocol (an
-         *     experiment evaluates the base once for all its variants); a new run then does not
-         *     evaluate it again
-         * @return this builder
-         */
-        public Builder optBaseRow(List<EvalResult> row) {
-            this.baseRow = row;
-            return this;
-        }
-
-        /**
-         * @param model for {@link #resume}: the model the caller expects the run to use; another
-         *     is refused
-         * @return this builder
-         */
-        public Builder optExpectModel(Path model) {
-            this.expectModel = model;
-            return this;
-        }
-
-        /**
-         * @param allow for {@link #resume}: go on (with a warning, recorded in results.json) when
-         *     the tokenizer or a domain's text changed since the run started, instead of refusing
-         * @return this builder
-         */
-        public Builder optAllowChangedData(boolean allow) {
-            this.allowChangedData = allow;
-            return this;
-        }
-
-        /**
-         * @param setup what to run
-         * @param runDir the run folder (it must not hold a run already)
-         * @return the trainer, ready to {@link ContinualTrainer#run()}
-         * @throws IOException when the folder cannot be written
-         */
-        public ContinualTrainer start(RunSetup setup, Path runDir) throws IOException {
-            return RunLauncher.start(setup, runDir, this);
-        }
-
-        /**
-         * @param runDir a run folder
-         * @return the trainer, positioned where its newest verified checkpoint left off (at the
-         *     start when it has none)
-         * @throws IOException when reading fails
-         */
-        public ContinualTrainer resume(Path runDir) throws IOException {
-            return RunLauncher.resume(runDir, this);
-        }
+    public static TrainerBuilder builder() {
+        return new TrainerBuilder();
     }
 
     /** Asks the loop to save a checkpoint and return after the current step (Ctrl-C). */

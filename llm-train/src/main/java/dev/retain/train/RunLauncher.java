@@ -1,11 +1,11 @@
 package dev.retain.train;
 
-import dev.retain.core.util.Seeds;
 import dev.retain.core.UserError;
 import dev.retain.core.model.HfGpt2;
 import dev.retain.core.util.Hashing;
 import dev.retain.core.util.ResidentMemory;
 import dev.retain.core.util.RunLock;
+import dev.retain.core.util.Seeds;
 import dev.retain.eval.results.MetricsLog;
 import dev.retain.eval.results.ResultsRecorder;
 import dev.retain.train.lifecycle.DriftRecorder;
@@ -32,7 +32,7 @@ final class RunLauncher {
 
     private RunLauncher() {}
 
-    static ContinualTrainer start(RunSetup setup, Path runDir, ContinualTrainer.Builder b)
+    static ContinualTrainer start(RunSetup setup, Path runDir, TrainerBuilder b)
             throws IOException {
         refuseExistingRun(runDir); // before the lock touches the folder
         return locked(runDir, lock -> start(setup, runDir, b, lock));
@@ -77,7 +77,7 @@ final class RunLauncher {
         }
     }
 
-    private static ContinualTrainer start(RunSetup setup, Path runDir, ContinualTrainer.Builder b,
+    private static ContinualTrainer start(RunSetup setup, Path runDir, TrainerBuilder b,
             RunLock lock) throws IOException {
         refuseExistingRun(runDir); // again: another process may have started it meanwhile
         // Measure this run's peak memory from here, not the peaks of what ran before in this JVM.
@@ -122,12 +122,12 @@ final class RunLauncher {
         }
     }
 
-    static ContinualTrainer resume(Path runDir, ContinualTrainer.Builder b) throws IOException {
+    static ContinualTrainer resume(Path runDir, TrainerBuilder b) throws IOException {
         RunSetup.read(runDir); // refuses a folder without a run before the lock creates anything
         return locked(runDir, lock -> resume(runDir, b, lock));
     }
 
-    private static ContinualTrainer resume(Path runDir, ContinualTrainer.Builder b, RunLock lock)
+    private static ContinualTrainer resume(Path runDir, TrainerBuilder b, RunLock lock)
             throws IOException {
         RunSetup setup = RunSetup.read(runDir);
         Path expectModel = b.expectModel;

@@ -1,8 +1,8 @@
 package dev.retain.train;
 
-import dev.retain.core.util.Seeds;
 import dev.retain.core.UserError;
 import dev.retain.core.util.Json;
+import dev.retain.core.util.Seeds;
 import dev.retain.train.lm.WindowStream;
 
 import com.fasterxml.jackson.databind.JsonNode;

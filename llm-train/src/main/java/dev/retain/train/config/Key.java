@@ -97,7 +97,8 @@ public record Key<T>(String name, Type type, T dflt, String unit, String help,
      * @param help what it does
      * @return a LONG key
      */
-    public static Key<Long> longInteger(String name, long dflt, long min, String unit, String help) {
+    public static Key<Long> longInteger(String name, long dflt, long min, String unit,
+            String help) {
         return of(name, Type.LONG, dflt, unit, help, min, false);
     }
 

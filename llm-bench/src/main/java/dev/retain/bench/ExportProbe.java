@@ -1,0 +1,53 @@
+package dev.retain.bench;
+
+import dev.retain.core.model.CausalLm;
+import dev.retain.train.ContinualTrainer;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+
+/**
+ * The benchmark's export phase: writing the trained model as TorchScript (what every stage end
+ * and checkpoint does) against copying a file of the same size with {@code Files.copy} (disk
+ * speed), alternating, the median of each. Target: export at most 2x the copy.
+ */
+final class ExportProbe {
+
+    private static final int ROUNDS = 3;
+
+    private ExportProbe() {}
+
+    /**
+     * @param bench the benchmark
+     * @param trainer a trainer whose model has taken steps
+     * @param work a scratch folder on the file system to measure
+     * @throws IOException when writing fails
+     */
+    static void run(Bench bench, ContinualTrainer trainer, Path work) throws IOException {
+        CausalLm lm = trainer.context().model();
+        Path exported = work.resolve("export.pt");
+        Path copied = work.resolve("copy.pt");
+        double[] export = new double[ROUNDS];
+        double[] copy = new double[ROUNDS];
+        bench.say("export: %d rounds of the model's export against a copy of its file", ROUNDS);
+        for (int r = 0; r < ROUNDS; r++) {
+            long t0 = System.nanoTime();
+            lm.export(exported);
+            export[r] = (System.nanoTime() - t0) / 1e9;
+            t0 = System.nanoTime();
+            Files.copy(exported, copied, StandardCopyOption.REPLACE_EXISTING);
+            copy[r] = (System.nanoTime() - t0) / 1e9;
+        }
+        ObjectNode o = bench.root().putObject("export");
+        o.put("bytes", Files.size(exported));
+        o.put("export_seconds_median", Stats.median(export));
+        o.put("copy_seconds_median", Stats.median(copy));
+        o.put("ratio_to_copy", Stats.ratio(Stats.median(export), Stats.median(copy)));
+        Files.deleteIfExists(exported);
+        Files.deleteIfExists(copied);
+    }
+}
