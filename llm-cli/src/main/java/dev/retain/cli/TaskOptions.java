@@ -83,6 +83,43 @@ final class TaskOptions {
     }
 
     /**
+     * A run's task probes after each stage, from its results document ({@code eval_tasks}): acc
+     * (or word perplexity for rolling tasks) of each task (columns) after each stage (rows);
+     * nothing when the run has none.
+     *
+     * @param out where to
+     * @param results the run's results.json as written
+     */
+    static void printStages(PrintStream out, com.fasterxml.jackson.databind.JsonNode results) {
+        var tasks = results.path("eval_tasks").path("tasks");
+        if (tasks.isEmpty()) {
+            return;
+        }
+        out.println("task probes (acc; word perplexity for rolling tasks) after each stage:");
+        StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "%-16s", "after"));
+        tasks.forEach(t -> head.append(String.format(Locale.ROOT, " %14s", cut(t.get("name")
+                .asText()))));
+        out.println(head);
+        var domains = results.path("tasks");
+        for (int k = 0; k < tasks.get(0).path("rows").size(); k++) {
+            StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-16s",
+                    k == 0 ? "base" : cut(domains.path(k - 1).asText())));
+            for (var t : tasks) {
+                var row = t.path("rows").path(k);
+                var acc = row.path(TaskResult.ACC);
+                line.append(acc.isNumber() ? String.format(Locale.ROOT, " %14.4f",
+                        acc.asDouble()) : String.format(Locale.ROOT, " %14.5g",
+                        row.path(TaskResult.WORD_PERPLEXITY).asDouble(Double.NaN)));
+            }
+            out.println(line);
+        }
+    }
+
+    private static String cut(String s) {
+        return s.length() <= 14 ? s : s.substring(0, 13) + "~";
+    }
+
+    /**
      * The tasks as {@code retain eval --json}'s {@code tasks} list: per task its file, format,
      * kind, examples, every metric and {@code <metric>_stderr} (null where undefined), and what
      * scoring cost.

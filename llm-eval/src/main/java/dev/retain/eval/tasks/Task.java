@@ -141,7 +141,8 @@ public record Task(String name, Path file, TaskFormat format, List<TaskDoc> docs
                 docs.add(f.read(node, line));
             } catch (TaskFormat.BadLine e) {
                 throw new UserError(file + ":" + line + ": " + e.getMessage()
-                        + (format == TaskFormat.AUTO ? " (read as " + f.label() + ")" : ""));
+                        + (format == TaskFormat.AUTO && f != TaskFormat.AUTO
+                                ? " (read as " + f.label() + ")" : ""));
             }
         }
         return f == TaskFormat.AUTO ? TaskFormat.ROLLING : f;

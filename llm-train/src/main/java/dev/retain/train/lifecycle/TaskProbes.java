@@ -9,7 +9,9 @@ import dev.retain.train.config.Settings;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The task probes' settings: task files scored as lm-evaluation-harness scores them
@@ -55,6 +57,42 @@ public final class TaskProbes {
             BOOTSTRAP);
 
     /**
+     * The task files of an experiment file's settings, relative to the file as its other paths
+     * are, and read once so that a bad line stops the experiment before any variant runs.
+     *
+     * @param values typed settings values (an experiment file's {@code settings})
+     * @param base the experiment file's folder
+     * @return the values with each relative {@code eval-tasks} path resolved against it
+     * @throws UserError for a bad task file or line
+     */
+    @SuppressWarnings("unchecked")
+    public static Map<String, Object> resolve(Map<String, Object> values, Path base) {
+        Object files = values.get(EVAL_TASKS.name());
+        if (!(files instanceof List<?> list) || list.isEmpty()) {
+            return values;
+        }
+        Map<String, Object> out = new LinkedHashMap<>(values);
+        out.put(EVAL_TASKS.name(), ((List<String>) list).stream()
+                .map(f -> base.resolve(f).normalize().toString()).toList());
+        List<TaskFormat> formats = new ArrayList<>();
+        for (String f : (List<String>) out.getOrDefault(FORMAT.name(), List.of())) {
+            formats.add(format(f));
+        }
+        TaskSuite.read(((List<String>) out.get(EVAL_TASKS.name())).stream().map(Path::of)
+                .toList(), formats, TaskSuite.Options.defaults());
+        return out;
+    }
+
+    private static TaskFormat format(String f) {
+        TaskFormat tf = TaskFormat.of(f);
+        if (tf == null) {
+            throw new UserError("--task-format " + f + ": expected one of "
+                    + String.join(", ", TaskFormat.labels()));
+        }
+        return tf;
+    }
+
+    /**
      * Reads the task files named by a key, with the scoring settings.
      *
      * @param s the settings
@@ -71,12 +109,7 @@ public final class TaskProbes {
         }
         List<TaskFormat> formats = new ArrayList<>();
         for (String f : s.get(FORMAT)) {
-            TaskFormat tf = TaskFormat.of(f);
-            if (tf == null) {
-                throw new UserError("--task-format " + f + ": expected one of "
-                        + String.join(", ", TaskFormat.labels()));
-            }
-            formats.add(tf);
+            formats.add(format(f));
         }
         return TaskSuite.read(names.stream().map(Path::of).toList(), formats,
                 new TaskSuite.Options(s.get(NUM_FEWSHOT), s.get(FEWSHOT_SEED), s.get(LIMIT),
