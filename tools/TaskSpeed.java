@@ -56,30 +56,46 @@ public final class TaskSpeed {
             List<Double> evalTps = new ArrayList<>();
             List<Double> taskTps = new ArrayList<>();
             List<Double> ratio = new ArrayList<>();
+            List<Double> cpuRatio = new ArrayList<>();
             System.out.printf(Locale.ROOT, "model %s: %,d parameters, context %d; %d windows"
                     + " of %s vs the first %d examples of %s%n", model, lm.parameterCount(),
                     lm.context(), windows, domain, examples, task);
             for (int r = 1; r <= repeats; r++) {
+                long c0 = cpuNanos();
                 EvalResult e = Evaluator.evaluate(lm, ids, "d", "test", eo);
+                long c1 = cpuNanos();
                 TaskResult t = prepared.score(m).get(0);
+                long c2 = cpuNanos();
                 double et = (e.predicted() + e.windows()) / e.seconds();
                 double tt = t.stats().tokensPerSecond();
                 evalTps.add(et);
                 taskTps.add(tt);
                 ratio.add(tt / et);
+                // tokens per CPU-second of the whole process (libtorch's threads included): less
+                // sensitive to other processes on the cores than wall time
+                double ec = (e.predicted() + e.windows()) / ((c1 - c0) / 1e9);
+                double tc = t.stats().tokens() / ((c2 - c1) / 1e9);
+                cpuRatio.add(tc / ec);
                 System.out.printf(Locale.ROOT, "repeat %d: eval %,d tokens in %.2f s = %.0f"
                         + " tokens/s (%.0f predicted/s); tasks %,d tokens (%d requests, %d forward"
-                        + " passes, padding %.0f%%) in %.2f s = %.0f tokens/s; ratio %.2f%n", r,
+                        + " passes, padding %.0f%%) in %.2f s = %.0f tokens/s; ratio %.2f (per CPU"
+                        + " second %.2f)%n", r,
                         e.predicted() + e.windows(), e.seconds(), et, e.tokensPerSecond(),
                         t.stats().tokens(), t.stats().requests(), t.stats().batches(),
                         100.0 * (t.stats().padded() - t.stats().tokens()) / t.stats().tokens(),
-                        t.stats().seconds(), tt, tt / et);
+                        t.stats().seconds(), tt, tt / et, cpuRatio.get(r - 1));
             }
             System.out.printf(Locale.ROOT, "median: eval %.0f tokens/s, tasks %.0f tokens/s,"
-                    + " ratio tasks/eval %.2f (min %.2f, max %.2f)%n", median(evalTps),
-                    median(taskTps), median(ratio), Collections.min(ratio),
-                    Collections.max(ratio));
+                    + " ratio tasks/eval %.2f (min %.2f, max %.2f); per CPU second %.2f (min"
+                    + " %.2f, max %.2f)%n", median(evalTps), median(taskTps), median(ratio),
+                    Collections.min(ratio), Collections.max(ratio), median(cpuRatio),
+                    Collections.min(cpuRatio), Collections.max(cpuRatio));
         }
+    }
+
+    private static long cpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     private static double median(List<Double> xs) {
