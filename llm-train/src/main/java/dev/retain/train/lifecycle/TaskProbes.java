@@ -30,11 +30,11 @@ public final class TaskProbes {
     public static final Key<List<String>> EVAL_TASKS = KEYS.add(Key.list("eval-tasks", "FILE...",
             "task files scored for the base model and after every stage, as lm-evaluation-harness"
                     + " scores them (HellaSwag, ARC, PIQA, LAMBADA, WikiText or your own; see"
-                    + " docs/TASKS.md)").dflt(List.of()).shown("none"));
+                    + " docs/TASKS.md)").shown("none"));
     /** The task files' formats. */
     public static final Key<List<String>> FORMAT = KEYS.add(Key.list("task-format", "FMT...",
             "the task files' format: " + String.join(", ", TaskFormat.labels()) + "; one for"
-                    + " every file or one per file").dflt(List.of())
+                    + " every file or one per file")
             .shown("auto: .txt is rolling, JSONL by its fields"));
     /** Few-shot examples. */
     public static final Key<Integer> NUM_FEWSHOT = KEYS.add(Key.integer("num-fewshot", 0, 0, "",
@@ -75,7 +75,8 @@ public final class TaskProbes {
         out.put(EVAL_TASKS.name(), ((List<String>) list).stream()
                 .map(f -> base.resolve(f).normalize().toString()).toList());
         List<TaskFormat> formats = new ArrayList<>();
-        for (String f : (List<String>) out.getOrDefault(FORMAT.name(), List.of())) {
+        Object given = out.get(FORMAT.name());
+        for (String f : given == null ? List.<String>of() : (List<String>) given) {
             formats.add(format(f));
         }
         TaskSuite.read(((List<String>) out.get(EVAL_TASKS.name())).stream().map(Path::of)
@@ -103,12 +104,12 @@ public final class TaskProbes {
      * @throws UserError for an unknown format, a bad file or line
      */
     public static TaskSuite suite(Settings s, Key<List<String>> files, boolean progress) {
-        List<String> names = s.has(files) || files.dflt() != null ? s.get(files) : List.of();
+        List<String> names = s.get(files);
         if (names == null || names.isEmpty()) {
             return null;
         }
         List<TaskFormat> formats = new ArrayList<>();
-        for (String f : s.get(FORMAT)) {
+        for (String f : s.get(FORMAT) == null ? List.<String>of() : s.get(FORMAT)) {
             formats.add(format(f));
         }
         return TaskSuite.read(names.stream().map(Path::of).toList(), formats,
