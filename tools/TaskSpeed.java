@@ -27,7 +27,8 @@ import java.util.Locale;
  * tasks: every request's input token, padding not counted). A warm-up of each comes first.
  * Prints each repeat and the medians.
  *
- * <p>usage: {@code tools/task_speed.sh MODEL.pt DOMAIN_DIR TASK.jsonl WINDOWS EXAMPLES REPEATS}
+ * <p>usage: {@code tools/task_speed.sh MODEL.pt DOMAIN_DIR TASK.jsonl WINDOWS EXAMPLES REPEATS
+ * [THREADS]}
  * (it builds the jar and runs {@code java -cp llm-cli/target/retain.jar tools/TaskSpeed.java})
  */
 public final class TaskSpeed {
@@ -39,6 +40,8 @@ public final class TaskSpeed {
         int windows = Integer.parseInt(a[3]);
         int examples = Integer.parseInt(a[4]);
         int repeats = Integer.parseInt(a[5]);
+        int threads = a.length > 6 ? Integer.parseInt(a[6]) : 0;
+        dev.retain.core.Engines.threads(threads);
         try (CausalLm lm = CausalLm.load(model, Device.cpu(), 0);
                 GptTokenizer tok = GptTokenizer.load(Path.of(
                         "datasets/tokenizers/gpt2/tokenizer.json"))) {
@@ -58,8 +61,9 @@ public final class TaskSpeed {
             List<Double> ratio = new ArrayList<>();
             List<Double> cpuRatio = new ArrayList<>();
             System.out.printf(Locale.ROOT, "model %s: %,d parameters, context %d; %d windows"
-                    + " of %s vs the first %d examples of %s%n", model, lm.parameterCount(),
-                    lm.context(), windows, domain, examples, task);
+                    + " of %s vs the first %d examples of %s; %d torch threads%n", model,
+                    lm.parameterCount(), lm.context(), windows, domain, examples, task,
+                    dev.retain.core.Engines.threads());
             for (int r = 1; r <= repeats; r++) {
                 long c0 = cpuNanos();
                 EvalResult e = Evaluator.evaluate(lm, ids, "d", "test", eo);
