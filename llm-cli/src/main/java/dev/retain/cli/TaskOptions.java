@@ -73,7 +73,7 @@ final class TaskOptions {
                 cells.add(v == null ? "-" : m.startsWith(TaskResult.ACC) && se != null
                         ? String.format(Locale.ROOT, "%.4f \u00b1 %.4f", v, se)
                         : String.format(Locale.ROOT, m.equals(TaskResult.BITS_PER_BYTE) ? "%.4f"
-                                : "%.3f", v));
+                                : Math.abs(v) < 1e7 ? "%.3f" : "%.4e", v));
             }
             out.printf(Locale.ROOT, "%-" + w + "s %-22s %8d %18s %18s %12s %12s %10s %9.0f %8.1f%n",
                     r.name(), r.kind().label(), r.examples(), cells.get(0), cells.get(1),

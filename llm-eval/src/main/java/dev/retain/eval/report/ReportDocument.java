@@ -33,13 +33,14 @@ final class ReportDocument {
         doc.paragraph("Schema " + Report.SCHEMA + ", data as of " + report.generated() + ". "
                 + (report.isSingleModel() ? "One model on "
                         + (report.tasks().isEmpty() ? "" : report.tasks().size() + " domains: "
-                                + String.join(", ", report.tasks()))
+                                + Fmt.list(report.tasks(), Report.MATRIX_LIMIT))
                         + taskCount(report.runs().get(0).results().taskScores(),
                                 report.tasks().isEmpty()) + "."
                         : report.runs().size() + (report.runs().size() == 1 ? " run" : " runs")
                         + " (" + (report.isClassifier() ? "classifier" : "language model")
                         + ") over " + report.tasks().size() + " tasks, in training order: "
-                        + String.join(", ", report.tasks()) + "."));
+                        + Fmt.list(report.tasks(), report.wide() ? Report.NAMES
+                                : Report.MATRIX_LIMIT) + "."));
         doc.warnings(report.warnings());
         if (report.isSingleModel()) {
             singleModel(doc, report.runs().get(0));
@@ -108,6 +109,9 @@ final class ReportDocument {
         List<String> header = new ArrayList<>(List.of(unit));
         header.addAll(labels);
         doc.table(new Doc.Table(null, header, rows));
+        if (report.wide()) {
+            return;
+        }
         doc.chart("Forgetting per " + unit + ", by run", () -> Charts.groupedBars(
                 "Forgetting per " + unit, what + " (positive = forgot)",
                 cls ? "forgetting (accuracy)" : "forgetting (nats/token)", labels, tasks,

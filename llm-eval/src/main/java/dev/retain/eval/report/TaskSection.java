@@ -58,7 +58,7 @@ final class TaskSection {
             Double a = p.value(last, p.headline());
             Double b = p.value(0, p.headline());
             vs.add(a == null || b == null ? Fmt.NA : p.headline().equals(TaskResult.ACC)
-                    ? Fmt.signed(a - b, 4) : Fmt.ratio(a / b));
+                    ? Fmt.signed(a - b, 4) : ratio(a / b));
         }
         rows.add(vs);
         doc.table(new Doc.Table("Task probes (" + shots(s) + "): acc, or word perplexity for"
@@ -96,8 +96,19 @@ final class TaskSection {
         }
         Double se = p.stderr(row, metric);
         boolean ppl = metric.endsWith("perplexity");
-        String value = ppl ? Fmt.ppl(v) : Fmt.fixed(v, 4);
-        return se == null ? value : value + " \u00b1 " + (ppl ? Fmt.ppl(se) : Fmt.fixed(se, 4));
+        String value = ppl ? ppl(v) : Fmt.fixed(v, 4);
+        return se == null ? value : value + " \u00b1 " + (ppl ? ppl(se) : Fmt.fixed(se, 4));
+    }
+
+    /** A perplexity; in scientific notation from 1e7 on (a weak model's word perplexity). */
+    private static String ppl(double v) {
+        return Math.abs(v) < 1e7 ? Fmt.ppl(v) : Fmt.sci(v);
+    }
+
+    /** A ratio; in scientific notation where two decimals would not show it. */
+    private static String ratio(double v) {
+        return v == 0 || (Math.abs(v) >= 0.01 && Math.abs(v) < 1e4) ? Fmt.ratio(v)
+                : Fmt.sci(v) + "x";
     }
 
     private static String shots(TaskScores s) {

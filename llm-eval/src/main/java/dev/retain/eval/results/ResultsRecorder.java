@@ -172,26 +172,15 @@ public final class ResultsRecorder {
     }
 
     /**
-     * Appends a row of the task probes' scores ({@code --eval-tasks}: scored for the base model
-     * and after every stage, like the held-out domains), in {@code eval_tasks}: the first row is
-     * the base model's; each task's metrics are also logged as an evaluation line. Nothing when
-     * the run has no tasks.
+     * Appends the task probes' scores ({@code --eval-tasks}) to {@code eval_tasks}, whose first
+     * row is the base model's, and logs each task's as an evaluation line; nothing without tasks.
      *
      * @param tasks one evaluation's scores (one row per task), or null
      */
     public void addTaskRow(TaskScores tasks) {
-        if (tasks == null || tasks.tasks().isEmpty()) {
-            return;
-        }
-        if (root.get(TaskScoresCodec.EVAL_TASKS) == null) {
-            TaskScoresCodec.write(root, new TaskScores(tasks.numFewshot(), tasks.fewshotSeed(),
-                    tasks.limit(), tasks.tasks().stream().map(p -> new TaskScores.Probe(p.name(),
-                            p.format(), p.kind(), p.file(), p.examples(), List.of())).toList()));
-        }
-        int row = TaskScoresCodec.rows(root);
-        TaskScoresCodec.appendRow(root, tasks);
-        for (TaskScores.Probe p : tasks.tasks()) {
-            log(TaskScoresCodec.line(metricsStep, row == 0 ? null : row - 1, p));
+        if (tasks != null && !tasks.tasks().isEmpty()) {
+            Integer stage = TaskScoresCodec.appendRow(root, tasks);
+            tasks.tasks().forEach(p -> log(TaskScoresCodec.line(metricsStep, stage, p)));
         }
     }
 

@@ -68,25 +68,26 @@ final class TaskScoresCodec {
     }
 
     /**
-     * Appends one row per task: the next evaluation.
+     * Appends one row per task: the next evaluation ({@code eval_tasks} is started, its tasks
+     * without rows, by the first).
      *
-     * @param root the results document, holding {@code eval_tasks}
+     * @param root the results document
      * @param one the evaluation, each task's row 0
+     * @return the stage the row follows, null for the base model's row (the first)
      */
-    static void appendRow(ObjectNode root, TaskScores one) {
+    static Integer appendRow(ObjectNode root, TaskScores one) {
+        if (root.get(EVAL_TASKS) == null) {
+            write(root, new TaskScores(one.numFewshot(), one.fewshotSeed(), one.limit(),
+                    one.tasks().stream().map(p -> new TaskScores.Probe(p.name(), p.format(),
+                            p.kind(), p.file(), p.examples(), List.of())).toList()));
+        }
+        int row = root.path(EVAL_TASKS).path(TASKS).path(0).path(ROWS).size();
         ArrayNode tasks = (ArrayNode) root.path(EVAL_TASKS).path(TASKS);
         for (int i = 0; i < one.tasks().size(); i++) {
             row(((ArrayNode) tasks.get(i).get(ROWS)).addObject(), one.tasks().get(i).rows()
                     .get(0));
         }
-    }
-
-    /**
-     * @param root the results document
-     * @return the rows of {@code eval_tasks} so far (those of its first task), 0 without any
-     */
-    static int rows(JsonNode root) {
-        return root.path(EVAL_TASKS).path(TASKS).path(0).path(ROWS).size();
+        return row == 0 ? null : row - 1;
     }
 
     /**

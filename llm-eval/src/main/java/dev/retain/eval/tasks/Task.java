@@ -1,7 +1,6 @@
 package dev.retain.eval.tasks;
 
 import dev.retain.core.UserError;
-import dev.retain.core.text.Domain;
 import dev.retain.core.text.GptTokenizer;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -150,7 +149,7 @@ public record Task(String name, Path file, TaskFormat format, List<TaskDoc> docs
 
     /** A text file's documents: the pieces between {@code <|endoftext|>}, empty ones skipped. */
     private static List<TaskDoc> textDocuments(Path file, byte[] bytes) {
-        String content = Domain.decodeUtf8(file, bytes);
+        String content = utf8(file, bytes);
         List<TaskDoc> docs = new ArrayList<>();
         int from = 0;
         int line = 1;
@@ -168,5 +167,20 @@ public record Task(String name, Path file, TaskFormat format, List<TaskDoc> docs
             from = at + GptTokenizer.EOS_TEXT.length();
         }
         return docs;
+    }
+
+    /** The text of a file; bytes that are not UTF-8 are a {@code FILE:LINE} error. */
+    private static String utf8(Path file, byte[] bytes) {
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        try {
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(in).toString();
+        } catch (CharacterCodingException e) {
+            int line = 1;
+            for (int i = 0; i < in.position(); i++) {
+                line += bytes[i] == '\n' ? 1 : 0;
+            }
+            throw new UserError(file + ":" + line + ": not UTF-8 text");
+        }
     }
 }

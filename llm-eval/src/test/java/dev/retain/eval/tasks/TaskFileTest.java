@@ -64,6 +64,10 @@ class TaskFileTest {
         Files.write(bad, new byte[] {'{', '"', (byte) 0xff, '"', '}', '\n'});
         assertEquals(bad + ":1: not UTF-8 text",
                 assertThrows(UserError.class, () -> Task.read(bad, TaskFormat.AUTO)).getMessage());
+        Path badText = tmp.resolve("u.txt");
+        Files.write(badText, new byte[] {'a', '\n', 'b', '\n', 'c', (byte) 0xe9, 'd', '\n'});
+        assertEquals(badText + ":3: not UTF-8 text", assertThrows(UserError.class,
+                () -> Task.read(badText, TaskFormat.AUTO)).getMessage());
         assertTrue(assertThrows(UserError.class, () -> Task.read(tmp.resolve("none.jsonl"),
                 TaskFormat.AUTO)).getMessage().endsWith("none.jsonl: task file not found"));
     }
