@@ -10,6 +10,7 @@ import dev.retain.train.TrainConfig;
 import dev.retain.train.config.Key;
 import dev.retain.train.config.SettingsFile;
 import dev.retain.train.config.SourceSettings;
+import dev.retain.train.lifecycle.TaskProbes;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.TextNode;
@@ -197,7 +198,8 @@ public record Experiment(Path file, Path model, Path tokenizer, List<Path> domai
                 throw new UserError(p.at("/settings/strategy") + ": the strategy belongs to each"
                         + " variant, not to the shared settings");
             }
-            shared = TrainConfig.valuesFrom(p, settings, "/settings", Map.of());
+            shared = TaskProbes.resolve(TrainConfig.valuesFrom(p, settings, "/settings",
+                    Map.of()), base); // task files, like the file's other paths, relative to it
         }
         JsonNode vs = root.get("variants");
         if (vs == null || !vs.isArray() || vs.isEmpty()) {
