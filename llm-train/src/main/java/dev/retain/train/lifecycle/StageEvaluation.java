@@ -21,11 +21,12 @@ import java.util.List;
 /**
  * The evaluation of the base model ({@link #base}) and, at each domain's end after the export,
  * of the stage model: scores every domain's test split (the run's {@code test-windows} of each,
- * 0 = all) and adds the row to the results matrix, and the held-out domains' ({@code
- * --eval-domains}) to their own rows. The same evaluation keeps each domain's first {@code
- * token-detail} windows' per-token NLLs and top predictions in {@code
- * token-detail/eval-K.tokd} (K = the row: 0 the base model; {@link RunDetail}), and continues
- * the run's prompts ({@link StagePrompts}). Its time counts as evaluation.
+ * 0 = all) and adds the row to the results matrix, the held-out domains' ({@code
+ * --eval-domains}) to their own rows and the task probes' ({@code --eval-tasks}, {@link
+ * TaskProbes}) to theirs. The same evaluation keeps each domain's first {@code token-detail}
+ * windows' per-token NLLs and top predictions in {@code token-detail/eval-K.tokd} (K = the row:
+ * 0 the base model; {@link RunDetail}), and continues the run's prompts ({@link StagePrompts}).
+ * Its time counts as evaluation.
  */
 public final class StageEvaluation implements Plugin {
 
@@ -83,6 +84,7 @@ public final class StageEvaluation implements Plugin {
         }
         ctx.results().addRow(row);
         ctx.results().addHeldOut(ctx.evaluateHeldOut(Split.TEST, windows));
+        ctx.results().addTaskRow(ctx.evaluateTasks());
         continuePrompts(ctx, 0, "base model");
     }
 
@@ -93,9 +95,11 @@ public final class StageEvaluation implements Plugin {
         String label = "after " + ctx.domains().get(ctx.stage());
         var row = evaluate(ctx, k, label);
         var held = ctx.evaluateHeldOut(Split.TEST, windows);
+        var tasks = ctx.evaluateTasks();
         ctx.addSeconds(Phase.EVAL, (System.nanoTime() - t0) / 1e9);
         ctx.results().addRow(row);
         ctx.results().addHeldOut(held);
+        ctx.results().addTaskRow(tasks);
         continuePrompts(ctx, k, label);
     }
 
