@@ -49,7 +49,8 @@ final class EvalCommand implements Command {
     public String usage() {
         return "eval --model M.pt --tokenizer T.json --domains SRC... [--seq-len W] [--json FILE]"
                 + "\n       retain eval --model M.pt --tokenizer T.json --tasks FILE..."
-                + " [--task-format FMT...] [--num-fewshot K]";
+                + " [--task-format FMT...] [--num-fewshot K]"
+                + "\n       retain eval --compare BEFORE.pt AFTER.pt --domains SRC... [--report DIR]";
     }
 
     @Override
@@ -65,7 +66,9 @@ final class EvalCommand implements Command {
                 + " more tokens is kept); positions 1..n-1 of each window are predicted from their"
                 + " prefix. Perplexity = exp(total NLL / predicted tokens), summed in double."
                 + " --stride S < W slides windows by S and scores each token once with up to W-S"
-                + " tokens of extra context (Hugging Face perplexity guide).";
+                + " tokens of extra context (Hugging Face perplexity guide). --compare scores two"
+                + " models on the same windows and writes what the second forgot and learned,"
+                + " token by token (docs/FORGETTING.md).";
     }
 
     static final Key<List<String>> DOMAINS = Key.list("domains", "SRC...", "domains: split"
@@ -89,7 +92,8 @@ final class EvalCommand implements Command {
     /** The options. */
     static final KeyTable KEYS = new KeyTable(Inputs.MODEL_KEYS).plus(List.of(DOMAINS, SPLIT,
             SEQ_LEN, STRIDE, MAX_WINDOWS, BATCH_SIZE, JSON, REPORT, Inputs.QUIET))
-            .plus(SourceSettings.KEYS_BESIDE_SPLIT).plus(TaskOptions.EVAL);
+            .plus(CompareEval.KEYS).plus(SourceSettings.KEYS_BESIDE_SPLIT)
+            .plus(TaskOptions.EVAL);
 
     @Override
     public KeyTable keys() {
@@ -116,6 +120,9 @@ final class EvalCommand implements Command {
             domains.add(dom);
         }
         Split split = Inputs.split(v.get(SPLIT));
+        if (v.has(CompareEval.COMPARE)) {
+            return CompareEval.run(v, domains, split, out);
+        }
         if (v.has(JSON)) {
             OutputPaths.file(v.get(JSON), "--json");
         }

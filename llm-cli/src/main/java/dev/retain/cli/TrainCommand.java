@@ -5,6 +5,7 @@ import dev.retain.core.text.SourceOptions;
 import dev.retain.core.model.ModelInputs;
 import dev.retain.core.model.ModelSource;
 import dev.retain.core.util.OutputPaths;
+import dev.retain.eval.generate.Prompts;
 import dev.retain.train.ContinualTrainer;
 import dev.retain.train.RunSetup;
 import dev.retain.train.TrainConfig;
@@ -14,6 +15,7 @@ import dev.retain.train.config.KeyTable;
 import dev.retain.train.config.Settings;
 import dev.retain.train.config.SettingsFile;
 import dev.retain.train.config.SourceSettings;
+import dev.retain.train.lifecycle.StagePrompts;
 
 import org.apache.commons.cli.CommandLine;
 
@@ -184,6 +186,12 @@ final class TrainCommand implements Command {
                     + " data as it is now); drop it");
         }
         TrainConfig cfg = config(v);
+        String prompts = cfg.get(StagePrompts.PROMPTS);
+        if (!prompts.isEmpty()) { // read now, not after the base evaluation; kept absolute
+            Path f = Path.of(prompts).toAbsolutePath().normalize();
+            Prompts.read(f);
+            cfg = cfg.with(java.util.Map.of(StagePrompts.PROMPTS.name(), f.toString()));
+        }
         Path model = ModelSource.resolve(required(v, MODEL));
         if (!v.has(DOMAINS)) {
             throw new UserError("--domains is required: the domain folders in training"

@@ -28,7 +28,9 @@ import java.util.regex.Pattern;
  *       --help}: every command). Every {@code --flag} after it, up to the end of the line or span,
  *       a shell comment ({@code  # ...}) or a shell separator ({@code |}, {@code ;}, {@code &&},
  *       {@code ||} between spaces), must be one that this command's {@code --help} lists: its
- *       options, their aliases, {@code --help} and the global {@code --debug}.
+ *       options, their aliases, {@code --help} and the global {@code --debug}. A word that ends
+ *       in a colon ({@code retain import: error: ...}) starts one of retain's messages: it and
+ *       the rest of its line or span are not a command line.
  *   <li><b>Another program's command line</b>: the rest of a code-block line, and an inline code
  *       span that neither starts with {@code --} nor holds a retain command line (e.g. {@code mvn
  *       -B verify}, {@code python3 tools/x.py --out D}, {@code kubectl wait --for=...}, {@code
@@ -175,6 +177,9 @@ final class DocsCheck {
                 to = sep.start();
             }
             String word = code.substring(from, found.get(i)[1]);
+            if (word.endsWith(":")) {
+                break; // "retain import: error: ...": retain's message; the rest of it is prose
+            }
             if (pendingCommands.contains(word)) {
                 continue;
             }

@@ -19,14 +19,16 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
  * An experiment's variants run one after another, in parallel child processes ({@code --jobs}),
- * or as separate {@code --variant} processes (a job array) give the same numbers and the same
- * report; {@code --list}, {@code --variant} and {@code --report-only} on their own.
+ * or as separate {@code --variant} processes (a job array) give the same numbers, the same
+ * token detail and the same report; {@code --list}, {@code --variant} and {@code
+ * --report-only} on their own.
  */
 class RunVariantsTest {
 
@@ -128,6 +130,20 @@ class RunVariantsTest {
             JsonNode a = numbers(tmp.resolve("serial").resolve(v));
             assertEquals(a, numbers(jobs.resolve(v)), v + ": serial vs --jobs 2 (resumed)");
             assertEquals(a, numbers(sep.resolve(v)), v + ": serial vs separate --variant runs");
+        }
+        // The token detail of every evaluation (the base row's from the shared evaluation):
+        // the same bytes however the variants ran, and the same base detail in each variant.
+        byte[] base = Files.readAllBytes(tmp.resolve("serial/naive/token-detail/eval-0.tokd"));
+        for (String v : new String[] {"naive", "ewc+replay"}) {
+            for (int k = 0; k <= 2; k++) {
+                String d = v + "/token-detail/eval-" + k + ".tokd";
+                byte[] a = Files.readAllBytes(tmp.resolve("serial").resolve(d));
+                assertTrue(Arrays.equals(a, Files.readAllBytes(jobs.resolve(d))), d + " --jobs");
+                assertTrue(Arrays.equals(a, Files.readAllBytes(sep.resolve(d))), d + " --variant");
+                if (k == 0) {
+                    assertTrue(Arrays.equals(base, a), d + ": the shared base detail");
+                }
+            }
         }
         JsonNode r = report(tmp.resolve("serial"));
         assertEquals(r, report(jobs), "the same report, serial vs --jobs 2");

@@ -1,9 +1,13 @@
 package dev.retain.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 
+import dev.retain.eval.forgotten.RunDetail;
+import dev.retain.eval.forgotten.TokenDetail;
+import dev.retain.eval.forgotten.WindowDetail;
 import dev.retain.eval.results.MetricsLog;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -19,7 +23,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** {@code retain train} from the command line: kill -9 and resume, and bad input. */
+/**
+ * {@code retain train} from the command line: kill -9 and resume (the same scores and token
+ * detail), and bad input.
+ */
 class TrainCommandTest {
 
     @TempDir Path tmp;
@@ -116,6 +123,24 @@ class TrainCommandTest {
                         + y);
             }
         }
+        // The token detail of each evaluation: the same windows and tokens, the same NLLs.
+        for (int k = 0; k < 3; k++) {
+            TokenDetail x = TokenDetail.read(RunDetail.file(full, k));
+            TokenDetail y = TokenDetail.read(RunDetail.file(cut, k));
+            for (int j = 0; j < 2; j++) {
+                List<WindowDetail> wx = x.domains().get(j).windows();
+                List<WindowDetail> wy = y.domains().get(j).windows();
+                assertEquals(wx.size(), wy.size());
+                for (int w = 0; w < wx.size(); w++) {
+                    assertTrue(wx.get(w).sameWindow(wy.get(w)), "eval-" + k + " window " + w);
+                    for (int i = 0; i < wx.get(w).scored(); i++) {
+                        assertEquals(wx.get(w).nll()[i], wy.get(w).nll()[i], 1e-3,
+                                "eval-" + k + " window " + w + " token " + i);
+                    }
+                }
+            }
+        }
+        assertFalse(Files.exists(RunDetail.file(cut, 3)));
     }
 
     /** Starts {@code retain train} in a child JVM (a real second process). */

@@ -6,6 +6,8 @@ import dev.retain.core.model.LmLoss;
 import dev.retain.core.model.ModelInputs;
 import dev.retain.core.text.TokenFile;
 import dev.retain.core.util.Progress;
+import dev.retain.eval.forgotten.WindowDetail;
+import dev.retain.eval.forgotten.WindowSink;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -114,6 +116,23 @@ public final class Evaluator {
      */
     public static EvalResult evaluate(
             CausalLm lm, TokenFile tokens, String domain, String split, Options opt) {
+        return evaluate(lm, tokens, domain, split, opt, null);
+    }
+
+    /**
+     * Evaluates a model on a token stream and hands each scored window's per-token NLLs and
+     * argmaxes to a sink while it wants more (the same numbers the score is summed from).
+     *
+     * @param lm the model
+     * @param tokens the stream
+     * @param domain the domain's name, for the result
+     * @param split the split's name, for the result
+     * @param opt options
+     * @param sink receives the first windows' detail, or null
+     * @return the score
+     */
+    public static EvalResult evaluate(CausalLm lm, TokenFile tokens, String domain, String split,
+            Options opt, WindowSink sink) {
         int window = ModelInputs.window("--window", opt.window(), lm);
         if (opt.stride() < 0 || opt.stride() > window) {
             throw new UserError("--stride " + opt.stride() + ": must be between 1 and the window ("
@@ -138,7 +157,7 @@ public final class Evaluator {
                 while (j < all.size() && j - i < budget && all.get(j).length() == len) {
                     j++;
                 }
-                Batch b = scoreBatch(lm, tokens, all.subList(i, j), len);
+                Batch b = scoreBatch(lm, tokens, all.subList(i, j), len, sink);
                 predicted += b.predicted;
                 correct += b.correct;
                 nll += b.nll;
@@ -153,7 +172,8 @@ public final class Evaluator {
 
     private record Batch(long predicted, long correct, double nll) {}
 
-    private static Batch scoreBatch(CausalLm lm, TokenFile tokens, List<Window> ws, int len) {
+    private static Batch scoreBatch(CausalLm lm, TokenFile tokens, List<Window> ws, int len,
+            WindowSink sink) {
         int b = ws.size();
         long[] ids = new long[b * len];
         for (int k = 0; k < b; k++) {
@@ -165,10 +185,13 @@ public final class Evaluator {
             NDArray tokenNll = LmLoss.tokenNll(logits, input);
             // argmax over the whole logits tensor (a slice would be copied first), then drop the
             // last position, which predicts past the window
-            NDArray hits = logits.argMax(-1).get(new NDIndex(":, :-1"))
-                    .eq(input.get(new NDIndex(":, 1:")));
+            NDArray top = logits.argMax(-1);
+            NDArray hits = top.get(new NDIndex(":, :-1")).eq(input.get(new NDIndex(":, 1:")));
             float[] nll = tokenNll.toFloatArray();
             boolean[] hit = hits.toBooleanArray();
+            if (sink != null && sink.wantsMore()) {
+                keep(sink, ws, ids, nll, top.toLongArray(), len);
+            }
             long predicted = 0;
             long correct = 0;
             double sum = 0;
@@ -184,6 +207,26 @@ public final class Evaluator {
                 }
             }
             return new Batch(predicted, correct, sum);
+        }
+    }
+
+    /** Hands the batch's windows to the sink, in order, while it wants more. */
+    private static void keep(WindowSink sink, List<Window> ws, long[] ids, float[] nll,
+            long[] top, int len) {
+        for (int k = 0; k < ws.size() && sink.wantsMore(); k++) {
+            int first = ws.get(k).firstScored();
+            int[] window = new int[len];
+            for (int p = 0; p < len; p++) {
+                window[p] = (int) ids[k * len + p];
+            }
+            float[] n = new float[len - first];
+            int[] a = new int[len - first];
+            for (int p = first; p < len; p++) {
+                // position p is predicted by row p-1 (nll rows are len-1 long, argmax rows len)
+                n[p - first] = nll[k * (len - 1) + p - 1];
+                a[p - first] = (int) top[k * len + p - 1];
+            }
+            sink.accept(new WindowDetail(ws.get(k).start(), first, window, n, a));
         }
     }
 }

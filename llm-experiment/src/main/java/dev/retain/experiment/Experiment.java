@@ -215,7 +215,8 @@ public record Experiment(Path file, Path model, Path tokenizer, List<Path> domai
                 throw new UserError(p.at(ptr) + ": this sweep expands to zero variants (an empty"
                         + " list); give at least one value");
             }
-            for (Variant v : expanded) {
+            for (Variant v0 : expanded) {
+                Variant v = VariantPrompts.resolve(v0, base);
                 Contained.name(v.folderName(), RESERVED, v.where(), "variant name", PLAIN_NAME);
                 String prev = names.put(v.name(), v.where() + ", variant " + (i + 1));
                 if (prev != null) {

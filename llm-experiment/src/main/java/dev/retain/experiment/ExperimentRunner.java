@@ -1,35 +1,19 @@
 package dev.retain.experiment;
 
-import dev.retain.core.Engines;
 import dev.retain.core.UserError;
-import dev.retain.core.model.CausalLm;
-import dev.retain.core.text.Domain;
-import dev.retain.core.text.DomainSource;
-import dev.retain.core.text.GptTokenizer;
-import dev.retain.core.text.SourceOptions;
-import dev.retain.core.text.Split;
 import dev.retain.core.util.Contained;
 import dev.retain.core.util.Json;
 import dev.retain.core.util.RunLock;
-import dev.retain.eval.EvalResult;
-import dev.retain.eval.Evaluator;
 import dev.retain.train.ContinualTrainer;
 import dev.retain.train.RunSetup;
-import dev.retain.train.TrainConfig;
 import dev.retain.train.config.SourceSettings;
-import dev.retain.train.lifecycle.StageEvaluation;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -269,11 +253,11 @@ public final class ExperimentRunner {
             boolean progress) throws IOException {
         Files.createDirectories(e.out());
         Map<String, Path> dirs = folders(e);
-        Map<String, List<EvalResult>> cache = new HashMap<>();
+        Map<String, BaseRow> cache = new HashMap<>();
         for (int i : chosen) {
             Experiment.Variant v = e.variants().get(i);
             if (!Files.exists(dirs.get(v.name()).resolve(RunSetup.FILE))) {
-                baseRow(e, v.config(), cache, progress);
+                BaseRow.of(e, v.config(), cache, progress);
             }
         }
     }
@@ -281,7 +265,7 @@ public final class ExperimentRunner {
     private static List<VariantRun> runLocked(Experiment e, Set<Integer> chosen,
             boolean progress, PrintStream log, Launcher launcher) throws IOException {
         Map<String, Path> dirs = folders(e);
-        Map<String, List<EvalResult>> baseRows = new HashMap<>();
+        Map<String, BaseRow> baseRows = new HashMap<>();
         List<VariantRun> out = new ArrayList<>();
         int i = 0;
         for (Experiment.Variant v : e.variants()) {
@@ -313,8 +297,9 @@ public final class ExperimentRunner {
                         v.name(), dir);
                 RunSetup setup = RunSetup.create(v.name(), v.config(), e.model(), e.tokenizer(),
                         e.domains(), e.sources()).withExtras(e.evalDomains(), e.general());
-                t = ContinualTrainer.builder().optProgress(progress)
-                        .optBaseRow(baseRow(e, v.config(), baseRows, progress)).start(setup, dir);
+                BaseRow b = BaseRow.of(e, v.config(), baseRows, progress);
+                t = ContinualTrainer.builder().optProgress(progress).optBaseRow(b.row())
+                        .optBaseDetail(b.detail()).start(setup, dir);
             }
             ContinualTrainer.Outcome o;
             try (ContinualTrainer run = t) {
@@ -348,84 +333,5 @@ public final class ExperimentRunner {
                     + " settings (" + SourceSettings.toJson(old.sources()).toString() + ") than "
                     + e.file() + " now gives; restore them, or delete the folder to run it again");
         }
-    }
-
-    /**
-     * The base model's row, computed once per (window, test-windows) and kept in {@code
-     * out/base-eval.json} so that a re-run, or another process running other variants of the
-     * experiment, does not compute it again. Processes take turns through a lock on {@code
-     * out/base-eval.lock}: the first computes the row, the others wait and read it.
-     */
-    private static List<EvalResult> baseRow(Experiment e, TrainConfig c,
-            Map<String, List<EvalResult>> cache, boolean progress) throws IOException {
-        // The settings that decide the row: variants that share them get it without the model
-        // being loaded again.
-        int seqLen = c.get(TrainConfig.SEQ_LEN);
-        int testWindows = c.get(StageEvaluation.TEST_WINDOWS);
-        String device = c.get(TrainConfig.DEVICE);
-        String settings = seqLen + "/" + testWindows + "/" + device;
-        List<EvalResult> row = cache.get(settings);
-        if (row != null) {
-            return row;
-        }
-        try (CausalLm lm = CausalLm.load(e.model(), Engines.device(device), 0);
-                GptTokenizer tok = GptTokenizer.load(e.tokenizer())) {
-            int window = seqLen > 0 ? Math.min(seqLen, lm.context()) : lm.context();
-            String key = window + "/" + testWindows + (e.sources().equals(
-                    SourceOptions.defaults()) ? "" : "/" + SourceSettings.toJson(e.sources()));
-            Path file = e.out().resolve("base-eval.json");
-            try (FileChannel ch = FileChannel.open(e.out().resolve("base-eval.lock"),
-                    StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-                    FileLock held = ch.lock()) {
-                row = readBase(file, key);
-                if (row == null) {
-                    row = new ArrayList<>();
-                    for (Path d : e.domains()) {
-                        Domain dom = DomainSource.of(d, e.sources()).open(progress).domain();
-                        row.add(Evaluator.evaluate(lm, dom.tokens(Split.TEST, tok), dom.name(),
-                                "test", new Evaluator.Options(window, 0, testWindows, 0,
-                                        progress)));
-                    }
-                    writeBase(file, key, row);
-                }
-            }
-            cache.put(settings, row);
-            return row;
-        }
-    }
-
-    private static List<EvalResult> readBase(Path f, String key) throws IOException {
-        if (!Files.exists(f)) {
-            return null;
-        }
-        JsonNode rows = Json.MAPPER.readTree(f.toFile()).path(key);
-        if (!rows.isArray()) {
-            return null;
-        }
-        List<EvalResult> out = new ArrayList<>();
-        for (JsonNode r : rows) {
-            out.add(new EvalResult(r.get("domain").asText(), "test", r.get("tokens").asLong(),
-                    r.get("windows").asLong(), r.get("predicted").asLong(),
-                    r.get("nll_sum").asDouble(), r.get("correct").asLong(),
-                    r.get("seconds").asDouble()));
-        }
-        return out;
-    }
-
-    private static void writeBase(Path f, String key, List<EvalResult> row) throws IOException {
-        ObjectNode root = Files.exists(f) ? (ObjectNode) Json.MAPPER.readTree(f.toFile())
-                : Json.object();
-        ArrayNode a = root.putArray(key);
-        for (EvalResult r : row) {
-            ObjectNode n = a.addObject();
-            n.put("domain", r.domain());
-            n.put("tokens", r.tokens());
-            n.put("windows", r.windows());
-            n.put("predicted", r.predicted());
-            n.put("nll_sum", r.nllSum());
-            n.put("correct", r.correct());
-            n.put("seconds", r.seconds());
-        }
-        Json.write(f, root);
     }
 }

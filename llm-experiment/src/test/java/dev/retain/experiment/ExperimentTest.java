@@ -5,6 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.retain.core.UserError;
+import dev.retain.eval.forgotten.DomainDetail;
+import dev.retain.eval.forgotten.TokenDetail;
+import dev.retain.eval.forgotten.WindowDetail;
+import dev.retain.train.lifecycle.StagePrompts;
 import dev.retain.train.optim.Schedule;
 import dev.retain.train.lm.ReplayPlugin;
 import dev.retain.train.lm.EwcPlugin;
@@ -63,6 +67,38 @@ class ExperimentTest {
         assertEquals(0.002, e.variants().get(5).config().get(Schedule.LEARNING_RATE));
         assertEquals(tmp.resolve("d/a"), e.domains().get(0));
         assertEquals(tmp.resolve("exp.runs"), e.out());
+    }
+
+    @Test
+    void promptsAreNamedRelativeToTheFileAndReadBeforeAnyVariantRuns() throws IOException {
+        Files.writeString(tmp.resolve("p.txt"), "The court held that\n");
+        Experiment e = Experiment.read(write(HEAD + "settings:\n  prompts: p.txt\n"
+                + "variants: [naive, replay]\n"));
+        for (Experiment.Variant v : e.variants()) {
+            assertEquals(tmp.resolve("p.txt").toString(), v.config().get(StagePrompts.PROMPTS));
+        }
+        String m = error(HEAD + "variants:\n  - naive\n  - replay prompts=none.txt\n");
+        assertTrue(m.contains("exp.yaml:5: prompts ") && m.endsWith("none.txt: file not found"),
+                m);
+    }
+
+    @Test
+    void theSharedBaseDetailIsReadBackOrNullWhenMissingOrDamaged() throws IOException {
+        TokenDetail d = new TokenDetail("base model", "test", 4, 50257, List.of(new DomainDetail(
+                "a", 1, 3, 6.0, List.of(new WindowDetail(0, 1, new int[] {5, 6, 7, 8},
+                        new float[] {1f, 2f, 3f}, new int[] {6, 0, 8})))));
+        Path f = BaseRow.detailFile(tmp, "key", 64);
+        assertTrue(f.getFileName().toString().startsWith("base-eval-"), f.toString());
+        assertEquals(tmp, f.getParent());
+        assertTrue(!f.equals(BaseRow.detailFile(tmp, "key", 8))
+                && !f.equals(BaseRow.detailFile(tmp, "other", 64)), "one file per protocol");
+        assertEquals(null, BaseRow.readDetail(f));
+        d.write(f);
+        assertEquals(d, BaseRow.readDetail(f));
+        byte[] b = Files.readAllBytes(f);
+        b[b.length - 9] ^= 1;
+        Files.write(f, b);
+        assertEquals(null, BaseRow.readDetail(f), "a damaged file is evaluated again");
     }
 
     @Test

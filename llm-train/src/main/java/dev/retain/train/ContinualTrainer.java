@@ -7,6 +7,7 @@ import dev.retain.core.util.ResidentMemory;
 import dev.retain.core.util.RunLock;
 import dev.retain.core.util.Seeds;
 import dev.retain.eval.EvalResult;
+import dev.retain.eval.forgotten.TokenDetail;
 import dev.retain.eval.results.ResultsRecorder;
 import dev.retain.train.lifecycle.DefaultFlow;
 import dev.retain.train.lifecycle.Lifecycle;
@@ -78,12 +79,14 @@ public final class ContinualTrainer implements AutoCloseable {
     private final List<Plugin> strategy;
     private final List<Plugin> plugins;
     private final StageExport export;
+    private final StageEvaluation evaluation;
     private final Checkpoints checkpoints;
     private final DivergenceGuard guard;
     private final TrainControl control = new TrainControl();
     private final TrainContext context;
     private final MicroBatch micro;
     private final List<EvalResult> base;
+    private final TokenDetail baseDetail;
     private final RunLock lock;
     private final Engine engine = Engines.pytorch();
     private Schedule schedule;
@@ -95,12 +98,13 @@ public final class ContinualTrainer implements AutoCloseable {
     /**
      * Builds a trainer from what {@link RunLauncher} opened ({@code setup} as run.json holds it,
      * {@code in} loaded from the base model or a checkpoint's, the state and results where the run
-     * stands, the base row when computed elsewhere, the folder's lock): every part is made here.
+     * stands, the base row and its token detail when computed elsewhere, the folder's lock):
+     * every part is made here.
      */
     ContinualTrainer(RunSetup setup, Path runDir, boolean progress, RunInputs in,
             TrainState state, ResultsRecorder results,
             Function<Strategies.Parts, List<Plugin>> strategies, List<EvalResult> base,
-            RunLock lock) {
+            TokenDetail baseDetail, RunLock lock) {
         this.runDir = runDir;
         this.cfg = setup.config();
         this.progress = progress;
@@ -108,14 +112,16 @@ public final class ContinualTrainer implements AutoCloseable {
         this.state = state;
         this.results = results;
         this.base = base;
+        this.baseDetail = baseDetail;
         this.lock = lock;
         this.stateManager = in.lm.manager().newSubManager();
         this.adam = new AdamW(stateManager, cfg.settings());
         this.strategy = List.copyOf(strategies.apply(new Strategies.Parts(cfg.settings(),
                 stateManager, in.seqLen)));
         this.export = new StageExport(cfg.settings());
+        this.evaluation = new StageEvaluation(cfg.settings());
         this.plugins = Lifecycle.plugins(cfg.settings(), stateManager, strategy,
-                setup.general() != null, export);
+                setup.general() != null, export, evaluation);
         this.checkpoints = new Checkpoints(runDir, cfg.get(TrainConfig.KEEP_CHECKPOINTS));
         this.guard = new DivergenceGuard(state, in.names,
                 cfg.get(TrainConfig.DIVERGENCE_FACTOR), checkpoints::describeCurrent, runDir);
@@ -207,11 +213,7 @@ public final class ContinualTrainer implements AutoCloseable {
 
     private Outcome runStages() throws IOException {
         if (results.rows() == 0) {
-            results.addRow(base != null ? base : context.evaluate(Split.TEST,
-                    cfg.get(StageEvaluation.TEST_WINDOWS)));
-            results.addHeldOut(context.evaluateHeldOut(Split.TEST,
-                    cfg.get(StageEvaluation.TEST_WINDOWS)));
-            results.addTaskRow(context.evaluateTasks());
+            evaluation.base(context, base, baseDetail);
             results.write(runDir);
         }
         if (control.stopRequested()) { // stopped during the base evaluation

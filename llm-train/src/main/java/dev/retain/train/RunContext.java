@@ -2,9 +2,11 @@ package dev.retain.train;
 
 import dev.retain.core.model.CausalLm;
 import dev.retain.core.model.NamedParameter;
+import dev.retain.core.text.GptTokenizer;
 import dev.retain.core.text.Split;
 import dev.retain.core.text.TokenFile;
 import dev.retain.eval.EvalResult;
+import dev.retain.eval.forgotten.DetailCollector;
 import dev.retain.eval.results.ResultsRecorder;
 import dev.retain.eval.results.TaskScores;
 import dev.retain.train.lifecycle.StageExport;
@@ -153,6 +155,16 @@ final class RunContext implements TrainContext {
     @Override
     public List<EvalResult> evaluate(Split split, long maxWindows) {
         return guard.evaluation(in.evaluate(split, maxWindows, run.progress()));
+    }
+
+    @Override
+    public List<EvalResult> evaluate(Split split, long maxWindows, DetailCollector detail) {
+        return guard.evaluation(in.evaluate(split, maxWindows, run.progress(), detail));
+    }
+
+    @Override
+    public GptTokenizer tokenizer() {
+        return in.tokenizer;
     }
 
     @Override

@@ -13,6 +13,7 @@ import dev.retain.core.text.TokenFile;
 import dev.retain.core.util.Json;
 import dev.retain.eval.EvalResult;
 import dev.retain.eval.Evaluator;
+import dev.retain.eval.forgotten.DetailCollector;
 import dev.retain.eval.results.TaskScores;
 import dev.retain.eval.tasks.LogitModel;
 import dev.retain.eval.tasks.TaskResult;
@@ -219,10 +220,21 @@ final class RunInputs implements AutoCloseable {
     /** Scores the model on each file with the evaluation protocol. */
     private List<EvalResult> score(List<String> domainNames, List<TokenFile> files, Split split,
             long maxWindows, boolean progress) {
+        return score(domainNames, files, split, maxWindows, progress, null);
+    }
+
+    /** Scores the model on each file, handing each domain's first windows to the collector. */
+    private List<EvalResult> score(List<String> domainNames, List<TokenFile> files, Split split,
+            long maxWindows, boolean progress, DetailCollector detail) {
         List<EvalResult> out = new ArrayList<>();
         for (int j = 0; j < domainNames.size(); j++) {
-            out.add(Evaluator.evaluate(lm, files.get(j), domainNames.get(j), split.label(),
-                    new Evaluator.Options(seqLen, 0, maxWindows, 0, progress)));
+            EvalResult r = Evaluator.evaluate(lm, files.get(j), domainNames.get(j),
+                    split.label(), new Evaluator.Options(seqLen, 0, maxWindows, 0, progress),
+                    detail == null ? null : detail.sink());
+            if (detail != null) {
+                detail.finish(r);
+            }
+            out.add(r);
         }
         return out;
     }
@@ -237,6 +249,21 @@ final class RunInputs implements AutoCloseable {
      */
     List<EvalResult> evaluate(Split split, long maxWindows, boolean progress) {
         return score(names, split(split), split, maxWindows, progress);
+    }
+
+    /**
+     * Scores every domain's split as {@link #evaluate(Split, long, boolean)} does, keeping each
+     * domain's first windows' per-token detail.
+     *
+     * @param split TEST or VALID
+     * @param maxWindows windows per domain, 0 for all
+     * @param progress show progress
+     * @param detail collects the detail
+     * @return one result per domain
+     */
+    List<EvalResult> evaluate(Split split, long maxWindows, boolean progress,
+            DetailCollector detail) {
+        return score(names, split(split), split, maxWindows, progress, detail);
     }
 
     /**

@@ -99,7 +99,7 @@ final class RunLauncher {
             results.metrics(MetricsLog.open(runDir, 0), 0);
             in.writeConfig(setup.model(), runDir);
             return new ContinualTrainer(setup, runDir, b.progress, in, state, results,
-                    b.strategies, b.baseRow, lock);
+                    b.strategies, b.baseRow, b.baseDetail, lock);
         });
     }
 
@@ -160,7 +160,7 @@ final class RunLauncher {
         return withInputs(atCheckpoint, b.progress, in -> {
             in.lm.exportTemplate(setup.model()); // the checkpoint's folder may be deleted later
             ContinualTrainer t = new ContinualTrainer(setup, runDir, b.progress, in, r.state(),
-                    r.results(), b.strategies, null, lock);
+                    r.results(), b.strategies, null, null, lock);
             try {
                 t.restore(ckpt, r.adamSteps());
             } catch (IOException | RuntimeException e) {

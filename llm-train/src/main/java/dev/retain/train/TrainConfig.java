@@ -11,6 +11,7 @@ import dev.retain.train.lifecycle.DefaultFlow;
 import dev.retain.train.lifecycle.DriftRecorder;
 import dev.retain.train.lifecycle.StageEvaluation;
 import dev.retain.train.lifecycle.StageExport;
+import dev.retain.train.lifecycle.StagePrompts;
 import dev.retain.train.lifecycle.TaskProbes;
 import dev.retain.train.lm.EwcPlugin;
 import dev.retain.train.lm.GeneralReplayPlugin;
@@ -92,7 +93,8 @@ public final class TrainConfig {
     /** All settings, in the order help lists them. Defaults are in the declarations only. */
     public static final KeyTable TABLE = KeyTable.of(Strategies.KEYS, Schedule.KEYS, KEYS,
             AdamW.KEYS, Strategies.COMPONENT_KEYS, GeneralReplayPlugin.KEYS, DefaultFlow.KEYS,
-            StageEvaluation.KEYS, TaskProbes.KEYS, StageExport.KEYS, DriftRecorder.KEYS);
+            StageEvaluation.KEYS, StagePrompts.KEYS, TaskProbes.KEYS, StageExport.KEYS,
+            DriftRecorder.KEYS);
 
     private final Settings settings;
 
@@ -193,7 +195,12 @@ public final class TrainConfig {
      * @return the new configuration
      */
     public TrainConfig with(Map<String, Object> changes) {
-        Map<String, Object> m = new LinkedHashMap<>(asMap());
+        Map<String, Object> m = new LinkedHashMap<>();
+        asMap().forEach((k, v) -> {
+            if (v != null) { // a key without a default (eval-tasks) stays unset
+                m.put(k, v);
+            }
+        });
         m.putAll(changes);
         return fromValues(m, "settings");
     }

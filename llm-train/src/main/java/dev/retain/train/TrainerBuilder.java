@@ -1,6 +1,7 @@
 package dev.retain.train;
 
 import dev.retain.eval.EvalResult;
+import dev.retain.eval.forgotten.TokenDetail;
 import dev.retain.train.lm.Strategies;
 import dev.retain.train.plugin.Plugin;
 
@@ -18,6 +19,7 @@ public final class TrainerBuilder {
     boolean progress = true;
     Function<Strategies.Parts, List<Plugin>> strategies = Strategies::plugins;
     List<EvalResult> baseRow;
+    TokenDetail baseDetail;
     Path expectModel;
     boolean allowChangedData;
 
@@ -50,6 +52,16 @@ public final class TrainerBuilder {
      */
     public TrainerBuilder optBaseRow(List<EvalResult> row) {
         this.baseRow = row;
+        return this;
+    }
+
+    /**
+     * @param detail the token detail of the base row of {@link #optBaseRow} (its evaluation kept
+     *     the run's {@code token-detail} windows), written as the run's row-0 detail
+     * @return this builder
+     */
+    public TrainerBuilder optBaseDetail(TokenDetail detail) {
+        this.baseDetail = detail;
         return this;
     }
 

@@ -10,6 +10,8 @@ import dev.retain.train.config.Key;
 import dev.retain.train.config.SettingsFile;
 import dev.retain.train.config.SourceSettings;
 import dev.retain.train.lifecycle.DriftRecorder;
+import dev.retain.train.lifecycle.StagePrompts;
+import dev.retain.train.lifecycle.TaskProbes;
 import dev.retain.train.lm.EwcPlugin;
 import dev.retain.train.lm.ReplayPlugin;
 import dev.retain.train.lm.Strategies;
@@ -56,6 +58,15 @@ class TrainConfigTest {
         e = assertThrows(UserError.class, () -> TrainConfig.fromValues(Map.of(
                 "replay-mode", "fifo"), "flags"));
         assertTrue(e.getMessage().contains("replay-mode fifo: use replace or add"));
+    }
+
+    @Test
+    void withReplacesOneSettingAndLeavesKeysWithoutADefaultUnset() {
+        TrainConfig c = TrainConfig.defaults().with(Map.of("prompts", "p.txt"));
+        assertEquals("p.txt", c.get(StagePrompts.PROMPTS));
+        assertEquals(null, c.get(TaskProbes.EVAL_TASKS));
+        assertEquals(TrainConfig.defaults().get(Schedule.LEARNING_RATE),
+                c.get(Schedule.LEARNING_RATE));
     }
 
     @Test

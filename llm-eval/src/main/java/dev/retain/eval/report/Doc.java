@@ -15,7 +15,7 @@ import java.util.function.Supplier;
 final class Doc {
 
     /** One block of the document. */
-    sealed interface Block permits Heading, Paragraph, Warnings, Table, Chart {}
+    sealed interface Block permits Heading, Paragraph, Warnings, Table, Chart, Shaded, Details {}
 
     /**
      * A heading.
@@ -67,6 +67,44 @@ final class Doc {
     record Chart(String title, Supplier<JFreeChart> chart, int width, int height)
             implements Block {}
 
+    /**
+     * One piece of shaded text: a token shown on a diverging colour scale.
+     *
+     * @param text the text (shown as text, whatever it holds)
+     * @param shade {@code 0..SHADES-1} on the scale, {@code -1} for unshaded context
+     * @param title what hovering shows, or null
+     */
+    record Span(String text, int shade, String title) {}
+
+    /** Steps of the diverging scale of {@link Span#shade()}; the middle one is neutral. */
+    static final int SHADES = 9;
+
+    /**
+     * Text whose pieces are shaded one by one (a passage coloured token by token).
+     *
+     * @param caption a line above it
+     * @param spans the pieces, in order
+     */
+    record Shaded(String caption, List<Span> spans) implements Block {
+
+        Shaded {
+            spans = List.copyOf(spans);
+        }
+    }
+
+    /**
+     * Blocks folded under a summary line (HTML {@code <details>}), open or closed.
+     *
+     * @param summary the line shown when folded
+     * @param blocks what unfolds
+     */
+    record Details(String summary, List<Block> blocks) implements Block {
+
+        Details {
+            blocks = List.copyOf(blocks);
+        }
+    }
+
     private final List<Block> blocks = new ArrayList<>();
 
     /** @return the blocks in order */
@@ -102,6 +140,11 @@ final class Doc {
 
     Doc chart(String title, Supplier<JFreeChart> chart, int width, int height) {
         blocks.add(new Chart(title, chart, width, height));
+        return this;
+    }
+
+    Doc add(Block b) {
+        blocks.add(b);
         return this;
     }
 }

@@ -29,7 +29,17 @@ final class HtmlRenderer {
             "figure img{max-width:100%;height:auto;border:1px solid #ddd}",
             "figcaption{font-size:12px;color:#555}",
             ".warn{background:#fff4e5;border-left:4px solid #f28e2b;padding:6px 12px}",
-            "nav{font-size:14px}");
+            "nav{font-size:14px}",
+            "p.tok{white-space:pre-wrap;font-family:monospace;font-size:13px;line-height:1.8;"
+                    + "border:1px solid #ddd;padding:6px 8px;margin:4px 0 16px}",
+            "p.tok span{unicode-bidi:isolate}",
+            "p.cap{font-size:13px;margin:12px 0 0}",
+            ".c{color:#999}",
+            ".s0{background:#2166ac;color:#fff}.s1{background:#4393c3;color:#fff}",
+            ".s2{background:#92c5de}.s3{background:#d1e5f0}.s4{background:#f7f7f7}",
+            ".s5{background:#fddbc7}.s6{background:#f4a582}",
+            ".s7{background:#d6604d;color:#fff}.s8{background:#b2182b;color:#fff}",
+            "details{margin:8px 0 16px}summary{cursor:pointer;font-weight:bold}");
 
     private HtmlRenderer() {}
 
@@ -48,7 +58,13 @@ final class HtmlRenderer {
                 .append("<title>").append(escape(title)).append("</title>\n")
                 .append("<style>").append(CSS).append("</style>\n</head>\n<body>\n");
         nav(sb, doc);
-        for (Doc.Block b : doc.blocks()) {
+        blocks(sb, doc.blocks());
+        sb.append("</body>\n</html>\n");
+        return sb.toString();
+    }
+
+    private static void blocks(StringBuilder sb, List<Doc.Block> blocks) {
+        for (Doc.Block b : blocks) {
             if (b instanceof Doc.Heading h) {
                 sb.append("<h").append(h.level())
                         .append(h.anchor() == null ? "" : " id=\"" + escape(h.anchor()) + "\"")
@@ -67,10 +83,37 @@ final class HtmlRenderer {
                 table(sb, t);
             } else if (b instanceof Doc.Chart c) {
                 chart(sb, c);
+            } else if (b instanceof Doc.Shaded s) {
+                shaded(sb, s);
+            } else if (b instanceof Doc.Details d) {
+                sb.append("<details><summary>").append(escape(d.summary()))
+                        .append("</summary>\n");
+                blocks(sb, d.blocks());
+                sb.append("</details>\n");
             }
         }
-        sb.append("</body>\n</html>\n");
-        return sb.toString();
+    }
+
+    /**
+     * Shaded text: one span per piece, its class naming the shade (the style sheet holds the
+     * colours: inline styles would need the policy to allow them), its title the hover text. The
+     * paragraph is left-to-right and each span isolated, so right-to-left text stays inside its
+     * own piece.
+     */
+    private static void shaded(StringBuilder sb, Doc.Shaded s) {
+        if (s.caption() != null) {
+            sb.append("<p class=\"cap\">").append(escape(s.caption())).append("</p>\n");
+        }
+        sb.append("<p class=\"tok\" dir=\"ltr\">");
+        for (Doc.Span span : s.spans()) {
+            sb.append("<span class=\"").append(span.shade() < 0 ? "c" : "s" + span.shade())
+                    .append('"');
+            if (span.title() != null) {
+                sb.append(" title=\"").append(escape(span.title())).append('"');
+            }
+            sb.append('>').append(escape(span.text())).append("</span>");
+        }
+        sb.append("</p>\n");
     }
 
     /** Links to the sections that have an anchor (anchors are made by the writer). */

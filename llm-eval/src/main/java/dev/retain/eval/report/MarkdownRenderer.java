@@ -22,7 +22,12 @@ final class MarkdownRenderer {
      */
     static String render(Doc doc) {
         StringBuilder sb = new StringBuilder();
-        for (Doc.Block b : doc.blocks()) {
+        blocks(sb, doc.blocks());
+        return sb.toString();
+    }
+
+    private static void blocks(StringBuilder sb, List<Doc.Block> blocks) {
+        for (Doc.Block b : blocks) {
             if (b instanceof Doc.Heading h) {
                 sb.append("#".repeat(h.level())).append(' ').append(escape(h.text()))
                         .append("\n\n");
@@ -35,10 +40,43 @@ final class MarkdownRenderer {
                 sb.append('\n');
             } else if (b instanceof Doc.Table t) {
                 table(sb, t);
+            } else if (b instanceof Doc.Shaded s) {
+                shaded(sb, s);
+            } else if (b instanceof Doc.Details d) {
+                // GitHub shows these two tags as a fold; their text is escaped like any other.
+                sb.append("<details><summary>").append(escape(d.summary()))
+                        .append("</summary>\n\n");
+                blocks(sb, d.blocks());
+                sb.append("</details>\n\n");
             }
             // Doc.Chart: charts are in report.html only.
         }
-        return sb.toString();
+    }
+
+    /**
+     * Shaded text on one line: the pieces at the scale's two darkest steps at each end are
+     * marked, rising ones in bold, falling ones in italics (Markdown has no colour).
+     */
+    private static void shaded(StringBuilder sb, Doc.Shaded s) {
+        if (s.caption() != null) {
+            sb.append(escape(s.caption())).append("\n\n");
+        }
+        sb.append("> ");
+        for (Doc.Span span : s.spans()) {
+            String text = escape(span.text());
+            String core = text.strip();
+            boolean strong = span.shade() >= Doc.SHADES - 2;
+            boolean weak = span.shade() >= 0 && span.shade() <= 1;
+            if (core.isEmpty() || !(strong || weak)) {
+                sb.append(text);
+                continue;
+            }
+            int lead = text.indexOf(core);
+            String mark = strong ? "**" : "_";
+            sb.append(text, 0, lead).append(mark).append(core).append(mark)
+                    .append(text.substring(lead + core.length()));
+        }
+        sb.append("\n\n");
     }
 
     private static void table(StringBuilder sb, Doc.Table t) {

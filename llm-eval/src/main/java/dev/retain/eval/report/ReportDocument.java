@@ -11,8 +11,10 @@ import java.util.List;
 
 /**
  * Lays a {@link Report} out as a {@link Doc}: the one description of what report.md and
- * report.html show, section by section: the comparison of the runs, forgetting per task, each
- * run's own section ({@link RunSection}), the definitions; or a single model's evaluation.
+ * report.html show, section by section, in the order a reader looks: the most forgotten passage
+ * (when the runs kept token detail), the comparison of the runs, forgetting per task, what was
+ * forgotten token by token ({@link WhatWasForgotten}), each run's own section ({@link
+ * RunSection}, its settings folded), the definitions; or a single model's evaluation.
  * Numbers come from the report's computed metrics; nothing is computed here beyond formatting.
  */
 final class ReportDocument {
@@ -46,10 +48,14 @@ final class ReportDocument {
             singleModel(doc, report.runs().get(0));
             return doc;
         }
+        List<WhatWasForgotten.RunParts> forgotten = WhatWasForgotten.load(report);
+        WhatWasForgotten.opening(doc, forgotten, report.tasks());
         if (report.runs().size() > 1) {
             comparison(doc, report);
         }
         forgettingPerDomain(doc, report);
+        WhatWasForgotten.section(doc, forgotten, report.tasks());
+        OwnWords.section(doc, report);
         int i = 1;
         for (RunReport r : report.runs()) {
             RunSection.write(doc, report, r, "run-" + i++);

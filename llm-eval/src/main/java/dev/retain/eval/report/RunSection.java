@@ -91,7 +91,8 @@ final class RunSection {
             rows.add(List.of("seeds", String.valueOf(res.seeds())));
         }
         if (!rows.isEmpty()) {
-            doc.table(new Doc.Table("Setup", List.of("setting", "value"), rows));
+            doc.add(new Doc.Details("Setup: " + rows.size() + " settings", List.of(
+                    new Doc.Table(null, List.of("setting", "value"), rows))));
         }
     }
 

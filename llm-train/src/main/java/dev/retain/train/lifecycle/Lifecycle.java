@@ -28,17 +28,18 @@ public final class Lifecycle {
      * @param strategy the strategy's plugins, in order
      * @param general whether the run replays a general source ({@code --general})
      * @param export the run's stage export (the trainer asks it what it wrote)
+     * @param evaluation the run's stage evaluation (the trainer has it evaluate the base model)
      * @return every plugin, in hook order
      */
     public static List<Plugin> plugins(Settings settings, NDManager state, List<Plugin> strategy,
-            boolean general, StageExport export) {
+            boolean general, StageExport export, StageEvaluation evaluation) {
         List<Plugin> out = new ArrayList<>();
         out.add(new DriftRecorder(state, settings));
         out.addAll(strategy);
         if (general) {
             out.add(new GeneralReplayPlugin(settings));
         }
-        out.addAll(List.of(export, new StageEvaluation(settings), new DefaultFlow(settings),
+        out.addAll(List.of(export, evaluation, new DefaultFlow(settings),
                 new LossCurve()));
         return out;
     }

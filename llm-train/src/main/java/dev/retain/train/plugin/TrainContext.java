@@ -2,9 +2,11 @@ package dev.retain.train.plugin;
 
 import dev.retain.core.model.CausalLm;
 import dev.retain.core.model.NamedParameter;
+import dev.retain.core.text.GptTokenizer;
 import dev.retain.core.text.Split;
 import dev.retain.core.text.TokenFile;
 import dev.retain.eval.EvalResult;
+import dev.retain.eval.forgotten.DetailCollector;
 import dev.retain.eval.results.ResultsRecorder;
 import dev.retain.eval.results.TaskScores;
 
@@ -130,6 +132,25 @@ public interface TrainContext {
      */
     default List<EvalResult> evaluateHeldOut(Split split, long maxWindows) {
         return List.of();
+    }
+
+    /**
+     * Scores every domain's split as {@link #evaluate(Split, long)} does, handing each domain's
+     * first windows' per-token NLLs and top predictions to a collector (the same numbers the
+     * scores are summed from).
+     *
+     * @param split TEST or VALID
+     * @param maxWindows windows per domain, 0 for all
+     * @param detail collects the detail
+     * @return one result per domain, in training order
+     */
+    default List<EvalResult> evaluate(Split split, long maxWindows, DetailCollector detail) {
+        throw new UnsupportedOperationException("this context keeps no token detail");
+    }
+
+    /** @return the run's tokenizer, loaded */
+    default GptTokenizer tokenizer() {
+        throw new UnsupportedOperationException("this context has no tokenizer");
     }
 
     /**

@@ -156,7 +156,8 @@ class KeyTableTest {
             "fisher-batched", false, "ewc-prior", "", "ewc-exclude", "", "freeze", "",
             "replay-tokens", 32768L, "replay-ratio", 0.25, "replay-mode", "add",
             "general-ratio", 0.05, "eval-every", 0, "eval-windows", 8, "test-windows", 0,
-            "save-every", 100, "keep-checkpoints", 1, "export-stages", "all",
+            "token-detail", 64, "prompts", "", "max-new-tokens", 40, "sample", false, "top-k", 40,
+            "top-p", 1.0, "temperature", 1.0, "save-every", 100, "keep-checkpoints", 1, "export-stages", "all",
             "export-format", "torchscript", "drift", "fisher", "divergence-factor", 10.0,
             "device", "auto", "eval-tasks", null, "task-format", null, "num-fewshot", 0,
             "fewshot-seed", 1234L, "task-limit", 0, "bootstrap-iters", 100000};
