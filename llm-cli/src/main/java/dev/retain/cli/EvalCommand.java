@@ -3,6 +3,7 @@ package dev.retain.cli;
 import dev.retain.core.UserError;
 import dev.retain.core.model.CausalLm;
 import dev.retain.core.model.ModelInputs;
+import dev.retain.core.model.PrecisionChoice;
 import dev.retain.core.text.DomainSource;
 import dev.retain.core.text.GptTokenizer;
 import dev.retain.core.text.SourceOptions;
@@ -118,6 +119,7 @@ final class EvalCommand implements Command {
         try (CausalLm lm = Inputs.model(v); GptTokenizer tok = Inputs.tokenizer(v, lm)) {
             int window = ModelInputs.window("--seq-len", opt.window(), lm); // before tokenizing
             ModelInputs.checkBatch("--batch-size", opt.batchSize(), window, lm);
+            PrecisionChoice precision = Inputs.precision(v, lm, window, progress);
             List<TokenFile> streams = new ArrayList<>();
             for (DomainSource d : domains) {
                 streams.add(Inputs.open(d, progress).tokens(split, tok, progress));
@@ -129,7 +131,7 @@ final class EvalCommand implements Command {
             }
             printTable(out, results);
             if (v.has(JSON)) {
-                Json.write(v.get(JSON), toJson(lm, tok, opt, split, results));
+                Json.write(v.get(JSON), toJson(lm, tok, opt, split, precision, results));
             }
             if (v.has(REPORT)) {
                 Path dir = v.get(REPORT);
@@ -144,6 +146,7 @@ final class EvalCommand implements Command {
                 facts.put("window", opt.window() > 0 ? opt.window() : lm.context());
                 facts.put("stride", opt.stride() > 0 ? String.valueOf(opt.stride())
                         : "non-overlapping");
+                facts.put("precision", precision.precision().label());
                 ReportWriter.writeSingleModel(lm.source().getFileName().toString(), facts,
                         results, dir);
                 out.println("report: " + dir.resolve(ReportWriter.HTML));
@@ -163,7 +166,7 @@ final class EvalCommand implements Command {
     }
 
     static ObjectNode toJson(CausalLm lm, GptTokenizer tok, Evaluator.Options opt, Split split,
-            List<EvalResult> results) {
+            PrecisionChoice precision, List<EvalResult> results) {
         ObjectNode root = Json.object();
         root.put("schema", "retain.eval/1");
         ObjectNode m = root.putObject("model");
@@ -179,6 +182,8 @@ final class EvalCommand implements Command {
         p.put("stride", opt.stride() > 0 ? opt.stride() : (opt.window() > 0 ? opt.window()
                 : lm.context()));
         p.put("max_windows", opt.maxWindows());
+        p.put("precision", precision.precision().label());
+        p.put("precision_reason", precision.why());
         ArrayNode arr = root.putArray("results");
         for (EvalResult r : results) {
             ObjectNode n = arr.addObject();

@@ -147,24 +147,32 @@ final class BFloat16Copy implements AutoCloseable {
      * each (then zeroed), and {@link #collect} adds into it from then on.
      */
     private void makeMasterGradients(List<NamedParameter> master) {
+        List<NDArray> missing = new ArrayList<>();
+        for (NamedParameter p : master) {
+            if (p.array().hasGradient()) {
+                PtNDArray g = JniUtils.getGradient((PtNDArray) p.array());
+                if (g == null) {
+                    missing.add(p.array());
+                } else {
+                    g.close();
+                }
+            }
+        }
+        if (missing.isEmpty()) {
+            return;
+        }
         try (NDManager scope = model.getNDManager().newSubManager();
                 GradientCollector gc = Engines.pytorch().newGradientCollector()) {
             NDArray sum = null;
-            for (NamedParameter p : master) {
-                if (p.array().hasGradient()) {
-                    NDArray s = p.array().sum();
-                    s.attach(scope);
-                    sum = sum == null ? s : sum.add(s);
-                }
+            for (NDArray p : missing) {
+                NDArray s = p.sum();
+                s.attach(scope);
+                sum = sum == null ? s : sum.add(s);
             }
-            if (sum != null) {
-                gc.backward(sum);
-            }
+            gc.backward(sum);
         }
-        for (NamedParameter p : master) {
-            if (p.array().hasGradient()) {
-                JniUtils.zeroGrad((PtNDArray) p.array());
-            }
+        for (NDArray p : missing) {
+            JniUtils.zeroGrad((PtNDArray) p);
         }
     }
 
