@@ -228,6 +228,31 @@ class BFloat16CopyTest {
     }
 
     /**
+     * The other route: a cast inside a TorchScript method, written by retain itself. Values are
+     * rounded to the nearest bfloat16 (8 significant bits: 1/3 -> 0.333984375) and the cast is
+     * differentiable (the gradient of a sum of the cast is 1 for each input).
+     */
+    @Test
+    void castInsideATorchScriptMethod() {
+        try (NDManager m = NDManager.newBaseManager("PyTorch")) {
+            NDArray x = m.create(new float[] {1.5f, 1f / 3, -3f, 2.0039062f});
+            x.setRequiresGradient(true);
+            try (GradientCollector gc = Engines.pytorch().newGradientCollector()) {
+                NDArray y = BFloat16Tensors.of(x);
+                assertEquals(DataType.UNKNOWN, y.getDataType()); // DJL has no name for it
+                float[] back = y.toType(DataType.FLOAT32, false).toFloatArray();
+                org.junit.jupiter.api.Assertions.assertArrayEquals(
+                        new float[] {1.5f, 0.333984375f, -3f, 2f}, back);
+                gc.backward(LmLoss.logSoftmax(y.expandDims(0)).sum());
+            }
+            float[] g = x.getGradient().toFloatArray();
+            // d/dx of sum(log_softmax(x)) = 1 - n * softmax(x): sums to 0 over the 4 inputs
+            assertEquals(0f, g[0] + g[1] + g[2] + g[3], 1e-2f);
+            assertNotEquals(0f, g[0]);
+        }
+    }
+
+    /**
      * Why the copy exists: DJL 0.36's JNI kills the process on a float32 to bfloat16 {@code
      * toType} (its dtype switch has no bfloat16 case and ends in a bare {@code throw;}). Run in a
      * child JVM; when a DJL release fixes it, this fails, and the cast could be used directly.
