@@ -200,6 +200,14 @@ final class BFloat16Copy implements AutoCloseable {
     }
 
     /**
+     * @param i a master parameter's index in {@link CausalLm#parameters()}
+     * @return the copy's bfloat16 parameter for it
+     */
+    NDArray copyOf(int i) {
+        return copies.get(i);
+    }
+
+    /**
      * The copy's forward.
      *
      * @param inputIds int64 {@code [B, T]}

@@ -315,6 +315,11 @@ public final class CausalLm implements AutoCloseable {
         return bf16 != null ? Precision.BF16 : Precision.FP32;
     }
 
+    /** @return the bfloat16 copy, or null in float32 */
+    BFloat16Copy bf16Copy() {
+        return bf16;
+    }
+
     /**
      * Writes the module as a plain TorchScript archive that {@code torch.jit.load} opens (not DJL's
      * {@code .params} format). Written to a temporary file, then renamed, so a failure leaves any

@@ -84,6 +84,52 @@ class BFloat16CopyTest {
         }
     }
 
+    /**
+     * The copy holds the master weights rounded to the nearest bfloat16, ties to even, as worked
+     * out by hand: bfloat16 keeps float32's sign and 8-bit exponent and the top 7 of its 23
+     * fraction bits (8 significant bits), so between 1 and 2 its values are 2^-7 apart, between
+     * 256 and 512 they are 2 apart. 1 + 2^-8 lies halfway between 1 and 1 + 2^-7 and goes to the
+     * even one (1); 1 + 3 x 2^-8 halfway between 1 + 2^-7 (odd) and 1 + 2^-6: to 1 + 2^-6; a hair
+     * above the half goes up; 257 to 256 and 259 to 260 (ties, to even); 256.5 to 256; 65535 to
+     * 2^16. 1/3 (float32 0x3EAAAAAB: the dropped bits 0xAAAB are above half) rounds up to 0x3EAB =
+     * 0.333984375; pi (0x40490FDB, 0x0FDB below half) down to 0x4049 = 3.140625; -0.001
+     * (0xBA83126F) to -(1 + 3/128) x 2^-10. After an in-place change of the master weights, the
+     * copy follows.
+     */
+    @Test
+    void copyRoundsToNearestEvenAsWorkedOutByHand() {
+        float[] in = {1.00390625f, 1.01171875f, 1f + 0x1p-8f + 0x1p-20f, 1f / 3, (float) Math.PI,
+            -1e-3f, 65535f, 256.5f, 257f, 259f};
+        float[] want = {1f, 1.015625f, 1.0078125f, 0.333984375f, 3.140625f, -0.00099945068359375f,
+            65536f, 256f, 256f, 260f};
+        try (CausalLm lm = CausalLm.load(CausalLmTest.fixture("micro-untied"), Device.cpu(), 0)) {
+            int i = 0;
+            while (lm.parameters().get(i).array().getShape().dimension() != 1
+                    || lm.parameters().get(i).array().size() < in.length) {
+                i++; // a 1-d parameter (a LayerNorm's weight or a bias) long enough
+            }
+            NDArray p = lm.parameters().get(i).array();
+            float[] values = new float[(int) p.size()];
+            System.arraycopy(in, 0, values, 0, in.length);
+            lm.usePrecision(Precision.BF16);
+            boolean grad = JniUtils.isGradMode();
+            JniUtils.setGradMode(false); // an in-place write to a leaf that takes gradients
+            try (NDArray v = lm.manager().create(values)) {
+                p.set(new ai.djl.ndarray.index.NDIndex(":"), v);
+            } finally {
+                JniUtils.setGradMode(grad);
+            }
+            lm.parametersChanged();
+            meanNll(lm); // the next forward copies the changed master weights in
+            try (NDArray back = lm.bf16Copy().copyOf(i).toType(DataType.FLOAT32, true)) {
+                float[] got = java.util.Arrays.copyOf(back.toFloatArray(), in.length);
+                org.junit.jupiter.api.Assertions.assertArrayEquals(want, got, 0f);
+            }
+            assertEquals(DataType.FLOAT32, p.getDataType());
+            assertEquals(1f / 3, p.toFloatArray()[3], 0f, "the master weight keeps float32");
+        }
+    }
+
     private static float[][] gradients(CausalLm lm, int backwards) {
         for (NamedParameter p : lm.parameters()) {
             JniUtils.zeroGrad((PtNDArray) p.array());
