@@ -11,13 +11,14 @@
 #
 # Finished variants are kept (retain run skips them): delete OUT_DIR to measure again. Needs
 # python3 (standard library only) for the summary. Timings mean something only on the same machine;
-# state its CPU (lscpu) with them.
+# state its CPU (lscpu) with them. RETAIN: the command to run (default bin/retain; a copy of the
+# built application keeps a long measurement on one build while the sources change).
 set -euo pipefail
 home="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 exp="${1:-$home/datasets/experiments/precision.yaml}"
 out_args=()
 [ $# -ge 2 ] && out_args=(--out "$2")
-retain="$home/bin/retain"
+retain="${RETAIN:-$home/bin/retain}"
 
 list="$("$retain" run "$exp" "${out_args[@]}" --list)"
 count="$(printf '%s\n' "$list" | tail -n +2 | grep -c .)"
