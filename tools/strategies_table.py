@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""The README's strategy table from an experiment's report: every strategy's mean over its seeds.
+"""The table of docs/TRAINING.md, "Strategies compared", from an experiment's report: every
+strategy's mean over its seeds.
 
     python3 tools/strategies_table.py runs/strategies      (after retain run ... strategies.yaml)
 

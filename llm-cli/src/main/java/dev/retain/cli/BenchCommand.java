@@ -2,6 +2,7 @@ package dev.retain.cli;
 
 import dev.retain.core.UserError;
 import dev.retain.core.model.ModelInputs;
+import dev.retain.core.model.ModelSource;
 import dev.retain.core.util.OutputPaths;
 import dev.retain.core.util.RepoPaths;
 import dev.retain.bench.Bench;
@@ -78,7 +79,7 @@ final class BenchCommand implements Command {
                     + " retain " + usage());
         }
         Settings v = Opts.values(KEYS, cl);
-        Path model = v.get(MODEL);
+        Path model = ModelSource.resolve(v.get(MODEL));
         if (!Files.isRegularFile(model)) {
             throw new UserError(model + ": model file not found; give the path of a TorchScript"
                     + " .pt file");

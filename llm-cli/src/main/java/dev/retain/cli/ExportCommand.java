@@ -6,13 +6,17 @@ import dev.retain.core.model.CausalLm;
 import dev.retain.core.model.HfFolder;
 import dev.retain.core.model.HfGpt2;
 import dev.retain.core.model.ModelInputs;
+import dev.retain.core.model.ModelSource;
 import dev.retain.core.text.GptTokenizer;
+import dev.retain.core.util.Json;
 import dev.retain.core.util.OutputPaths;
+import dev.retain.train.RunSetup;
 import dev.retain.train.config.CommonKeys;
 import dev.retain.train.config.Key;
 import dev.retain.train.config.KeyTable;
 import dev.retain.train.config.Settings;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import org.apache.commons.cli.CommandLine;
@@ -70,7 +74,8 @@ final class ExportCommand implements Command {
             List.of("safetensors", "torchscript", "both"), "safetensors: model.safetensors for"
                     + " Hugging Face; torchscript: the .pt copied as model.pt; both");
     private static final Key<Path> TOKENIZER = Inputs.TOKENIZER.help("Hugging Face"
-            + " tokenizer.json copied into DIR");
+            + " tokenizer.json copied into DIR").shown("tokenizer.json beside the model, else the"
+            + " run's (run.json)");
     private static final Key<Integer> N_HEAD = Key.integer("n-head", 0, 1, "", "attention heads,"
             + " written to config.json (not in any parameter's shape)").metavar("N")
             .shown("the model's own n_head, else config.json beside it").max(1 << 16);
@@ -86,7 +91,7 @@ final class ExportCommand implements Command {
 
     @Override
     public int run(CommandLine cl, PrintStream out) throws Exception {
-        Path model = Path.of(Opts.single(cl, this, "model file", ""));
+        Path model = ModelSource.resolve(Path.of(Opts.single(cl, this, "model file", "")));
         Settings v = Opts.values(KEYS, cl);
         Path dir = v.get(OUT);
         String format = v.get(FORMAT);
@@ -102,11 +107,12 @@ final class ExportCommand implements Command {
             HfGpt2 hf = HfGpt2.of(lm, v.get(N_HEAD));
             ObjectNode config;
             Path tokFile;
-            try (GptTokenizer tok = ModelInputs.loadTokenizer(ModelInputs.tokenizer(
-                    v.get(TOKENIZER), lm.source()), lm)) {
+            try (GptTokenizer tok = ModelInputs.loadTokenizer(tokenizer(v.get(TOKENIZER),
+                    model), lm)) {
                 config = hf.config(tok.eosId());
                 tokFile = tok.file();
             }
+            boolean existed = Files.exists(dir);
             OutputPaths.folder(dir, "--out");
             if (torchscript) {
                 // model.pt is the file as it is: these describe it for retain (the model contract)
@@ -118,8 +124,14 @@ final class ExportCommand implements Command {
             from.put("tokenizer", tokFile.toString());
             from.put("format", format);
             from.put("n_head_from", hf.nHeadFrom());
-            List<String> written = HfFolder.write(dir, torchscript ? model : null, tokFile,
-                    config, safetensors ? hf : null);
+            List<String> written;
+            try {
+                written = HfFolder.write(dir, torchscript ? model : null, tokFile, config,
+                        safetensors ? hf : null);
+            } catch (java.io.IOException e) {
+                OutputPaths.removeIfMadeAndEmpty(dir, existed);
+                throw e;
+            }
             for (String f : written) {
                 out.printf(Locale.ROOT, "%s  %,d bytes%n", dir.resolve(f),
                         Files.size(dir.resolve(f)));
@@ -133,5 +145,36 @@ final class ExportCommand implements Command {
             }
         }
         return 0;
+    }
+
+    /**
+     * The tokenizer to copy: the one given, else the one beside the model, else, for a stage
+     * model inside a run folder (or a checkpoint's model below one), the run's own, as its
+     * {@code run.json} names it.
+     */
+    static Path tokenizer(Path given, Path model) {
+        if (given != null || Files.isRegularFile(ModelInputs.tokenizerBeside(model))) {
+            return ModelInputs.tokenizer(given, model);
+        }
+        Path dir = model.toAbsolutePath().getParent();
+        for (int up = 0; dir != null && up < 3; up++, dir = dir.getParent()) {
+            Path run = dir.resolve(RunSetup.FILE);
+            if (Files.isRegularFile(run)) {
+                JsonNode tok;
+                try {
+                    tok = Json.MAPPER.readTree(run.toFile()).get("tokenizer");
+                } catch (java.io.IOException e) {
+                    throw new UserError(run + ": unreadable (" + e.getMessage() + "); give"
+                            + " --tokenizer", e);
+                }
+                Path t = tok == null || !tok.isTextual() ? null : Path.of(tok.asText());
+                if (t == null || !Files.isRegularFile(t)) {
+                    throw new UserError("--tokenizer is required: " + run + " names the"
+                            + " tokenizer " + tok + ", which is not there any more");
+                }
+                return t;
+            }
+        }
+        return ModelInputs.tokenizer(null, model);
     }
 }

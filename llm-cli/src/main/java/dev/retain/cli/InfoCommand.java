@@ -2,6 +2,7 @@ package dev.retain.cli;
 
 import dev.retain.core.Engines;
 import dev.retain.core.model.CausalLm;
+import dev.retain.core.model.ModelSource;
 import dev.retain.core.util.Json;
 import dev.retain.core.util.OutputPaths;
 import dev.retain.train.config.CommonKeys;
@@ -52,7 +53,7 @@ final class InfoCommand implements Command {
 
     @Override
     public int run(CommandLine cl, PrintStream out) throws Exception {
-        Path file = Path.of(Opts.single(cl, this, "model file", ""));
+        Path file = ModelSource.resolve(Path.of(Opts.single(cl, this, "model file", "")));
         Settings v = Opts.values(KEYS, cl);
         if (v.has(JSON)) {
             OutputPaths.file(v.get(JSON), "--json");

@@ -4,6 +4,7 @@ import dev.retain.core.Engines;
 import dev.retain.core.UserError;
 import dev.retain.core.model.CausalLm;
 import dev.retain.core.model.ModelInputs;
+import dev.retain.core.model.ModelSource;
 import dev.retain.core.model.PrecisionChoice;
 import dev.retain.core.text.Domain;
 import dev.retain.core.text.DomainSource;
@@ -55,8 +56,8 @@ final class Inputs {
      * @return the model, on the chosen device
      */
     static CausalLm model(Settings v) {
-        return CausalLm.load(v.get(MODEL), Engines.device(v.get(CommonKeys.DEVICE)),
-                v.get(CONTEXT));
+        return CausalLm.load(ModelSource.resolve(v.get(MODEL)),
+                Engines.device(v.get(CommonKeys.DEVICE)), v.get(CONTEXT));
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.retain.cli;
 
 import dev.retain.core.Engines;
 import dev.retain.core.UserError;
+import dev.retain.core.util.IoFailure;
 import dev.retain.train.Divergence;
 
 import org.apache.commons.cli.CommandLine;
@@ -10,8 +11,10 @@ import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 import org.apache.commons.cli.ParseException;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -27,7 +30,8 @@ public final class Main {
     static {
         for (Command c : new Command[] {new InfoCommand(), new PrepareCommand(), new EvalCommand(),
             new TrainCommand(), new RunCommand(), new DemoCommand(), new ReportCommand(),
-            new FisherCommand(), new ClassicCommand(), new BenchCommand(), new ExportCommand()}) {
+            new FisherCommand(), new ClassicCommand(), new BenchCommand(), new ExportCommand(),
+            new ImportCommand()}) {
             COMMANDS.put(c.name(), c);
         }
     }
@@ -80,9 +84,21 @@ public final class Main {
             printCommandHelp(out, cmd, options);
             return 0;
         }
-        try {
+        try (AutoCloseable signal = StopSignal.anyCommand("retain " + cmd.name(), err)) {
             CommandLine cl = Opts.parse(options, cmd.keys(), sub);
             return cmd.run(cl, out);
+        } catch (Exception | Error e) {
+            if (StopSignal.abandoned()) {
+                return StopSignal.EXIT_CODE; // the signal's line is the one line
+            }
+            return fail(cmd, e, err, debug);
+        }
+    }
+
+    /** The one line of a command that failed, and its exit code. */
+    private static int fail(Command cmd, Throwable t, PrintStream err, boolean debug) {
+        try {
+            throw t;
         } catch (ParseException e) {
             err.println("retain " + cmd.name() + ": " + e.getMessage() + "; see retain "
                     + cmd.name() + " --help");
@@ -96,7 +112,16 @@ public final class Main {
                 e.printStackTrace(err);
             }
             return 2;
-        } catch (Exception | Error e) {
+        } catch (IOException | UncheckedIOException e) {
+            // The disk, not the program: full, read-only, no permission, a file where a folder
+            // goes. One line naming the file (AtomicFiles' messages do), exit 2.
+            err.println("retain " + cmd.name() + ": error: " + IoFailure.describe(
+                    e instanceof UncheckedIOException u ? u.getCause() : (IOException) e));
+            if (debug) {
+                e.printStackTrace(err);
+            }
+            return 2;
+        } catch (Throwable e) {
             err.println("retain " + cmd.name() + ": internal error: " + Engines.firstLine(e)
                     + (debug ? "" : " (run again with --debug for the stack trace)"));
             if (debug) {

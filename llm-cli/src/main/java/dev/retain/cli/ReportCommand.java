@@ -72,13 +72,19 @@ final class ReportCommand implements Command {
             throw new UserError("give one or more run directories; usage: retain " + usage());
         }
         Settings v = Opts.values(KEYS, cl);
+        boolean existed = java.nio.file.Files.exists(v.get(OUT));
         Path outDir = OutputPaths.folder(v.get(OUT), "--out");
         Report.GapSettings settings = new Report.GapSettings(v.get(WINDOW), v.get(TOLERANCE));
         Report report = Report.load(dirs.stream().map(Path::of).toList(), settings);
         for (String w : report.warnings()) {
             System.err.println("retain report: warning: " + w);
         }
-        ReportWriter.write(report, outDir);
+        try {
+            ReportWriter.write(report, outDir);
+        } catch (java.io.IOException e) {
+            OutputPaths.removeIfMadeAndEmpty(outDir, existed);
+            throw e;
+        }
         out.println("wrote " + ReportWriter.JSON + ", " + ReportWriter.CSV + ", "
                 + ReportWriter.MARKDOWN + " and " + ReportWriter.HTML + " to " + outDir);
         out.println();

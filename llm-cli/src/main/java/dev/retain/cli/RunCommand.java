@@ -52,7 +52,7 @@ final class RunCommand implements Command {
                 + " settings and variants such as 'naive', 'ewc lambda=1000', 'replay ratio=0.25',"
                 + " 'ewc+replay', or sweeps 'ewc lambda=[1e2,1e3,1e4]'. Each variant runs in its"
                 + " own folder under out; re-running skips finished variants and resumes an"
-                + " interrupted one. See README, 'Experiments'.";
+                + " interrupted one. See docs/EXPERIMENTS.md.";
     }
 
     private static final Key<Path> OUT = CommonKeys.OUT.help("folder for the variants' runs and"

@@ -3,6 +3,7 @@ package dev.retain.cli;
 import dev.retain.core.UserError;
 import dev.retain.core.text.SourceOptions;
 import dev.retain.core.model.ModelInputs;
+import dev.retain.core.model.ModelSource;
 import dev.retain.core.util.OutputPaths;
 import dev.retain.train.ContinualTrainer;
 import dev.retain.train.RunSetup;
@@ -174,7 +175,8 @@ final class TrainCommand implements Command {
                 throw new UserError("--resume continues a run with the settings it started with;"
                         + " drop " + String.join(", ", extra));
             }
-            return ContinualTrainer.builder().optProgress(progress).optExpectModel(v.get(MODEL))
+            return ContinualTrainer.builder().optProgress(progress)
+                    .optExpectModel(ModelSource.resolve(v.get(MODEL)))
                     .optAllowChangedData(v.get(ALLOW_CHANGED_DATA)).resume(v.get(RESUME));
         }
         if (v.get(ALLOW_CHANGED_DATA)) {
@@ -182,7 +184,7 @@ final class TrainCommand implements Command {
                     + " data as it is now); drop it");
         }
         TrainConfig cfg = config(v);
-        Path model = required(v, MODEL);
+        Path model = ModelSource.resolve(required(v, MODEL));
         if (!v.has(DOMAINS)) {
             throw new UserError("--domains is required: the domain folders in training"
                     + " order");

@@ -114,7 +114,7 @@ class CliTest {
             }
         }
         assertEquals(List.of("info", "prepare", "eval", "train", "run", "demo", "report",
-                "fisher", "classic", "bench", "export"), listed, top.out());
+                "fisher", "classic", "bench", "export", "import"), listed, top.out());
         assertEquals(listed, new ArrayList<>(Main.commands().keySet()));
         int flags = 0;
         for (String name : listed) {

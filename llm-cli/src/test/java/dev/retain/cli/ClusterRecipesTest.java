@@ -22,7 +22,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The cluster recipes (tools/slurm, tools/k8s) do what README says: their shell commands are run
+ * The cluster recipes (tools/slurm, tools/k8s) do what docs/EXPERIMENTS.md says: their shell commands are run
  * here as the scheduler would run them (a fake {@code sbatch} records the submissions; the array
  * task id and the completion index are set by hand), with {@code retain} being this build.
  */

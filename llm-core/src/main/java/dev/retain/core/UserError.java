@@ -4,7 +4,9 @@ package dev.retain.core;
  * A problem with what the user gave us (a file, an option, a value), as opposed to a bug.
  *
  * <p>The message is one line that names the file or option, says what is wrong and what to do.
- * The command line prints it without a stack trace and exits with code 2.
+ * The command line prints it without a stack trace and exits with code 2. A line break that
+ * slips into a message (a library's text quoted in it) is made a space, so that the message
+ * stays one line.
  */
 public final class UserError extends RuntimeException {
 
@@ -16,7 +18,7 @@ public final class UserError extends RuntimeException {
      * @param message one line: which file or option, what is wrong, what to do
      */
     public UserError(String message) {
-        super(message);
+        super(oneLine(message));
     }
 
     /**
@@ -26,6 +28,10 @@ public final class UserError extends RuntimeException {
      * @param cause the underlying failure
      */
     public UserError(String message, Throwable cause) {
-        super(message, cause);
+        super(oneLine(message), cause);
+    }
+
+    private static String oneLine(String message) {
+        return message == null ? null : message.replaceAll("\\s*[\\r\\n]+\\s*", " ");
     }
 }

@@ -1,6 +1,7 @@
 package dev.retain.experiment;
 
 import dev.retain.core.UserError;
+import dev.retain.core.model.ModelSource;
 import dev.retain.core.text.DomainSource;
 import dev.retain.core.text.SourceOptions;
 import dev.retain.core.text.Split;
@@ -140,7 +141,7 @@ public record Experiment(Path file, Path model, Path tokenizer, List<Path> domai
         JsonNode root = p.root();
         p.rejectUnknown(root, "", KEYS, "experiment key");
         Path base = file.toAbsolutePath().getParent();
-        Path model = path(p, base, "model", true);
+        Path model = ModelSource.resolve(path(p, base, "model", true));
         requireFile(p, "/model", model, "model file");
         Path tokenizer = path(p, base, "tokenizer", false);
         if (tokenizer == null) {
@@ -211,10 +212,11 @@ public record Experiment(Path file, Path model, Path tokenizer, List<Path> domai
             }
             for (Variant v : expanded) {
                 Contained.name(v.folderName(), RESERVED, v.where(), "variant name");
-                String prev = names.put(v.name(), v.where());
+                String prev = names.put(v.name(), v.where() + ", variant " + (i + 1));
                 if (prev != null) {
                     throw new UserError(v.where() + ": duplicate variant name '" + v.name()
-                            + "' (first at " + prev + "); give each variant its own name");
+                            + "' (variant " + (i + 1) + " of the list; the first is at " + prev
+                            + "); give each variant its own name");
                 }
                 variants.add(v);
             }

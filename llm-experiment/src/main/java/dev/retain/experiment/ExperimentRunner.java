@@ -105,7 +105,8 @@ public final class ExperimentRunner {
      * @param variant the variant
      * @param dir its run folder
      * @param state {@code done}, {@code diverged}, {@code running} (another process writes it),
-     *     {@code partial} (started, resumable) or {@code not started}
+     *     {@code partial} (started, resumable), {@code damaged} (its results.json is missing or
+     *     unreadable: resuming writes it again from the checkpoint) or {@code not started}
      * @param detail more on the state (the holding process, the domains learned), or empty
      */
     public record VariantStatus(int index, Experiment.Variant variant, Path dir, String state,
@@ -142,14 +143,36 @@ public final class ExperimentRunner {
                 state = "running";
                 detail = holder;
             } else if (Files.exists(dir.resolve(RunSetup.FILE))) {
-                state = "partial";
-                detail = learned(results, e.domains().size());
+                String damage = damage(results);
+                state = damage == null ? "partial" : "damaged";
+                detail = damage == null ? learned(results, e.domains().size()) : damage
+                        + "; retain run writes it again from the checkpoint";
             } else {
                 state = "not started";
             }
             out.add(new VariantStatus(i++, v, dir, state, detail));
         }
         return out;
+    }
+
+    /** @return why a started run's results.json cannot be read, or null when it can */
+    private static String damage(Path results) {
+        if (!Files.exists(results)) {
+            return "results.json is missing";
+        }
+        try {
+            if (Files.size(results) == 0) {
+                return "results.json is empty";
+            }
+            JsonNode r = Json.MAPPER.readTree(results.toFile());
+            return r != null && r.isObject() ? null : "results.json is not a JSON object";
+        } catch (com.fasterxml.jackson.core.JsonProcessingException ex) {
+            var at = ex.getLocation();
+            return "results.json is cut off or not JSON" + (at == null ? "" : " at line "
+                    + at.getLineNr() + ", column " + at.getColumnNr());
+        } catch (IOException ex) {
+            return "results.json cannot be read (" + Json.why(ex) + ")";
+        }
     }
 
     private static String learned(Path results, int domains) {

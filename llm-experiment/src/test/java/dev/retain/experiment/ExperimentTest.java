@@ -112,7 +112,12 @@ class ExperimentTest {
     @Test
     void duplicateNames() throws IOException {
         String m = error(HEAD + "variants:\n  - naive\n  - ewc\n  - naive\n");
-        assertTrue(m.contains("exp.yaml:6: duplicate variant name 'naive' (first at "), m);
+        assertTrue(m.contains("exp.yaml:6: duplicate variant name 'naive' (variant 3 of the list;"
+                + " the first is at ") && m.contains("exp.yaml:4, variant 1)"), m);
+        // A flow list holds both on one line: the list positions tell them apart.
+        m = error(HEAD + "variants: [naive, ewc, naive]\n");
+        assertTrue(m.contains("exp.yaml:3: duplicate variant name 'naive' (variant 3 of the list;"
+                + " the first is at ") && m.contains("exp.yaml:3, variant 1)"), m);
     }
 
     @Test
@@ -196,8 +201,8 @@ class ExperimentTest {
     @Test
     void strategySweepClashingWithAnotherVariant() throws IOException {
         String m = error(HEAD + "variants:\n  - ewc\n  - {strategy: [ewc, replay]}\n");
-        assertTrue(m.contains("exp.yaml:5: duplicate variant name 'ewc' (first at ")
-                && m.contains("exp.yaml:4)"), m);
+        assertTrue(m.contains("exp.yaml:5: duplicate variant name 'ewc' (variant 2 of the list;")
+                && m.contains("exp.yaml:4, variant 1)"), m);
     }
 
     @Test

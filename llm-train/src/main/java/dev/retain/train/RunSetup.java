@@ -231,6 +231,15 @@ public record RunSetup(String name, TrainConfig config, Path model, String model
         return changed;
     }
 
+    private static JsonNode need(JsonNode node, String key, Path f) {
+        JsonNode v = node.get(key);
+        if (v == null || v.isNull()) {
+            throw new UserError(f + ": lacks '" + key + "'; the run folder is damaged: restore"
+                    + " run.json, or start the run again in a new folder");
+        }
+        return v;
+    }
+
     /**
      * Reads a run's setup for {@code --resume}.
      *
@@ -245,22 +254,30 @@ public record RunSetup(String name, TrainConfig config, Path model, String model
         }
         try {
             JsonNode r = Json.MAPPER.readTree(f.toFile());
+            if (r == null || !r.isObject()) {
+                throw new UserError(f + ": not a run description (" + (r == null ? "empty"
+                        : "a JSON " + r.getNodeType().name().toLowerCase(java.util.Locale.ROOT)
+                        + ", not an object") + "); the run folder is damaged: restore run.json,"
+                        + " or start the run again in a new folder");
+            }
             List<Path> domains = new ArrayList<>();
-            r.get("domains").forEach(x -> domains.add(Path.of(x.asText())));
+            need(r, "domains", f).forEach(x -> domains.add(Path.of(x.asText())));
             List<Path> held = new ArrayList<>();
             r.path("eval_domains").forEach(x -> held.add(Path.of(x.asText())));
             Path general = r.hasNonNull("general") ? Path.of(r.get("general").asText()) : null;
-            return new RunSetup(r.get("name").asText(), TrainConfig.fromJson(r.get("config"),
-                    f.toString()), Path.of(r.get("model").get("path").asText()),
-                    r.get("model").get("sha256").asText(), Path.of(r.get("tokenizer").asText()),
+            JsonNode model = need(r, "model", f);
+            return new RunSetup(need(r, "name", f).asText(), TrainConfig.fromJson(
+                    need(r, "config", f), f.toString()), Path.of(need(model, "path", f).asText()),
+                    need(model, "sha256", f).asText(), Path.of(need(r, "tokenizer", f).asText()),
                     domains, SourceSettings.fromJson(r.get("sources"), f.toString()),
                     List.copyOf(held), general);
         } catch (IOException | RuntimeException e) {
             if (e instanceof UserError) {
                 throw (UserError) e;
             }
-            throw new UserError(f + ": unreadable run description (" + e.getMessage() + ");"
-                    + " the run folder is damaged", e);
+            throw new UserError(f + ": unreadable run description (" + Json.why(e) + "); the run"
+                    + " folder is damaged: restore run.json, or start the run again in a new"
+                    + " folder", e);
         }
     }
 }

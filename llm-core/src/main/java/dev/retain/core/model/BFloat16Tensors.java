@@ -11,7 +11,6 @@ import ai.djl.pytorch.engine.PtSymbolBlock;
 import ai.djl.training.ParameterStore;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -19,7 +18,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.zip.CRC32;
 
 /**
  * bfloat16 tensors made by a cast inside a TorchScript method, the other route around DJL 0.36's
@@ -74,10 +72,10 @@ public final class BFloat16Tensors {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE,
                     StandardOpenOption.TRUNCATE_EXISTING)) {
                 StoredZip z = new StoredZip(ch);
-                entry(z, "cast/data.pkl", DATA_PKL);
-                entry(z, "cast/code/__torch__.py", ascii(CODE));
-                entry(z, "cast/constants.pkl", new byte[] {(byte) 0x80, 2, ')', '.'});
-                entry(z, "cast/version", ascii("3\n"));
+                z.put("cast/data.pkl", DATA_PKL);
+                z.put("cast/code/__torch__.py", ascii(CODE));
+                z.put("cast/constants.pkl", new byte[] {(byte) 0x80, 2, ')', '.'});
+                z.put("cast/version", ascii("3\n"));
                 z.finish();
             }
             model.load(tmp, null, Map.of("mapLocation", "true"));
@@ -97,12 +95,6 @@ public final class BFloat16Tensors {
                 }
             }
         }
-    }
-
-    private static void entry(StoredZip z, String name, byte[] bytes) throws IOException {
-        CRC32 crc = new CRC32();
-        crc.update(bytes);
-        z.add(name, ByteBuffer.wrap(bytes), crc.getValue(), false);
     }
 
     private static byte[] ascii(String s) {

@@ -118,7 +118,8 @@ public final class CausalLm implements AutoCloseable {
             model.close();
             if (!zip) {
                 throw new UserError(file + ": not a TorchScript file (expected the zip archive that"
-                        + " torch.jit.save writes); export the model with tools/export_hf_gpt2.py", e);
+                        + " torch.jit.save writes); for Hugging Face weights give their folder"
+                        + " (config.json beside them), which retain imports", e);
             }
             throw new UserError(file + ": could not be loaded as TorchScript, the file is truncated"
                     + " or corrupt (" + Engines.firstLine(e) + "); export it again", e);
@@ -333,9 +334,11 @@ public final class CausalLm implements AutoCloseable {
      */
     public void export(Path out) throws IOException {
         Path dir = out.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, out.getFileName().toString(), ".tmp");
+        Path tmp = null;
         try {
+            Files.createDirectories(dir);
+            tmp = dev.retain.core.util.TemporaryFiles.file(dir,
+                    out.getFileName().toString());
             boolean written = false;
             for (Path template : templates) {
                 if (written || !Files.isRegularFile(template)) {
@@ -358,8 +361,12 @@ public final class CausalLm implements AutoCloseable {
             Files.setPosixFilePermissions(tmp,
                     java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
             dev.retain.core.util.AtomicFiles.move(tmp, out);
+        } catch (IOException e) {
+            throw dev.retain.core.util.IoFailure.writing(out, e);
         } finally {
-            Files.deleteIfExists(tmp);
+            if (tmp != null) {
+                dev.retain.core.util.TemporaryFiles.remove(tmp);
+            }
         }
     }
 

@@ -1,7 +1,9 @@
 package dev.retain.core.model;
 
 import dev.retain.core.util.AtomicFiles;
+import dev.retain.core.util.IoFailure;
 import dev.retain.core.util.Json;
+import dev.retain.core.util.TemporaryFiles;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -9,9 +11,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.stream.Stream;
 
 /**
  * A model folder as Hugging Face's {@code from_pretrained} reads it ({@code model.safetensors},
@@ -45,32 +45,50 @@ public final class HfFolder {
      */
     public static List<String> write(Path dir, Path model, Path tokenizer, ObjectNode config,
             HfGpt2 hf) throws IOException {
-        Path stage = Files.createTempDirectory(dir, ".export-");
+        AtomicFiles.notFolders(dir.resolve(hf != null ? SAFETENSORS : CONFIG),
+                dir.resolve(model != null ? TORCHSCRIPT : CONFIG),
+                dir.resolve(ModelInputs.TOKENIZER_FILE), dir.resolve(CONFIG));
+        Path stage;
+        try {
+            stage = TemporaryFiles.folder(dir, "export-");
+        } catch (IOException e) {
+            throw IoFailure.writing(dir.resolve(".export-..."), e);
+        }
         try {
             List<String> names = new ArrayList<>();
             if (hf != null) {
-                AtomicFiles.write(stage.resolve(SAFETENSORS), hf::writeSafetensors);
-                names.add(SAFETENSORS);
+                stage(dir, stage, SAFETENSORS, hf::writeSafetensors, names);
             }
             if (model != null) {
-                AtomicFiles.write(stage.resolve(TORCHSCRIPT), o -> Files.copy(model, o));
-                names.add(TORCHSCRIPT);
+                stage(dir, stage, TORCHSCRIPT, o -> Files.copy(model, o), names);
             }
-            AtomicFiles.write(stage.resolve(ModelInputs.TOKENIZER_FILE),
-                    o -> Files.copy(tokenizer, o));
-            names.add(ModelInputs.TOKENIZER_FILE);
-            Json.write(stage.resolve(CONFIG), config);
-            names.add(CONFIG);
+            stage(dir, stage, ModelInputs.TOKENIZER_FILE, o -> Files.copy(tokenizer, o), names);
+            byte[] json = Json.MAPPER.writeValueAsBytes(config);
+            stage(dir, stage, CONFIG, o -> {
+                o.write(json);
+                o.write('\n');
+            }, names);
             for (String n : names) {
-                AtomicFiles.move(stage.resolve(n), dir.resolve(n));
+                try {
+                    AtomicFiles.move(stage.resolve(n), dir.resolve(n));
+                } catch (IOException e) {
+                    throw IoFailure.writing(dir.resolve(n), e);
+                }
             }
             return names;
         } finally {
-            try (Stream<Path> left = Files.walk(stage)) {
-                for (Path p : left.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(p);
-                }
-            }
+            TemporaryFiles.remove(stage);
         }
+    }
+
+    /** Writes one file into the hidden folder; a failure names the file it is for. */
+    private static void stage(Path dir, Path stage, String name, AtomicFiles.Writer writer,
+            List<String> names) throws IOException {
+        try {
+            AtomicFiles.write(stage.resolve(name), writer);
+        } catch (IOException e) {
+            throw IoFailure.writing(dir.resolve(name), e);
+        }
+        names.add(name);
     }
 }

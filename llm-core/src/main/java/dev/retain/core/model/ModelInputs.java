@@ -23,12 +23,13 @@ public final class ModelInputs {
     private ModelInputs() {}
 
     /**
-     * @param model the model file
-     * @return where a tokenizer beside it would be ({@code tokenizer.json} in its folder), whether
-     *     or not there is one
+     * @param model the model file, or a Hugging Face folder
+     * @return where a tokenizer beside it would be ({@code tokenizer.json} in its folder, or in
+     *     the Hugging Face folder itself), whether or not there is one
      */
     public static Path tokenizerBeside(Path model) {
-        return model.toAbsolutePath().getParent().resolve(TOKENIZER_FILE);
+        return Files.isDirectory(model) ? model.resolve(TOKENIZER_FILE)
+                : model.toAbsolutePath().getParent().resolve(TOKENIZER_FILE);
     }
 
     /**

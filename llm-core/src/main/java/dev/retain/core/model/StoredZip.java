@@ -10,24 +10,140 @@ import java.util.List;
 import java.util.zip.CRC32;
 
 /**
- * A zip archive of stored (uncompressed) entries written straight to a file channel, as {@code
- * torch.jit.save} lays out a TorchScript archive: each entry's data may be aligned to 64 bytes
- * (an {@code FB} padding extra field), and ZIP64 records are written where an entry, an offset or
- * the entry count needs them.
- *
- * <p>Why not {@code ZipOutputStream}: it takes bytes through a Java array and computes its own
- * CRC-32 of every entry, so a tensor was read three times before the kernel copied it. Here the
- * caller computes the CRC-32 once and hands the tensor's own memory (a direct buffer) to the
- * channel, which writes it without a copy in Java.
+ * Writes a zip archive of stored (uncompressed) entries to a file channel, as {@code
+ * torch.jit.save} writes a TorchScript archive: each entry's data aligned to 64 bytes (a {@code
+ * FB} extra field of padding), Zip64 records where an offset or a size passes 4 GiB (a GPT-2 XL
+ * archive is 6 GB). An entry's bytes are streamed in: its local header is written with the
+ * CRC-32 left open and completed when the entry ends, so no entry is ever held in memory whole
+ * and the data is read once ({@link java.util.zip.ZipOutputStream} needs the CRC before the
+ * data of a stored entry); or, where the CRC is known first, the data is copied into the
+ * channel by the caller.
  */
 final class StoredZip {
 
-    /** The data alignment of {@code torch.jit.save}. */
-    static final int ALIGN = 64;
+    private static final int ALIGN = 64;
     private static final long MAX32 = 0xFFFFFFFFL;
-    /** 2000-01-01 12:00:00 in MS-DOS form: the same bytes for the same values, in any time zone. */
-    private static final int DOS_DATE = (20 << 9) | (1 << 5) | 1;
+    /** 2000-01-01 12:00 in MS-DOS form, as {@link TorchScriptArchive} writes (fixed bytes). */
     private static final int DOS_TIME = 12 << 11;
+    private static final int DOS_DATE = (2000 - 1980) << 9 | 1 << 5 | 1;
+
+    private final FileChannel out;
+    private final List<Entry> entries = new ArrayList<>();
+    private Entry open;
+    private final CRC32 crc = new CRC32();
+    private long written;
+
+    private record Entry(byte[] name, long header, long size, long[] crc) {}
+
+    /**
+     * @param out the channel to write to, from its position 0 on
+     */
+    StoredZip(FileChannel out) {
+        this.out = out;
+    }
+
+    /**
+     * Writes a whole small entry.
+     *
+     * @param name the entry's name
+     * @param data its bytes
+     * @throws IOException when writing fails
+     */
+    void put(String name, byte[] data) throws IOException {
+        begin(name, data.length);
+        write(ByteBuffer.wrap(data));
+        end();
+    }
+
+    /**
+     * Starts an entry of a known size; its bytes follow through {@link #write}, then {@link #end}.
+     *
+     * @param name the entry's name
+     * @param size its length in bytes
+     * @throws IOException when writing fails
+     */
+    void begin(String name, long size) throws IOException {
+        header(name, size, 0);
+        crc.reset();
+        written = 0;
+    }
+
+    /** Writes an entry's data straight to the archive's channel. */
+    @FunctionalInterface
+    interface Transfer {
+        /**
+         * @param out the archive's channel, at the entry's first data byte
+         * @throws IOException when writing fails
+         */
+        void to(FileChannel out) throws IOException;
+    }
+
+    /**
+     * Writes an entry whose CRC-32 is known before its data, the data copied by the caller
+     * straight into the channel (a file-to-file transfer that the kernel does without copying
+     * through this process).
+     *
+     * @param name the entry's name
+     * @param size its length in bytes
+     * @param crc32 the CRC-32 of its data
+     * @param data writes exactly {@code size} bytes at the channel's position
+     * @throws IOException when writing fails or another number of bytes arrived
+     */
+    void put(String name, long size, long crc32, Transfer data) throws IOException {
+        header(name, size, crc32);
+        long start = out.position();
+        data.to(out);
+        if (out.position() - start != size) {
+            throw new IOException(name + ": " + (out.position() - start) + " bytes written, "
+                    + size + " announced");
+        }
+        open.crc[0] = crc32;
+        entries.add(open);
+        open = null;
+    }
+
+    /**
+     * Writes an entry from memory whose CRC-32 the caller computed (once): the buffer, e.g. a
+     * tensor's own memory, goes to the channel without a copy through a Java array.
+     *
+     * @param name the entry's name
+     * @param data the bytes, from its position to its limit (its position is not moved)
+     * @param crc32 their CRC-32
+     * @throws IOException when writing fails
+     */
+    void put(String name, ByteBuffer data, long crc32) throws IOException {
+        ByteBuffer d = data.duplicate();
+        put(name, d.remaining(), crc32, ch -> {
+            while (d.hasRemaining()) {
+                ch.write(d);
+            }
+        });
+    }
+
+    /**
+     * Writes an entry of zero bytes (the storages of a module whose values are copied in after
+     * it is loaded).
+     *
+     * @param name the entry's name
+     * @param size how many
+     * @throws IOException when writing fails
+     */
+    void putZeros(String name, long size) throws IOException {
+        ByteBuffer zeros = ByteBuffer.allocateDirect((int) Math.min(size, 1 << 20));
+        CRC32 c = new CRC32();
+        for (long left = size; left > 0; left -= Math.min(zeros.capacity(), left)) {
+            c.update(zeros.duplicate().limit((int) Math.min(zeros.capacity(), left)));
+        }
+        put(name, size, c.getValue(), ch -> {
+            for (long left = size; left > 0; ) {
+                ByteBuffer z = zeros.duplicate().limit((int) Math.min(zeros.capacity(), left));
+                left -= z.remaining();
+                while (z.hasRemaining()) {
+                    ch.write(z);
+                }
+            }
+        });
+    }
 
     /**
      * @return the entries' time as {@link java.util.zip.ZipEntry#getTime} reads it back (MS-DOS
@@ -38,144 +154,122 @@ final class StoredZip {
                 .atZone(java.time.ZoneId.systemDefault()).toInstant().toEpochMilli();
     }
 
-    private final FileChannel out;
-    private final List<Entry> entries = new ArrayList<>();
-    private final ByteBuffer zeros = ByteBuffer.allocateDirect(1 << 20);
-    private long pos;
-
-    private record Entry(byte[] name, long offset, long size, long crc) {}
-
-    /**
-     * @param out the file, written from its current position
-     * @throws IOException when its position cannot be read
-     */
-    StoredZip(FileChannel out) throws IOException {
-        this.out = out;
-        this.pos = out.position();
-    }
-
-    /**
-     * Adds an entry holding {@code data} (its remaining bytes; its position is not moved).
-     *
-     * @param name the entry's name
-     * @param data the bytes, e.g. a tensor's own memory
-     * @param crc their CRC-32
-     * @param align whether the data starts at a multiple of {@link #ALIGN}
-     * @throws IOException when writing fails
-     */
-    void add(String name, ByteBuffer data, long crc, boolean align) throws IOException {
-        header(name, data.remaining(), crc, align);
-        write(data.duplicate());
-    }
-
-    /**
-     * Adds an entry of {@code size} zero bytes.
-     *
-     * @param name the entry's name
-     * @param size how many
-     * @param align whether the data starts at a multiple of {@link #ALIGN}
-     * @throws IOException when writing fails
-     */
-    void addZeros(String name, long size, boolean align) throws IOException {
-        CRC32 crc = new CRC32();
-        for (long left = size; left > 0; ) {
-            int n = (int) Math.min(zeros.capacity(), left);
-            crc.update(zeros.duplicate().limit(n));
-            left -= n;
+    private void header(String name, long size, long crc32) throws IOException {
+        if (open != null) {
+            throw new IllegalStateException(open + " is still open");
         }
-        header(name, size, crc.getValue(), align);
-        for (long left = size; left > 0; ) {
-            int n = (int) Math.min(zeros.capacity(), left);
-            write(zeros.duplicate().limit(n));
-            left -= n;
-        }
-    }
-
-    /** Writes a local file header, with ZIP64 sizes when needed and the alignment padding. */
-    private void header(String name, long size, long crc, boolean align) throws IOException {
         byte[] n = name.getBytes(StandardCharsets.UTF_8);
+        long header = out.position();
         boolean big = size >= MAX32;
         int zip64 = big ? 20 : 0;
-        int pad = 0;
-        if (align) {
-            long start = pos + 30 + n.length + zip64 + 4;
-            pad = (int) ((ALIGN - start % ALIGN) % ALIGN);
-        }
-        int extra = zip64 + (align ? 4 + pad : 0);
-        ByteBuffer h = buffer(30 + n.length + extra);
-        h.putInt(0x04034b50).putShort((short) (big ? 45 : 20)).putShort((short) 0)
+        long dataStart = header + 30 + n.length + zip64 + 4;
+        int pad = (int) ((ALIGN - dataStart % ALIGN) % ALIGN);
+        ByteBuffer b = le(30 + n.length + zip64 + 4 + pad);
+        b.putInt(0x04034b50).putShort((short) (big ? 45 : 20)).putShort((short) 0)
                 .putShort((short) 0).putShort((short) DOS_TIME).putShort((short) DOS_DATE)
-                .putInt((int) crc).putInt((int) (big ? MAX32 : size))
-                .putInt((int) (big ? MAX32 : size)).putShort((short) n.length)
-                .putShort((short) extra).put(n);
+                .putInt((int) crc32) // 0 when not yet known: end() completes it
+                .putInt((int) (big ? MAX32 : size)).putInt((int) (big ? MAX32 : size))
+                .putShort((short) n.length).putShort((short) (zip64 + 4 + pad)).put(n);
         if (big) {
-            h.putShort((short) 1).putShort((short) 16).putLong(size).putLong(size);
+            b.putShort((short) 1).putShort((short) 16).putLong(size).putLong(size);
         }
-        if (align) {
-            h.put((byte) 'F').put((byte) 'B').putShort((short) pad).put(new byte[pad]);
-        }
-        entries.add(new Entry(n, pos, size, crc));
-        write(h.flip());
+        b.putShort((short) 0x4246).putShort((short) pad).put(new byte[pad]); // "FB", padding
+        writeFully(b.flip());
+        open = new Entry(n, header, size, new long[1]);
     }
 
     /**
-     * Writes the central directory and the end records; the channel stays open.
+     * Appends bytes to the open entry.
+     *
+     * @param data the bytes, from its position to its limit (consumed)
+     * @throws IOException when writing fails
+     */
+    void write(ByteBuffer data) throws IOException {
+        written += data.remaining();
+        if (written > open.size) {
+            throw new IllegalStateException(new String(open.name, StandardCharsets.UTF_8)
+                    + ": more than its " + open.size + " bytes");
+        }
+        crc.update(data.duplicate());
+        writeFully(data);
+    }
+
+    /**
+     * Ends the open entry, filling in its CRC-32.
+     *
+     * @throws IOException when writing fails or fewer bytes than announced were written
+     */
+    void end() throws IOException {
+        if (written != open.size) {
+            throw new IOException(new String(open.name, StandardCharsets.UTF_8) + ": "
+                    + written + " bytes written, " + open.size + " announced");
+        }
+        open.crc[0] = crc.getValue();
+        ByteBuffer c = le(4).putInt((int) open.crc[0]).flip();
+        while (c.hasRemaining()) {
+            out.write(c, open.header + 14 + c.position());
+        }
+        entries.add(open);
+        open = null;
+    }
+
+    /**
+     * Writes the central directory and the end records; the archive is then complete.
      *
      * @throws IOException when writing fails
      */
     void finish() throws IOException {
-        long cdStart = pos;
+        long cdStart = out.position();
         for (Entry e : entries) {
             boolean bigSize = e.size >= MAX32;
-            boolean bigOffset = e.offset >= MAX32;
-            int zip64 = (bigSize ? 16 : 0) + (bigOffset ? 8 : 0);
-            int extra = zip64 > 0 ? 4 + zip64 : 0;
-            ByteBuffer c = buffer(46 + e.name.length + extra);
-            c.putInt(0x02014b50).putShort((short) (zip64 > 0 ? 45 : 20))
-                    .putShort((short) (zip64 > 0 ? 45 : 20)).putShort((short) 0)
-                    .putShort((short) 0).putShort((short) DOS_TIME).putShort((short) DOS_DATE)
-                    .putInt((int) e.crc).putInt((int) (bigSize ? MAX32 : e.size))
+            boolean bigOffset = e.header >= MAX32;
+            int extra = (bigSize ? 16 : 0) + (bigOffset ? 8 : 0);
+            ByteBuffer b = le(46 + e.name.length + (extra > 0 ? 4 + extra : 0));
+            b.putInt(0x02014b50).putShort((short) 45).putShort((short) (extra > 0 ? 45 : 20))
+                    .putShort((short) 0).putShort((short) 0).putShort((short) DOS_TIME)
+                    .putShort((short) DOS_DATE).putInt((int) e.crc[0])
+                    .putInt((int) (bigSize ? MAX32 : e.size))
                     .putInt((int) (bigSize ? MAX32 : e.size)).putShort((short) e.name.length)
-                    .putShort((short) extra).putShort((short) 0).putShort((short) 0)
-                    .putShort((short) 0).putInt(0).putInt((int) (bigOffset ? MAX32 : e.offset))
-                    .put(e.name);
-            if (zip64 > 0) {
-                c.putShort((short) 1).putShort((short) zip64);
+                    .putShort((short) (extra > 0 ? 4 + extra : 0)).putShort((short) 0)
+                    .putShort((short) 0).putShort((short) 0).putInt(0)
+                    .putInt((int) (bigOffset ? MAX32 : e.header)).put(e.name);
+            if (extra > 0) {
+                b.putShort((short) 1).putShort((short) extra);
                 if (bigSize) {
-                    c.putLong(e.size).putLong(e.size);
+                    b.putLong(e.size).putLong(e.size);
                 }
                 if (bigOffset) {
-                    c.putLong(e.offset);
+                    b.putLong(e.header);
                 }
             }
-            write(c.flip());
+            writeFully(b.flip());
         }
-        long cdSize = pos - cdStart;
-        boolean zip64 = entries.size() >= 0xFFFF || cdStart >= MAX32 || cdSize >= MAX32;
+        long cdEnd = out.position();
+        long cdSize = cdEnd - cdStart;
+        boolean zip64 = cdStart >= MAX32 || entries.size() >= 0xFFFF;
         if (zip64) {
-            long recordAt = pos;
-            ByteBuffer r = buffer(56 + 20);
-            r.putInt(0x06064b50).putLong(44).putShort((short) 45).putShort((short) 45)
-                    .putInt(0).putInt(0).putLong(entries.size()).putLong(entries.size())
-                    .putLong(cdSize).putLong(cdStart);
-            r.putInt(0x07064b50).putInt(0).putLong(recordAt).putInt(1);
-            write(r.flip());
+            ByteBuffer b = le(56 + 20);
+            b.putInt(0x06064b50).putLong(44).putShort((short) 45).putShort((short) 45).putInt(0)
+                    .putInt(0).putLong(entries.size()).putLong(entries.size()).putLong(cdSize)
+                    .putLong(cdStart);
+            b.putInt(0x07064b50).putInt(0).putLong(cdEnd).putInt(1);
+            writeFully(b.flip());
         }
-        ByteBuffer end = buffer(22);
-        int count = zip64 ? 0xFFFF : entries.size();
-        end.putInt(0x06054b50).putShort((short) 0).putShort((short) 0).putShort((short) count)
-                .putShort((short) count).putInt((int) (zip64 ? MAX32 : cdSize))
+        ByteBuffer b = le(22);
+        int count = (int) Math.min(entries.size(), 0xFFFF);
+        b.putInt(0x06054b50).putShort((short) 0).putShort((short) 0).putShort((short) count)
+                .putShort((short) count).putInt((int) Math.min(cdSize, MAX32))
                 .putInt((int) (zip64 ? MAX32 : cdStart)).putShort((short) 0);
-        write(end.flip());
+        writeFully(b.flip());
     }
 
-    private static ByteBuffer buffer(int n) {
-        return ByteBuffer.allocate(n).order(ByteOrder.LITTLE_ENDIAN);
-    }
-
-    private void write(ByteBuffer b) throws IOException {
+    private void writeFully(ByteBuffer b) throws IOException {
         while (b.hasRemaining()) {
-            pos += out.write(b);
+            out.write(b);
         }
+    }
+
+    private static ByteBuffer le(int n) {
+        return ByteBuffer.allocate(n).order(ByteOrder.LITTLE_ENDIAN);
     }
 }

@@ -81,9 +81,9 @@ final class TorchScriptArchive {
                     }
                     CRC32 crc = new CRC32();
                     crc.update(bytes.duplicate());
-                    w.add(name, bytes, crc.getValue(), true);
+                    w.put(name, bytes, crc.getValue());
                 } else {
-                    copy(zip, e, w, data);
+                    copy(zip, e, w);
                 }
             }
             w.finish();
@@ -125,17 +125,15 @@ final class TorchScriptArchive {
                 String name = e.getName();
                 Long numel = floats.get(name);
                 if (name.equals(prefix + "data.pkl")) {
-                    CRC32 crc = new CRC32();
-                    crc.update(r.pkl());
-                    w.add(name, ByteBuffer.wrap(r.pkl()), crc.getValue(), false);
+                    w.put(name, r.pkl());
                 } else if (numel != null) {
                     if (e.getSize() != numel * 4) {
                         throw new Unsupported(name + ": " + e.getSize() + " bytes for " + numel
                                 + " float32 values");
                     }
-                    w.addZeros(name, numel * 2, true);
+                    w.putZeros(name, numel * 2);
                 } else {
-                    copy(zip, e, w, name.startsWith(prefix + "data/"));
+                    copy(zip, e, w);
                 }
             }
             w.finish();
@@ -143,15 +141,10 @@ final class TorchScriptArchive {
     }
 
     /** Copies an entry of the source archive as it is. */
-    private static void copy(ZipFile zip, ZipEntry e, StoredZip w, boolean align)
-            throws IOException {
-        byte[] bytes;
+    private static void copy(ZipFile zip, ZipEntry e, StoredZip w) throws IOException {
         try (InputStream in = zip.getInputStream(e)) {
-            bytes = in.readAllBytes();
+            w.put(e.getName(), in.readAllBytes());
         }
-        CRC32 crc = new CRC32();
-        crc.update(bytes);
-        w.add(e.getName(), ByteBuffer.wrap(bytes), crc.getValue(), align);
     }
 
     /**

@@ -3,47 +3,61 @@ package dev.retain.core.text;
 import dev.retain.core.UserError;
 import dev.retain.core.util.Progress;
 
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.util.ArrayList;
-import java.util.Iterator;
-import java.util.List;
 
 /**
- * Streams the documents of a {@link DomainSource}, one at a time, in the source's order: a
- * source of any size is read in the memory of its longest document. Empty and white-space-only
- * documents are skipped and counted; a JSONL line that cannot be read stops the reading with one
- * line naming the file and line, or is skipped and counted with {@code --skip-bad-lines}.
+ * Streams the documents of a {@link DomainSource}, one at a time, in the source's order, each in
+ * parts: neither a line nor a document is ever held whole, so a source is read in the same small
+ * memory whatever the length of its documents. Empty and white-space-only documents are skipped
+ * and counted; a JSONL line that cannot be read stops the reading with one line naming the file
+ * and line, or is skipped and counted with {@code --skip-bad-lines}.
  */
 final class DocumentReader {
 
-    /** Where documents go. */
+    /** Where documents go: each in parts, then its end. */
     interface Sink {
         /**
-         * Takes one document.
+         * More text of the current document.
          *
-         * @param text the document, not blank
+         * @param text the text; valid only during the call
+         * @throws IOException when it cannot be written
+         */
+        void append(CharSequence text) throws IOException;
+
+        /** @return the current document's length so far, in bytes, as a mark for {@link #truncate} */
+        long length();
+
+        /**
+         * Cuts the current document back to a mark, removing text that turned out to be no part
+         * of it (white space only).
+         *
+         * @param length a mark from {@link #length()}
+         * @throws IOException when it cannot be cut
+         */
+        void truncate(long length) throws IOException;
+
+        /**
+         * Ends the current document: written to a split, or counted as empty when blank.
+         *
          * @param split the split it belongs to when the source says (a split folder's file), or
          *     null to place it by the split rule
          * @throws IOException when it cannot be written
          */
-        void document(String text, Split split) throws IOException;
+        void end(Split split) throws IOException;
+
+        /**
+         * Drops the current document (a bad line).
+         *
+         * @throws IOException when it cannot be dropped
+         */
+        void discard() throws IOException;
     }
 
     /** The end of a bad-line message when such lines stop the reading. */
     static final String SKIP_HINT = "; fix the line, or give --skip-bad-lines to skip such lines";
-
-    private static final ObjectMapper JSON = new ObjectMapper()
-            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private final DomainSource source;
     private final SourceStats stats;
@@ -88,17 +102,9 @@ final class DocumentReader {
                 r.jsonl(p, digest);
                 break;
             default:
-                for (Path f : DomainSource.documentFiles(p)) {
+                for (Path f : DocumentFolder.files(p)) {
                     r.file(f);
                 }
-        }
-    }
-
-    private void emit(String text, Split split) throws IOException {
-        if (text.isBlank()) {
-            stats.addEmpty();
-        } else {
-            sink.document(text, split);
         }
     }
 
@@ -108,61 +114,79 @@ final class DocumentReader {
         reported = now;
     }
 
+    /** The pieces of the current line, one by one; a line that is not UTF-8 stops the reading. */
+    private static CharSequence piece(Utf8Lines lines) {
+        CharSequence p = lines.piece();
+        if (p == null && lines.problem() != null) {
+            throw new UserError(lines.problem());
+        }
+        return p;
+    }
+
     /** A text file: documents separated by {@code <|endoftext|>} or by blank lines. */
     private void text(Path file, SourceOptions.DocSep sep, Split split, MessageDigest digest)
             throws IOException {
         reported = 0;
-        StringBuilder doc = new StringBuilder();
         try (Utf8Lines lines = Utf8Lines.open(file, digest)) {
+            if (sep == SourceOptions.DocSep.BLANK) {
+                paragraphs(lines, split);
+                return;
+            }
+            EotSplitter docs = new EotSplitter(new EotSplitter.Target() {
+                @Override
+                public void text(CharSequence part) throws IOException {
+                    sink.append(part);
+                }
+
+                @Override
+                public void end() throws IOException {
+                    sink.end(split);
+                }
+            });
             while (lines.advance()) {
-                String line = lines.line();
-                if (line == null) {
-                    throw new UserError(lines.problem());
+                CharSequence p;
+                while ((p = piece(lines)) != null) {
+                    docs.add(p);
+                    advance(lines);
                 }
-                if (sep == SourceOptions.DocSep.BLANK) {
-                    if (line.isBlank()) {
-                        emitParagraph(doc, split);
-                    } else {
-                        if (doc.length() > 0) {
-                            doc.append('\n');
-                        }
-                        doc.append(line, 0, line.length() - lineBreak(line));
-                    }
-                } else {
-                    int from = 0;
-                    int at;
-                    while ((at = line.indexOf(GptTokenizer.EOS_TEXT, from)) >= 0) {
-                        doc.append(line, from, at);
-                        emit(doc.toString(), split);
-                        doc.setLength(0);
-                        from = at + GptTokenizer.EOS_TEXT.length();
-                    }
-                    doc.append(line, from, line.length());
-                }
+                docs.add(lines.lineBreak());
+            }
+            docs.finish();
+        }
+    }
+
+    /**
+     * Documents separated by blank lines: the lines of a document joined by {@code \n}. Whether
+     * a line is blank is known only at its end, so a line is written as it comes and cut away
+     * again when it held nothing but white space.
+     */
+    private void paragraphs(Utf8Lines lines, Split split) throws IOException {
+        boolean open = false;
+        while (lines.advance()) {
+            long mark = sink.length();
+            if (open) {
+                sink.append("\n");
+            }
+            boolean words = false;
+            CharSequence p;
+            while ((p = piece(lines)) != null) {
+                sink.append(p);
+                words = words || hasText(p);
                 advance(lines);
             }
+            if (words) {
+                open = true;
+            } else {
+                sink.truncate(mark);
+                if (open) {
+                    sink.end(split);
+                    open = false;
+                }
+            }
         }
-        if (sep == SourceOptions.DocSep.BLANK) {
-            emitParagraph(doc, split);
-        } else {
-            emit(doc.toString(), split);
+        if (open) {
+            sink.end(split);
         }
-    }
-
-    private void emitParagraph(StringBuilder doc, Split split) throws IOException {
-        if (doc.length() > 0) {
-            emit(doc.toString(), split);
-            doc.setLength(0);
-        }
-    }
-
-    /** @return the length of the line break that ends a line: 2 for CR LF, 1 for LF, else 0 */
-    static int lineBreak(String line) {
-        int n = line.length();
-        if (n > 0 && line.charAt(n - 1) == '\n') {
-            return n > 1 && line.charAt(n - 2) == '\r' ? 2 : 1;
-        }
-        return 0;
     }
 
     /** A JSONL file: one JSON object a line, the document in its text field. */
@@ -171,43 +195,17 @@ final class DocumentReader {
         reported = 0;
         try (Utf8Lines lines = Utf8Lines.open(file, digest)) {
             while (lines.advance()) {
-                String line = lines.line();
+                String why = JsonlLine.read(lines, field, sink, () -> advance(lines));
+                if (why == null) {
+                    sink.end(null);
+                } else {
+                    sink.discard();
+                    if (!why.isEmpty()) {
+                        bad(why.startsWith(file + ":") ? why
+                                : file + ":" + lines.number() + ": " + why);
+                    }
+                }
                 advance(lines);
-                if (line == null) {
-                    bad(lines.problem());
-                    continue;
-                }
-                line = line.substring(lines.number() == 1 && line.startsWith("\uFEFF") ? 1 : 0,
-                        line.length() - lineBreak(line)); // a byte-order mark is no JSON
-                if (line.isBlank()) {
-                    continue; // blank lines hold no record
-                }
-                String where = file + ":" + lines.number() + ": ";
-                JsonNode node;
-                try {
-                    node = JSON.readTree(line);
-                } catch (JsonProcessingException e) {
-                    String why = String.valueOf(e.getOriginalMessage()).split("\n")[0];
-                    bad(where + "not JSON at column " + e.getLocation().getColumnNr() + " ("
-                            + why + ")");
-                    continue;
-                }
-                if (node == null || !node.isObject()) {
-                    bad(where + "not a JSON object (a line holds one object, e.g. {\"" + field
-                            + "\": \"...\"})");
-                    continue;
-                }
-                JsonNode text = node.get(field);
-                if (text == null) {
-                    bad(where + "no field '" + field + "' (its fields: " + fields(node)
-                            + "); name the field that holds the text with --text-field");
-                    continue;
-                }
-                if (!text.isTextual()) {
-                    bad(where + "field '" + field + "' holds " + kind(text) + ", not a string");
-                    continue;
-                }
-                emit(text.textValue(), null);
             }
         }
     }
@@ -219,36 +217,28 @@ final class DocumentReader {
         stats.addBadLine(message);
     }
 
-    private static String fields(JsonNode node) {
-        List<String> names = new ArrayList<>();
-        for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
-            names.add(it.next());
-        }
-        return names.isEmpty() ? "none" : String.join(", ", names);
-    }
-
-    private static String kind(JsonNode n) {
-        if (n.isNull()) {
-            return "null";
-        }
-        if (n.isNumber()) {
-            return "a number";
-        }
-        if (n.isBoolean()) {
-            return "a boolean";
-        }
-        return n.isArray() ? "an array" : "an object";
-    }
-
     /** A document file of a folder: the whole file is one document. */
     private void file(Path f) throws IOException {
-        byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(f);
-        } catch (IOException e) {
-            throw new UserError(f + ": cannot read (" + e.getMessage() + ")", e);
+        reported = 0;
+        try (Utf8Lines lines = Utf8Lines.open(f, null)) {
+            while (lines.advance()) {
+                CharSequence p;
+                while ((p = piece(lines)) != null) {
+                    sink.append(p);
+                    advance(lines);
+                }
+                sink.append(lines.lineBreak());
+            }
         }
-        emit(Domain.decodeUtf8(f, bytes), null);
-        progress.advance(bytes.length);
+        sink.end(null);
+    }
+
+    private static boolean hasText(CharSequence s) {
+        for (int i = 0; i < s.length(); i++) {
+            if (!Character.isWhitespace(s.charAt(i))) {
+                return true;
+            }
+        }
+        return false;
     }
 }

@@ -2,13 +2,10 @@ package dev.retain.core.text;
 
 import dev.retain.core.UserError;
 import dev.retain.core.util.Hashing;
+import dev.retain.core.util.IoFailure;
 import dev.retain.core.util.Progress;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.CharBuffer;
-import java.nio.charset.CharsetDecoder;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,8 +22,8 @@ import java.util.List;
  * folder (or, when the folder is read-only, under {@code ~/.cache/retain/tokens}). The cache is
  * rebuilt when the text or the tokenizer changes. Documents are joined with the end-of-text id,
  * so the token stream never lets one document's tokens be predicted across a boundary unmarked.
- * Tokenizing streams the text document by document: memory holds the longest document, not the
- * split.
+ * Tokenizing streams the text in pieces and encodes a long document in parts: memory holds
+ * neither the split nor a whole document.
  *
  * @param name the domain's name (the folder name, or the source's name)
  * @param dir the folder
@@ -122,22 +119,22 @@ public record Domain(String name, Path dir, String origin) {
                 }
                 w.commit(hash);
             } catch (IOException e) {
-                throw new UserError(text + ": could not write the token cache " + cache + " ("
-                        + e.getMessage() + "); check free disk space and permissions", e);
+                throw new UserError(text + ": could not write its token cache ("
+                        + IoFailure.describe(e) + ")", e);
             }
             TokenFile tf = TokenFile.openOrNull(cache);
             if (tf != null) {
                 return tf;
             }
         }
-        throw new UserError(text + ": could not write the token cache (" + (last == null ? "?"
-                : last.getMessage()) + "); check free disk space and permissions", last);
+        throw new UserError(text + ": could not write its token cache (" + (last == null ? "?"
+                : IoFailure.describe(last)) + ")", last);
     }
 
     /**
      * Streams a split's text into a token file: documents split at {@code <|endoftext|>}, each
-     * tokenized, joined by the end-of-text id, exactly as {@link #tokenize(String,
-     * GptTokenizer)} does with the whole text.
+     * tokenized (a long one in parts, see {@link DocumentEncoder}), joined by the end-of-text
+     * id, as {@link #tokenize(String, GptTokenizer)} does with the whole text.
      *
      * @return the SHA-256 of the bytes read (the text as tokenized)
      */
@@ -145,42 +142,23 @@ public record Domain(String name, Path dir, String origin) {
             Progress progress) throws IOException {
         java.security.MessageDigest md = Hashing.digest();
         try (Utf8Lines lines = Utf8Lines.open(text, md)) {
-            StringBuilder doc = new StringBuilder();
-            boolean first = true;
+            EotSplitter docs = new EotSplitter(new DocumentEncoder(tokenizer, out));
             long done = 0;
             while (lines.advance()) {
-                String line = lines.line();
-                if (line == null) {
+                CharSequence piece;
+                while ((piece = lines.piece()) != null) {
+                    docs.add(piece);
+                    progress.advance(lines.bytesRead() - done);
+                    done = lines.bytesRead();
+                }
+                if (lines.problem() != null) {
                     throw new UserError(lines.problem());
                 }
-                int from = 0;
-                int at;
-                while ((at = line.indexOf(GptTokenizer.EOS_TEXT, from)) >= 0) {
-                    doc.append(line, from, at);
-                    encode(doc, first, tokenizer, out);
-                    first = false;
-                    doc.setLength(0);
-                    from = at + GptTokenizer.EOS_TEXT.length();
-                }
-                doc.append(line, from, line.length());
-                progress.advance(lines.bytesRead() - done);
-                done = lines.bytesRead();
+                docs.add(lines.lineBreak());
             }
-            encode(doc, first, tokenizer, out);
+            docs.finish();
         }
         return java.util.HexFormat.of().formatHex(md.digest());
-    }
-
-    private static void encode(CharSequence doc, boolean first, GptTokenizer tokenizer,
-            TokenFile.Writer out) throws IOException {
-        if (!first) {
-            out.add(tokenizer.eosId());
-        }
-        if (doc.length() > 0) {
-            for (long id : tokenizer.encode(doc.toString())) {
-                out.add((int) id);
-            }
-        }
     }
 
     /** Cache locations, preferred first: beside the text, then the user's cache folder. */
@@ -227,41 +205,6 @@ public record Domain(String name, Path dir, String origin) {
             from = at + GptTokenizer.EOS_TEXT.length();
         }
         return out.toArray();
-    }
-
-    /**
-     * Decodes strict UTF-8, naming the line and column of the first bad byte.
-     *
-     * @param file for the message
-     * @param bytes the content
-     * @return the text
-     */
-    public static String decodeUtf8(Path file, byte[] bytes) {
-        CharsetDecoder dec = StandardCharsets.UTF_8.newDecoder()
-                .onMalformedInput(CodingErrorAction.REPORT)
-                .onUnmappableCharacter(CodingErrorAction.REPORT);
-        ByteBuffer in = ByteBuffer.wrap(bytes);
-        CharBuffer out = CharBuffer.allocate(bytes.length);
-        var result = dec.decode(in, out, true);
-        if (result.isError()) {
-            int offset = in.position();
-            int line = 1;
-            int col = 1;
-            for (int i = 0; i < offset; i++) {
-                if (bytes[i] == '\n') {
-                    line++;
-                    col = 1;
-                } else if ((bytes[i] & 0xC0) != 0x80) {
-                    col++;
-                }
-            }
-            throw new UserError(String.format("%s: bytes that are not UTF-8 at line %d, column %d"
-                    + " (byte offset %d, 0x%02x); convert the file to UTF-8 (e.g. iconv -f"
-                    + " latin1 -t utf-8)", file, line, col, offset, bytes[offset] & 0xff));
-        }
-        dec.flush(out);
-        out.flip();
-        return out.toString();
     }
 
     /** A growable int array (no boxing for million-token corpora). */

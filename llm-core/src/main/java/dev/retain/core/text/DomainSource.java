@@ -2,6 +2,7 @@ package dev.retain.core.text;
 
 import dev.retain.core.UserError;
 import dev.retain.core.util.Hashing;
+import dev.retain.core.util.IoFailure;
 import dev.retain.core.util.Json;
 import dev.retain.core.util.Progress;
 
@@ -9,7 +10,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,7 +18,6 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
-import java.util.stream.Stream;
 
 /**
  * Where a domain's text comes from, as given to {@code --domains}: a split folder ({@code
@@ -89,6 +88,10 @@ public final class DomainSource {
             throw new UserError(path + ": domain not found; a domain is a folder holding"
                     + " train.txt, valid.txt and test.txt, a folder of .txt/.md documents, a .txt"
                     + " file or a .jsonl/.jsonl.gz file");
+        }
+        if (!Files.isRegularFile(abs)) {
+            throw new UserError(path + ": " + DocumentFolder.notAFile(abs) + ", not a file; a source is read"
+                    + " twice (its SHA-256, then its documents), so save it to a file first");
         }
         String n = abs.getFileName().toString().toLowerCase(Locale.ROOT);
         Kind kind = n.endsWith(".jsonl") || n.endsWith(".jsonl.gz") ? Kind.JSONL
@@ -179,43 +182,14 @@ public final class DomainSource {
                 return Hashing.sha256(p);
             }
             MessageDigest md = Hashing.digest();
-            for (Path f : documentFiles(p)) {
-                md.update((relative(p, f) + "\0" + Hashing.sha256(f) + "\n")
+            for (Path f : DocumentFolder.files(p)) {
+                md.update((DocumentFolder.relative(p, f) + "\0" + Hashing.sha256(f) + "\n")
                         .getBytes(StandardCharsets.UTF_8));
             }
             return HexFormat.of().formatHex(md.digest());
         } catch (IOException e) {
             throw new UserError(p + ": cannot read (" + e.getMessage() + ")", e);
         }
-    }
-
-    /**
-     * The documents of a folder: its {@code .txt} and {@code .md} files, in sub-folders too,
-     * sorted by relative path ({@code /}-separated, compared as Java strings); names starting
-     * with a dot (and what is inside such folders) are left out.
-     *
-     * @param dir the folder
-     * @return the files
-     * @throws IOException when the folder cannot be listed
-     */
-    static List<Path> documentFiles(Path dir) throws IOException {
-        try (Stream<Path> all = Files.walk(dir)) {
-            return all.filter(Files::isRegularFile)
-                    .filter(f -> {
-                        String rel = relative(dir, f);
-                        String lower = rel.toLowerCase(Locale.ROOT);
-                        return (lower.endsWith(".txt") || lower.endsWith(".md"))
-                                && !rel.startsWith(".") && !rel.contains("/.");
-                    })
-                    .sorted((a, b) -> relative(dir, a).compareTo(relative(dir, b)))
-                    .toList();
-        } catch (UncheckedIOException e) {
-            throw e.getCause();
-        }
-    }
-
-    private static String relative(Path dir, Path f) {
-        return dir.relativize(f).toString().replace(f.getFileSystem().getSeparator(), "/");
     }
 
     /**
@@ -279,7 +253,7 @@ public final class DomainSource {
             }
         }
         throw new UserError(path + ": could not write its split files in " + roots + " ("
-                + (last == null ? "?" : last.getMessage()) + "); check free disk space and"
+                + (last == null ? "?" : IoFailure.describe(last)) + "); check free disk space and"
                 + " permissions", last);
     }
 
@@ -303,8 +277,8 @@ public final class DomainSource {
             return new Prepared(domain(dir), write(dir, fp, fp == null ? null : key(fp),
                     progress), false);
         } catch (IOException e) {
-            throw new UserError(dir + ": could not write the split files (" + e.getMessage()
-                    + "); check free disk space and permissions", e);
+            throw new UserError(dir + ": could not write the split files ("
+                    + IoFailure.describe(e) + ")", e);
         }
     }
 
@@ -316,7 +290,7 @@ public final class DomainSource {
     private String fingerprintChecked() {
         if (kind == Kind.DOC_FOLDER) {
             try {
-                if (documentFiles(path).isEmpty()) {
+                if (DocumentFolder.files(path).isEmpty()) {
                     throw new UserError(path + ": no documents: the folder holds no .txt or .md"
                             + " files (nor train.txt, valid.txt, test.txt); a domain folder holds"
                             + " either");
@@ -378,7 +352,7 @@ public final class DomainSource {
             return Files.size(path);
         }
         long n = 0;
-        for (Path f : kind == Kind.SPLIT_FOLDER ? inputs() : documentFiles(path)) {
+        for (Path f : kind == Kind.SPLIT_FOLDER ? inputs() : DocumentFolder.files(path)) {
             n += Files.size(f);
         }
         return n;

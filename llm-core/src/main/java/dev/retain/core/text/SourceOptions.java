@@ -118,8 +118,11 @@ public record SourceOptions(String textField, DocSep docSep, int train, int vali
      * @return the first 8 bytes of their SHA-256, unsigned, modulo {@link #BUCKETS}
      */
     public static int bucket(byte[] utf8) {
-        byte[] h = SHA256.get().digest(utf8);
-        return (int) Long.remainderUnsigned(ByteBuffer.wrap(h).getLong(), BUCKETS);
+        return bucketOf(SHA256.get().digest(utf8));
+    }
+
+    private static int bucketOf(byte[] sha256) {
+        return (int) Long.remainderUnsigned(ByteBuffer.wrap(sha256).getLong(), BUCKETS);
     }
 
     /**
@@ -129,7 +132,18 @@ public record SourceOptions(String textField, DocSep docSep, int train, int vali
      * @return its split by the shares
      */
     public Split assign(byte[] utf8) {
-        int b = bucket(utf8);
+        return assignHashed(SHA256.get().digest(utf8));
+    }
+
+    /**
+     * The split a document goes to, from the SHA-256 of its UTF-8 bytes (a document too long to
+     * hold is hashed as it streams).
+     *
+     * @param sha256 the digest
+     * @return its split by the shares
+     */
+    public Split assignHashed(byte[] sha256) {
+        int b = bucketOf(sha256);
         return b < 100 * train ? Split.TRAIN : b < 100 * (train + valid) ? Split.VALID
                 : Split.TEST;
     }

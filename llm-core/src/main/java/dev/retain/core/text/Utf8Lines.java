@@ -20,12 +20,19 @@ import java.util.zip.ZipException;
 
 /**
  * Reads a text file (gzip-compressed when its name ends in {@code .gz}) one line at a time, with
- * strict UTF-8 and the line number of every line, so that a file of any size is read in the
- * memory of its longest line. Bytes that are not UTF-8 make a line undecodable ({@link #line()}
- * is null and {@link #problem()} says where); a damaged or truncated gzip stream is a {@link
- * UserError} naming the file and the line it broke in.
+ * strict UTF-8 and the line number of every line. A line is handed out in pieces of at most
+ * {@link #PIECE} bytes' worth of text, so that a file is read in the same small memory whatever
+ * the length of its lines (a 1 GB line included). Bytes that are not UTF-8 end a line's pieces
+ * ({@link #piece()} is null and {@link #problem()} says where); a damaged or truncated gzip
+ * stream is a {@link UserError} naming the file and the line it broke in.
+ *
+ * <p>Use: {@code while (advance()) { while ((p = piece()) != null) ...; problem() or
+ * lineBreak() }}. A piece is a reused buffer, valid until the next call.
  */
 final class Utf8Lines implements AutoCloseable {
+
+    /** The most bytes of a line decoded at a time. */
+    static final int PIECE = 1 << 16;
 
     private final Path file;
     private final Counting raw;
@@ -36,12 +43,19 @@ final class Utf8Lines implements AutoCloseable {
     private final byte[] buf = new byte[1 << 16];
     private int pos;
     private int lim;
-    private byte[] bytes = new byte[1024];
-    private int len;
+    /** Bytes of the current line not decoded yet: a piece's tail (a cut UTF-8 sequence, a CR). */
+    private final byte[] stage = new byte[PIECE + 8];
+    private int staged;
+    private final CharBuffer chars = CharBuffer.allocate(PIECE + 8);
     private long offset;
     private long lineStart;
+    /** Bytes of the current line decoded so far, and how many of them began a character. */
+    private long lineDecoded;
+    private long lineLeads;
     private int number;
-    private CharBuffer chars = CharBuffer.allocate(1024);
+    private boolean inLine;
+    private boolean lineEnded;
+    private String lineBreak = "";
     private String problem;
 
     private Utf8Lines(Path file, Counting raw, InputStream in) {
@@ -77,59 +91,142 @@ final class Utf8Lines implements AutoCloseable {
     }
 
     /**
-     * Reads the next line.
+     * Moves to the next line, passing over what was not read of the current one.
      *
      * @return false at the end of the file
      * @throws UserError when the file cannot be read, or its gzip data is damaged or truncated
      */
     boolean advance() {
-        len = 0;
+        if (inLine && !lineEnded) {
+            skipRest();
+        }
+        if (pos == lim && !fill(number + 1)) {
+            inLine = false;
+            return false;
+        }
+        number++;
+        inLine = true;
+        lineEnded = false;
         lineStart = offset;
+        lineDecoded = 0;
+        lineLeads = 0;
+        staged = 0;
+        lineBreak = "";
         problem = null;
-        while (true) {
-            if (pos == lim && !fill()) {
-                if (len == 0) {
-                    return false;
-                }
-                break;
-            }
+        decoder.reset();
+        return true;
+    }
+
+    private void skipRest() {
+        while (pos < lim || fill(number)) {
             int i = pos;
             while (i < lim && buf[i] != '\n') {
                 i++;
             }
-            int end = i < lim ? i + 1 : lim;
-            append(end - pos);
-            if (i < lim) {
+            boolean found = i < lim;
+            offset += (found ? i + 1 : i) - pos;
+            pos = found ? i + 1 : i;
+            if (found) {
                 break;
             }
         }
-        number++;
-        return true;
+        lineEnded = true;
     }
 
-    private void append(int n) {
-        if (len + n > bytes.length) {
-            bytes = java.util.Arrays.copyOf(bytes, Math.max(len + n, bytes.length * 2));
+    /**
+     * The next piece of the current line's text, without its line break.
+     *
+     * @return the piece (possibly empty), or null when the line has no more, or when its bytes
+     *     are not UTF-8 ({@link #problem()} then says where)
+     */
+    CharBuffer piece() {
+        if (!inLine || lineEnded) {
+            return null;
         }
-        System.arraycopy(buf, pos, bytes, len, n);
-        len += n;
-        pos += n;
-        offset += n;
+        boolean end = false;
+        boolean newline = false;
+        while (staged < PIECE) {
+            if (pos == lim && !fill(number)) {
+                end = true;
+                break;
+            }
+            int room = Math.min(lim, pos + PIECE - staged);
+            int i = pos;
+            while (i < room && buf[i] != '\n') {
+                i++;
+            }
+            System.arraycopy(buf, pos, stage, staged, i - pos);
+            staged += i - pos;
+            offset += i - pos;
+            pos = i;
+            if (i < lim && buf[i] == '\n') {
+                pos++;
+                offset++;
+                end = true;
+                newline = true;
+                break;
+            }
+        }
+        int n = staged;
+        if (end) {
+            boolean crlf = newline && n > 0 && stage[n - 1] == '\r';
+            n -= crlf ? 1 : 0;
+            lineBreak = crlf ? "\r\n" : newline ? "\n" : "";
+        } else if (stage[n - 1] == '\r') {
+            n--; // perhaps the CR of a CR LF: decided with the next piece
+        }
+        return decode(n, end);
     }
 
-    private boolean fill() {
+    private CharBuffer decode(int n, boolean end) {
+        ByteBuffer src = ByteBuffer.wrap(stage, 0, n);
+        chars.clear();
+        CoderResult r = decoder.decode(src, chars, end);
+        if (!r.isError() && end) {
+            r = decoder.flush(chars);
+        }
+        if (r.isError()) {
+            int at = src.position();
+            long col = lineLeads + 1;
+            for (int i = 0; i < at; i++) {
+                col += (stage[i] & 0xC0) != 0x80 ? 1 : 0;
+            }
+            problem = String.format("%s: bytes that are not UTF-8 at line %d, column %d (byte"
+                    + " offset %d, 0x%02x); convert the file to UTF-8 (e.g. iconv -f latin1 -t"
+                    + " utf-8)", file, number, col, lineStart + lineDecoded + at,
+                    stage[at] & 0xff);
+            if (!end) {
+                skipRest();
+            }
+            lineEnded = true;
+            return null;
+        }
+        int used = src.position();
+        for (int i = 0; i < used; i++) {
+            lineLeads += (stage[i] & 0xC0) != 0x80 ? 1 : 0;
+        }
+        lineDecoded += used;
+        System.arraycopy(stage, used, stage, 0, staged - used);
+        staged -= used;
+        lineEnded = end;
+        chars.flip();
+        return chars;
+    }
+
+    /** Reads more of the file; {@code line} is the line being read, for messages. */
+    private boolean fill(int line) {
         try {
             lim = in.read(buf);
         } catch (EOFException e) {
-            throw new UserError(file + ":" + (number + 1) + ": the gzip data ends early ("
+            throw new UserError(file + ":" + line + ": the gzip data ends early ("
                     + e.getMessage() + "); the file is truncated: compress or download it"
                     + " again", e);
         } catch (ZipException e) {
-            throw new UserError(file + ":" + (number + 1) + ": damaged gzip data ("
+            throw new UserError(file + ":" + line + ": damaged gzip data ("
                     + e.getMessage() + "); compress or download the file again", e);
         } catch (IOException e) {
-            throw new UserError(file + ":" + (number + 1) + ": cannot read (" + e.getMessage()
-                    + ")", e);
+            throw new UserError(file + ":" + line + ": cannot read ("
+                    + e.getMessage() + ")", e);
         }
         pos = 0;
         if (lim <= 0) {
@@ -140,55 +237,19 @@ final class Utf8Lines implements AutoCloseable {
     }
 
     /**
-     * The line last read, decoded, with its line break ({@code \n} or {@code \r\n}) when it has
-     * one (the last line of a file may have none).
-     *
-     * @return the text, or null when its bytes are not UTF-8 ({@link #problem()} says where)
+     * @return the line break that ended the current line once its last piece was read: {@code
+     *     "\n"}, {@code "\r\n"}, or {@code ""} for a last line without one
      */
-    String line() {
-        boolean ascii = true;
-        for (int i = 0; i < len; i++) {
-            if (bytes[i] < 0) {
-                ascii = false;
-                break;
-            }
-        }
-        if (ascii) {
-            return new String(bytes, 0, len, StandardCharsets.ISO_8859_1);
-        }
-        if (chars.capacity() < len) {
-            chars = CharBuffer.allocate(Math.max(len, chars.capacity() * 2));
-        }
-        chars.clear();
-        decoder.reset();
-        ByteBuffer src = ByteBuffer.wrap(bytes, 0, len);
-        CoderResult r = decoder.decode(src, chars, true);
-        if (!r.isError()) {
-            r = decoder.flush(chars);
-        }
-        if (r.isError()) {
-            int at = src.position();
-            int col = 1;
-            for (int i = 0; i < at; i++) {
-                if ((bytes[i] & 0xC0) != 0x80) {
-                    col++;
-                }
-            }
-            problem = String.format("%s: bytes that are not UTF-8 at line %d, column %d (byte"
-                    + " offset %d, 0x%02x); convert the file to UTF-8 (e.g. iconv -f latin1 -t"
-                    + " utf-8)", file, number, col, lineStart + at, bytes[at] & 0xff);
-            return null;
-        }
-        chars.flip();
-        return chars.toString();
+    String lineBreak() {
+        return lineBreak;
     }
 
-    /** @return why the last line could not be decoded (one line naming file and line), or null */
+    /** @return why the current line could not be decoded (one line naming file and line), or null */
     String problem() {
         return problem;
     }
 
-    /** @return the 1-based number of the line last read */
+    /** @return the 1-based number of the current line */
     int number() {
         return number;
     }

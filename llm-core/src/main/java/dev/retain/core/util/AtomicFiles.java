@@ -2,13 +2,19 @@ package dev.retain.core.util;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 
-/** Writes files so that a reader sees the old content or the new, never half of the new. */
+/**
+ * Writes files so that a reader sees the old content or the new, never half of the new. Its
+ * temporary files are made through {@link TemporaryFiles}, so that a command stopped by a signal
+ * removes them all and leaves nothing half-written behind.
+ */
 public final class AtomicFiles {
 
     private AtomicFiles() {}
@@ -37,6 +43,8 @@ public final class AtomicFiles {
         try (Pending p = open(target)) {
             writer.write(p.stream());
             p.commit();
+        } catch (IOException e) {
+            throw IoFailure.writing(target, e);
         }
     }
 
@@ -50,15 +58,33 @@ public final class AtomicFiles {
      * @throws IOException when the temporary file cannot be created
      */
     public static Pending open(Path target) throws IOException {
-        Path dir = target.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
+        Path tmp = null;
         try {
-            return new Pending(target, tmp, java.nio.channels.FileChannel.open(tmp,
-                    java.nio.file.StandardOpenOption.WRITE));
+            Path dir = target.toAbsolutePath().getParent();
+            Files.createDirectories(dir);
+            tmp = TemporaryFiles.file(dir, target.getFileName().toString());
+            return new Pending(target, tmp, FileChannel.open(tmp, StandardOpenOption.WRITE));
         } catch (IOException e) {
-            Files.deleteIfExists(tmp);
-            throw e;
+            if (tmp != null) {
+                TemporaryFiles.remove(tmp);
+            }
+            throw IoFailure.writing(target, e);
+        }
+    }
+
+    /**
+     * Checks, before anything is written, that no target is a folder (a rename over it would
+     * fail part way through a set of files).
+     *
+     * @param targets the files to be written
+     * @throws IOException naming the first target that is a folder
+     */
+    public static void notFolders(Path... targets) throws IOException {
+        for (Path t : targets) {
+            if (Files.isDirectory(t)) {
+                throw IoFailure.writing(t, new java.nio.file.FileSystemException(t.toString(),
+                        null, "Is a directory"));
+            }
         }
     }
 
@@ -71,16 +97,16 @@ public final class AtomicFiles {
 
         private final Path target;
         private final Path tmp;
-        private final java.nio.channels.FileChannel channel;
+        private final FileChannel channel;
         private final java.io.BufferedOutputStream stream;
         private boolean done;
 
-        private Pending(Path target, Path tmp, java.nio.channels.FileChannel channel) {
+        private Pending(Path target, Path tmp, FileChannel channel) {
             this.target = target;
             this.tmp = tmp;
             this.channel = channel;
-            this.stream = new java.io.BufferedOutputStream(
-                    java.nio.channels.Channels.newOutputStream(channel), 1 << 16);
+            this.stream = new java.io.BufferedOutputStream(new Named(target,
+                    java.nio.channels.Channels.newOutputStream(channel)), 1 << 16);
         }
 
         /** @return a buffered stream that appends to the temporary file */
@@ -92,7 +118,7 @@ public final class AtomicFiles {
          * @return the temporary file's channel, for writes at a position; flush {@link #stream()}
          *     before using it
          */
-        public java.nio.channels.FileChannel channel() {
+        public FileChannel channel() {
             return channel;
         }
 
@@ -108,18 +134,24 @@ public final class AtomicFiles {
          * @throws IOException when any of these fails (the target is then untouched)
          */
         public void commit() throws IOException {
-            stream.flush();
-            // The rename must never expose a file whose bytes are still only in the page cache.
-            channel.force(true);
-            channel.close();
-            // createTempFile makes the file private (0600); results are meant to be shared.
             try {
-                Files.setPosixFilePermissions(tmp,
-                        java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
-            } catch (UnsupportedOperationException e) {
-                // not a POSIX file system: keep its defaults
+                stream.flush();
+                // The rename must never expose a file whose bytes are still only in the page
+                // cache.
+                channel.force(true);
+                channel.close();
+                // createTempFile makes the file private (0600); results are meant to be shared.
+                try {
+                    Files.setPosixFilePermissions(tmp,
+                            java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+                } catch (UnsupportedOperationException e) {
+                    // not a POSIX file system: keep its defaults
+                }
+                move(tmp, target);
+            } catch (IOException e) {
+                throw IoFailure.writing(target, e);
             }
-            move(tmp, target);
+            TemporaryFiles.published(tmp);
             done = true;
         }
 
@@ -130,8 +162,36 @@ public final class AtomicFiles {
                 try {
                     channel.close();
                 } finally {
-                    Files.deleteIfExists(tmp);
+                    TemporaryFiles.remove(tmp);
                 }
+            }
+        }
+    }
+
+    /** A stream whose failures name the file it writes. */
+    private static final class Named extends java.io.FilterOutputStream {
+        private final Path target;
+
+        Named(Path target, OutputStream out) {
+            super(out);
+            this.target = target;
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            try {
+                out.write(b, off, len);
+            } catch (IOException e) {
+                throw IoFailure.writing(target, e);
+            }
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            try {
+                out.write(b);
+            } catch (IOException e) {
+                throw IoFailure.writing(target, e);
             }
         }
     }
@@ -188,8 +248,8 @@ public final class AtomicFiles {
      * @throws IOException when it cannot be synced
      */
     public static void fsync(Path file) throws IOException {
-        try (var ch = java.nio.channels.FileChannel.open(file,
-                java.nio.file.StandardOpenOption.READ)) {
+        try (var ch = FileChannel.open(file,
+                StandardOpenOption.READ)) {
             ch.force(true);
         }
     }

@@ -1,5 +1,7 @@
 package dev.retain.core.util;
 
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -15,6 +17,24 @@ public final class Json {
             new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private Json() {}
+
+    /**
+     * Why a JSON file could not be read, in one line: Jackson's message without the second line
+     * it adds, then where ({@code at line L, column C}).
+     *
+     * @param e what reading threw
+     * @return e.g. {@code Unrecognized token 'garbage': was expecting ... at line 1, column 20}
+     */
+    public static String why(Exception e) {
+        if (e instanceof JsonProcessingException j) {
+            JsonLocation at = j.getLocation();
+            return String.valueOf(j.getOriginalMessage()).split("\n")[0].strip()
+                    + (at == null || at.getLineNr() < 0 ? "" : " at line " + at.getLineNr()
+                            + ", column " + at.getColumnNr());
+        }
+        String m = e.getMessage();
+        return m == null ? e.getClass().getSimpleName() : m.split("\n")[0].strip();
+    }
 
     /** @return a new empty object node */
     public static ObjectNode object() {

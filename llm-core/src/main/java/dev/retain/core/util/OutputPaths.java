@@ -3,8 +3,6 @@ package dev.retain.core.util;
 import dev.retain.core.UserError;
 
 import java.io.IOException;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -72,14 +70,25 @@ public final class OutputPaths {
         return file;
     }
 
+    /**
+     * After a failed write: removes a folder that {@link #folder} made for it when it is still
+     * empty, so that a failure leaves nothing behind, not even an empty folder.
+     *
+     * @param dir the folder
+     * @param existed whether it was there before the command
+     */
+    public static void removeIfMadeAndEmpty(Path dir, boolean existed) {
+        if (existed) {
+            return;
+        }
+        try {
+            Files.deleteIfExists(dir); // fails when not empty: then it holds something
+        } catch (IOException e) {
+            // not empty, or not removable: left as it is
+        }
+    }
+
     private static String why(IOException e) {
-        if (e instanceof AccessDeniedException) {
-            return "permission denied";
-        }
-        if (e instanceof FileSystemException f && f.getReason() != null) {
-            return f.getReason();
-        }
-        return e.getClass().getSimpleName() + (e.getMessage() == null ? ""
-                : ": " + e.getMessage());
+        return IoFailure.reason(e);
     }
 }

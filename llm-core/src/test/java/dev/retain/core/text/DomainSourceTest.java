@@ -48,7 +48,7 @@ class DomainSourceTest {
     }
 
     /**
-     * The README's rule, written out again: SHA-256 of the UTF-8 bytes, the first 8 bytes as an
+     * The rule of docs/DATA.md, written out again: SHA-256 of the UTF-8 bytes, the first 8 bytes as an
      * unsigned big-endian number, modulo 10000, against the shares times 100.
      */
     private static Split expectedSplit(String doc, int train, int valid) throws Exception {

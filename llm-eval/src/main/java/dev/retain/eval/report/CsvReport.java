@@ -8,6 +8,8 @@ import dev.retain.eval.metrics.ScoreMatrix;
 import dev.retain.eval.metrics.StabilityGap;
 import dev.retain.eval.results.RunResults;
 
+import java.io.IOException;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -25,39 +27,46 @@ import java.util.Map;
  * {@code .backward_transfer}, {@code .forward_transfer}, {@code .learning_curve_area},
  * {@code .vs_naive.*}; per stage {@code cost.*}; per boundary and earlier domain
  * {@code stability_gap.*}. Undefined values are left empty.
+ *
+ * <p>Over {@link Report#MATRIX_LIMIT} tasks, each score matrix gives its base row and its last
+ * row only, and the stability gap (a row per boundary and earlier task) is left out: the file
+ * grows with the tasks, not with their square. report.json has every score.
  */
 final class CsvReport {
 
     private CsvReport() {}
 
     /**
+     * Writes the table.
+     *
      * @param report the report
-     * @return the CSV text
+     * @param out where the CSV text goes
+     * @throws IOException when it cannot be written
      */
-    static String of(Report report) {
-        StringBuilder sb = new StringBuilder();
-        sb.append("run,strategy,kind,stage,trained_on,domain,metric,value\n");
+    static void write(Report report, Appendable out) throws IOException {
+        out.append("run,strategy,kind,stage,trained_on,domain,metric,value\n");
         for (RunReport r : report.runs()) {
-            new Rows(sb, r, report.kind()).write();
+            new Rows(out, r, report.kind(), report.wide()).write();
         }
-        return sb.toString();
     }
 
     /** The rows of one run. */
     private static final class Rows {
-        private final StringBuilder sb;
+        private final Appendable sb;
         private final RunReport r;
         private final RunResults res;
         private final String kind;
+        private final boolean wide;
 
-        Rows(StringBuilder sb, RunReport r, String kind) {
+        Rows(Appendable sb, RunReport r, String kind, boolean wide) {
             this.sb = sb;
             this.r = r;
             this.res = r.results();
             this.kind = kind;
+            this.wide = wide;
         }
 
-        void write() {
+        void write() throws IOException {
             for (ScoreMatrix m : res.scores().values()) {
                 matrix(m, m.metric());
             }
@@ -80,7 +89,7 @@ final class CsvReport {
             if (r.cost().peakRssBytes() >= 0) {
                 row(last(), "", "cost.peak_rss_bytes", r.cost().peakRssBytes());
             }
-            for (StabilityGap.Row g : r.stabilityGap()) {
+            for (StabilityGap.Row g : wide ? List.<StabilityGap.Row>of() : r.stabilityGap()) {
                 row(g.stage(), g.task(), "stability_gap.at_boundary", g.atBoundary());
                 row(g.stage(), g.task(), "stability_gap.worst", g.worst());
                 row(g.stage(), g.task(), "stability_gap.ratio", g.ratio());
@@ -99,15 +108,18 @@ final class CsvReport {
             return res.primary().stagesDone() - 1;
         }
 
-        private void matrix(ScoreMatrix m, String metric) {
+        private void matrix(ScoreMatrix m, String metric) throws IOException {
             for (int k = 0; k < m.rowCount(); k++) {
+                if (wide && k > 0 && k < m.rowCount() - 1) {
+                    continue;
+                }
                 for (int j = 0; j < m.taskCount(); j++) {
                     row(k - 1, m.tasks().get(j), metric, m.get(k, j));
                 }
             }
         }
 
-        private void metrics(String score, ForgettingMetrics m) {
+        private void metrics(String score, ForgettingMetrics m) throws IOException {
             int k = m.stage() - 1;
             double[] ratio = m.expRatioFinalOverRightAfter();
             for (int j = 0; j < m.tasks().size(); j++) {
@@ -139,11 +151,12 @@ final class CsvReport {
             }
         }
 
-        private void row(int stage, String domain, String metric, double value) {
+        private void row(int stage, String domain, String metric, double value)
+                throws IOException {
             String trained = stage >= 0 && stage < res.tasks().size() && !res.isSingleModel()
                     ? res.tasks().get(stage) : "";
             sb.append(field(r.label())).append(',').append(field(r.strategy())).append(',')
-                    .append(kind).append(',').append(stage).append(',').append(field(trained))
+                    .append(kind).append(",").append(String.valueOf(stage)).append(",").append(field(trained))
                     .append(',').append(field(domain)).append(',').append(metric).append(',')
                     .append(Double.isFinite(value) ? number(value) : "").append('\n');
         }

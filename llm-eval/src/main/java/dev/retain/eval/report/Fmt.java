@@ -54,6 +54,21 @@ final class Fmt {
         return b < 0 ? NA : b < 1e9 ? fixed(b / 1e6, 1) + " MB" : fixed(b / 1e9, 2) + " GB";
     }
 
+    /**
+     * A list for one readable line: the first items, then how many more.
+     *
+     * @param items the items
+     * @param max how many to name
+     * @return e.g. {@code a, b, c and 9,997 more}
+     */
+    static String list(java.util.List<String> items, int max) {
+        if (items.size() <= max) {
+            return String.join(", ", items);
+        }
+        return String.join(", ", items.subList(0, max)) + " and " + count(items.size() - max)
+                + " more";
+    }
+
     /** @return a whole number with thousands separators */
     static String count(long n) {
         return String.format(Locale.ROOT, "%,d", n);

@@ -3,10 +3,13 @@ package dev.retain.eval.report;
 import dev.retain.core.UserError;
 import dev.retain.eval.EvalResult;
 import dev.retain.eval.metrics.BaselineComparison;
+import dev.retain.eval.metrics.Cost;
 import dev.retain.eval.metrics.ForgettingMetrics;
 import dev.retain.eval.metrics.StabilityGap;
+import dev.retain.eval.results.MetricsLog;
 import dev.retain.eval.results.RunResults;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -63,6 +66,17 @@ public record Report(
 
     /** The report schema written to report.json. */
     public static final String SCHEMA = "retain.report/1";
+
+    /**
+     * The most tasks whose task x task tables a report draws: above it, report.md and
+     * report.html leave out the score matrices, heat maps, curves, stability-gap and drift
+     * tables, and results.csv keeps only the base and final rows of each matrix (report.json
+     * keeps everything); a warning says so.
+     */
+    public static final int MATRIX_LIMIT = 64;
+
+    /** How many names a warning lists before it says how many more. */
+    static final int NAMES = 8;
 
     /** The strategy name of the run others are compared with. */
     public static final String NAIVE = "naive";
@@ -157,9 +171,16 @@ public record Report(
                         + "; report them separately");
             }
             if (!new HashSet<>(r.tasks()).equals(new HashSet<>(first.tasks()))) {
-                throw new UserError(r.source() + ": its tasks " + r.tasks() + " are not those of "
-                        + first.source() + " " + first.tasks() + "; only runs over the same"
-                        + " domains can be compared: report them separately");
+                List<String> extra = new ArrayList<>(r.tasks());
+                extra.removeAll(first.tasks());
+                List<String> missing = new ArrayList<>(first.tasks());
+                missing.removeAll(r.tasks());
+                throw new UserError(r.source() + ": its tasks are not those of " + first.source()
+                        + " (" + (missing.isEmpty() ? "" : "missing " + Fmt.list(missing, NAMES))
+                        + (missing.isEmpty() || extra.isEmpty() ? "" : "; ")
+                        + (extra.isEmpty() ? "" : "not in it " + Fmt.list(extra, NAMES))
+                        + "); only runs over the same domains can be compared: report them"
+                        + " separately");
             }
         }
         List<RunReport> reports = new ArrayList<>();
@@ -177,15 +198,24 @@ public record Report(
             } else if (!rr.complete()) {
                 warnings.add(label + " is " + (r.status().equals("running") ? "still running"
                         : "incomplete") + ": " + rr.primary().stage() + " of " + r.tasks().size()
-                        + " stages have scores; missing: " + String.join(", ", rr.missingStages()));
+                        + " stages have scores; missing: " + Fmt.list(rr.missingStages(), NAMES));
             } else if (r.status().equals("running")) {
                 warnings.add(label + " has every stage's scores but its status is still"
                         + " running (it may have been stopped before it finished writing)");
             }
+            for (String p : logProblems(r)) {
+                warnings.add(label + ": " + p);
+            }
             if (!r.tasks().equals(first.tasks())) {
                 warnings.add(label + " was trained in a different order: "
-                        + String.join(", ", r.tasks()));
+                        + Fmt.list(r.tasks(), NAMES));
             }
+        }
+        if (first.tasks().size() > MATRIX_LIMIT) {
+            warnings.add(first.tasks().size() + " tasks: over " + MATRIX_LIMIT + ", report.md"
+                    + " and report.html leave out the task x task tables and charts (score"
+                    + " matrices, curves, stability gap, drift) and results.csv keeps the base"
+                    + " and final rows of each matrix; report.json has every score");
         }
         RunReport base = reports.stream()
                 .filter(r -> NAIVE.equals(r.strategy().toLowerCase(Locale.ROOT)))
@@ -226,6 +256,19 @@ public record Report(
         return new Report("runs", first.kind(), first.tasks(), reports,
                 base == null ? null : base.label(), ranking, notRanked, warnings, settings,
                 dataTime(runs));
+    }
+
+    /**
+     * What is wrong with the metrics.jsonl of a language-model run that retain trained (its
+     * folder has the run.json the trainer writes): a missing or damaged log, steps missing.
+     */
+    private static List<String> logProblems(RunResults r) {
+        if (r.dir() == null || r.isClassifier() || r.isSingleModel()
+                || !Files.isRegularFile(r.dir().resolve("run.json"))) {
+            return List.of();
+        }
+        return MetricsLog.problems(r.dir(), r.stages().stream().mapToLong(Cost.Stage::steps)
+                .sum());
     }
 
     /**
@@ -286,6 +329,11 @@ public record Report(
             }
         }
         return out;
+    }
+
+    /** @return true when there are more tasks than task x task tables are drawn for */
+    public boolean wide() {
+        return tasks.size() > MATRIX_LIMIT;
     }
 
     /** @return true for a single-model evaluation report */

@@ -32,11 +32,12 @@ final class ReportDocument {
                 null);
         doc.paragraph("Schema " + Report.SCHEMA + ", data as of " + report.generated() + ". "
                 + (report.isSingleModel() ? "One model on " + report.tasks().size()
-                        + " domains: " + String.join(", ", report.tasks()) + "."
+                        + " domains: " + Fmt.list(report.tasks(), Report.MATRIX_LIMIT) + "."
                         : report.runs().size() + (report.runs().size() == 1 ? " run" : " runs")
                         + " (" + (report.isClassifier() ? "classifier" : "language model")
                         + ") over " + report.tasks().size() + " tasks, in training order: "
-                        + String.join(", ", report.tasks()) + "."));
+                        + Fmt.list(report.tasks(), report.wide() ? Report.NAMES
+                                : Report.MATRIX_LIMIT) + "."));
         doc.warnings(report.warnings());
         if (report.isSingleModel()) {
             singleModel(doc, report.runs().get(0));
@@ -105,6 +106,9 @@ final class ReportDocument {
         List<String> header = new ArrayList<>(List.of(unit));
         header.addAll(labels);
         doc.table(new Doc.Table(null, header, rows));
+        if (report.wide()) {
+            return;
+        }
         doc.chart("Forgetting per " + unit + ", by run", () -> Charts.groupedBars(
                 "Forgetting per " + unit, what + " (positive = forgot)",
                 cls ? "forgetting (accuracy)" : "forgetting (nats/token)", labels, tasks,

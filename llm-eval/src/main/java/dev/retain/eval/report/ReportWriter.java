@@ -5,7 +5,12 @@ import dev.retain.core.util.AtomicFiles;
 import dev.retain.core.util.Json;
 import dev.retain.eval.EvalResult;
 
+import java.io.FilterOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -53,20 +58,51 @@ public final class ReportWriter {
             throw new UserError("--out " + outDir + ": exists and is not a folder; give a"
                     + " folder for the report files");
         }
-        Files.createDirectories(outDir);
         Path json = outDir.resolve(JSON);
         Path csv = outDir.resolve(CSV);
         Path md = outDir.resolve(MARKDOWN);
         Path html = outDir.resolve(HTML);
-        Json.write(json, JsonReport.of(report));
-        AtomicFiles.writeString(csv, CsvReport.of(report));
-        Doc doc = ReportDocument.build(report);
-        AtomicFiles.writeString(md, MarkdownRenderer.render(doc));
-        AtomicFiles.writeString(html, HtmlRenderer.render(doc, report.isSingleModel()
-                ? "retain evaluation: " + report.runs().get(0).label()
-                : "retain report: " + String.join(", ",
-                        report.runs().stream().map(RunReport::label).toList())));
+        // All four are written in full, then published together: a failure or a signal part
+        // way leaves the folder's earlier report as it was.
+        AtomicFiles.notFolders(json, csv, md, html);
+        try (AtomicFiles.Pending j = AtomicFiles.open(json);
+                AtomicFiles.Pending c = AtomicFiles.open(csv);
+                AtomicFiles.Pending m = AtomicFiles.open(md);
+                AtomicFiles.Pending h = AtomicFiles.open(html)) {
+            Json.MAPPER.writeValue(new Unclosed(j.stream()), JsonReport.of(report));
+            j.stream().write('\n');
+            Writer w = new OutputStreamWriter(c.stream(), StandardCharsets.UTF_8);
+            CsvReport.write(report, w);
+            w.flush();
+            Doc doc = ReportDocument.build(report);
+            m.stream().write(MarkdownRenderer.render(doc).getBytes(StandardCharsets.UTF_8));
+            h.stream().write(HtmlRenderer.render(doc, report.isSingleModel()
+                    ? "retain evaluation: " + report.runs().get(0).label()
+                    : "retain report: " + String.join(", ",
+                            report.runs().stream().map(RunReport::label).toList()))
+                    .getBytes(StandardCharsets.UTF_8));
+            for (AtomicFiles.Pending p : List.of(j, c, m, h)) {
+                p.commit();
+            }
+        }
         return List.of(json, csv, md, html);
+    }
+
+    /** A stream that Jackson may close: the file stays open until it is committed. */
+    private static final class Unclosed extends FilterOutputStream {
+        Unclosed(OutputStream out) {
+            super(out);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            out.write(b, off, len);
+        }
+
+        @Override
+        public void close() throws IOException {
+            flush();
+        }
     }
 
     /**

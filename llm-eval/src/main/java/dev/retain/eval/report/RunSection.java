@@ -40,14 +40,19 @@ final class RunSection {
         doc.heading(2, "Run: " + r.label(), anchor);
         doc.paragraph("Strategy " + r.strategy() + "; status " + res.status() + " ("
                 + r.primary().stage() + " of " + res.tasks().size() + " stages have scores"
-                + (r.complete() ? "" : "; missing: " + String.join(", ", r.missingStages()))
+                + (r.complete() ? "" : "; missing: " + Fmt.list(r.missingStages(),
+                        Report.NAMES))
                 + ")" + (res.diverged() ? "; " + res.divergence() : "") + "; results "
                 + res.source()
                 + (res.started() == null ? "" : "; started " + res.started())
                 + (res.finished() == null ? "" : ", finished " + res.finished()) + ".");
         setup(doc, res);
         List<String> rowLabels = rowLabels(res);
-        if (res.isClassifier()) {
+        if (report.wide()) {
+            doc.paragraph(res.tasks().size() + " tasks: the score matrices, heat maps, curves,"
+                    + " stability gap and drift tables are left out (over " + Report.MATRIX_LIMIT
+                    + " tasks); every score is in report.json.");
+        } else if (res.isClassifier()) {
             ScoreMatrix acc = res.scores().get(RunResults.ACCURACY);
             matrix(doc, r, acc, "Accuracy", 4, res.accuracyStd(), rowLabels);
         } else {
@@ -62,8 +67,10 @@ final class RunSection {
         summary(doc, r);
         timings(doc, r);
         trainingLoss(doc, r);
-        curves(doc, report, r);
-        drift(doc, r);
+        if (!report.wide()) {
+            curves(doc, report, r);
+            drift(doc, r);
+        }
     }
 
     private static List<String> rowLabels(RunResults res) {

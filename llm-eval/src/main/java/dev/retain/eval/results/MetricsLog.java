@@ -24,7 +24,11 @@ import java.util.List;
  * appended as the run goes, for plotting and monitoring while a long run trains. Each line is
  * written by one system call, so a killed process leaves whole lines. A checkpoint records the
  * file's length ({@code metrics_bytes} in its state.json); a resumed run cuts the file back to it
- * before it goes on, so the steps it repeats are not logged twice and none is missing.
+ * before it goes on, so the steps it repeats are not logged twice and none is missing. A file
+ * that does not end with a whole line (cut short by a crash, a full disk or a hand) is cut back
+ * to its last whole line first, so that the next line starts a line of its own; lines lost so
+ * (or a deleted log) cannot be made again: {@link #problems} names them, and {@code retain
+ * report} warns.
  *
  * <pre>
  * {"type":"step","step":12,"stage":0,"domain":"computing","loss":4.18,"new":4.12,"replay":null,
@@ -67,12 +71,41 @@ public final class MetricsLog {
     public static MetricsLog open(Path runDir, long keep) throws IOException {
         Path f = runDir.resolve(FILE);
         try (FileChannel ch = FileChannel.open(f, StandardOpenOption.CREATE,
-                StandardOpenOption.WRITE)) {
+                StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             if (keep >= 0 && ch.size() > keep) {
                 ch.truncate(keep);
             }
+            long whole = wholeLines(ch);
+            if (whole < ch.size()) {
+                ch.truncate(whole);
+            }
+            if (keep > 0 && ch.size() < keep) {
+                System.err.println("retain: warning: " + f + " is shorter than the checkpoint"
+                        + " recorded (" + ch.size() + " of " + keep + " bytes): the lines it"
+                        + " lost are not written again; retain report names the missing steps");
+            }
         }
         return new MetricsLog(f);
+    }
+
+    /** @return the length of the file up to the end of its last whole line */
+    private static long wholeLines(FileChannel ch) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(1 << 16);
+        long end = ch.size();
+        while (end > 0) {
+            long from = Math.max(0, end - b.capacity());
+            b.clear().limit((int) (end - from));
+            while (b.hasRemaining() && ch.read(b, from + b.position()) > 0) {
+                // fill the window
+            }
+            for (int i = b.position() - 1; i >= 0; i--) {
+                if (b.get(i) == '\n') {
+                    return from + i + 1;
+                }
+            }
+            end = from;
+        }
+        return 0;
     }
 
     /**
@@ -90,8 +123,8 @@ public final class MetricsLog {
                 ch.write(b);
             }
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException("could not append to " + file + ": "
-                    + e.getMessage(), e);
+            throw new java.io.UncheckedIOException(dev.retain.core.util.IoFailure.writing(file,
+                    e));
         }
     }
 
@@ -180,7 +213,74 @@ public final class MetricsLog {
     }
 
     /**
-     * Reads a run's log; a last line cut short (a process killed while writing) is left out.
+     * What is wrong with a run's log, one line each (for {@code retain report}): the log missing,
+     * lines that are not JSON, steps missing (the steps the run's finished stages took, {@code
+     * 1..steps}, each need a step line).
+     *
+     * @param runDir the run folder
+     * @param steps the steps its finished stages took
+     * @return the problems, empty when none
+     */
+    public static List<String> problems(Path runDir, long steps) {
+        Path f = runDir.resolve(FILE);
+        List<String> out = new ArrayList<>();
+        if (!Files.isRegularFile(f)) {
+            if (steps > 0) {
+                out.add(f + " is missing: the loss of steps 1-" + steps + " is lost (the report"
+                        + " has no training-loss chart)");
+            }
+            return out;
+        }
+        long bad = 0;
+        long firstBad = 0;
+        long next = 1;
+        List<String> gaps = new ArrayList<>();
+        long gapSteps = 0;
+        try (BufferedReader r = Files.newBufferedReader(f, StandardCharsets.UTF_8)) {
+            String line;
+            for (long n = 1; (line = r.readLine()) != null; n++) {
+                JsonNode l;
+                try {
+                    l = line.isBlank() ? null : Json.MAPPER.readTree(line);
+                } catch (IOException e) {
+                    bad++;
+                    firstBad = firstBad == 0 ? n : firstBad;
+                    continue;
+                }
+                if (l == null || !l.path("type").asText().equals("step")) {
+                    continue;
+                }
+                long step = l.path("step").asLong(-1);
+                if (step > next) {
+                    gaps.add(next == step - 1 ? String.valueOf(next) : next + "-" + (step - 1));
+                    gapSteps += step - next;
+                }
+                next = Math.max(next, step + 1);
+            }
+        } catch (IOException e) {
+            out.add(f + " cannot be read (" + e.getMessage() + ")");
+            return out;
+        }
+        if (steps >= next) {
+            gaps.add(next == steps ? String.valueOf(next) : next + "-" + steps);
+            gapSteps += steps - next + 1;
+        }
+        if (bad > 0) {
+            out.add(f + ": " + bad + " line" + (bad == 1 ? " is" : "s are") + " not JSON (the"
+                    + " first: line " + firstBad + "); the report reads the others");
+        }
+        if (!gaps.isEmpty()) {
+            out.add(f + ": the loss of " + gapSteps + " step" + (gapSteps == 1 ? "" : "s")
+                    + " is missing (step" + (gapSteps == 1 ? " " : "s ") + String.join(", ",
+                    gaps.subList(0, Math.min(5, gaps.size()))) + (gaps.size() > 5 ? ", ..."
+                    : "") + "): the log was cut or damaged");
+        }
+        return out;
+    }
+
+    /**
+     * Reads a run's log; lines that are not JSON (a last line cut short by a process killed
+     * while writing, a damaged line) are left out ({@link #problems} names them).
      *
      * @param runDir the run folder
      * @return its lines, in order; empty when there is no log
@@ -201,7 +301,7 @@ public final class MetricsLog {
                 try {
                     out.add(Json.MAPPER.readTree(line));
                 } catch (IOException e) {
-                    break; // the unfinished last line of a killed process
+                    // a torn or damaged line: the others are still good
                 }
             }
         }

@@ -86,7 +86,7 @@ final class ResultsDecoder {
                 std = rows(sc.path(ACCURACY).path(STD_ROWS), SCORES + "." + ACCURACY + "."
                         + STD_ROWS, "accuracy_std", tasks, true);
             }
-            seeds = sc.path(ACCURACY).path(SEEDS).asInt(0);
+            seeds = (int) whole(sc.path(ACCURACY), SEEDS, 0, SCORES + "." + ACCURACY);
         } else {
             ScoreMatrix nll = matrix(sc, MEAN_NLL, tasks, false, false);
             ScoreMatrix ppl = matrix(sc, PERPLEXITY, tasks, false, false);
@@ -111,8 +111,52 @@ final class ResultsDecoder {
                 object(root, CONFIG), object(root, ENVIRONMENT), object(root, MODEL),
                 tasks, scores, std, seeds, stages(root), boundaries(root), curves(root),
                 root.path(DRIFT).isObject() ? text(root.path(DRIFT), WEIGHTING, "none") : null,
-                drift(root), ResultsCodec.peakRss(root), ResultsCodec.peakRssScope(root),
+                drift(root), whole(root, PEAK_RSS_BYTES, -1, null),
+                ResultsCodec.peakRssScope(root),
                 List.of(), heldOut(root, tasks.size()));
+    }
+
+    /**
+     * A number field: its default when absent or null, else a number (anything else, such as
+     * {@code "slow"}, is refused rather than read as 0).
+     */
+    private double number(JsonNode n, String field, double dflt, String where) {
+        JsonNode v = n.get(field);
+        if (v == null || v.isNull()) {
+            return dflt;
+        }
+        if (!v.isNumber()) {
+            throw bad(name(where, field) + " is " + v + ", not a number");
+        }
+        return v.asDouble();
+    }
+
+    /** A whole-number field, as {@link #number} is for numbers. */
+    private long whole(JsonNode n, String field, long dflt, String where) {
+        JsonNode v = n.get(field);
+        if (v == null || v.isNull()) {
+            return dflt;
+        }
+        if (!v.isNumber() || !v.canConvertToExactIntegral() || !v.canConvertToLong()) {
+            throw bad(name(where, field) + " is " + v + ", not a whole number");
+        }
+        return v.asLong();
+    }
+
+    /** A true/false field, as {@link #number} is for numbers. */
+    private boolean bool(JsonNode n, String field, boolean dflt, String where) {
+        JsonNode v = n.get(field);
+        if (v == null || v.isNull()) {
+            return dflt;
+        }
+        if (!v.isBoolean()) {
+            throw bad(name(where, field) + " is " + v + ", not true or false");
+        }
+        return v.asBoolean();
+    }
+
+    private static String name(String where, String field) {
+        return where == null ? field : where + "." + field;
     }
 
     private static String text(JsonNode n, String field, String dflt) {
@@ -153,7 +197,7 @@ final class ResultsDecoder {
             }
             return null;
         }
-        boolean higher = m.path(HIGHER_IS_BETTER).asBoolean(dfltHigher);
+        boolean higher = bool(m, HIGHER_IS_BETTER, dfltHigher, SCORES + "." + metric);
         return rows(m.path(ROWS), SCORES + "." + metric + "." + ROWS, metric, tasks, higher);
     }
 
@@ -262,12 +306,13 @@ final class ResultsDecoder {
             if (!s.isObject() || !s.path(TASK).isTextual()) {
                 throw bad(STAGES + "[" + i + "] must be an object with a task");
             }
-            out.add(new Cost.Stage(s.path(STAGE).asInt(i), s.path(TASK).asText(),
-                    s.path(STEPS).asLong(0), s.path(TOKENS_SEEN).asLong(0),
-                    s.path(NEW_TOKENS).asLong(0), s.path(REPLAY_TOKENS).asLong(0),
-                    s.path(TRAIN_SECONDS).asDouble(0), s.path(FISHER_SECONDS).asDouble(0),
-                    s.path(EVAL_SECONDS).asDouble(0), s.path(DRIFT_SECONDS).asDouble(0),
-                    s.path(WALL_SECONDS).asDouble(0), s.path(TOKEN_PASSES).asLong(0)));
+            String w = STAGES + "[" + i + "]";
+            out.add(new Cost.Stage((int) whole(s, STAGE, i, w), s.path(TASK).asText(),
+                    whole(s, STEPS, 0, w), whole(s, TOKENS_SEEN, 0, w),
+                    whole(s, NEW_TOKENS, 0, w), whole(s, REPLAY_TOKENS, 0, w),
+                    number(s, TRAIN_SECONDS, 0, w), number(s, FISHER_SECONDS, 0, w),
+                    number(s, EVAL_SECONDS, 0, w), number(s, DRIFT_SECONDS, 0, w),
+                    number(s, WALL_SECONDS, 0, w), whole(s, TOKEN_PASSES, 0, w)));
             i++;
         }
         return out;
@@ -297,10 +342,11 @@ final class ResultsDecoder {
                     || !p.path(PERPLEXITY).isNumber()) {
                 throw bad(CURVES + "[" + i + "] needs step, task and perplexity");
             }
-            out.add(new CurvePoint(p.path(STEP).asLong(), p.path(STAGE).asInt(-1),
+            String w = CURVES + "[" + i + "]";
+            out.add(new CurvePoint(p.path(STEP).asLong(), (int) whole(p, STAGE, -1, w),
                     p.path(TASK).asText(), p.path(PERPLEXITY).asDouble(),
-                    p.path(MEAN_NLL).asDouble(Double.NaN),
-                    p.path(TOKEN_ACCURACY).asDouble(Double.NaN)));
+                    number(p, MEAN_NLL, Double.NaN, w),
+                    number(p, TOKEN_ACCURACY, Double.NaN, w)));
             i++;
         }
         return out;
@@ -319,7 +365,8 @@ final class ResultsDecoder {
                         + " value");
             }
             String tensor = r.path(TENSOR).asText();
-            out.add(new DriftMap.Entry(r.path(STAGE).asInt(0), tensor,
+            out.add(new DriftMap.Entry((int) whole(r, STAGE, 0, DRIFT + "." + ROWS + "[" + i
+                    + "]"), tensor,
                     text(r, GROUP, tensor), r.path(VALUE).asDouble()));
             i++;
         }

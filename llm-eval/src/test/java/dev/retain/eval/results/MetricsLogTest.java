@@ -55,4 +55,47 @@ class MetricsLogTest {
         MetricsLog.open(tmp, 1 << 20);
         assertEquals(2, MetricsLog.read(tmp).size());
     }
+
+    private static void steps(MetricsLog log, long from, long to) {
+        for (long s = from; s <= to; s++) {
+            log.write(MetricsLog.step(s, 0, "legal", 4, 4, Double.NaN, 0, 1e-3, 1, 128, 0.5));
+        }
+    }
+
+    @Test
+    void aCutLogIsRepairedOnResumeAndItsLostStepsNamed() throws IOException {
+        MetricsLog log = MetricsLog.open(tmp, 0);
+        steps(log, 1, 16);
+        long checkpoint = log.bytes();
+        Path f = tmp.resolve(MetricsLog.FILE);
+        // Cut inside the last line (truncate -s -37), as a crash or a hand would.
+        byte[] all = Files.readAllBytes(f);
+        Files.write(f, java.util.Arrays.copyOf(all, all.length - 37));
+        MetricsLog again = MetricsLog.open(tmp, checkpoint);
+        steps(again, 17, 20);
+        List<String> lines = Files.readAllLines(f);
+        assertEquals(19, lines.size(), "step 16 went with its torn line; 17 starts a line");
+        for (String l : lines) {
+            com.fasterxml.jackson.databind.JsonNode n = dev.retain.core.util.Json.MAPPER
+                    .readTree(l);
+            assertEquals("step", n.get("type").asText(), l);
+        }
+        assertEquals(List.of(f + ": the loss of 1 step is missing (step 16): the log was cut or"
+                + " damaged"), MetricsLog.problems(tmp, 20));
+        assertEquals(MetricsLog.problems(tmp, 20), MetricsLog.problems(tmp, 15),
+                "a gap inside the log is named whatever the results say");
+        // Steps the run took beyond the log's end, a line that is not JSON, a deleted log.
+        assertEquals(List.of(f + ": the loss of 5 steps is missing (steps 16, 21-24): the log"
+                + " was cut or damaged"), MetricsLog.problems(tmp, 24));
+        Files.writeString(f, "{\"type\": broken\n", StandardOpenOption.APPEND);
+        steps(again, 21, 21);
+        assertEquals(List.of(f + ": 1 line is not JSON (the first: line 20); the report reads"
+                + " the others", f + ": the loss of 1 step is missing (step 16): the log was cut"
+                + " or damaged"), MetricsLog.problems(tmp, 21));
+        assertEquals(20, MetricsLog.read(tmp).size(), "lines after a bad one are read");
+        Files.delete(f);
+        assertEquals(List.of(f + " is missing: the loss of steps 1-21 is lost (the report has"
+                + " no training-loss chart)"), MetricsLog.problems(tmp, 21));
+        assertEquals(List.of(), MetricsLog.problems(tmp, 0));
+    }
 }

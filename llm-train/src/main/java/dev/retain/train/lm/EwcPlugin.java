@@ -31,7 +31,7 @@ import java.util.regex.Pattern;
  * <p>EWC covers every trained parameter unless {@code ewc-exclude} names some: those get no
  * Fisher, no anchor and no penalty (and cost nothing to estimate). On GPT-2 the token embedding
  * is most of the parameters and is also the output layer, so anchoring it holds back the shift in
- * word frequencies each new domain needs; see README, "The trade-off".
+ * word frequencies each new domain needs; see docs/TRAINING.md, "The trade-off".
  */
 public final class EwcPlugin implements Plugin, AutoCloseable {
 
