@@ -158,7 +158,7 @@ class KeyTableTest {
             "general-ratio", 0.05, "eval-every", 0, "eval-windows", 8, "test-windows", 0,
             "save-every", 100, "keep-checkpoints", 1, "export-stages", "all",
             "export-format", "torchscript", "drift", "fisher", "divergence-factor", 10.0,
-            "device", "auto"};
+            "device", "auto", "precision", "fp32"};
         for (int i = 0; i < kv.length; i += 2) {
             d.put((String) kv[i], kv[i + 1]);
         }
