@@ -14,6 +14,10 @@ import dev.retain.core.util.OutputPaths;
 import dev.retain.eval.EvalResult;
 import dev.retain.eval.Evaluator;
 import dev.retain.eval.report.ReportWriter;
+import dev.retain.eval.tasks.LogitModel;
+import dev.retain.eval.tasks.TaskResult;
+import dev.retain.eval.tasks.TaskSuite;
+import dev.retain.eval.tasks.TextEncoder;
 import dev.retain.train.config.Key;
 import dev.retain.train.config.KeyTable;
 import dev.retain.train.config.Settings;
@@ -44,12 +48,15 @@ final class EvalCommand implements Command {
 
     @Override
     public String usage() {
-        return "eval --model M.pt --tokenizer T.json --domains SRC... [--seq-len W] [--json FILE]";
+        return "eval --model M.pt --tokenizer T.json --domains SRC... [--seq-len W] [--json FILE]"
+                + "\n       retain eval --model M.pt --tokenizer T.json --tasks FILE..."
+                + " [--task-format FMT...] [--num-fewshot K]";
     }
 
     @Override
     public String summary() {
-        return "perplexity and token accuracy of a model on each domain's test split";
+        return "perplexity and token accuracy of a model on each domain's test split; task"
+                + " probes scored as lm-evaluation-harness scores them";
     }
 
     @Override
@@ -64,7 +71,7 @@ final class EvalCommand implements Command {
 
     static final Key<List<String>> DOMAINS = Key.list("domains", "SRC...", "domains: split"
             + " folders (train.txt, valid.txt, test.txt), .jsonl or .jsonl.gz files, .txt files or"
-            + " folders of .txt/.md documents").mandatory();
+            + " folders of .txt/.md documents (this, --tasks or both)");
     static final Key<String> SPLIT = Key.choice("split", "test", List.of("test", "valid",
             "train"), "which split to score");
     /** {@code retain train}'s name for the window. */
@@ -83,7 +90,7 @@ final class EvalCommand implements Command {
     /** The options. */
     static final KeyTable KEYS = new KeyTable(Inputs.MODEL_KEYS).plus(List.of(DOMAINS, SPLIT,
             SEQ_LEN, STRIDE, MAX_WINDOWS, BATCH_SIZE, JSON, REPORT, Inputs.QUIET))
-            .plus(SourceSettings.KEYS_BESIDE_SPLIT);
+            .plus(SourceSettings.KEYS_BESIDE_SPLIT).plus(TaskOptions.EVAL);
 
     @Override
     public KeyTable keys() {
@@ -93,13 +100,16 @@ final class EvalCommand implements Command {
     @Override
     public int run(CommandLine cl, PrintStream out) throws Exception {
         Settings v = Opts.values(KEYS, cl);
-        if (!v.has(DOMAINS)) {
-            throw new UserError("--domains is required: give one or more domain folders");
+        if (!v.has(DOMAINS) && !v.has(TaskOptions.TASKS)) {
+            throw new UserError("--domains or --tasks is required: give domain folders, task"
+                    + " files or both");
         }
+        // the task files are read first: a bad line stops the command before the model loads
+        TaskSuite tasks = TaskOptions.suite(v, TaskOptions.TASKS, !v.get(Inputs.QUIET));
         SourceOptions so = Inputs.sources(v);
         List<DomainSource> domains = new ArrayList<>();
         Set<String> names = new LinkedHashSet<>();
-        for (String d : v.get(DOMAINS)) {
+        for (String d : v.has(DOMAINS) ? v.get(DOMAINS) : List.<String>of()) {
             DomainSource dom = DomainSource.of(Path.of(d), so);
             if (!names.add(dom.name())) {
                 throw new UserError("--domains: " + dom.name() + " is listed twice");
@@ -129,9 +139,20 @@ final class EvalCommand implements Command {
                 results.add(Evaluator.evaluate(lm, streams.get(i), domains.get(i).name(),
                         split.label(), opt));
             }
-            printTable(out, results);
+            if (!results.isEmpty()) {
+                printTable(out, results);
+            }
+            List<TaskResult> taskResults = tasks == null ? List.of() : tasks.prepare(
+                    TextEncoder.of(tok), lm.context()).score(LogitModel.of(lm));
+            if (tasks != null) {
+                TaskOptions.printTable(out, taskResults);
+            }
             if (v.has(JSON)) {
-                Json.write(v.get(JSON), toJson(lm, tok, opt, split, precision, results));
+                ObjectNode json = toJson(lm, tok, opt, split, precision, results);
+                if (tasks != null) {
+                    json.set("tasks", TaskOptions.json(tasks, taskResults));
+                }
+                Json.write(v.get(JSON), json);
             }
             if (v.has(REPORT)) {
                 Path dir = v.get(REPORT);
@@ -148,7 +169,8 @@ final class EvalCommand implements Command {
                         : "non-overlapping");
                 facts.put("precision", precision.precision().label());
                 ReportWriter.writeSingleModel(lm.source().getFileName().toString(), facts,
-                        results, dir);
+                        results, tasks == null ? null : TaskOptions.scores(tasks, taskResults),
+                        dir);
                 out.println("report: " + dir.resolve(ReportWriter.HTML));
             }
         }

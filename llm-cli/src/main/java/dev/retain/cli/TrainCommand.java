@@ -227,6 +227,7 @@ final class TrainCommand implements Command {
                     x.asDouble())));
             out.println(line);
         }
+        TaskOptions.printStages(out, r);
         out.println("results: " + t.context().runDir().resolve("results.json"));
     }
 

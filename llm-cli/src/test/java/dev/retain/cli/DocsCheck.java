@@ -34,9 +34,10 @@ import java.util.regex.Pattern;
  *       -B verify}, {@code python3 tools/x.py --out D}, {@code kubectl wait --for=...}, {@code
  *       sbatch --array}, {@code /usr/bin/time -v} before {@code bin/retain}): not checked. A
  *       code-block line is the program's whatever the language of the block (YAML and JSON
- *       settings files have no {@code --flags}). A code-block line or inline code span that
- *       starts with {@code retain COMMAND:} is retain's output (a one-line message), not a
- *       command line: not checked.
+ *       settings files have no {@code --flags}).
+ *   <li><b>retain's output</b>: a code-block line or an inline code span that starts as
+ *       retain's messages do, {@code retain COMMAND: } (e.g. {@code retain import: error: ...}):
+ *       not checked.
  *   <li><b>Flags written about retain</b>: an inline code span that starts with {@code --}
  *       (e.g. {@code --replay-mode add}), a shell comment in a code block, and any {@code --flag}
  *       in the prose outside code (e.g. {@code **--freeze REGEX**}): each must be known to at least
@@ -71,7 +72,6 @@ final class DocsCheck {
     private static final Pattern SPAN = Pattern.compile("(`+)(.+?)\\1", Pattern.DOTALL);
     private static final Pattern INVOCATION = Pattern.compile(
             "(?:^|(?<=[\\s(`'\"=]))(?:\\S*/)?retain\\s+(\\S+)");
-    /** A code-block line that is retain's output: {@code retain COMMAND: ...}. */
     private static final Pattern OUTPUT = Pattern.compile("\\s*retain [a-z]+: ");
     private static final Pattern FLAG = Pattern.compile("(?<![\\w-])--([A-Za-z][\\w-]*)");
     private static final Pattern COMMENT = Pattern.compile("(?:^|(?<=\\s))#(?=\\s|$)");
@@ -141,7 +141,7 @@ final class DocsCheck {
 
     private void codeLine(String file, Lines lines, String line, int at, List<Problem> out) {
         if (OUTPUT.matcher(line).lookingAt()) {
-            return; // retain's own message ("retain train: error: ..."), shown as output
+            return;
         }
         Matcher c = COMMENT.matcher(line);
         int end = c.find() ? c.start() : line.length();
@@ -153,7 +153,7 @@ final class DocsCheck {
 
     private void span(String file, Lines lines, String span, int at, List<Problem> out) {
         if (OUTPUT.matcher(span).lookingAt()) {
-            return; // retain's own message, quoted
+            return;
         }
         if (!invocations(file, lines, span, at, out) && span.strip().startsWith("--")) {
             loose(file, lines, span, at, out);

@@ -176,6 +176,15 @@ class DocsTest {
     }
 
     @Test
+    void retainsOutputIsNoCommandLine() {
+        String doc = "```\n$ bin/retain eval --model m --window 8\n"
+                + "retain eval: error: m: not found; retain imports --nothing\n"
+                + "retain evaluate: --stride\n```\n`retain train: stopped; continue with:"
+                + " retain train --resume r`\n";
+        assertEquals(List.of(), small().flags("o.md", doc));
+    }
+
+    @Test
     void proseFlagsMustBeSomeCommandsAndOtherProgramsAreNotChecked() {
         String doc = "Use **--seq-len N** or `--lr 2` but not --epochs.\n\n"
                 + "```bash\nmvn -B verify -Dx\npython3 tools/x.py --out d  # then --nope\n"

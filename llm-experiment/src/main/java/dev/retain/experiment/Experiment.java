@@ -10,6 +10,7 @@ import dev.retain.train.TrainConfig;
 import dev.retain.train.config.Key;
 import dev.retain.train.config.SettingsFile;
 import dev.retain.train.config.SourceSettings;
+import dev.retain.train.lifecycle.TaskProbes;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.TextNode;
@@ -130,6 +131,9 @@ public record Experiment(Path file, Path model, Path tokenizer, List<Path> domai
     public static final Set<String> RESERVED = Set.of("report", "base-eval.json",
             "base-eval.lock");
 
+    /** What to do about a variant name that cannot be a folder. */
+    static final String PLAIN_NAME = "give it a plain name such as 'ewc-strong'";
+
     /**
      * Reads and checks an experiment file.
      *
@@ -194,7 +198,8 @@ public record Experiment(Path file, Path model, Path tokenizer, List<Path> domai
                 throw new UserError(p.at("/settings/strategy") + ": the strategy belongs to each"
                         + " variant, not to the shared settings");
             }
-            shared = TrainConfig.valuesFrom(p, settings, "/settings", Map.of());
+            shared = TaskProbes.resolve(TrainConfig.valuesFrom(p, settings, "/settings",
+                    Map.of()), base); // task files, like the file's other paths, relative to it
         }
         JsonNode vs = root.get("variants");
         if (vs == null || !vs.isArray() || vs.isEmpty()) {
@@ -211,7 +216,7 @@ public record Experiment(Path file, Path model, Path tokenizer, List<Path> domai
                         + " list); give at least one value");
             }
             for (Variant v : expanded) {
-                Contained.name(v.folderName(), RESERVED, v.where(), "variant name");
+                Contained.name(v.folderName(), RESERVED, v.where(), "variant name", PLAIN_NAME);
                 String prev = names.put(v.name(), v.where() + ", variant " + (i + 1));
                 if (prev != null) {
                     throw new UserError(v.where() + ": duplicate variant name '" + v.name()

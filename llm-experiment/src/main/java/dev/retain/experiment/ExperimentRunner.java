@@ -92,8 +92,9 @@ public final class ExperimentRunner {
                 name = base + "-" + i;
             }
             // Experiment.read refused unsafe names; checked again where the path is made.
-            out.put(v.name(), Contained.inside(e.out(), Contained.name(name,
-                    Experiment.RESERVED, v.where(), "variant name"), v.where()));
+            String safe = Contained.name(name, Experiment.RESERVED, v.where(), "variant name",
+                    Experiment.PLAIN_NAME);
+            out.put(v.name(), Contained.inside(e.out(), safe, v.where()));
         }
         return out;
     }

@@ -103,7 +103,8 @@ final class Checkpoints {
                     + " to start the run over");
         }
         return runDir.resolve("checkpoints").resolve(Contained.name(dir.substring(
-                "checkpoints/".length()), Set.of(), where, "checkpoint folder"));
+                "checkpoints/".length()), Set.of(), where, "checkpoint folder",
+                "the file is damaged or was edited: delete it to start the run over"));
     }
 
     /** @return the newest checkpoint for messages: {@code step N}, or {@code none} */

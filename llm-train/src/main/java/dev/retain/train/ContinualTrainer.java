@@ -211,6 +211,7 @@ public final class ContinualTrainer implements AutoCloseable {
                     cfg.get(StageEvaluation.TEST_WINDOWS)));
             results.addHeldOut(context.evaluateHeldOut(Split.TEST,
                     cfg.get(StageEvaluation.TEST_WINDOWS)));
+            results.addTaskRow(context.evaluateTasks());
             results.write(runDir);
         }
         if (control.stopRequested()) { // stopped during the base evaluation

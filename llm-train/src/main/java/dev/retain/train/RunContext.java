@@ -6,6 +6,7 @@ import dev.retain.core.text.Split;
 import dev.retain.core.text.TokenFile;
 import dev.retain.eval.EvalResult;
 import dev.retain.eval.results.ResultsRecorder;
+import dev.retain.eval.results.TaskScores;
 import dev.retain.train.lifecycle.StageExport;
 import dev.retain.train.plugin.Phase;
 import dev.retain.train.plugin.TrainContext;
@@ -162,6 +163,11 @@ final class RunContext implements TrainContext {
     @Override
     public List<EvalResult> evaluateHeldOut(Split split, long maxWindows) {
         return guard.evaluation(in.evaluateHeldOut(split, maxWindows, run.progress()));
+    }
+
+    @Override
+    public TaskScores evaluateTasks() {
+        return in.evaluateTasks();
     }
 
     @Override

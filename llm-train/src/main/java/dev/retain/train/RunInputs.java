@@ -14,7 +14,13 @@ import dev.retain.core.text.TokenFile;
 import dev.retain.core.util.Json;
 import dev.retain.eval.EvalResult;
 import dev.retain.eval.Evaluator;
+import dev.retain.eval.results.TaskScores;
+import dev.retain.eval.tasks.LogitModel;
+import dev.retain.eval.tasks.TaskResult;
+import dev.retain.eval.tasks.TaskSuite;
+import dev.retain.eval.tasks.TextEncoder;
 import dev.retain.train.lifecycle.DefaultFlow;
+import dev.retain.train.lifecycle.TaskProbes;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -49,6 +55,8 @@ final class RunInputs implements AutoCloseable {
     /** Domains scored after every stage but never trained on ({@code --eval-domains}). */
     private final List<Domain> heldOut = new ArrayList<>();
     private final Map<Split, List<TokenFile>> heldOutSplits = new EnumMap<>(Split.class);
+    /** The task probes' requests ({@code --eval-tasks}), built once; null without any. */
+    private TaskSuite.Prepared tasks;
     /** The train split of the general-data replay source, or null. */
     TokenFile general;
     private final boolean progress;
@@ -139,6 +147,10 @@ final class RunInputs implements AutoCloseable {
             for (var d : setup.evalDomains()) {
                 in.heldOut.add(open(d, setup, progress));
             }
+            TaskSuite suite = TaskProbes.suite(c.settings(), TaskProbes.EVAL_TASKS, progress);
+            if (suite != null) {
+                in.tasks = suite.prepare(TextEncoder.of(tok), model.context());
+            }
             if (setup.general() != null) {
                 in.general = open(setup.general(), setup, progress).tokens(Split.TRAIN, tok,
                         progress);
@@ -180,6 +192,22 @@ final class RunInputs implements AutoCloseable {
         List<String> held = heldOut.stream().map(Domain::name).toList();
         return score(held, read(heldOutSplits.computeIfAbsent(split, s -> new ArrayList<>()),
                 heldOut, split), split, maxWindows, progress);
+    }
+
+    /**
+     * Scores the task probes ({@code --eval-tasks}) on the model as it is now, by
+     * lm-evaluation-harness's definitions (the model's whole context, whatever the window).
+     *
+     * @return one row per task, or null when the run has none
+     */
+    TaskScores evaluateTasks() {
+        if (tasks == null) {
+            return null;
+        }
+        TaskSuite s = tasks.suite();
+        List<TaskResult> r = tasks.score(LogitModel.of(lm));
+        return TaskScores.of(r, s.tasks().stream().map(t -> t.file().toString()).toList(),
+                s.options());
     }
 
     /**

@@ -11,6 +11,7 @@ import dev.retain.train.lifecycle.DefaultFlow;
 import dev.retain.train.lifecycle.DriftRecorder;
 import dev.retain.train.lifecycle.StageEvaluation;
 import dev.retain.train.lifecycle.StageExport;
+import dev.retain.train.lifecycle.TaskProbes;
 import dev.retain.train.lm.EwcPlugin;
 import dev.retain.train.lm.GeneralReplayPlugin;
 import dev.retain.train.lm.ReplayPlugin;
@@ -93,7 +94,7 @@ public final class TrainConfig {
     /** All settings, in the order help lists them. Defaults are in the declarations only. */
     public static final KeyTable TABLE = KeyTable.of(Strategies.KEYS, Schedule.KEYS, KEYS,
             AdamW.KEYS, Strategies.COMPONENT_KEYS, GeneralReplayPlugin.KEYS, DefaultFlow.KEYS,
-            StageEvaluation.KEYS, StageExport.KEYS, DriftRecorder.KEYS);
+            StageEvaluation.KEYS, TaskProbes.KEYS, StageExport.KEYS, DriftRecorder.KEYS);
 
     private final Settings settings;
 

@@ -26,10 +26,12 @@ public final class Contained {
      * @param reserved names the folder uses itself (compared without case)
      * @param where the file and line (or option) that gave it, for the message
      * @param what what the name names, e.g. {@code variant name}
+     * @param advice what to do instead, e.g. {@code give it a plain name such as 'ewc-strong'}
      * @return the name
      * @throws UserError when it is not safe
      */
-    public static String name(String name, Set<String> reserved, String where, String what) {
+    public static String name(String name, Set<String> reserved, String where, String what,
+            String advice) {
         String why = null;
         if (name.isEmpty()) {
             why = "is empty";
@@ -48,7 +50,7 @@ public final class Contained {
         }
         if (why != null) {
             throw new UserError(where + ": " + what + " '" + printable(name) + "' " + why
-                    + "; give it a plain name such as 'ewc-strong'");
+                    + "; " + advice);
         }
         return name;
     }

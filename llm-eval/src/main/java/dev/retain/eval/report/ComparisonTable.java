@@ -51,6 +51,10 @@ final class ComparisonTable {
         if (held) {
             header.add("held-out ppl vs base");
         }
+        boolean probes = report.runs().stream().anyMatch(r -> r.results().taskScores() != null);
+        if (probes) {
+            header.add("task accuracy vs base");
+        }
         RunReport joint = cls ? null : joint(report);
         if (joint != null) {
             header.add("avg final ppl vs joint");
@@ -81,6 +85,9 @@ final class ComparisonTable {
             }
             if (held) {
                 row.add(heldOutRatio(r));
+            }
+            if (probes) {
+                row.add(TaskSection.accuracyVsBase(r.results().taskScores()));
             }
             if (joint != null) {
                 row.add(r == joint ? "(reference)" : !r.complete() ? Fmt.NA

@@ -97,6 +97,18 @@ final class CsvReport {
                 row(g.stage(), g.task(), "stability_gap.steps_to_recover",
                         rec == null ? Double.NaN : rec);
             }
+            if (res.taskScores() != null) {
+                // task probes: domain column = the task, metric "task.<metric>"; row k = stage k-1
+                for (var p : res.taskScores().tasks()) {
+                    for (int k = 0; k < p.rows().size(); k++) {
+                        for (var e : p.rows().get(k).entrySet()) {
+                            if (e.getValue() != null) {
+                                row(k - 1, p.name(), "task." + e.getKey(), e.getValue());
+                            }
+                        }
+                    }
+                }
+            }
             for (EvalResult e : res.evaluation()) {
                 row(-1, e.domain(), "tokens", e.tokens());
                 row(-1, e.domain(), "predicted", e.predicted());

@@ -86,7 +86,7 @@ final class JsonReport {
         n.put("results_file", res.file() == null ? null : res.file().toString());
         n.put("started", res.started());
         n.put("finished", res.finished());
-        n.put("stages_done", r.primary().stage());
+        n.put("stages_done", r.primary() == null ? 0 : r.primary().stage());
         n.put("stages_total", res.isSingleModel() ? 0 : res.tasks().size());
         strings(n.putArray("tasks"), res.tasks());
         strings(n.putArray("missing_stages"), r.missingStages());
@@ -143,6 +143,9 @@ final class JsonReport {
             o.put("steps_to_recover", g.stepsToRecover());
         }
         drift(n, r.drift());
+        if (res.taskScores() != null) {
+            res.taskScores().write(n);
+        }
         ArrayNode ev = n.putArray("evaluation");
         for (EvalResult e : res.evaluation()) {
             ObjectNode o = ev.addObject();

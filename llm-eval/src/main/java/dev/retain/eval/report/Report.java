@@ -281,7 +281,21 @@ public record Report(
      */
     public static Report singleModel(String name, Map<String, ?> model,
             List<EvalResult> results) {
-        RunResults r = RunResults.singleModel(name, model, results);
+        return singleModel(name, model, results, null);
+    }
+
+    /**
+     * The report of one model evaluated on domains, task probes or both.
+     *
+     * @param name the model's display name
+     * @param model facts about the model and the protocol, shown as given
+     * @param results one evaluation per domain (may be empty with tasks)
+     * @param tasks the task probes' scores, or null
+     * @return the report
+     */
+    public static Report singleModel(String name, Map<String, ?> model,
+            List<EvalResult> results, dev.retain.eval.results.TaskScores tasks) {
+        RunResults r = RunResults.singleModel(name, model, results, tasks);
         RunReport rr = RunReport.of(r, name, GapSettings.DEFAULT);
         return new Report("single_model", "lm", r.tasks(), List.of(rr), null, List.of(),
                 List.of(), List.of(), GapSettings.DEFAULT, now());

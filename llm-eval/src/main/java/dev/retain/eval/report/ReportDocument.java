@@ -31,8 +31,11 @@ final class ReportDocument {
         doc.heading(1, report.isSingleModel() ? "retain evaluation report" : "retain report",
                 null);
         doc.paragraph("Schema " + Report.SCHEMA + ", data as of " + report.generated() + ". "
-                + (report.isSingleModel() ? "One model on " + report.tasks().size()
-                        + " domains: " + Fmt.list(report.tasks(), Report.MATRIX_LIMIT) + "."
+                + (report.isSingleModel() ? "One model on "
+                        + (report.tasks().isEmpty() ? "" : report.tasks().size() + " domains: "
+                                + Fmt.list(report.tasks(), Report.MATRIX_LIMIT))
+                        + taskCount(report.runs().get(0).results().taskScores(),
+                                report.tasks().isEmpty()) + "."
                         : report.runs().size() + (report.runs().size() == 1 ? " run" : " runs")
                         + " (" + (report.isClassifier() ? "classifier" : "language model")
                         + ") over " + report.tasks().size() + " tasks, in training order: "
@@ -117,6 +120,12 @@ final class ReportDocument {
 
     // ---------------------------------------------------------------- single model
 
+    private static String taskCount(dev.retain.eval.results.TaskScores t, boolean only) {
+        return t == null ? "" : (only ? "" : " and ") + t.tasks().size() + " task probes: "
+                + String.join(", ", t.tasks().stream()
+                        .map(dev.retain.eval.results.TaskScores.Probe::name).toList());
+    }
+
     private static void singleModel(Doc doc, RunReport r) {
         RunResults res = r.results();
         doc.heading(2, "Model: " + r.label(), "model");
@@ -124,6 +133,12 @@ final class ReportDocument {
         RunSection.facts(facts, "model", res.model());
         if (!facts.isEmpty()) {
             doc.table(new Doc.Table("Setup", List.of("setting", "value"), facts));
+        }
+        if (res.taskScores() != null) {
+            TaskSection.singleModel(doc, res.taskScores());
+        }
+        if (res.evaluation().isEmpty()) {
+            return;
         }
         List<List<String>> rows = new ArrayList<>();
         for (EvalResult e : res.evaluation()) {

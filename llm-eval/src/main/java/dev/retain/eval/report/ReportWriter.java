@@ -137,7 +137,25 @@ public final class ReportWriter {
      */
     public static Report writeSingleModel(String name, Map<String, ?> model,
             List<EvalResult> results, Path outDir) throws IOException {
-        Report report = Report.singleModel(name, model, results);
+        return writeSingleModel(name, model, results, null, outDir);
+    }
+
+    /**
+     * Writes the report of one model evaluated on domains, task probes or both ({@code retain
+     * eval --report} with {@code --tasks}): as above, with a table of the tasks' metrics.
+     *
+     * @param name the model's display name
+     * @param model facts shown in the setup table, in order
+     * @param results one evaluation per domain (may be empty when there are tasks)
+     * @param tasks the task probes' scores, or null
+     * @param outDir the folder for the four files
+     * @return the report written
+     * @throws IOException when a file cannot be written
+     */
+    public static Report writeSingleModel(String name, Map<String, ?> model,
+            List<EvalResult> results, dev.retain.eval.results.TaskScores tasks, Path outDir)
+            throws IOException {
+        Report report = Report.singleModel(name, model, results, tasks);
         write(report, outDir);
         return report;
     }

@@ -63,6 +63,7 @@ final class RunSection {
             }
         }
         heldOut(doc, res, rowLabels);
+        TaskSection.run(doc, res.taskScores(), rowLabels);
         perTask(doc, r);
         summary(doc, r);
         timings(doc, r);

@@ -113,7 +113,8 @@ final class ResultsDecoder {
                 root.path(DRIFT).isObject() ? text(root.path(DRIFT), WEIGHTING, "none") : null,
                 drift(root), whole(root, PEAK_RSS_BYTES, -1, null),
                 ResultsCodec.peakRssScope(root),
-                List.of(), heldOut(root, tasks.size()));
+                List.of(), heldOut(root, tasks.size()),
+                TaskScoresCodec.read(root, tasks.size() + 1, this::bad));
     }
 
     /**

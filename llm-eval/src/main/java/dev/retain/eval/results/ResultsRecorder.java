@@ -171,6 +171,19 @@ public final class ResultsRecorder {
         appendRow(h, results, true);
     }
 
+    /**
+     * Appends the task probes' scores ({@code --eval-tasks}) to {@code eval_tasks}, whose first
+     * row is the base model's, and logs each task's as an evaluation line; nothing without tasks.
+     *
+     * @param tasks one evaluation's scores (one row per task), or null
+     */
+    public void addTaskRow(TaskScores tasks) {
+        if (tasks != null && !tasks.tasks().isEmpty()) {
+            Integer stage = TaskScoresCodec.appendRow(root, tasks);
+            tasks.tasks().forEach(p -> log(TaskScoresCodec.line(metricsStep, stage, p)));
+        }
+    }
+
     /** @return score rows written so far (base row included) */
     public int rows() {
         return root.get(SCORES).get(ResultsCodec.PERPLEXITY).get(ROWS).size();

@@ -53,6 +53,9 @@ import java.util.Map;
  * @param evaluation for a single-model report, the evaluation of each domain; else empty
  * @param heldOut the held-out domains' mean NLL ({@code --eval-domains}, never trained on): row 0
  *     the base model, row k+1 after stage k; null when the run has none
+ * @param taskScores the task probes' scores ({@code --eval-tasks}, {@code retain eval --tasks}):
+ *     row 0 the base model (or the one model evaluated), row k+1 after stage k; null when there
+ *     are none
  */
 public record RunResults(
         Path dir,
@@ -79,7 +82,8 @@ public record RunResults(
         long peakRssBytes,
         String peakRssScope,
         List<EvalResult> evaluation,
-        HeldOut heldOut) {
+        HeldOut heldOut,
+        TaskScores taskScores) {
 
     /**
      * The held-out domains' scores: domains scored after every stage, never trained on.
@@ -148,7 +152,7 @@ public record RunResults(
 
     /** @return true for a single-model evaluation (no training stages) */
     public boolean isSingleModel() {
-        return !evaluation.isEmpty();
+        return !evaluation.isEmpty() || (file == null && taskScores != null);
     }
 
     /** @return where the results came from, for messages: the file, else the name */
@@ -179,24 +183,42 @@ public record RunResults(
      */
     public static RunResults singleModel(String name, Map<String, ?> model,
             List<EvalResult> results) {
-        if (results.isEmpty()) {
+        return singleModel(name, model, results, null);
+    }
+
+    /**
+     * The results of evaluating one model on domains, task probes or both, for the single-model
+     * report.
+     *
+     * @param name the model's display name
+     * @param model facts about the model and the protocol
+     * @param results one evaluation per domain, in display order (may be empty with tasks)
+     * @param tasks the task probes' scores (one row), or null
+     * @return the results
+     */
+    public static RunResults singleModel(String name, Map<String, ?> model,
+            List<EvalResult> results, TaskScores tasks) {
+        if (results.isEmpty() && tasks == null) {
             throw new IllegalArgumentException("no evaluation results");
         }
-        List<String> tasks = results.stream().map(EvalResult::domain).toList();
-        if (new HashSet<>(tasks).size() != tasks.size()) {
-            throw new IllegalArgumentException("a domain is listed twice: " + tasks);
+        List<String> domains = results.stream().map(EvalResult::domain).toList();
+        if (new HashSet<>(domains).size() != domains.size()) {
+            throw new IllegalArgumentException("a domain is listed twice: " + domains);
         }
         Map<String, ScoreMatrix> scores = new LinkedHashMap<>();
-        scores.put(ResultsCodec.PERPLEXITY, oneRow(ResultsCodec.PERPLEXITY, tasks,
-                results.stream().mapToDouble(EvalResult::perplexity).toArray(), false));
-        scores.put(MEAN_NLL, oneRow(MEAN_NLL, tasks, results.stream()
-                .mapToDouble(EvalResult::meanNll).toArray(), false));
-        scores.put(ResultsCodec.TOKEN_ACCURACY, oneRow(ResultsCodec.TOKEN_ACCURACY, tasks,
-                results.stream().mapToDouble(EvalResult::tokenAccuracy).toArray(), true));
+        if (!results.isEmpty()) {
+            scores.put(ResultsCodec.PERPLEXITY, oneRow(ResultsCodec.PERPLEXITY, domains,
+                    results.stream().mapToDouble(EvalResult::perplexity).toArray(), false));
+            scores.put(MEAN_NLL, oneRow(MEAN_NLL, domains, results.stream()
+                    .mapToDouble(EvalResult::meanNll).toArray(), false));
+            scores.put(ResultsCodec.TOKEN_ACCURACY, oneRow(ResultsCodec.TOKEN_ACCURACY,
+                    domains, results.stream().mapToDouble(EvalResult::tokenAccuracy).toArray(),
+                    true));
+        }
         ObjectNode m = Json.MAPPER.valueToTree(model);
         return new RunResults(null, null, ResultsCodec.LM, ResultsKeys.COMPLETE, null, name, null,
-                null, null, Json.object(), Json.object(), m, tasks, scores, null, 0, List.of(),
-                List.of(), List.of(), null, List.of(), -1, null, results, null);
+                null, null, Json.object(), Json.object(), m, domains, scores, null, 0, List.of(),
+                List.of(), List.of(), null, List.of(), -1, null, results, null, tasks);
     }
 
     private static ScoreMatrix oneRow(String metric, List<String> tasks, double[] row,

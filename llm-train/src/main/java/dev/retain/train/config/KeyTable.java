@@ -203,6 +203,9 @@ public final class KeyTable {
             if (k == null) {
                 throw new UserError(where + ": unknown setting '" + e.getKey() + "'");
             }
+            if (e.getValue().isNull()) {
+                continue; // a key without a default, not given (Settings.toJson writes it as null)
+            }
             vals.put(k.name(), k.parse(e.getValue(), where));
         }
         return vals;

@@ -10,8 +10,9 @@ import dev.retain.train.plugin.TrainContext;
 
 /**
  * At each domain's end, after the export: scores every domain's test split (the run's {@code
- * test-windows} of each, 0 = all) and adds the row to the results matrix, and the held-out
- * domains' ({@code --eval-domains}) to their own rows. Its time counts as evaluation.
+ * test-windows} of each, 0 = all) and adds the row to the results matrix, the held-out
+ * domains' ({@code --eval-domains}) to their own rows and the task probes' ({@code --eval-tasks},
+ * {@link TaskProbes}) to theirs. Its time counts as evaluation.
  */
 public final class StageEvaluation implements Plugin {
 
@@ -43,8 +44,10 @@ public final class StageEvaluation implements Plugin {
         long t0 = System.nanoTime();
         var row = ctx.evaluate(Split.TEST, windows);
         var held = ctx.evaluateHeldOut(Split.TEST, windows);
+        var tasks = ctx.evaluateTasks();
         ctx.addSeconds(Phase.EVAL, (System.nanoTime() - t0) / 1e9);
         ctx.results().addRow(row);
         ctx.results().addHeldOut(held);
+        ctx.results().addTaskRow(tasks);
     }
 }

@@ -6,6 +6,7 @@ import dev.retain.core.text.Split;
 import dev.retain.core.text.TokenFile;
 import dev.retain.eval.EvalResult;
 import dev.retain.eval.results.ResultsRecorder;
+import dev.retain.eval.results.TaskScores;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -129,6 +130,16 @@ public interface TrainContext {
      */
     default List<EvalResult> evaluateHeldOut(Split split, long maxWindows) {
         return List.of();
+    }
+
+    /**
+     * Scores the task probes ({@code --eval-tasks}: lm-evaluation-harness's definitions) on the
+     * model as it is now.
+     *
+     * @return one row per task, or null when the run has none
+     */
+    default TaskScores evaluateTasks() {
+        return null;
     }
 
     /** @return the train split of the general-data replay source ({@code --general}), or null */

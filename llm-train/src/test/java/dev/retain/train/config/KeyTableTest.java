@@ -141,7 +141,7 @@ class KeyTableTest {
      * The defaults of retain train, as they were before the table moved out of TrainConfig, with
      * the keys added since at the defaults that keep a run as it was (cosine schedule with
      * re-warming, no LwF, nothing frozen, TorchScript stages), and replay on top of the batch (the
-     * measured best trade-off, which replaced "replace").
+     * measured best trade-off, which replaced "replace"); no task probes.
      */
     @Test
     void trainDefaultsAreUnchanged() {
@@ -158,7 +158,9 @@ class KeyTableTest {
             "general-ratio", 0.05, "eval-every", 0, "eval-windows", 8, "test-windows", 0,
             "save-every", 100, "keep-checkpoints", 1, "export-stages", "all",
             "export-format", "torchscript", "drift", "fisher", "divergence-factor", 10.0,
-            "device", "auto", "precision", "fp32"};
+            "device", "auto", "eval-tasks", null, "task-format", null, "num-fewshot", 0,
+            "fewshot-seed", 1234L, "task-limit", 0, "bootstrap-iters", 100000, "precision",
+            "fp32"};
         for (int i = 0; i < kv.length; i += 2) {
             d.put((String) kv[i], kv[i + 1]);
         }
