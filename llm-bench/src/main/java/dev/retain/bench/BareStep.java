@@ -3,6 +3,7 @@ package dev.retain.bench;
 import dev.retain.core.Engines;
 import dev.retain.core.model.CausalLm;
 import dev.retain.core.model.LmLoss;
+import dev.retain.core.model.Precision;
 import dev.retain.core.text.TokenFile;
 import dev.retain.train.optim.AdamW;
 
@@ -52,11 +53,13 @@ public final class BareStep implements AutoCloseable {
      * @param seqLen tokens per window
      * @param lr learning rate of every step
      * @param weightDecay AdamW decoupled weight decay
+     * @param precision the number format of the forward and backward passes
      */
     public BareStep(Path model, Device device, TokenFile tokens, int batch, int accum, int seqLen,
-            double lr, double weightDecay) {
+            double lr, double weightDecay, Precision precision) {
         this.engine = Engines.pytorch();
         this.lm = CausalLm.load(model, device, 0);
+        lm.usePrecision(precision);
         this.state = lm.manager().newSubManager();
         this.adam = new AdamW(state, 0.9, 0.999, 1e-8);
         this.batch = batch;
@@ -101,7 +104,7 @@ public final class BareStep implements AutoCloseable {
                         t[1] = System.nanoTime();
                         NDArray loss = LmLoss.tokenNll(logits, input).mean();
                         t[2] = System.nanoTime();
-                        gc.backward(accum == 1 ? loss : loss.div(accum));
+                        lm.backward(gc, accum == 1 ? loss : loss.div(accum));
                         t[3] = System.nanoTime();
                     }
                     for (int k = 0; k < 3; k++) {
@@ -110,6 +113,7 @@ public final class BareStep implements AutoCloseable {
                 }
                 t[3] = System.nanoTime();
                 adam.step(lm.parameters(), lr, weightDecay, false, 1.0);
+                lm.parametersChanged();
                 t[4] = System.nanoTime();
                 d[3] = t[4] - t[3];
             }

@@ -1,6 +1,8 @@
 package dev.retain.bench;
 
 import dev.retain.core.Engines;
+import dev.retain.core.model.Precision;
+import dev.retain.core.text.Split;
 import dev.retain.core.util.ResidentMemory;
 import dev.retain.core.text.TokenFile;
 import dev.retain.core.util.Json;
@@ -60,6 +62,8 @@ public final class Bench {
     private final ObjectNode root = Json.object();
     /** The phase whose peak resident memory is being measured, null outside one. */
     private String memoryPhase;
+    /** The precision the trainers and the bare step compute in ({@code fp32} or {@code bf16}). */
+    private String precision = "fp32";
 
     private Bench(BenchSpec spec, PrintStream log) {
         this.spec = spec;
@@ -113,12 +117,23 @@ public final class Bench {
         machine.put("device", device.toString());
         root.set("machine", machine);
 
-        ObjectNode matmul = matmul(device);
-        double peakFlops = matmul.get("flops_per_second_median").asDouble();
+        boolean bf16 = PrecisionSideBySide.resolve(this, device).precision() == Precision.BF16;
+        precision = bf16 ? "bf16" : "fp32";
+        say("matmul peak: %d x %d x %d, %d timed%s", spec.matmulSize(), spec.matmulSize(),
+                spec.matmulSize(), spec.matmulRepeats(), bf16 ? ", in fp32 and bf16 in turn" : "");
+        ObjectNode peaks = Peaks.measure(spec.matmulSize(), spec.matmulRepeats(), device, bf16);
+        root.set("matmul", peaks.get("fp32"));
+        if (bf16) {
+            root.set("matmul_bf16", peaks.get("bf16"));
+        }
+        double fp32Peak = peaks.get("fp32").get("flops_per_second_median").asDouble();
+        // MFU is against the peak of the precision the steps compute in.
+        double peakFlops = peaks.get(precision).get("flops_per_second_median").asDouble();
 
         Path work = Files.createTempDirectory("retain-bench");
         Map<String, ContinualTrainer> trainers = new LinkedHashMap<>();
         BareStep bare = null;
+        BareStep bareFp32 = null;
         try {
             phase("load");
             for (String s : spec.strategies()) {
@@ -129,8 +144,8 @@ public final class Bench {
             int batch = spec.batch();
             int windows = spec.windowsPerStep();
             ModelShape shape = ModelShape.of(naive.context().model());
-            root.set("model", model(shape));
-            root.set("settings", settings(seq));
+            root.set("model", BenchFacts.model(spec, shape));
+            root.set("settings", BenchFacts.settings(spec, seq, precision));
             double tokensPerStep = (double) windows * seq;
 
             // Domain 0: warm up, then the strategies' domain-end work.
@@ -145,16 +160,18 @@ public final class Bench {
                     TrainerSteps.time(e.getValue(), spec.warmup());
                 }
             }
-            bare = new BareStep(spec.model(), device, naive.context().trainTokens(0), batch,
-                    spec.gradAccum(), seq, naive.config().get(Schedule.LEARNING_RATE),
-                    naive.config().get(AdamW.WEIGHT_DECAY));
-            bare.time(Math.max(1, spec.warmup()));
-            bare.clearPhases();
+            bare = bareStep(device, naive, batch, seq, Precision.of(precision));
+            if (bf16) { // side by side: the float32 bare step takes its turn in every round
+                bareFp32 = bareStep(device, naive, batch, seq, Precision.FP32);
+            }
 
             // Rounds: every variant takes its turn in every round, in a rotating order.
             Map<String, IntFunction<double[]>> variants = new LinkedHashMap<>();
             BareStep b = bare;
             variants.put("bare", b::time);
+            if (bareFp32 != null) {
+                variants.put("bare-fp32", bareFp32::time);
+            }
             trainers.forEach((k, t) -> variants.put(k, n -> TrainerSteps.time(t, n)));
             Map<String, List<double[]>> times = new LinkedHashMap<>();
             Map<String, List<Double>> cpu = new LinkedHashMap<>();
@@ -181,8 +198,8 @@ public final class Bench {
             for (var e : times.entrySet()) {
                 double[] all = Stats.concat(e.getValue().toArray(new double[0][]));
                 med.put(e.getKey(), Stats.median(all));
-                ObjectNode o = e.getKey().equals("bare") ? Json.object() : steps.putObject(
-                        e.getKey());
+                boolean isBare = e.getKey().startsWith("bare");
+                ObjectNode o = isBare ? Json.object() : steps.putObject(e.getKey());
                 o.set("seconds", array(all));
                 o.put("seconds_median", Stats.median(all));
                 o.put("seconds_p10", Stats.quantile(all, 0.1));
@@ -191,7 +208,7 @@ public final class Bench {
                 o.put("cpu_seconds_per_step", Stats.median(cpu.get(e.getKey()).stream()
                         .mapToDouble(Double::doubleValue).toArray()));
                 o.put("mfu", Stats.ratio(shape.trainFlopsPerStep(windows, seq) / Stats.median(all),
-                        peakFlops));
+                        e.getKey().equals("bare-fp32") ? fp32Peak : peakFlops));
                 if (!e.getKey().equals("naive")) {
                     o.put("over_naive_paired", paired(roundMed.get(e.getKey()),
                             roundMed.get("naive")));
@@ -199,13 +216,14 @@ public final class Bench {
                             Stats.median(Stats.concat(times.get("naive").toArray(
                                     new double[0][])))));
                 }
-                if (e.getKey().equals("bare")) {
-                    double[][] ph = bare.phases();
+                if (isBare) {
+                    double[][] ph = (e.getKey().equals("bare") ? bare : bareFp32).phases();
                     ObjectNode phases = o.putObject("phases_seconds_median");
                     for (int i = 0; i < BareStep.PHASES.length; i++) {
                         phases.put(BareStep.PHASES[i], Stats.median(ph[i]));
                     }
-                    root.set("bare_step", o);
+                    o.put("precision", e.getKey().equals("bare") ? precision : "fp32");
+                    root.set(e.getKey().equals("bare") ? "bare_step" : "bare_step_fp32", o);
                 } else {
                     o.put("domain_end_seconds", domainEnd.get(e.getKey()).asDouble());
                 }
@@ -213,6 +231,10 @@ public final class Bench {
             root.set("steps", steps);
             bare.close();
             bare = null;
+            if (bareFp32 != null) {
+                bareFp32.close();
+                bareFp32 = null;
+            }
             String last = spec.strategies().get(spec.strategies().size() - 1);
             for (String s : List.copyOf(trainers.keySet())) {
                 if (!s.equals("naive") && !s.equals(last)) {
@@ -222,6 +244,10 @@ public final class Bench {
 
             phase("fisher and evaluation");
             new PairedPhases(this).run(naive, batch, windows, seq, tokensPerStep);
+            if (bf16) {
+                PrecisionSideBySide.evaluation(this, device, naive.context().tokens(Split.TEST,
+                        1), naive.context().domains().get(1), seq);
+            }
             // Memory over the last strategy (ewc+replay runs every code path: penalty, replay
             // mixing), so a leak in any of them shows.
             phase("memory probe");
@@ -237,6 +263,7 @@ public final class Bench {
             mfu.put("flops_per_token", shape.trainFlopsPerToken(seq));
             mfu.put("flops_per_step", shape.trainFlopsPerStep(windows, seq));
             mfu.put("peak_flops_per_second", peakFlops);
+            mfu.put("peak_precision", precision);
             mfu.put("naive", Stats.ratio(shape.trainFlopsPerStep(windows, seq) / med.get("naive"),
                     peakFlops));
             mfu.put("bare", Stats.ratio(shape.trainFlopsPerStep(windows, seq) / med.get("bare"),
@@ -262,6 +289,15 @@ public final class Bench {
             ratios.put("rss_growth", root.get("memory").path("growth").asDouble(Double.NaN));
             ratios.put("mfu_naive", mfu.get("naive").asDouble());
             ratios.put("export_over_copy", root.get("export").get("ratio_to_copy").asDouble());
+            if (bf16) {
+                ratios.put("bf16_step_speedup", paired(roundMed.get("bare-fp32"),
+                        roundMed.get("bare")));
+                ratios.put("bf16_eval_speedup", root.get("precision").get("evaluation")
+                        .get("speedup").asDouble());
+                ratios.put("bf16_eval_perplexity_difference", root.get("precision")
+                        .get("evaluation").get("perplexity_relative_difference").asDouble());
+                ratios.put("bf16_matmul_speedup", Stats.ratio(peakFlops, fp32Peak));
+            }
             ObjectNode ofMedians = ratios.putObject("step_ratios_of_medians");
             ofMedians.put("naive_over_bare", Stats.ratio(med.get("naive"), med.get("bare")));
             ofMedians.put("ewc_over_naive", ratioOf(med, "ewc"));
@@ -271,12 +307,15 @@ public final class Bench {
             if (bare != null) {
                 bare.close();
             }
+            if (bareFp32 != null) {
+                bareFp32.close();
+            }
             for (ContinualTrainer t : trainers.values()) {
                 t.close();
             }
             deleteTree(work);
         }
-        info();
+        BenchFacts.info(this);
 
         double wall = (System.nanoTime() - wall0) / 1e9;
         long[] jiffies1 = Machine.cpuJiffies();
@@ -338,6 +377,7 @@ public final class Bench {
         v.put(EwcPlugin.FISHER_SAMPLES.name(), spec.fisherSamples());
         v.put(TrainConfig.SEED.name(), spec.seed());
         v.put(TrainConfig.DEVICE.name(), spec.device());
+        v.put(TrainConfig.PRECISION.name(), precision); // resolved once, for every trainer
         // The domain end the trainers go through is a run's: no drift map, no stage model, a
         // one-window stage evaluation, so that what it costs is the strategies' work and the
         // checkpoint.
@@ -353,88 +393,15 @@ public final class Bench {
         return strategy.replace('+', '-');
     }
 
-    private ObjectNode model(ModelShape s) {
-        ObjectNode m = Json.object();
-        m.put("path", spec.model().toString());
-        m.put("parameters", s.parameters());
-        m.put("n_embd", s.nEmbd());
-        m.put("n_layer", s.nLayer());
-        m.put("n_head", s.nHead());
-        m.put("context", s.context());
-        m.put("vocab_size", s.vocab());
-        return m;
-    }
-
-    private ObjectNode settings(int seq) {
-        ObjectNode s = Json.object();
-        s.put("batch", spec.batch());
-        s.put("seq_len", seq);
-        s.put("grad_accum", spec.gradAccum());
-        s.put("tokens_per_step", spec.windowsPerStep() * seq);
-        s.put("strategies", String.join(",", spec.strategies()));
-        s.put("steps", spec.steps());
-        s.put("rounds", spec.rounds());
-        s.put("warmup", spec.warmup());
-        s.put("fisher_samples", spec.fisherSamples());
-        s.put("eval_windows", spec.evalWindows());
-        s.put("repeats", spec.repeats());
-        s.put("rss_steps", spec.rssSteps());
-        ArrayNode d = s.putArray("domains");
-        spec.domains().forEach(p -> d.add(p.getFileName().toString()));
-        s.put("device", spec.device());
-        s.put("threads", JniUtils.getNumThreads());
-        s.put("seed", spec.seed());
-        return s;
-    }
-
-    /** The float32 peak: an n x n by n x n product, 2 n^3 FLOPs, through the same engine. */
-    private ObjectNode matmul(Device device) {
-        int n = spec.matmulSize();
-        say("matmul peak: %d x %d x %d, %d timed", n, n, n, spec.matmulRepeats());
-        double flops = 2.0 * n * n * n;
-        double[] secs = new double[spec.matmulRepeats()];
-        try (NDManager m = NDManager.newBaseManager(device, "PyTorch")) {
-            NDArray a = m.randomNormal(new Shape(n, n));
-            NDArray b = m.randomNormal(new Shape(n, n));
-            for (int i = -2; i < secs.length; i++) {
-                long t0 = System.nanoTime();
-                try (NDArray c = a.matMul(b)) {
-                    // reading one element waits for the product on an asynchronous device
-                    c.get(0, 0).getFloat();
-                }
-                if (i >= 0) {
-                    secs[i] = (System.nanoTime() - t0) / 1e9;
-                }
-            }
-        }
-        ObjectNode o = root.putObject("matmul");
-        o.put("n", n);
-        o.put("flops", flops);
-        o.set("seconds", array(secs));
-        o.put("seconds_median", Stats.median(secs));
-        o.put("flops_per_second_median", flops / Stats.median(secs));
-        o.put("flops_per_second_best", flops / Stats.min(secs));
-        return o;
-    }
-
-    private void info() {
-        if (spec.infoCommand().isEmpty() || spec.infoRuns() == 0) {
-            root.putNull("info");
-            return;
-        }
-        say("timing %d runs of: %s", spec.infoRuns(), String.join(" ", spec.infoCommand()));
-        ObjectNode o = root.putObject("info");
-        ArrayNode c = o.putArray("command");
-        spec.infoCommand().forEach(c::add);
-        o.put("runs", spec.infoRuns());
-        try {
-            double[] secs = LaunchTimer.time(spec.infoCommand(), spec.infoRuns());
-            o.set("seconds", array(secs));
-            o.put("seconds_median", Stats.median(secs));
-        } catch (IOException e) {
-            o.put("error", Engines.firstLine(e));
-            o.putNull("seconds_median");
-        }
+    /** A bare step of the benchmark's batch, warmed up, in the given precision. */
+    private BareStep bareStep(Device device, ContinualTrainer naive, int batch, int seq,
+            Precision p) {
+        BareStep b = new BareStep(spec.model(), device, naive.context().trainTokens(0), batch,
+                spec.gradAccum(), seq, naive.config().get(Schedule.LEARNING_RATE),
+                naive.config().get(AdamW.WEIGHT_DECAY), p);
+        b.time(Math.max(1, spec.warmup()));
+        b.clearPhases();
+        return b;
     }
 
     static ArrayNode array(double[] xs) {

@@ -76,18 +76,27 @@ public final class BenchReport {
                 loads(mc.path("load_average_after")),
                 100 * mc.path("machine_busy_fraction").asDouble(Double.NaN),
                 100 * mc.path("bench_cpu_fraction").asDouble(Double.NaN));
+        JsonNode prec = root.path("precision");
+        if (!prec.isMissingNode()) {
+            out.printf(Locale.ROOT, "precision %s (%s%s)%n", prec.path("used").asText(),
+                    prec.path("setting").asText().equals(prec.path("used").asText()) ? ""
+                            : prec.path("setting").asText() + ": ", prec.path("why").asText());
+        }
         out.println();
         String row = "%-34s %12s %18s%n";
         out.printf(Locale.ROOT, row, "measurement", "median", "throughput");
         JsonNode mm = root.path("matmul");
         out.printf(Locale.ROOT, row, "matmul " + mm.path("n").asInt() + "^3 (peak)",
                 secs(mm.path("seconds_median")), gflops(mm.path("flops_per_second_median")));
-        JsonNode bare = root.path("bare_step");
-        out.printf(Locale.ROOT, row, "bare step", secs(bare.path("seconds_median")),
-                tok(bare.path("tokens_per_second")));
-        JsonNode ph = bare.path("phases_seconds_median");
-        for (String p : BareStep.PHASES) {
-            out.printf(Locale.ROOT, row, "  " + p, secs(ph.path(p)), "");
+        JsonNode mmBf16 = root.path("matmul_bf16");
+        if (!mmBf16.isMissingNode()) {
+            out.printf(Locale.ROOT, row, "matmul " + mmBf16.path("n").asInt() + "^3 bf16 (peak)",
+                    secs(mmBf16.path("seconds_median")), gflops(mmBf16.path("flops_per_second_median")));
+        }
+        bare(out, row, "bare step" + (mmBf16.isMissingNode() ? "" : ", bf16"), root.path(
+                "bare_step"));
+        if (root.has("bare_step_fp32")) {
+            bare(out, row, "bare step, fp32", root.path("bare_step_fp32"));
         }
         for (String k : BenchSpec.STRATEGIES) {
             JsonNode st = root.path("steps").path(k);
@@ -111,6 +120,15 @@ public final class BenchReport {
         out.printf(Locale.ROOT, row, "  at batch " + e.path("at_training_batch").path("batch")
                 .asInt(), secs(e.path("at_training_batch").path("seconds_median")),
                 tok(e.path("at_training_batch").path("tokens_per_second")));
+        JsonNode pe = prec.path("evaluation");
+        for (String p : new String[] {"fp32", "bf16"}) {
+            if (pe.has(p)) {
+                JsonNode x = pe.path(p);
+                out.printf(Locale.ROOT, row, "  " + p + " (perplexity " + String.format(
+                        Locale.ROOT, "%.4f", x.path("perplexity").asDouble()) + ")",
+                        secs(x.path("seconds_median")), tok(x.path("tokens_per_second")));
+            }
+        }
         JsonNode mem = root.path("memory");
         if (mem.path("rss_steps").asInt() > 0) {
             String of = " (" + mem.path("strategy").asText("naive") + ")";
@@ -156,6 +174,15 @@ public final class BenchReport {
                     t.path("comparison").asText() + " " + trim(t.path("limit").asDouble()),
                     t.path("status").asText() + (t.path("applies").asBoolean() ? ""
                             : " (n/a: " + t.path("note").asText() + ")"));
+        }
+    }
+
+    private static void bare(PrintStream out, String row, String label, JsonNode bare) {
+        out.printf(Locale.ROOT, row, label, secs(bare.path("seconds_median")),
+                tok(bare.path("tokens_per_second")));
+        JsonNode ph = bare.path("phases_seconds_median");
+        for (String p : BareStep.PHASES) {
+            out.printf(Locale.ROOT, row, "  " + p, secs(ph.path(p)), "");
         }
     }
 

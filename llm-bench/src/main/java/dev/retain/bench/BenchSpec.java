@@ -44,13 +44,15 @@ import java.util.Map;
  *     large model's step fits in memory (every variant, the bare step too)
  * @param strategies the strategies timed besides the bare step (naive always among them), in
  *     report order
+ * @param precision {@code fp32}, {@code bf16} or {@code auto}: the precision of the trainers and
+ *     the bare step (with bf16, a float32 bare step and evaluation are timed beside them)
  * @param progress report each phase on the log
  */
 public record BenchSpec(Path model, Path tokenizer, List<Path> domains, int batch, int seqLen,
         int steps, int rounds, int warmup, int fisherSamples, int evalWindows, int repeats,
         int matmulSize, int matmulRepeats, int rssSteps, List<String> infoCommand, int infoRuns,
         String device, int threads, long seed, int gradAccum, List<String> strategies,
-        boolean progress) {
+        String precision, boolean progress) {
 
     /** Default domains (under {@code datasets/domains}). */
     public static final List<String> DEFAULT_DOMAINS = List.of("computing", "legal");
@@ -95,6 +97,10 @@ public record BenchSpec(Path model, Path tokenizer, List<Path> domains, int batc
             List.of("naive", "ewc", "replay", "ewc+replay")), "strategies timed,"
                     + " comma-separated (naive is always timed; fewer trainers hold less memory"
                     + " at GPT-2 scale)").metavar("LIST"));
+    static final Key<String> PRECISION = KEYS.add(CommonKeys.PRECISION.help("number format of"
+            + " the trainers and the bare step: fp32, bf16 (then a float32 bare step and"
+            + " evaluation are timed beside the bfloat16 ones, and MFU is against the bfloat16"
+            + " peak) or auto"));
     /** The settings as a table. */
     public static final KeyTable TABLE = KeyTable.of(KEYS);
 
@@ -148,7 +154,7 @@ public record BenchSpec(Path model, Path tokenizer, List<Path> domains, int batc
                 v.get(EVAL_WINDOWS), v.get(REPEATS), v.get(MATMUL), v.get(MATMUL_REPEATS),
                 v.get(RSS_STEPS), infoCommand, v.get(INFO_RUNS), v.get(DEVICE), v.get(THREADS),
                 v.get(SEED), v.get(GRAD_ACCUM), List.of(v.get(STRATEGIES_KEY).split(",")),
-                progress);
+                v.get(PRECISION), progress);
     }
 
     /** @return windows per optimizer step ({@code batch x gradAccum}) */

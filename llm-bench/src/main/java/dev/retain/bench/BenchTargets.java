@@ -25,6 +25,8 @@ final class BenchTargets {
         boolean miniShape = model.get("n_embd").asInt() == 256 && model.get("n_layer").asInt() == 4
                 && settings.get("batch").asInt() == 8 && settings.get("seq_len").asInt() == 256;
         int early = spec.rssEarlyStep();
+        boolean bf16 = r.has("bf16_step_speedup");
+        boolean amx = root.path("precision").path("why").asText().contains("amx_bf16");
         boolean rssAsStated = early == 200 && spec.rssSteps() == 2000;
         List<Target> ts = List.of(
                 new Target("naive_over_bare", "naive step / bare step", num(r, "naive_over_bare"),
@@ -64,7 +66,18 @@ final class BenchTargets {
                 new Target("info_seconds", "retain info on the tiny model, wall s",
                         root.path("info").path("seconds_median").asDouble(Double.NaN), true, 2.0,
                         true, root.path("info").isNull() ? "skipped (--info-runs 0)"
-                                : "median of " + spec.infoRuns() + " launches"));
+                                : "median of " + spec.infoRuns() + " launches"),
+                new Target("bf16_step_speedup", "bf16 step speed-up over fp32 (bare steps)",
+                        num(r, "bf16_step_speedup"), false, 1.8, bf16 && amx, !bf16
+                                ? "not measured (precision fp32)" : amx
+                                ? "interleaved rounds, amx_bf16" : "stated for AMX (amx_bf16);"
+                                        + " this machine: " + root.path("precision").path("why")
+                                                .asText()),
+                new Target("bf16_eval_perplexity_difference",
+                        "bf16 evaluation: |ppl - fp32 ppl| / fp32 ppl",
+                        num(r, "bf16_eval_perplexity_difference"), true, 0.005, bf16, bf16
+                                ? "the same windows, the same weights" : "not measured"
+                                        + " (precision fp32)"));
         ObjectNode out = Json.object();
         for (Target t : ts) {
             out.set(t.name(), t.toJson());

@@ -88,24 +88,24 @@ class BenchPartsTest {
     void specRejectsOneDomainAndCapsRounds() {
         Path m = Path.of("m.pt");
         assertThrows(UserError.class, () -> new BenchSpec(m, m, List.of(Path.of("a")), 8, 0, 5,
-                2, 1, 4, 4, 1, 64, 1, 0, List.of(), 0, "cpu", 0, 1, 1, BenchSpec.STRATEGIES, false));
+                2, 1, 4, 4, 1, 64, 1, 0, List.of(), 0, "cpu", 0, 1, 1, BenchSpec.STRATEGIES, "fp32", false));
         BenchSpec s = new BenchSpec(m, m, List.of(Path.of("a"), Path.of("b")), 8, 0, 2, 5, 1, 4,
-                4, 1, 64, 1, 2000, List.of(), 0, "cpu", 0, 1, 1, BenchSpec.STRATEGIES, false);
+                4, 1, 64, 1, 2000, List.of(), 0, "cpu", 0, 1, 1, BenchSpec.STRATEGIES, "fp32", false);
         assertEquals(2, s.rounds());
         assertEquals(200, s.rssEarlyStep());
         BenchSpec few = new BenchSpec(m, m, List.of(Path.of("a"), Path.of("b")), 8, 0, 2, 1, 1,
-                4, 4, 1, 64, 1, 30, List.of(), 0, "cpu", 0, 1, 1, BenchSpec.STRATEGIES, false);
+                4, 4, 1, 64, 1, 30, List.of(), 0, "cpu", 0, 1, 1, BenchSpec.STRATEGIES, "fp32", false);
         assertEquals(3, few.rssEarlyStep());
         BenchSpec perStep = new BenchSpec(m, m, List.of(Path.of("a"), Path.of("b")), 8, 0, 7, 0,
-                1, 4, 4, 1, 64, 1, 0, List.of(), 0, "cpu", 0, 1, 1, BenchSpec.STRATEGIES, false);
+                1, 4, 4, 1, 64, 1, 0, List.of(), 0, "cpu", 0, 1, 1, BenchSpec.STRATEGIES, "fp32", false);
         assertEquals(7, perStep.rounds(), "0 rounds: one step per variant per round");
         BenchSpec two = new BenchSpec(m, m, List.of(Path.of("a"), Path.of("b")), 2, 0, 7, 0,
-                1, 4, 4, 1, 64, 1, 0, List.of(), 0, "cpu", 0, 1, 4, List.of("ewc+replay"), false);
+                1, 4, 4, 1, 64, 1, 0, List.of(), 0, "cpu", 0, 1, 4, List.of("ewc+replay"), "fp32", false);
         assertEquals(List.of("naive", "ewc+replay"), two.strategies(), "naive always timed");
         assertEquals(8, two.windowsPerStep());
         UserError bad = assertThrows(UserError.class, () -> new BenchSpec(m, m,
                 List.of(Path.of("a"), Path.of("b")), 2, 0, 7, 0, 1, 4, 4, 1, 64, 1, 0, List.of(), 0,
-                "cpu", 0, 1, 1, List.of("lwf"), false));
+                "cpu", 0, 1, 1, List.of("lwf"), "fp32", false));
         assertEquals("--strategies: 'lwf' is not one of naive, ewc, replay, ewc+replay",
                 bad.getMessage());
     }

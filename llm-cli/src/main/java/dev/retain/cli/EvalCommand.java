@@ -3,6 +3,7 @@ package dev.retain.cli;
 import dev.retain.core.UserError;
 import dev.retain.core.model.CausalLm;
 import dev.retain.core.model.ModelInputs;
+import dev.retain.core.model.PrecisionChoice;
 import dev.retain.core.text.DomainSource;
 import dev.retain.core.text.GptTokenizer;
 import dev.retain.core.text.SourceOptions;
@@ -135,6 +136,7 @@ final class EvalCommand implements Command {
         try (CausalLm lm = Inputs.model(v); GptTokenizer tok = Inputs.tokenizer(v, lm)) {
             int window = ModelInputs.window("--seq-len", opt.window(), lm); // before tokenizing
             ModelInputs.checkBatch("--batch-size", opt.batchSize(), window, lm);
+            PrecisionChoice precision = Inputs.precision(v, lm, window, progress);
             List<TokenFile> streams = new ArrayList<>();
             for (DomainSource d : domains) {
                 streams.add(Inputs.open(d, progress).tokens(split, tok, progress));
@@ -153,7 +155,7 @@ final class EvalCommand implements Command {
                 TaskOptions.printTable(out, taskResults);
             }
             if (v.has(JSON)) {
-                ObjectNode json = toJson(lm, tok, opt, split, results);
+                ObjectNode json = toJson(lm, tok, opt, split, precision, results);
                 if (tasks != null) {
                     json.set("tasks", TaskOptions.json(tasks, taskResults));
                 }
@@ -172,6 +174,7 @@ final class EvalCommand implements Command {
                 facts.put("window", opt.window() > 0 ? opt.window() : lm.context());
                 facts.put("stride", opt.stride() > 0 ? String.valueOf(opt.stride())
                         : "non-overlapping");
+                facts.put("precision", precision.precision().label());
                 ReportWriter.writeSingleModel(lm.source().getFileName().toString(), facts,
                         results, tasks == null ? null : TaskOptions.scores(tasks, taskResults),
                         dir);
@@ -192,7 +195,7 @@ final class EvalCommand implements Command {
     }
 
     static ObjectNode toJson(CausalLm lm, GptTokenizer tok, Evaluator.Options opt, Split split,
-            List<EvalResult> results) {
+            PrecisionChoice precision, List<EvalResult> results) {
         ObjectNode root = Json.object();
         root.put("schema", "retain.eval/1");
         ObjectNode m = root.putObject("model");
@@ -208,6 +211,8 @@ final class EvalCommand implements Command {
         p.put("stride", opt.stride() > 0 ? opt.stride() : (opt.window() > 0 ? opt.window()
                 : lm.context()));
         p.put("max_windows", opt.maxWindows());
+        p.put("precision", precision.precision().label());
+        p.put("precision_reason", precision.why());
         ArrayNode arr = root.putArray("results");
         for (EvalResult r : results) {
             ObjectNode n = arr.addObject();

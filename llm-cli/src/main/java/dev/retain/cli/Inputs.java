@@ -5,6 +5,7 @@ import dev.retain.core.UserError;
 import dev.retain.core.model.CausalLm;
 import dev.retain.core.model.ModelInputs;
 import dev.retain.core.model.ModelSource;
+import dev.retain.core.model.PrecisionChoice;
 import dev.retain.core.text.Domain;
 import dev.retain.core.text.DomainSource;
 import dev.retain.core.text.GptTokenizer;
@@ -43,8 +44,12 @@ final class Inputs {
     /** No progress lines. */
     static final Key<Boolean> QUIET = Key.flag("quiet", "no progress on stderr");
 
-    /** The model, its tokenizer, the device and the context, as {@code retain eval} takes them. */
-    static final List<Key<?>> MODEL_KEYS = List.of(MODEL, TOKENIZER, CommonKeys.DEVICE, CONTEXT);
+    /**
+     * The model, its tokenizer, the device, the context and the precision, as {@code retain
+     * eval} takes them.
+     */
+    static final List<Key<?>> MODEL_KEYS = List.of(MODEL, TOKENIZER, CommonKeys.DEVICE, CONTEXT,
+            CommonKeys.PRECISION);
 
     /**
      * @param v a command's values (of {@link #MODEL_KEYS})
@@ -53,6 +58,24 @@ final class Inputs {
     static CausalLm model(Settings v) {
         return CausalLm.load(ModelSource.resolve(v.get(MODEL)),
                 Engines.device(v.get(CommonKeys.DEVICE)), v.get(CONTEXT));
+    }
+
+    /**
+     * Puts the model in the precision {@code --precision} resolves to, and says which on stderr
+     * (unless quiet).
+     *
+     * @param v a command's values (of {@link #MODEL_KEYS})
+     * @param lm the model
+     * @param window the tokens of a window (what {@code auto} measures on)
+     * @param progress whether to say it
+     * @return the choice
+     */
+    static PrecisionChoice precision(Settings v, CausalLm lm, int window, boolean progress) {
+        PrecisionChoice c = PrecisionChoice.apply(v.get(CommonKeys.PRECISION), lm, window);
+        if (progress) {
+            System.err.println(c.describe());
+        }
+        return c;
     }
 
     /**

@@ -2,9 +2,12 @@ package dev.retain.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.retain.core.UserError;
+import dev.retain.core.model.NativeBf16;
 import dev.retain.core.util.RepoPaths;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -160,9 +163,15 @@ class BenchCommandTest {
         }
 
         JsonNode t = j.get("targets");
-        assertEquals(12, t.size());
+        assertEquals(14, t.size());
+        for (String bf16 : List.of("bf16_step_speedup", "bf16_eval_perplexity_difference")) {
+            assertEquals("not measured", t.get(bf16).get("status").asText(), "fp32: " + bf16);
+        }
         for (var it = t.fields(); it.hasNext(); ) {
             var e = it.next();
+            if (e.getKey().startsWith("bf16_")) {
+                continue;
+            }
             String status = e.getValue().get("status").asText();
             assertTrue(status.equals("met") || status.equals("missed"), e.getKey() + ": "
                     + status);
@@ -209,6 +218,50 @@ class BenchCommandTest {
         assertTrue(j.get("memory").get("growth").isNull());
         assertEquals("not measured", j.get("targets").get("rss_growth").get("status").asText());
         assertEquals("not measured", j.get("targets").get("info_seconds").get("status").asText());
+    }
+
+    /**
+     * With {@code --precision bf16}: both peaks, a float32 bare step beside the bfloat16 one, the
+     * MFU against the bfloat16 peak, the evaluation in both precisions (its relative difference
+     * as the two perplexities give it, within the 0.5% target), and the report's rows. Skipped,
+     * visibly, on a CPU without bfloat16.
+     */
+    @Test
+    void bf16PutsBothPrecisionsSideBySide() throws Exception {
+        assumeTrue(NativeBf16.found(ai.djl.Device.cpu()) != null,
+                "skipped: this CPU has no bfloat16 instructions (amx_bf16, avx512_bf16, bf16)");
+        Path json = tmp.resolve("b.json");
+        CliTest.Run r = bench("--model", TINY, "--tokenizer", TOK, "--batch-size", "1",
+                "--seq-len", "16", "--steps", "1", "--warmup", "0", "--rss-steps", "0",
+                "--fisher-samples", "1", "--eval-windows", "2", "--repeats", "1", "--matmul", "32",
+                "--matmul-repeats", "1", "--info-runs", "0", "--device", "cpu", "--quiet",
+                "--json", json.toString(), "--strategies", "naive", "--precision", "bf16");
+        assertEquals(0, r.code(), r.err());
+        JsonNode j = new ObjectMapper().readTree(json.toFile());
+        assertEquals("bf16", j.get("precision").get("used").asText());
+        assertEquals("bf16", j.get("settings").get("precision").asText());
+        assertEquals("bf16", j.get("bare_step").get("precision").asText());
+        assertEquals("fp32", j.get("bare_step_fp32").get("precision").asText());
+        positive(j, "matmul", "flops_per_second_median");
+        positive(j, "matmul_bf16", "flops_per_second_median");
+        assertEquals("bf16", j.get("mfu").get("peak_precision").asText());
+        assertEquals(j.get("matmul_bf16").get("flops_per_second_median").asDouble(),
+                j.get("mfu").get("peak_flops_per_second").asDouble());
+        JsonNode e = j.get("precision").get("evaluation");
+        double f = e.get("fp32").get("perplexity").asDouble();
+        double b = e.get("bf16").get("perplexity").asDouble();
+        assertNotEquals(f, b, "bf16 really ran");
+        assertEquals(Math.abs(b - f) / f, e.get("perplexity_relative_difference").asDouble(), 1e-12);
+        assertTrue(Math.abs(b - f) / f <= 0.005, f + " against " + b);
+        assertEquals("met", j.get("targets").get("bf16_eval_perplexity_difference").get("status")
+                .asText());
+        assertTrue(j.get("ratios").get("bf16_step_speedup").asDouble() > 0);
+        assertTrue(j.get("ratios").get("bf16_matmul_speedup").asDouble() > 0);
+        for (String row : List.of("precision bf16 (as set; native through", "bf16 (peak)",
+                "bare step, bf16", "bare step, fp32", "  fp32 (perplexity", "  bf16 (perplexity",
+                "bf16 step speed-up over fp32")) {
+            assertTrue(r.out().contains(row), row + " in:\n" + r.out());
+        }
     }
 
     @Test

@@ -3,6 +3,8 @@ package dev.retain.experiment;
 import dev.retain.core.Engines;
 import dev.retain.core.UserError;
 import dev.retain.core.model.CausalLm;
+import dev.retain.core.model.Precision;
+import dev.retain.core.model.PrecisionChoice;
 import dev.retain.core.text.Domain;
 import dev.retain.core.text.DomainSource;
 import dev.retain.core.text.GptTokenizer;
@@ -94,7 +96,8 @@ record BaseRow(List<EvalResult> row, TokenDetail detail) {
         int testWindows = c.get(StageEvaluation.TEST_WINDOWS);
         String device = c.get(TrainConfig.DEVICE);
         int keep = c.get(StageEvaluation.TOKEN_DETAIL);
-        String settings = seqLen + "/" + testWindows + "/" + device + "/" + keep;
+        String precision = c.get(TrainConfig.PRECISION);
+        String settings = seqLen + "/" + testWindows + "/" + device + "/" + keep + "/" + precision;
         BaseRow known = cache.get(settings);
         if (known != null) {
             return known;
@@ -104,8 +107,11 @@ record BaseRow(List<EvalResult> row, TokenDetail detail) {
         try (CausalLm lm = CausalLm.load(e.model(), Engines.device(device), 0);
                 GptTokenizer tok = GptTokenizer.load(e.tokenizer())) {
             int window = seqLen > 0 ? Math.min(seqLen, lm.context()) : lm.context();
+            // In the precision the variants' runs compute in (a bfloat16 row is its own).
+            Precision p = PrecisionChoice.apply(precision, lm, window).precision();
             String key = window + "/" + testWindows + (e.sources().equals(
-                    SourceOptions.defaults()) ? "" : "/" + SourceSettings.toJson(e.sources()));
+                    SourceOptions.defaults()) ? "" : "/" + SourceSettings.toJson(e.sources()))
+                    + (p == Precision.FP32 ? "" : "/" + p.label());
             Path file = e.out().resolve("base-eval.json");
             try (FileChannel ch = FileChannel.open(e.out().resolve("base-eval.lock"),
                     StandardOpenOption.CREATE, StandardOpenOption.WRITE);

@@ -316,6 +316,7 @@ public final class ContinualTrainer implements AutoCloseable {
             guard.gradNorm(norm);
             adam.step(in.trained, lr, cfg.get(AdamW.WEIGHT_DECAY), cfg.get(AdamW.DECAY_ALL),
                     GradClip.scale(norm, cfg.get(AdamW.MAX_GRAD_NORM)));
+            in.lm.parametersChanged(); // a bfloat16 copy takes the new master weights
         }
         state.stepped();
         double seconds = (System.nanoTime() - s0) / 1e9;

@@ -127,7 +127,7 @@ final class MicroBatch {
                     loss = loss.add(term);
                 }
             }
-            gc.backward(loss.div(gradAccum));
+            lm.backward(gc, loss.div(gradAccum)); // gradients in float32 at any precision
             return perRow.toFloatArray();
         }
     }

@@ -5,6 +5,7 @@ import dev.retain.core.UserError;
 import dev.retain.core.model.CausalLm;
 import dev.retain.core.model.ModelInputs;
 import dev.retain.core.model.NamedParameter;
+import dev.retain.core.model.PrecisionChoice;
 import dev.retain.core.text.Domain;
 import dev.retain.core.text.DomainSource;
 import dev.retain.core.text.GptTokenizer;
@@ -48,6 +49,8 @@ final class RunInputs implements AutoCloseable {
     final GptTokenizer tokenizer;
     final List<String> names;
     final int seqLen;
+    /** The number format the run computes in, and why ({@code --precision}). */
+    final PrecisionChoice precision;
     private final Map<Split, List<TokenFile>> splits = new EnumMap<>(Split.class);
     private final List<Domain> domains = new ArrayList<>();
     /** Domains scored after every stage but never trained on ({@code --eval-domains}). */
@@ -60,8 +63,9 @@ final class RunInputs implements AutoCloseable {
     private final boolean progress;
 
     private RunInputs(CausalLm lm, List<NamedParameter> trained, GptTokenizer tokenizer,
-            List<String> names, int seqLen, boolean progress) {
+            List<String> names, int seqLen, PrecisionChoice precision, boolean progress) {
         this.lm = lm;
+        this.precision = precision;
         this.trained = trained;
         this.progress = progress;
         this.tokenizer = tokenizer;
@@ -104,9 +108,11 @@ final class RunInputs implements AutoCloseable {
      *
      * @param setup the run
      * @param progress show a progress line while a source is split
+     * @param pinned the precision a resumed run computed in ({@code fp32} or {@code bf16}), or
+     *     null to resolve the run's {@code --precision}
      * @return the inputs
      */
-    static RunInputs load(RunSetup setup, boolean progress) {
+    static RunInputs load(RunSetup setup, boolean progress, String pinned) {
         CausalLm model = null;
         GptTokenizer tok = null;
         try {
@@ -115,8 +121,14 @@ final class RunInputs implements AutoCloseable {
             tok = ModelInputs.loadTokenizer(setup.tokenizer(), model);
             int len = ModelInputs.window("--seq-len", c.get(TrainConfig.SEQ_LEN), model);
             ModelInputs.checkBatch("--batch-size", c.get(TrainConfig.BATCH_SIZE), len, model);
-            RunInputs in = new RunInputs(model, trained(model, c.get(TrainConfig.FREEZE)), tok,
-                    setup.domainNames(), len, progress);
+            List<NamedParameter> trained = trained(model, c.get(TrainConfig.FREEZE));
+            PrecisionChoice precision = PrecisionChoice.apply(pinned != null ? pinned
+                    : c.get(TrainConfig.PRECISION), model, len);
+            if (progress) {
+                System.err.println(precision.describe());
+            }
+            RunInputs in = new RunInputs(model, trained, tok, setup.domainNames(), len,
+                    precision, progress);
             for (var d : setup.domains()) {
                 Domain dom = open(d, setup, progress);
                 in.domains.add(dom);

@@ -67,8 +67,8 @@ final class RunLauncher {
     }
 
     private static ContinualTrainer withInputs(RunSetup loaded, boolean progress,
-            WithInputs body) throws IOException {
-        RunInputs in = RunInputs.load(loaded, progress);
+            String pinnedPrecision, WithInputs body) throws IOException {
+        RunInputs in = RunInputs.load(loaded, progress, pinnedPrecision);
         try {
             return body.open(in);
         } catch (IOException | RuntimeException e) {
@@ -82,7 +82,7 @@ final class RunLauncher {
         refuseExistingRun(runDir); // again: another process may have started it meanwhile
         // Measure this run's peak memory from here, not the peaks of what ran before in this JVM.
         boolean reset = ResidentMemory.resetPeak();
-        return withInputs(setup, b.progress, in -> {
+        return withInputs(setup, b.progress, null, in -> {
             checkDisk(setup, runDir, b.progress, in);
             setup.write(runDir);
             TrainConfig c = setup.config();
@@ -93,6 +93,7 @@ final class RunLauncher {
             ResultsRecorder results = ResultsRecorder.start(setup.name(),
                     c.get(Strategies.STRATEGY), c.toJson(), model, in.names);
             results.peakRssScope(reset);
+            results.precision(in.precision.precision().label(), in.precision.why());
             String drift = c.get(DriftRecorder.DRIFT);
             results.driftWeighting(drift.equals("off") ? null : drift.equals("plain") ? "none"
                     : "fisher");
@@ -157,7 +158,8 @@ final class RunLauncher {
         RunSetup atCheckpoint = new RunSetup(setup.name(), setup.config(),
                 ckpt.resolve("model.pt"), setup.modelSha256(), setup.tokenizer(), setup.domains(),
                 setup.sources(), setup.evalDomains(), setup.general());
-        return withInputs(atCheckpoint, b.progress, in -> {
+        // The precision the run computed in, not a new resolution of "auto".
+        return withInputs(atCheckpoint, b.progress, r.results().precision(), in -> {
             in.lm.exportTemplate(setup.model()); // the checkpoint's folder may be deleted later
             ContinualTrainer t = new ContinualTrainer(setup, runDir, b.progress, in, r.state(),
                     r.results(), b.strategies, null, null, lock);

@@ -89,6 +89,8 @@ public final class TrainConfig {
                     + " finite"));
     /** Where the run computes. */
     public static final Key<String> DEVICE = KEYS.add(CommonKeys.DEVICE);
+    /** The number format of the run's forward and backward passes. */
+    public static final Key<String> PRECISION = KEYS.add(CommonKeys.PRECISION);
 
     /** All settings, in the order help lists them. Defaults are in the declarations only. */
     public static final KeyTable TABLE = KeyTable.of(Strategies.KEYS, Schedule.KEYS, KEYS,

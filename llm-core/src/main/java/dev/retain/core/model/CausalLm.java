@@ -38,6 +38,13 @@ import java.util.Map;
  *
  * <p>Parameters that share storage (a tied {@code lm_head.weight} and {@code transformer.wte.weight})
  * are listed once in {@link #parameters()}, so an optimizer updates them once.
+ *
+ * <p>Precision ({@link #usePrecision}): in {@link Precision#BF16} the forward and backward passes
+ * run on a bfloat16 copy of the module while {@link #parameters()} stay the float32 master weights
+ * that the optimizer updates. Code that trains therefore runs its backward through {@link
+ * #backward} (the gradients then land, in float32, on the master weights) and calls {@link
+ * #parametersChanged} after it changed them in place (an optimizer step); code that only
+ * evaluates needs neither.
  */
 public final class CausalLm implements AutoCloseable {
 
@@ -53,6 +60,10 @@ public final class CausalLm implements AutoCloseable {
     private final List<String> tiedNames;
     /** Archives of this very module that {@link #export} may rewrite, tried in order. */
     private final List<Path> templates = new java.util.ArrayList<>();
+    /** The bfloat16 copy the passes run on in {@link Precision#BF16}; null in float32. */
+    private BFloat16Copy bf16;
+    /** Whether the master weights changed since the bfloat16 copy was last made equal to them. */
+    private boolean stale;
 
     private CausalLm(
             Path source,
@@ -192,50 +203,9 @@ public final class CausalLm implements AutoCloseable {
                     + " disagrees with the model's logits (" + vocab + "); fix config.json");
         }
         List<String> tied = new ArrayList<>();
-        List<NamedParameter> unique = dedupeShared(all, tied);
+        List<NamedParameter> unique = TiedWeights.dedupe(all, tied);
         return new CausalLm(file, model, block, resolved, form, vocab,
                 Collections.unmodifiableList(unique), Collections.unmodifiableList(tied));
-    }
-
-    /**
-     * Drops parameters whose storage is shared with an earlier one (tied weights). Candidates are
-     * tensors of the same shape and equal values; sharing is then proved by changing one element of
-     * the first in place and looking at the second.
-     */
-    private static List<NamedParameter> dedupeShared(List<NamedParameter> all, List<String> tied) {
-        List<NamedParameter> unique = new ArrayList<>();
-        outer:
-        for (NamedParameter p : all) {
-            for (NamedParameter u : unique) {
-                if (u.array().getShape().equals(p.array().getShape())
-                        && u.array().getDataType() == p.array().getDataType()
-                        && sharesStorage(u.array(), p.array())) {
-                    tied.add(p.name() + " = " + u.name());
-                    continue outer;
-                }
-            }
-            unique.add(p);
-        }
-        return unique;
-    }
-
-    private static boolean sharesStorage(NDArray a, NDArray b) {
-        if (!a.contentEquals(b)) {
-            return false;
-        }
-        NDArray flatA = a.reshape(-1);
-        NDArray flatB = b.reshape(-1);
-        try {
-            float before = flatB.get(0).getFloat();
-            // reshape of a contiguous tensor is a view; set_ on the view writes into a's storage.
-            flatA.set(new ai.djl.ndarray.index.NDIndex("0"), before + 1f);
-            float after = flatB.get(0).getFloat();
-            flatA.set(new ai.djl.ndarray.index.NDIndex("0"), before);
-            return after != before;
-        } finally {
-            flatA.close();
-            flatB.close();
-        }
     }
 
     private static void checkReadable(Path file) {
@@ -269,9 +239,23 @@ public final class CausalLm implements AutoCloseable {
      *
      * @param inputIds int64 {@code [B, T]} on the model's device, {@code T <= context}
      * @param training whether autograd should record (true inside a gradient collector)
-     * @return the logits {@code [B, T, V]}, attached to the input's manager
+     * @return the logits {@code [B, T, V]}, attached to the input's manager: float32, or
+     *     bfloat16 in {@link Precision#BF16} (which DJL reports as {@code UNKNOWN}; {@link LmLoss}
+     *     takes either)
      */
     public NDArray logits(NDArray inputIds, boolean training) {
+        if (bf16 != null) {
+            if (stale) {
+                bf16.sync(parameters);
+                stale = false;
+            }
+            return bf16.logits(inputIds, training);
+        }
+        return float32Logits(inputIds, training);
+    }
+
+    /** The forward of the float32 module, whatever the precision. */
+    NDArray float32Logits(NDArray inputIds, boolean training) {
         NDList out = block.forward(new ParameterStore(inputIds.getManager(), false),
                 new NDList(inputIds), training);
         NDArray logits = out.get(0);
@@ -279,6 +263,62 @@ public final class CausalLm implements AutoCloseable {
             out.get(i).close();
         }
         return logits;
+    }
+
+    /**
+     * Runs the backward pass of a loss computed from this model's logits, inside {@code gc}: the
+     * gradients land on {@link #parameters()} in float32 whatever the precision (in bfloat16 they
+     * are computed on the copy, then added to the master weights' and the copy's zeroed).
+     *
+     * @param gc the active gradient collector
+     * @param loss a float32 scalar
+     */
+    public void backward(ai.djl.training.GradientCollector gc, NDArray loss) {
+        gc.backward(loss);
+        if (bf16 != null) {
+            bf16.collect(parameters);
+        }
+    }
+
+    /**
+     * Says that {@link #parameters()} were changed in place (an optimizer step, values loaded):
+     * the next forward in bfloat16 first copies them into the bfloat16 copy. Nothing to do in
+     * float32.
+     */
+    public void parametersChanged() {
+        stale = true;
+    }
+
+    /**
+     * Chooses the number format of the forward and backward passes. {@link Precision#BF16} makes
+     * the bfloat16 copy of the module (2 bytes per parameter, and as much for its gradients);
+     * {@link Precision#FP32} frees it. Call it after {@code --freeze} set which parameters take
+     * gradients, and outside a gradient collector.
+     *
+     * @param precision the format
+     * @throws dev.retain.core.UserError when this model cannot be copied to bfloat16
+     */
+    public void usePrecision(Precision precision) {
+        if ((precision == Precision.BF16) == (bf16 != null)) {
+            return;
+        }
+        if (precision == Precision.FP32) {
+            bf16.close();
+            bf16 = null;
+            return;
+        }
+        bf16 = BFloat16Copy.of(this, templates);
+        stale = false;
+    }
+
+    /** @return the number format of the forward and backward passes */
+    public Precision precision() {
+        return bf16 != null ? Precision.BF16 : Precision.FP32;
+    }
+
+    /** @return the bfloat16 copy, or null in float32 */
+    BFloat16Copy bf16Copy() {
+        return bf16;
     }
 
     /**
@@ -304,9 +344,10 @@ public final class CausalLm implements AutoCloseable {
                 if (written || !Files.isRegularFile(template)) {
                     continue;
                 }
-                try (OutputStream os = new java.io.BufferedOutputStream(
-                        Files.newOutputStream(tmp), 1 << 20)) {
-                    TorchScriptArchive.rewrite(template, parameters, os);
+                try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(tmp,
+                        java.nio.file.StandardOpenOption.WRITE,
+                        java.nio.file.StandardOpenOption.TRUNCATE_EXISTING)) {
+                    TorchScriptArchive.rewrite(template, parameters, ch);
                     written = true;
                 } catch (TorchScriptArchive.Unsupported e) {
                     // not an archive we can rewrite: the next one, or libtorch's writer below
@@ -390,6 +431,10 @@ public final class CausalLm implements AutoCloseable {
 
     @Override
     public void close() {
+        if (bf16 != null) {
+            bf16.close();
+            bf16 = null;
+        }
         model.close();
     }
 }

@@ -2,6 +2,9 @@ package dev.retain.core.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 
 /**
  * Next-token cross-entropy of a causal LM, the one definition shared by the evaluator, the trainer
@@ -48,6 +51,20 @@ public final class LmLoss {
      * @return {@code [B, T]}
      */
     public static NDArray nll(NDArray logits, NDArray targets) {
-        return logits.logSoftmax(-1).gather(targets.expandDims(-1), -1).squeeze(-1).neg();
+        return logSoftmax(logits).gather(targets.expandDims(-1), -1).squeeze(-1).neg();
+    }
+
+    /**
+     * The log-softmax over the last axis, computed in float32 whatever the logits' type (as
+     * autocast runs it): bfloat16 logits are widened inside the same kernel, and the gradient
+     * flows back to them. On float32 logits it is the very call {@code logits.logSoftmax(-1)}
+     * makes. (DJL's own {@code logSoftmax} passes the array's type to libtorch, and a bfloat16
+     * array's type aborts DJL 0.36's JNI: see {@link BFloat16Copy}.)
+     *
+     * @param logits {@code [..., V]}, float32 or bfloat16
+     * @return float32 {@code [..., V]}
+     */
+    public static NDArray logSoftmax(NDArray logits) {
+        return JniUtils.logSoftmax((PtNDArray) logits, -1, DataType.FLOAT32);
     }
 }

@@ -34,6 +34,46 @@ final class ModulePickle {
         return new Unpickler(pkl).load();
     }
 
+    /**
+     * A {@code data.pkl} with the storages of one type given another type, as {@code
+     * module.to(dtype)} would pickle them: the class of the storage (a {@code GLOBAL torch NAME}
+     * opcode, pickled once and then referenced) is renamed where the unpickler met it as an
+     * opcode, never inside a string; nothing else changes.
+     *
+     * @param pkl the pickle
+     * @param from the storage class to replace, e.g. {@code FloatStorage}
+     * @param to its replacement, e.g. {@code BFloat16Storage}
+     * @return the new pickle and every storage the old one names (with its old type)
+     * @throws TorchScriptArchive.Unsupported when the pickle cannot be read
+     */
+    static Retyped retype(byte[] pkl, String from, String to)
+            throws TorchScriptArchive.Unsupported {
+        Unpickler u = new Unpickler(pkl);
+        u.load();
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(pkl.length + 64);
+        int at = 0;
+        for (int[] g : u.globals) { // {offset of the class name, its length}
+            String name = new String(pkl, g[0], g[1], StandardCharsets.UTF_8);
+            if (name.equals(from) && g[0] >= 6
+                    && new String(pkl, g[0] - 6, 6, StandardCharsets.UTF_8).equals("torch\n")) {
+                out.write(pkl, at, g[0] - at);
+                out.writeBytes(to.getBytes(StandardCharsets.UTF_8));
+                at = g[0] + g[1];
+            }
+        }
+        out.write(pkl, at, pkl.length - at);
+        return new Retyped(out.toByteArray(), List.copyOf(u.storages.values()));
+    }
+
+    /**
+     * A retyped pickle.
+     *
+     * @param pkl its bytes
+     * @param storages every storage the original names, in the order met (a storage shared by
+     *     several tensors once)
+     */
+    record Retyped(byte[] pkl, List<Storage> storages) {}
+
     /** A class reference ({@code GLOBAL module name}). */
     record Global(String module, String name) {}
 
@@ -55,6 +95,10 @@ final class ModulePickle {
         private final Deque<Object> stack = new ArrayDeque<>();
         private final Deque<Integer> marks = new ArrayDeque<>();
         private final Map<Long, Object> memo = new HashMap<>();
+        /** Each {@code GLOBAL}'s class name: its offset and length in the pickle. */
+        final List<int[]> globals = new ArrayList<>();
+        /** Each storage named, once. */
+        final Map<String, Storage> storages = new LinkedHashMap<>();
         private static final Object MARK = new Object();
 
         Unpickler(byte[] bytes) {
@@ -71,7 +115,13 @@ final class ModulePickle {
                         case '.' -> {
                             return pop();
                         }
-                        case 'c' -> push(new Global(line(), line()));
+                        case 'c' -> {
+                            String module = line();
+                            int at = in.position();
+                            String name = line();
+                            globals.add(new int[] {at, in.position() - 1 - at});
+                            push(new Global(module, name));
+                        }
                         case ')' -> push(List.of());
                         case ']', '}' -> push(op == ']' ? new ArrayList<>()
                                 : new LinkedHashMap<>());
@@ -137,7 +187,11 @@ final class ModulePickle {
                                 o.state = state;
                             }
                         }
-                        case 'Q' -> push(storage(pop()));
+                        case 'Q' -> {
+                            Storage st = storage(pop());
+                            storages.putIfAbsent(st.key(), st);
+                            push(st);
+                        }
                         case 'R' -> {
                             Object args = pop();
                             push(reduce(pop(), args));
@@ -211,7 +265,7 @@ final class ModulePickle {
             return v;
         }
 
-        private static Object storage(Object pid) throws TorchScriptArchive.Unsupported {
+        private static Storage storage(Object pid) throws TorchScriptArchive.Unsupported {
             if (pid instanceof List<?> t && t.size() >= 5 && "storage".equals(t.get(0))
                     && t.get(1) instanceof Global g && t.get(2) instanceof String key
                     && t.get(4) instanceof Long numel) {

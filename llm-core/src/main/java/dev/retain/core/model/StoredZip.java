@@ -102,6 +102,58 @@ final class StoredZip {
         open = null;
     }
 
+    /**
+     * Writes an entry from memory whose CRC-32 the caller computed (once): the buffer, e.g. a
+     * tensor's own memory, goes to the channel without a copy through a Java array.
+     *
+     * @param name the entry's name
+     * @param data the bytes, from its position to its limit (its position is not moved)
+     * @param crc32 their CRC-32
+     * @throws IOException when writing fails
+     */
+    void put(String name, ByteBuffer data, long crc32) throws IOException {
+        ByteBuffer d = data.duplicate();
+        put(name, d.remaining(), crc32, ch -> {
+            while (d.hasRemaining()) {
+                ch.write(d);
+            }
+        });
+    }
+
+    /**
+     * Writes an entry of zero bytes (the storages of a module whose values are copied in after
+     * it is loaded).
+     *
+     * @param name the entry's name
+     * @param size how many
+     * @throws IOException when writing fails
+     */
+    void putZeros(String name, long size) throws IOException {
+        ByteBuffer zeros = ByteBuffer.allocateDirect((int) Math.min(size, 1 << 20));
+        CRC32 c = new CRC32();
+        for (long left = size; left > 0; left -= Math.min(zeros.capacity(), left)) {
+            c.update(zeros.duplicate().limit((int) Math.min(zeros.capacity(), left)));
+        }
+        put(name, size, c.getValue(), ch -> {
+            for (long left = size; left > 0; ) {
+                ByteBuffer z = zeros.duplicate().limit((int) Math.min(zeros.capacity(), left));
+                left -= z.remaining();
+                while (z.hasRemaining()) {
+                    ch.write(z);
+                }
+            }
+        });
+    }
+
+    /**
+     * @return the entries' time as {@link java.util.zip.ZipEntry#getTime} reads it back (MS-DOS
+     *     times are local)
+     */
+    static long fixedTime() {
+        return java.time.LocalDateTime.of(2000, 1, 1, 12, 0)
+                .atZone(java.time.ZoneId.systemDefault()).toInstant().toEpochMilli();
+    }
+
     private void header(String name, long size, long crc32) throws IOException {
         if (open != null) {
             throw new IllegalStateException(open + " is still open");

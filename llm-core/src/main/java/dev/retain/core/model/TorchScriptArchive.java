@@ -6,13 +6,11 @@ import dev.retain.core.model.ModulePickle.TensorRef;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 
-import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
+import java.nio.channels.FileChannel;
 import java.util.Enumeration;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -21,7 +19,6 @@ import java.util.Map;
 import java.util.zip.CRC32;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
-import java.util.zip.ZipOutputStream;
 
 /**
  * Writes a TorchScript archive at disk speed: the model file it was loaded from, with each
@@ -33,14 +30,12 @@ import java.util.zip.ZipOutputStream;
  * <p>Which storage holds which parameter is read from the archive's {@code data.pkl} (the pickled
  * module tree) by {@link ModulePickle}, a small unpickler. Anything it does not understand
  * (another opcode, a parameter that is a view into a larger storage, a dtype other than float32, a
- * big-endian machine) makes {@link #rewrite} return false, and the caller uses libtorch's writer
- * instead. Entries are stored uncompressed with their data aligned to 64 bytes,
- * as {@code torch.jit.save} writes them.
+ * big-endian machine) makes {@link #rewrite} throw {@link Unsupported}, and the caller uses
+ * libtorch's writer instead. Entries are stored uncompressed with their data aligned to 64 bytes,
+ * as {@code torch.jit.save} writes them ({@link StoredZip}).
  */
 final class TorchScriptArchive {
 
-    private static final int ALIGN = 64;
-    static final long FIXED_TIME = 946_728_000_000L; // 2000-01-01 12:00 UTC
 
     private TorchScriptArchive() {}
 
@@ -54,15 +49,16 @@ final class TorchScriptArchive {
     }
 
     /**
-     * Writes {@code out} as {@code source} with the given parameter values.
+     * Writes {@code out} as {@code source} with the given parameter values: each tensor's memory
+     * is read once for its CRC-32 and then handed to the channel as it is.
      *
      * @param source the archive the model was loaded from (same module, same parameters)
      * @param params the parameters by name, as the module lists them
-     * @param out the stream to write the new archive to
+     * @param out the file to write the new archive to, from its current position
      * @throws Unsupported when the archive cannot be rewritten this way (nothing usable written)
      * @throws IOException when reading or writing fails
      */
-    static void rewrite(java.nio.file.Path source, List<NamedParameter> params, OutputStream out)
+    static void rewrite(java.nio.file.Path source, List<NamedParameter> params, FileChannel out)
             throws IOException, Unsupported {
         if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
             throw new Unsupported("big-endian machine");
@@ -70,20 +66,13 @@ final class TorchScriptArchive {
         try (ZipFile zip = new ZipFile(source.toFile())) {
             String prefix = prefix(zip);
             Map<String, NDArray> byKey = storages(zip, prefix, params);
-            Counting counting = new Counting(out);
-            ZipOutputStream zos = new ZipOutputStream(counting);
-            byte[] chunk = new byte[1 << 20];
+            StoredZip w = new StoredZip(out);
             for (Enumeration<? extends ZipEntry> en = zip.entries(); en.hasMoreElements(); ) {
                 ZipEntry e = en.nextElement();
                 String name = e.getName();
                 boolean data = name.startsWith(prefix + "data/");
                 NDArray value = data ? byKey.get(name.substring((prefix + "data/").length()))
                         : null;
-                ZipEntry w = new ZipEntry(name);
-                w.setMethod(ZipEntry.STORED);
-                // A fixed time in the DOS range: the same bytes for the same values, and no
-                // extended-timestamp extra field (it would shift the data off its alignment).
-                w.setTime(FIXED_TIME);
                 if (value != null) {
                     ByteBuffer bytes = value.toByteBuffer(true); // the tensor's memory, not a copy
                     if (bytes.remaining() != e.getSize()) {
@@ -92,26 +81,69 @@ final class TorchScriptArchive {
                     }
                     CRC32 crc = new CRC32();
                     crc.update(bytes.duplicate());
-                    put(zos, counting, w, bytes.remaining(), crc.getValue(), true);
-                    while (bytes.hasRemaining()) {
-                        int n = Math.min(chunk.length, bytes.remaining());
-                        bytes.get(chunk, 0, n);
-                        zos.write(chunk, 0, n);
-                    }
+                    w.put(name, bytes, crc.getValue());
                 } else {
-                    byte[] bytes;
-                    try (InputStream in = zip.getInputStream(e)) {
-                        bytes = in.readAllBytes();
-                    }
-                    CRC32 crc = new CRC32();
-                    crc.update(bytes);
-                    put(zos, counting, w, bytes.length, crc.getValue(), data);
-                    zos.write(bytes);
+                    copy(zip, e, w);
                 }
-                zos.closeEntry();
             }
-            zos.finish();
-            zos.flush();
+            w.finish();
+        }
+    }
+
+    /**
+     * Writes {@code out} as {@code source} with every float32 storage made bfloat16 (what {@code
+     * module.to(torch.bfloat16)} then {@code torch.jit.save} would write, but with zeros for the
+     * values: the caller loads it and copies the float32 values in, rounded by libtorch). Other
+     * storages (integer buffers) and the code are copied as they are.
+     *
+     * @param source a TorchScript archive
+     * @param out the file to write, from its current position
+     * @throws Unsupported when the archive cannot be read so (nothing usable written)
+     * @throws IOException when reading or writing fails
+     */
+    static void writeBfloat16(java.nio.file.Path source, FileChannel out)
+            throws IOException, Unsupported {
+        try (ZipFile zip = new ZipFile(source.toFile())) {
+            String prefix = prefix(zip);
+            byte[] pkl;
+            try (InputStream in = zip.getInputStream(zip.getEntry(prefix + "data.pkl"))) {
+                pkl = in.readAllBytes();
+            }
+            ModulePickle.Retyped r = ModulePickle.retype(pkl, "FloatStorage", "BFloat16Storage");
+            Map<String, Long> floats = new HashMap<>();
+            for (ModulePickle.Storage s : r.storages()) {
+                if (s.dtype().equals("FloatStorage")) {
+                    floats.put(prefix + "data/" + s.key(), s.numel());
+                }
+            }
+            if (floats.isEmpty()) {
+                throw new Unsupported("no float32 storage");
+            }
+            StoredZip w = new StoredZip(out);
+            for (Enumeration<? extends ZipEntry> en = zip.entries(); en.hasMoreElements(); ) {
+                ZipEntry e = en.nextElement();
+                String name = e.getName();
+                Long numel = floats.get(name);
+                if (name.equals(prefix + "data.pkl")) {
+                    w.put(name, r.pkl());
+                } else if (numel != null) {
+                    if (e.getSize() != numel * 4) {
+                        throw new Unsupported(name + ": " + e.getSize() + " bytes for " + numel
+                                + " float32 values");
+                    }
+                    w.putZeros(name, numel * 2);
+                } else {
+                    copy(zip, e, w);
+                }
+            }
+            w.finish();
+        }
+    }
+
+    /** Copies an entry of the source archive as it is. */
+    private static void copy(ZipFile zip, ZipEntry e, StoredZip w) throws IOException {
+        try (InputStream in = zip.getInputStream(e)) {
+            w.put(e.getName(), in.readAllBytes());
         }
     }
 
@@ -158,26 +190,6 @@ final class TorchScriptArchive {
                 }
             }
         }
-    }
-
-    /** Starts a stored entry, its data aligned to {@link #ALIGN} bytes when asked. */
-    private static void put(ZipOutputStream zos, Counting counting, ZipEntry w, long size,
-            long crc, boolean align) throws IOException {
-        w.setSize(size);
-        w.setCompressedSize(size);
-        w.setCrc(crc);
-        if (align) {
-            int nameLen = w.getName().getBytes(StandardCharsets.UTF_8).length;
-            long start = counting.count + 30 + nameLen + 4;
-            int pad = (int) ((ALIGN - start % ALIGN) % ALIGN);
-            byte[] extra = new byte[4 + pad];
-            extra[0] = 'F';
-            extra[1] = 'B';
-            extra[2] = (byte) pad;
-            extra[3] = (byte) (pad >> 8);
-            w.setExtra(extra);
-        }
-        zos.putNextEntry(w);
     }
 
     /** @return the archive's top folder with its slash (e.g. {@code model/}) */
@@ -245,27 +257,6 @@ final class TorchScriptArchive {
                     }
                 }
             }
-        }
-    }
-
-    /** Counts the bytes written through it (the zip's offsets, for alignment). */
-    private static final class Counting extends FilterOutputStream {
-        long count;
-
-        Counting(OutputStream out) {
-            super(out);
-        }
-
-        @Override
-        public void write(int b) throws IOException {
-            out.write(b);
-            count++;
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) throws IOException {
-            out.write(b, off, len);
-            count += len;
         }
     }
 }

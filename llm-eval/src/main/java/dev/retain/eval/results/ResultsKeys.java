@@ -98,6 +98,8 @@ final class ResultsKeys {
     static final String VM = "vm";
     static final String THREADS = "threads";
     static final String DEVICE = "device";
+    static final String PRECISION = "precision";
+    static final String PRECISION_REASON = "precision_reason";
 
     // model
     static final String PATH = "path";

@@ -389,6 +389,25 @@ public final class ResultsRecorder {
     }
 
     /**
+     * Records the number format the run computes in ({@code environment.precision}) and why
+     * ({@code environment.precision_reason}: the hardware, and what {@code auto} measured).
+     *
+     * @param label {@code fp32} or {@code bf16}
+     * @param why one clause
+     */
+    public void precision(String label, String why) {
+        ObjectNode env = (ObjectNode) root.get(ENVIRONMENT);
+        env.put(PRECISION, label);
+        env.put(PRECISION_REASON, why);
+    }
+
+    /** @return the recorded precision ({@code fp32} or {@code bf16}), or null (older files) */
+    public String precision() {
+        JsonNode p = root.path(ENVIRONMENT).path(PRECISION);
+        return p.isTextual() ? p.asText() : null;
+    }
+
+    /**
      * Says how the drift map is weighted: {@code fisher}, {@code none} (F = 1), or null for a run
      * without one (no {@code drift} object).
      *

@@ -190,7 +190,8 @@ public final class TaskScorer {
             NDArray logits = model.logits(scope.create(ids, new Shape(b, t)));
             NDArray picked = logits.reshape(-1, logits.getShape().get(2))
                     .get(new NDIndex("{}", scope.create(at)));
-            NDArray logp = picked.logSoftmax(-1);
+            // float32 whatever the logits' type (bfloat16 with --precision bf16)
+            NDArray logp = dev.retain.core.model.LmLoss.logSoftmax(picked);
             lp = logp.gather(scope.create(target).reshape(rows, 1), 1).toFloatArray();
             argmax = logp.argMax(-1).toLongArray();
         }

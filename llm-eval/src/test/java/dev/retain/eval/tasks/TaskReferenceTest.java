@@ -79,6 +79,51 @@ class TaskReferenceTest {
         }
     }
 
+    /**
+     * With {@code --precision bf16} the scorer runs on bfloat16 logits (its log-softmax in
+     * float32, as the evaluator's; DJL's own would abort on them): small-gcide's log-likelihood
+     * and rolling cases, every request's ll within 0.5% of the PyTorch float32 reference (the
+     * evaluation bar of mixed precision, docs/PRECISION.md).
+     */
+    @Test
+    void bf16ScoresWithinHalfAPercentOfTheReference() throws IOException {
+        JsonNode cases = new ObjectMapper().readTree(
+                RepoPaths.resolve("datasets/tasks/reference.json").toFile());
+        double worst = 0;
+        int seen = 0;
+        try (CausalLm lm = CausalLm.load(RepoPaths.resolve("datasets/models/small-gcide",
+                "model.pt"), Device.cpu(), 0)) {
+            lm.usePrecision(dev.retain.core.model.Precision.BF16);
+            for (JsonNode c : cases) {
+                String f = c.get("format").asText();
+                if (!c.get("model").asText().equals("small-gcide") || c.get("num_fewshot").asInt()
+                        != 0 || !(f.equals("loglikelihood") || f.equals("rolling"))) {
+                    continue;
+                }
+                TaskSuite.Options opt = new TaskSuite.Options(0, c.get("seed").asLong(),
+                        c.get("limit").asInt(), 100_000, 0, false);
+                TaskSuite suite = TaskSuite.read(List.of(RepoPaths.resolve("datasets/tasks",
+                        c.get("task").asText())), List.of(TaskFormat.of(f)), opt);
+                TaskResult r = suite.prepare(TextEncoder.of(tokenizer), lm.context())
+                        .score(LogitModel.of(lm)).get(0);
+                JsonNode docs = c.get("result").get("docs");
+                for (int d = 0; d < r.examples(); d++) {
+                    for (int k = 0; k < r.lls()[d].length; k++) {
+                        double want = docs.get(d).get("ll").get(k).asDouble();
+                        double rel = Math.abs(r.lls()[d][k] / want - 1);
+                        worst = Math.max(worst, rel);
+                        assertTrue(rel <= 0.005, f + " example " + d + " ll " + k + ": "
+                                + r.lls()[d][k] + " vs " + want);
+                        seen++;
+                    }
+                }
+            }
+        }
+        System.out.println("bf16: largest ll relative error " + worst + " over " + seen);
+        assertTrue(seen >= 40, "requests checked: " + seen);
+        assertTrue(worst > 0, "bf16 really ran");
+    }
+
     private static void check(JsonNode c) {
         String where = c.get("model").asText() + " " + c.get("task").asText() + " k="
                 + c.get("num_fewshot").asInt();

@@ -31,6 +31,18 @@ public final class CommonKeys {
             + " in this process (0 = one per core); the last digits of the numbers depend on it,"
             + " so compare runs made with the same count").max(4 * CORES);
 
+    /**
+     * The number format of the forward and backward passes ({@link
+     * dev.retain.core.model.PrecisionChoice} resolves it for a loaded model).
+     */
+    public static final Key<String> PRECISION = Key.choice("precision", "fp32",
+            dev.retain.core.model.PrecisionChoice.SETTINGS, "number format of the forward and"
+                    + " backward passes: fp32; bf16 (mixed precision: bfloat16 products, float32"
+                    + " master weights, loss, optimizer, EWC and Fisher; needs a CPU with"
+                    + " avx512_bf16 or amx_bf16, or a GPU of compute capability 8.0+); or auto"
+                    + " (bf16 where the hardware has it and a measurement on the model finds it"
+                    + " faster)").metavar("fp32|bf16|auto");
+
     /** The folder (or file) a command writes. */
     public static final Key<Path> OUT = Key.path("out", "DIR", "folder to write the results into");
 }

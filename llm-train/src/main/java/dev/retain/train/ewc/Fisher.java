@@ -49,8 +49,18 @@ public final class Fisher {
         NDArray loss(int unit, NDManager scope);
     }
 
+    /** A backward pass of a unit's loss that leaves the gradients on the parameters. */
+    @FunctionalInterface
+    public interface Backward {
+        /**
+         * @param gc the active collector
+         * @param loss the unit's loss
+         */
+        void run(GradientCollector gc, NDArray loss);
+    }
+
     /**
-     * Estimates the diagonal Fisher.
+     * Estimates the diagonal Fisher, with the collector's own backward pass.
      *
      * @param params the parameters (gradients of all of them must be zero on entry, and are zero
      *     on return)
@@ -61,6 +71,23 @@ public final class Fisher {
      */
     public static Map<String, NDArray> estimate(List<NamedParameter> params, int units,
             UnitLoss loss, NDManager owner) {
+        return estimate(params, units, loss, GradientCollector::backward, owner);
+    }
+
+    /**
+     * Estimates the diagonal Fisher: the mean over units of each parameter's squared gradient,
+     * in float32 (the gradients are float32 whatever precision the passes ran in).
+     *
+     * @param params the parameters (gradients of all of them must be zero on entry, and are zero
+     *     on return)
+     * @param units how many units
+     * @param loss the loss of each unit
+     * @param backward runs a unit's backward pass (a model's own, e.g. {@code CausalLm::backward})
+     * @param owner manager that will own the returned arrays
+     * @return parameter name to its Fisher diagonal (same shape as the parameter)
+     */
+    public static Map<String, NDArray> estimate(List<NamedParameter> params, int units,
+            UnitLoss loss, Backward backward, NDManager owner) {
         Map<String, NDArray> fisher = new LinkedHashMap<>();
         for (NamedParameter p : params) {
             fisher.put(p.name(), owner.zeros(p.array().getShape(), p.array().getDataType(),
@@ -70,7 +97,7 @@ public final class Fisher {
         for (int u = 0; u < units; u++) {
             try (NDManager scope = owner.newSubManager()) {
                 try (GradientCollector gc = engine.newGradientCollector()) {
-                    gc.backward(loss.loss(u, scope));
+                    backward.run(gc, loss.loss(u, scope));
                 }
                 for (NamedParameter p : params) {
                     // The gradient wrapper and its square live on the parameter's manager: close

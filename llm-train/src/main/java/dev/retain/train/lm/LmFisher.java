@@ -79,7 +79,7 @@ public final class LmFisher {
             NDArray gumbel = u01.log().neg().log().neg();
             NDArray drawn = head.stopGradient().add(gumbel).argMax(-1);
             return LmLoss.nll(head, drawn).mean();
-        }, owner);
+        }, lm::backward, owner);
         // The backward passes also filled the gradients of the parameters left out of the
         // estimate (EWC's ewc-exclude): zero them too, or the next optimizer step adds them to its
         // own (Fisher zeroes only those it estimates).

@@ -1,6 +1,7 @@
 package dev.retain.train.lm;
 
 import dev.retain.core.model.CausalLm;
+import dev.retain.core.model.LmLoss;
 import dev.retain.core.model.NamedParameter;
 import dev.retain.train.config.Key;
 import dev.retain.train.config.KeyGroup;
@@ -86,9 +87,12 @@ public final class LwfPlugin implements Plugin, AutoCloseable {
      * @return a scalar
      */
     public static NDArray distillation(NDArray student, NDArray teacher, double temperature) {
-        float t = (float) temperature; // float scalars keep the float32 graph float32
-        NDArray logQ = student.div(t).logSoftmax(-1);
-        NDArray logP = teacher.div(t).logSoftmax(-1);
+        float t = (float) temperature;
+        // A one-element float32 tensor, not a scalar: bfloat16 logits divided by it come out
+        // float32 (type promotion), so the softmax and the KL are float32 at any precision.
+        NDArray temp = student.getManager().create(new float[] {t});
+        NDArray logQ = LmLoss.logSoftmax(student.div(temp));
+        NDArray logP = LmLoss.logSoftmax(teacher.div(temp));
         NDArray kl = logP.exp().mul(logP.sub(logQ)).sum(new int[] {-1});
         return kl.mean().mul(t * t);
     }
@@ -137,6 +141,7 @@ public final class LwfPlugin implements Plugin, AutoCloseable {
             for (NamedParameter p : teacher.parameters()) {
                 p.array().setRequiresGradient(false);
             }
+            teacher.usePrecision(ctx.model().precision()); // its forward as the student's
         }
         return teacher;
     }
@@ -150,6 +155,7 @@ public final class LwfPlugin implements Plugin, AutoCloseable {
             }
             to.get(i).array().set(from.get(i).array().toByteBuffer());
         }
+        teacher.parametersChanged();
     }
 
     @Override
@@ -184,6 +190,7 @@ public final class LwfPlugin implements Plugin, AutoCloseable {
                 to.get(i).array().set(saved.get(i).toByteBuffer());
             }
         }
+        t.parametersChanged();
         dirty = true;
     }
 

@@ -160,7 +160,8 @@ class KeyTableTest {
             "top-p", 1.0, "temperature", 1.0, "save-every", 100, "keep-checkpoints", 1, "export-stages", "all",
             "export-format", "torchscript", "drift", "fisher", "divergence-factor", 10.0,
             "device", "auto", "eval-tasks", null, "task-format", null, "num-fewshot", 0,
-            "fewshot-seed", 1234L, "task-limit", 0, "bootstrap-iters", 100000};
+            "fewshot-seed", 1234L, "task-limit", 0, "bootstrap-iters", 100000, "precision",
+            "fp32"};
         for (int i = 0; i < kv.length; i += 2) {
             d.put((String) kv[i], kv[i + 1]);
         }

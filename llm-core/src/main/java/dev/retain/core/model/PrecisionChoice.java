@@ -1,0 +1,126 @@
+package dev.retain.core.model;
+
+import dev.retain.core.UserError;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Function;
+
+/**
+ * What {@code --precision fp32|bf16|auto} resolved to for a model on its device, and why: the
+ * first lines of a command and results.json say it.
+ *
+ * <p>{@code bf16} needs native bfloat16 products ({@link NativeBf16}) and is refused in one line
+ * without them. {@code auto} picks bf16 only where the device has them <em>and</em> a measurement
+ * on this model says bf16 is faster: the forward pass and the float32 loss of one window, timed
+ * in both precisions in turn ({@value #ROUNDS} rounds after a warm-up each, medians); bf16 when
+ * its median is at most {@value #FASTER} of float32's.
+ *
+ * @param precision the format the model computes in
+ * @param setting what was asked: {@code fp32}, {@code bf16} or {@code auto}
+ * @param why one clause: the hardware found, and for {@code auto} the measurement
+ */
+public record PrecisionChoice(Precision precision, String setting, String why) {
+
+    /** The values of {@code --precision}. */
+    public static final List<String> SETTINGS = List.of("fp32", "bf16", "auto");
+    static final int ROUNDS = 3;
+    /** bf16's time over float32's at or below which {@code auto} takes bf16. */
+    static final double FASTER = 0.9;
+
+    /**
+     * Resolves a setting for a model and puts the model in that precision.
+     *
+     * @param setting {@code fp32}, {@code bf16} or {@code auto}
+     * @param lm the model (its device decides)
+     * @param probeTokens the window {@code auto} measures on (capped at the context)
+     * @return the choice
+     * @throws UserError for bf16 on hardware without native bfloat16
+     */
+    public static PrecisionChoice apply(String setting, CausalLm lm, int probeTokens) {
+        PrecisionChoice c = choose(setting, lm, probeTokens);
+        lm.usePrecision(c.precision());
+        return c;
+    }
+
+    private static PrecisionChoice choose(String setting, CausalLm lm, int probeTokens) {
+        String found = NativeBf16.found(lm.device());
+        switch (setting) {
+            case "fp32":
+                return new PrecisionChoice(Precision.FP32, setting, "as set");
+            case "bf16":
+                if (found == null) {
+                    throw new UserError("--precision bf16: " + NativeBf16.missing(lm.device())
+                            + "; use --precision fp32 or auto");
+                }
+                return new PrecisionChoice(Precision.BF16, setting, "as set; native through "
+                        + found);
+            case "auto":
+                if (found == null) {
+                    return new PrecisionChoice(Precision.FP32, setting,
+                            NativeBf16.missing(lm.device()));
+                }
+                double ratio = measure(lm, Math.min(probeTokens, lm.context()));
+                Precision p = ratio <= FASTER ? Precision.BF16 : Precision.FP32;
+                return new PrecisionChoice(p, setting, String.format(Locale.ROOT, "%s; one window"
+                        + " of %d tokens (forward and loss) took %.2fx float32's time in bf16,"
+                        + " bf16 wanted at <= %.2f", found, Math.min(probeTokens, lm.context()),
+                        ratio, FASTER));
+            default:
+                throw new UserError("--precision " + setting + ": expected one of "
+                        + String.join(", ", SETTINGS));
+        }
+    }
+
+    /**
+     * Times the forward pass and loss of one window in float32 and bfloat16, in turn.
+     *
+     * @return bf16's median time over float32's
+     */
+    static double measure(CausalLm lm, int tokens) {
+        lm.usePrecision(Precision.BF16);
+        long[] ids = new long[tokens];
+        for (int i = 0; i < tokens; i++) {
+            ids[i] = (i * 7919L) % lm.vocabSize();
+        }
+        double[] fp32 = new double[ROUNDS + 1];
+        double[] bf16 = new double[ROUNDS + 1];
+        try (NDManager scope = lm.manager().newSubManager()) {
+            NDArray input = scope.create(ids, new Shape(1, tokens));
+            for (int r = 0; r <= ROUNDS; r++) { // round 0 warms up
+                fp32[r] = time(scope, input, x -> lm.float32Logits(x, false));
+                bf16[r] = time(scope, input, x -> lm.logits(x, false));
+            }
+        }
+        return median(Arrays.copyOfRange(bf16, 1, ROUNDS + 1))
+                / median(Arrays.copyOfRange(fp32, 1, ROUNDS + 1));
+    }
+
+    private static double time(NDManager scope, NDArray input,
+            Function<NDArray, NDArray> forward) {
+        try (NDManager m = scope.newSubManager()) {
+            long t0 = System.nanoTime();
+            NDArray logits = forward.apply(input);
+            logits.attach(m);
+            LmLoss.tokenNll(logits, input).mean().getFloat();
+            return (System.nanoTime() - t0) / 1e9;
+        }
+    }
+
+    private static double median(double[] xs) {
+        double[] s = xs.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+
+    /** @return e.g. {@code precision bf16 (auto: avx512_bf16; ...)} */
+    public String describe() {
+        return "precision " + precision.label() + " (" + (setting.equals(precision.label())
+                ? why : setting + ": " + why) + ")";
+    }
+}
