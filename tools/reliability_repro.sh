@@ -47,7 +47,7 @@ model: $M
 tokenizer: $TK
 domains: [$D/computing, $D/legal]
 out: out
-train: {seq-len: 32, batch-size: 2, max-steps-per-domain: 2, warmup-steps: 0, test-windows: 4}
+settings: {seq-len: 32, batch-size: 2, max-steps-per-domain: 2, warmup-steps: 0, test-windows: 4}
 variants:
   - {name: "$name", strategy: naive}
 EOF
@@ -76,7 +76,12 @@ show "the same with --skip-bad-lines" "$R" prepare deep.jsonl --out prep-deep2 -
 printf '{"text": "x\\ud800y"}\n' >surrogate.jsonl
 show "a lone surrogate" "$R" prepare surrogate.jsonl --out prep-sur
 disk prep-sur
-python3 -c 'import sys; sys.stdout.write("{\"text\": \"" + ("lorem ipsum dolor sit amet " * 200000) + "\"}\n")' >big.jsonl
+python3 - <<'EOF' >big.jsonl
+import json
+for i in range(40):
+    print(json.dumps({"text": f"small document {i}: " + "a few words of text. " * 100}))
+print(json.dumps({"text": "lorem ipsum dolor sit amet " * 400000}))
+EOF
 echo "(big.jsonl: one $(du -h big.jsonl | cut -f1) document; docs/RELIABILITY.md measures 50 MB and 1 GB)"
 show "one long JSONL document, with /usr/bin/time -v" /usr/bin/time -v "$R" prepare big.jsonl --out prep-big --split 50,0,50
 grep -E "Maximum resident|Elapsed" "$W/.err" | sed 's/^\s*/  /'
@@ -87,7 +92,7 @@ if mkdir -p small && mount -t tmpfs -o size=20m tmpfs small 2>/dev/null; then
   head -c 10M /dev/zero >small/fill
   show "export onto a full disk" "$R" export "$M" --tokenizer "$TK" --out small/ex --format both
   disk small
-  head -c 9800K /dev/zero >small/fill2
+  cat /dev/zero >small/fill2 2>/dev/null  # the disk full
   show "report onto a full disk" "$R" report run1 --out small/rep
   disk small
   umount small
@@ -103,17 +108,17 @@ show "--split 2147483647,2147483647,102" "$R" prepare "$D/computing/train.txt" -
 disk t3
 
 echo "## 5. metrics.jsonl repaired on resume"
-"$R" train "${TRAIN[@]}" --domains "$D/computing" "$D/legal" --strategy naive --max-steps-per-domain 400 \
+"$R" train "${TRAIN[@]}" --domains "$D/computing" "$D/legal" --strategy naive --max-steps-per-domain 20 \
   --save-every 5 --out m1 >/dev/null 2>&1 &
 pid=$!
 for _ in $(seq 600); do
-  n=$(grep -c '"type":"step"' m1/metrics.jsonl 2>/dev/null || echo 0)
-  [ "${n:-0}" -ge 16 ] && break
+  n=$(grep -c '"type":"step"' m1/metrics.jsonl 2>/dev/null); n=${n:-0}
+  [ "$n" -ge 16 ] && break
   sleep 0.1
 done
 kill -TERM $pid; wait $pid; echo "stopped by SIGTERM at step $(grep -c '"type":"step"' m1/metrics.jsonl)"
 truncate -s -37 m1/metrics.jsonl
-show "resume after cutting 37 bytes off metrics.jsonl" "$R" train --resume m1 --max-steps-per-domain 20
+show "resume after cutting 37 bytes off metrics.jsonl" "$R" train --resume m1
 python3 - m1/metrics.jsonl <<'EOF'
 import json, sys
 bad = 0; steps = []
@@ -130,9 +135,8 @@ rm m1/metrics.jsonl
 show "retain report with metrics.jsonl deleted" "$R" report m1 --out m1-report2
 
 echo "## 7. a signal outside training"
-cp -r "$D/computing" comp-src
-rm -f comp-src/source.json
-"$R" prepare comp-src/train.txt --out p-sig >/dev/null 2>"$W/.err" &
+python3 -c 'print("some words of a long text file. " * 600000)' >long.txt
+"$R" prepare long.txt --out p-sig >/dev/null 2>"$W/.err" &
 pid=$!; sleep 4; kill -INT $pid; wait $pid; rc=$?
 echo "### prepare stopped by SIGINT after 4 s"; echo "exit $rc"; sed 's/^/  /' "$W/.err" | tail -2
 echo "temporary files left: $(find p-sig -name '.*tmp*' 2>/dev/null | wc -l)"; echo
@@ -155,7 +159,7 @@ model: $M
 tokenizer: $TK
 domains: [$D/computing]
 out: out
-train: {seq-len: 32, batch-size: 2, max-steps-per-domain: 2, warmup-steps: 0, test-windows: 4, drift: off, rewarm: off}
+settings: {seq-len: 32, batch-size: 2, max-steps-per-domain: 2, warmup-steps: 0, test-windows: 4, drift: off, rewarm: off}
 variants: [naive]
 EOF
 show "drift: off, rewarm: off" "$R" run yoff/exp.yaml --list
