@@ -186,14 +186,7 @@ public final class MetricsLog {
      * @return the line
      */
     public static ObjectNode eval(long step, Integer stage, String split, EvalResult r) {
-        ObjectNode n = Json.object();
-        n.put("type", "eval");
-        n.put("step", step);
-        if (stage == null) {
-            n.putNull("stage");
-        } else {
-            n.put("stage", stage);
-        }
+        ObjectNode n = evalHeader(step, stage);
         n.put("domain", r.domain());
         n.put("split", split);
         number(n, "perplexity", r.perplexity());
@@ -306,5 +299,18 @@ public final class MetricsLog {
             }
         }
         return out;
+    }
+
+    /** The start of an evaluation line: its type, step and stage (null before any stage ends). */
+    static ObjectNode evalHeader(long step, Integer stage) {
+        ObjectNode n = Json.object();
+        n.put("type", "eval");
+        n.put("step", step);
+        if (stage == null) {
+            n.putNull("stage");
+        } else {
+            n.put("stage", stage);
+        }
+        return n;
     }
 }

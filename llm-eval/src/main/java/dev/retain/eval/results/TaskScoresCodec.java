@@ -100,14 +100,7 @@ final class TaskScoresCodec {
      * @return the line
      */
     static ObjectNode line(long step, Integer stage, TaskScores.Probe p) {
-        ObjectNode n = Json.object();
-        n.put("type", "eval");
-        n.put("step", step);
-        if (stage == null) {
-            n.putNull("stage");
-        } else {
-            n.put("stage", stage);
-        }
+        ObjectNode n = MetricsLog.evalHeader(step, stage);
         n.put("task", p.name());
         n.put(KIND, p.kind());
         n.put(EXAMPLES, p.examples());
