@@ -27,7 +27,6 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.pytorch.jni.JniUtils;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -110,9 +109,7 @@ public final class Bench {
         double cpu0 = Machine.processCpuSeconds();
         long wall0 = System.nanoTime();
         Device device = Engines.device(spec.device());
-        if (spec.threads() > 0) {
-            JniUtils.setNumThreads(spec.threads());
-        }
+        Engines.threads(spec.threads());
         ObjectNode machine = Machine.describe();
         machine.put("device", device.toString());
         root.set("machine", machine);

@@ -15,6 +15,9 @@ public final class Engines {
 
     private static volatile boolean configured;
 
+    /** libtorch's own intra-op thread count, read before retain first changes it. */
+    private static volatile int defaultThreads;
+
     private Engines() {}
 
     /**
@@ -51,7 +54,11 @@ public final class Engines {
     public static Engine pytorch() {
         configure();
         try {
-            return Engine.getEngine("PyTorch");
+            Engine engine = Engine.getEngine("PyTorch");
+            if (defaultThreads == 0) {
+                defaultThreads = ai.djl.pytorch.jni.JniUtils.getNumThreads();
+            }
+            return engine;
         } catch (RuntimeException e) {
             throw new UserError(
                     "the PyTorch engine did not start ("
@@ -64,16 +71,19 @@ public final class Engines {
 
     /**
      * Sets libtorch's intra-op thread count for this process ({@code --threads}). Sums split over
-     * threads add in another order, so a run's numbers are bit-identical only at the same count
-     * (the last digits differ otherwise, about 1e-8 relative); results.json records it.
+     * threads add in another order, so a run's numbers are bit-identical only at the same count: a
+     * product differs in its last digits (about 1e-8 relative), and training grows that (Adam turns
+     * a near-zero gradient's rounding into a full step: 4e-4 relative in a tiny model's loss after
+     * three steps, seen on CI). results.json records the count.
      *
-     * @param n threads; 0 keeps libtorch's default (one per core)
+     * @param n threads; 0 means libtorch's default (one per core), also after an earlier call set
+     *     another count in this process
      */
-    public static void threads(int n) {
+    public static synchronized void threads(int n) {
         pytorch();
-        if (n > 0) {
-            ai.djl.pytorch.jni.JniUtils.setNumThreads(n);
-        }
+        // 0 restores the default even where an earlier run in this process set another count (a
+        // test suite, or jobs run one after the other): a run's numbers must not depend on it.
+        ai.djl.pytorch.jni.JniUtils.setNumThreads(n > 0 ? n : defaultThreads);
     }
 
     /**

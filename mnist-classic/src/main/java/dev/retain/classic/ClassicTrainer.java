@@ -9,7 +9,6 @@ import dev.retain.classic.data.Task;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.pytorch.jni.JniUtils;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -76,15 +75,12 @@ public final class ClassicTrainer {
     public static SeedResult run(ClassicConfig config, Strategy strategy, Benchmark benchmark,
             long seed, Consumer<String> log) {
         strategy.check(config.scenario());
-        Engines.pytorch();
-        int threadsBefore = JniUtils.getNumThreads();
-        if (config.threads() > 0) {
-            JniUtils.setNumThreads(config.threads());
-        }
+        int threadsBefore = Engines.threads();
+        Engines.threads(config.threads());
         try {
             return runSeed(config, strategy, benchmark, seed, log);
         } finally {
-            JniUtils.setNumThreads(threadsBefore);
+            Engines.threads(threadsBefore);
         }
     }
 
