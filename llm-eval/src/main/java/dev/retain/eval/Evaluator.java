@@ -182,10 +182,10 @@ public final class Evaluator {
         try (NDManager scope = lm.manager().newSubManager()) {
             NDArray input = scope.create(ids, new Shape(b, len));
             NDArray logits = lm.logits(input, false);
-            NDArray tokenNll = LmLoss.tokenNll(logits, input);
             // argmax over the whole logits tensor (a slice would be copied first), then drop the
             // last position, which predicts past the window
             NDArray top = logits.argMax(-1);
+            NDArray tokenNll = LmLoss.evalTokenNll(logits, input, top);
             NDArray hits = top.get(new NDIndex(":, :-1")).eq(input.get(new NDIndex(":, 1:")));
             float[] nll = tokenNll.toFloatArray();
             boolean[] hit = hits.toBooleanArray();

@@ -33,6 +33,42 @@ public final class LmLoss {
     }
 
     /**
+     * Per-token negative log-likelihood for evaluation, exact to float32's own rounding (within
+     * about 5e-7 nats of the float64 log-softmax of the same logits). A float32 log-softmax ({@link
+     * #tokenNll}) adds the 50,257 exponentials of a row in its vector kernel's lanes, which is off
+     * by up to about 1e-4 relative for some models (differently on AVX2 and AVX-512). Here the
+     * softmax kernel's rows p (the same rounded sum s' divides every entry of a row) are summed
+     * again with libtorch's pairwise sum, which gives the true sum s = s' * sum(p); with s' = 1 /
+     * p[top] (the top logit's exponential is exp(0) = 1):
+     *
+     * <pre>  nll = (logit[top] - logit[target]) + log(sum(p)) - log(p[top])</pre>
+     *
+     * (the first difference is exact where the two are close: the likely tokens; p[top] is at
+     * least 1/V, so nothing underflows). Cost: one softmax and one sum over the vocabulary, as
+     * much as the log-softmax (tools/nll_cost.sh). No gradient is meant to flow through it (the
+     * training loss keeps the log-softmax). Logits of another type than float32 (a bfloat16
+     * model) take the float32 log-softmax of {@link #tokenNll}.
+     *
+     * @param logits {@code [B, T, V]}
+     * @param inputIds {@code [B, T]} int64: the window itself
+     * @param top {@code [B, T]} int64: {@code logits.argMax(-1)}, which the evaluator needs anyway
+     * @return float32 {@code [B, T-1]}: entry (b, t) is {@code -log p(x[b, t+1] | x[b, 0..t])}
+     */
+    public static NDArray evalTokenNll(NDArray logits, NDArray inputIds, NDArray top) {
+        if (logits.getDataType() != DataType.FLOAT32) {
+            return tokenNll(logits, inputIds);
+        }
+        NDArray at = top.expandDims(-1);
+        NDArray p = JniUtils.softmax((PtNDArray) logits, -1, DataType.FLOAT32);
+        NDArray sum = p.sum(new int[] {-1});
+        NDArray pTop = p.gather(at, -1).squeeze(-1);
+        p.close(); // a full-vocabulary temporary: freed at once, not with the batch
+        NDArray gap = logits.gather(at, -1).squeeze(-1)
+                .sub(logits.gather(shiftLeft(inputIds).expandDims(-1), -1).squeeze(-1));
+        return gap.add(sum.log()).sub(pTop.log()).get(new NDIndex(":, :-1"));
+    }
+
+    /**
      * The window's next tokens, aligned with its positions: column t holds token t+1; the last
      * column repeats the first token as a placeholder (no position predicts past the window).
      *

@@ -2,6 +2,7 @@ package dev.retain.core.model;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.retain.core.Engines;
 
@@ -90,6 +91,42 @@ class LmLossTest {
             NDArray input = m.create(new long[] {5, 6, 7, 8, 1, 2, 3, 4}, new Shape(2, 4));
             assertArrayEquals(new long[] {6, 7, 8, 5, 2, 3, 4, 1},
                     LmLoss.shiftLeft(input).toLongArray());
+        }
+    }
+
+    @Test
+    void evalTokenNllIsTheExactLogSumExpOverAWholeVocabulary() {
+        Engines.pytorch();
+        int v = 50_257;
+        int t = 5;
+        java.util.Random rnd = new java.util.Random(20261207);
+        float[] flat = new float[t * v];
+        for (int i = 0; i < flat.length; i++) {
+            // rows 0-1: a nearly flat distribution (many similar exponentials: a float32
+            // log-softmax's lane sums drift most); rows 2-4: spread out, as a trained model's
+            flat[i] = (float) (i < 2 * v ? 0.01 * rnd.nextGaussian() : 4 * rnd.nextGaussian());
+        }
+        // row p predicts ids[p + 1]
+        long[] ids = {7, 123, 50_000, 42, 9};
+        flat[v + 50_000] = flat[v + 17] = 30f; // a tie at the top (argmax 17), then the target
+        flat[2 * v + 42] = -200f; // the target 200 nats below the top: its exp(...) underflows
+        try (NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+            NDArray logits = m.create(flat, new Shape(1, t, v));
+            NDArray input = m.create(ids, new Shape(1, t));
+            float[] exact = LmLoss.evalTokenNll(logits, input, logits.argMax(-1)).toFloatArray();
+            float[] fused = LmLoss.tokenNll(logits, input).toFloatArray();
+            assertEquals(t - 1, exact.length);
+            double worstFused = 0;
+            for (int p = 0; p < t - 1; p++) {
+                float[] row = java.util.Arrays.copyOfRange(flat, p * v, (p + 1) * v);
+                double want = nll(row, (int) ids[p + 1]);
+                // float32's own rounding of the result and of its three terms
+                assertEquals(want, exact[p], 4 * Math.ulp((float) want), "row " + p);
+                worstFused = Math.max(worstFused, Math.abs(fused[p] - want) / Math.ulp((float) want));
+            }
+            assertTrue(exact[2] > 200 && Float.isFinite(exact[2]), "row 2: " + exact[2]);
+            System.out.printf(java.util.Locale.ROOT, "float32 log-softmax: up to %.1f ulps off%n",
+                    worstFused);
         }
     }
 }
