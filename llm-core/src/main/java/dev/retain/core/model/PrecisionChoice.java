@@ -112,8 +112,8 @@ public record PrecisionChoice(Precision precision, String setting, String why) {
         try (NDManager scope = lm.manager().newSubManager()) {
             NDArray input = scope.create(ids, new Shape(1, tokens));
             for (int r = 0; r <= ROUNDS; r++) { // round 0 warms up
-                // in alternating order: the first pass of a round pays more (measured: always
-                // float32 first made a training step look 3-5x faster in bf16 than it is)
+                // in alternating order: the first pass of a round pays more (with float32 always
+                // first, bf16 looked about 3x faster at a training step than alternating shows)
                 for (boolean b : r % 2 == 0 ? new boolean[] {false, true}
                         : new boolean[] {true, false}) {
                     double t = work == Work.TRAINING ? step(lm, scope, input, b)
