@@ -4,10 +4,7 @@ import dev.retain.core.Engines;
 import dev.retain.core.model.Precision;
 import dev.retain.core.text.Split;
 import dev.retain.core.util.ResidentMemory;
-import dev.retain.core.text.TokenFile;
 import dev.retain.core.util.Json;
-import dev.retain.eval.EvalResult;
-import dev.retain.eval.Evaluator;
 import dev.retain.train.ContinualTrainer;
 import dev.retain.train.RunSetup;
 import dev.retain.train.TrainConfig;
@@ -15,7 +12,6 @@ import dev.retain.train.lifecycle.DriftRecorder;
 import dev.retain.train.lifecycle.StageEvaluation;
 import dev.retain.train.lifecycle.StageExport;
 import dev.retain.train.lm.EwcPlugin;
-import dev.retain.train.lm.LmFisher;
 import dev.retain.train.lm.Strategies;
 import dev.retain.train.optim.AdamW;
 import dev.retain.train.optim.Schedule;
@@ -24,22 +20,17 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import ai.djl.Device;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
 
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.function.IntFunction;
 import java.util.stream.Stream;
 
 /**
@@ -48,11 +39,12 @@ import java.util.stream.Stream;
  *
  * <p>Order: the matrix-multiply peak; the four trainers (naive, ewc, replay, ewc+replay, each a
  * {@link ContinualTrainer} in a temporary run folder) learn a few steps of the first domain and
- * do their domain-end work ({@link ContinualTrainer#skipToNextDomain()}: EWC's Fisher,
- * replay's buffer), then the bare step and the trainers take turns in rounds on the second domain; then
- * {@code repeats} times: a few naive steps, a per-sequence and a batched Fisher estimate and an
- * evaluation, each ratio taken against the naive steps of its own repeat; then the resident
- * memory over {@code rss-steps} ewc+replay steps; then the {@code retain info} launch.
+ * do their domain-end work ({@link ContinualTrainer#endDomain()}: EWC's Fisher, replay's
+ * buffer), then the bare step and the trainers take turns in rounds on the second domain ({@link
+ * StepRounds}); then {@code repeats} times: a few naive steps, a per-sequence and a batched Fisher
+ * estimate and an evaluation, each ratio taken against the naive steps of its own repeat; then
+ * the resident memory over {@code rss-steps} ewc+replay steps; the export and the checkpoint;
+ * then the {@code retain info} launch. Each phase is a method here or a class of its own.
  */
 public final class Bench {
 
@@ -104,16 +96,46 @@ public final class Bench {
     private BenchReport go() throws IOException {
         root.put("schema", BenchReport.SCHEMA);
         root.put("started", Instant.now().toString());
-        double[] load0 = Machine.loadAverage();
-        long[] jiffies0 = Machine.cpuJiffies();
-        double cpu0 = Machine.processCpuSeconds();
-        long wall0 = System.nanoTime();
+        MachineLoad load = MachineLoad.now();
         Device device = Engines.device(spec.device());
         Engines.threads(spec.threads());
         ObjectNode machine = Machine.describe();
         machine.put("device", device.toString());
         root.set("machine", machine);
+        Ceiling ceiling = matmulPeaks(device);
 
+        Path work = Files.createTempDirectory("retain-bench");
+        Map<String, ContinualTrainer> trainers = new LinkedHashMap<>();
+        try {
+            measure(device, ceiling, work, trainers);
+        } finally {
+            for (ContinualTrainer t : trainers.values()) {
+                t.close();
+            }
+            deleteTree(work);
+        }
+        BenchFacts.info(this);
+
+        load.finish(machine);
+        root.put("finished", Instant.now().toString());
+        root.set("targets", BenchTargets.of(root, spec));
+        return new BenchReport(root);
+    }
+
+    /**
+     * The matrix-multiply peaks MFU is measured against.
+     *
+     * @param fp32 float32's
+     * @param steps that of the precision the steps compute in
+     */
+    private record Ceiling(double fp32, double steps) {}
+
+    /**
+     * Resolves the precision the trainers and the bare step compute in, then measures the
+     * matrix-multiply peak: in float32, and in bfloat16 too (in turn) when the steps compute in
+     * it.
+     */
+    private Ceiling matmulPeaks(Device device) {
         boolean bf16 = PrecisionSideBySide.resolve(this, device).precision() == Precision.BF16;
         precision = bf16 ? "bf16" : "fp32";
         say("matmul peak: %d x %d x %d, %d timed%s", spec.matmulSize(), spec.matmulSize(),
@@ -123,229 +145,163 @@ public final class Bench {
         if (bf16) {
             root.set("matmul_bf16", peaks.get("bf16"));
         }
-        double fp32Peak = peaks.get("fp32").get("flops_per_second_median").asDouble();
         // MFU is against the peak of the precision the steps compute in.
-        double peakFlops = peaks.get(precision).get("flops_per_second_median").asDouble();
+        return new Ceiling(peaks.get("fp32").get("flops_per_second_median").asDouble(),
+                peaks.get(precision).get("flops_per_second_median").asDouble());
+    }
 
-        Path work = Files.createTempDirectory("retain-bench");
-        Map<String, ContinualTrainer> trainers = new LinkedHashMap<>();
-        BareStep bare = null;
+    /**
+     * Every phase that needs the trainers, in order, each in its own row of the memory table: the
+     * trainers load, the step rounds, the Fisher and evaluation phases, the memory probe, export,
+     * checkpoint; then the MFU and the ratios.
+     *
+     * @param trainers filled here with the trainers by strategy; the caller closes what is left
+     */
+    private void measure(Device device, Ceiling ceiling, Path work,
+            Map<String, ContinualTrainer> trainers) throws IOException {
+        phase("load");
+        for (String s : spec.strategies()) {
+            trainers.put(s, ContinualTrainer.start(setup(s), work.resolve(dirName(s)), false));
+        }
+        ContinualTrainer naive = trainers.get("naive");
+        int seq = naive.context().seqLen();
+        int windows = spec.windowsPerStep();
+        ModelShape shape = ModelShape.of(naive.context().model());
+        root.set("model", BenchFacts.model(spec, shape));
+        root.set("settings", BenchFacts.settings(spec, seq, precision));
+        double tokensPerStep = (double) windows * seq;
+        double flopsPerStep = shape.trainFlopsPerStep(windows, seq);
+
+        StepRounds rounds = stepRounds(device, trainers, seq, flopsPerStep, tokensPerStep,
+                ceiling);
+        String last = spec.strategies().get(spec.strategies().size() - 1);
+        for (String s : List.copyOf(trainers.keySet())) {
+            if (!s.equals("naive") && !s.equals(last)) {
+                trainers.remove(s).close();
+            }
+        }
+
+        phase("fisher and evaluation");
+        new PairedPhases(this).run(naive, spec.batch(), windows, seq, tokensPerStep);
+        if (bf16()) {
+            PrecisionSideBySide.evaluation(this, device, naive.context().tokens(Split.TEST,
+                    1), naive.context().domains().get(1), seq);
+        }
+        // Memory over the last strategy (ewc+replay runs every code path: penalty, replay
+        // mixing), so a leak in any of them shows.
+        phase("memory probe");
+        MemoryProbe.run(this, last, trainers.get(last));
+        phase("export");
+        ExportProbe.run(this, trainers.get(last), work);
+        phase("checkpoint");
+        ContinualTrainer closed = trainers.remove(last);
+        CheckpointProbe.run(this, closed, work.resolve(dirName(last)));
+        phase(null);
+
+        ObjectNode mfu = mfu(shape.trainFlopsPerToken(seq), flopsPerStep, ceiling, rounds);
+        ratios(mfu, ceiling, rounds);
+    }
+
+    /**
+     * Domain 0: every trainer's warm-up and domain-end work; then the bare step (and the float32
+     * one beside a bf16 one) and the trainers take turns in rounds on domain 1. The bare steps
+     * are closed at the end.
+     *
+     * @return the rounds, reported
+     */
+    private StepRounds stepRounds(Device device, Map<String, ContinualTrainer> trainers, int seq,
+            double flopsPerStep, double tokensPerStep, Ceiling ceiling) {
+        ContinualTrainer naive = trainers.get("naive");
+        phase("warm-up and domain end");
+        ObjectNode domainEnd = Json.object();
+        for (var e : trainers.entrySet()) {
+            say("%s: %d warm-up steps on %s, then its domain-end work", e.getKey(),
+                    Math.max(1, spec.warmup()), naive.context().domains().get(0));
+            TrainerSteps.time(e.getValue(), Math.max(1, spec.warmup()));
+            domainEnd.put(e.getKey(), TrainerSteps.domainEnd(e.getValue()));
+            if (spec.warmup() > 0) {
+                TrainerSteps.time(e.getValue(), spec.warmup());
+            }
+        }
+        BareStep bare = bareStep(device, naive, seq, Precision.of(precision));
         BareStep bareFp32 = null;
         try {
-            phase("load");
-            for (String s : spec.strategies()) {
-                trainers.put(s, ContinualTrainer.start(setup(s), work.resolve(dirName(s)), false));
+            if (bf16()) { // side by side: the float32 bare step takes its turn in every round
+                bareFp32 = bareStep(device, naive, seq, Precision.FP32);
             }
-            ContinualTrainer naive = trainers.get("naive");
-            int seq = naive.context().seqLen();
-            int batch = spec.batch();
-            int windows = spec.windowsPerStep();
-            ModelShape shape = ModelShape.of(naive.context().model());
-            root.set("model", BenchFacts.model(spec, shape));
-            root.set("settings", BenchFacts.settings(spec, seq, precision));
-            double tokensPerStep = (double) windows * seq;
-
-            // Domain 0: warm up, then the strategies' domain-end work.
-            phase("warm-up and domain end");
-            ObjectNode domainEnd = Json.object();
-            for (var e : trainers.entrySet()) {
-                say("%s: %d warm-up steps on %s, then its domain-end work", e.getKey(),
-                        Math.max(1, spec.warmup()), naive.context().domains().get(0));
-                TrainerSteps.time(e.getValue(), Math.max(1, spec.warmup()));
-                domainEnd.put(e.getKey(), TrainerSteps.domainEnd(e.getValue()));
-                if (spec.warmup() > 0) {
-                    TrainerSteps.time(e.getValue(), spec.warmup());
-                }
-            }
-            bare = bareStep(device, naive, batch, seq, Precision.of(precision));
-            if (bf16) { // side by side: the float32 bare step takes its turn in every round
-                bareFp32 = bareStep(device, naive, batch, seq, Precision.FP32);
-            }
-
-            // Rounds: every variant takes its turn in every round, in a rotating order.
-            Map<String, IntFunction<double[]>> variants = new LinkedHashMap<>();
-            BareStep b = bare;
-            variants.put("bare", b::time);
-            if (bareFp32 != null) {
-                variants.put("bare-fp32", bareFp32::time);
-            }
-            trainers.forEach((k, t) -> variants.put(k, n -> TrainerSteps.time(t, n)));
-            Map<String, List<double[]>> times = new LinkedHashMap<>();
-            Map<String, List<Double>> cpu = new LinkedHashMap<>();
-            variants.keySet().forEach(k -> times.put(k, new ArrayList<>()));
-            variants.keySet().forEach(k -> cpu.put(k, new ArrayList<>()));
-            List<String> order = new ArrayList<>(variants.keySet());
+            StepRounds rounds = new StepRounds(this, bare, bareFp32, trainers);
             phase("steps");
-            for (int r = 0; r < spec.rounds(); r++) {
-                int n = spec.steps() / spec.rounds() + (r < spec.steps() % spec.rounds() ? 1 : 0);
-                say("round %d/%d: %d steps each of %s", r + 1, spec.rounds(), n,
-                        String.join(", ", order));
-                for (String k : order) {
-                    double c0 = Machine.processCpuSeconds();
-                    times.get(k).add(variants.get(k).apply(n));
-                    cpu.get(k).add((Machine.processCpuSeconds() - c0) / n);
-                }
-                order.add(order.remove(0));
-            }
-            ObjectNode steps = Json.object();
-            Map<String, Double> med = new LinkedHashMap<>();
-            Map<String, double[]> roundMed = new LinkedHashMap<>();
-            times.forEach((k, rs) -> roundMed.put(k, rs.stream().mapToDouble(Stats::median)
-                    .toArray()));
-            for (var e : times.entrySet()) {
-                double[] all = Stats.concat(e.getValue().toArray(new double[0][]));
-                med.put(e.getKey(), Stats.median(all));
-                boolean isBare = e.getKey().startsWith("bare");
-                ObjectNode o = isBare ? Json.object() : steps.putObject(e.getKey());
-                o.set("seconds", array(all));
-                o.put("seconds_median", Stats.median(all));
-                o.put("seconds_p10", Stats.quantile(all, 0.1));
-                o.put("seconds_p90", Stats.quantile(all, 0.9));
-                o.put("tokens_per_second", tokensPerStep / Stats.median(all));
-                o.put("cpu_seconds_per_step", Stats.median(cpu.get(e.getKey()).stream()
-                        .mapToDouble(Double::doubleValue).toArray()));
-                o.put("mfu", Stats.ratio(shape.trainFlopsPerStep(windows, seq) / Stats.median(all),
-                        e.getKey().equals("bare-fp32") ? fp32Peak : peakFlops));
-                if (!e.getKey().equals("naive")) {
-                    o.put("over_naive_paired", paired(roundMed.get(e.getKey()),
-                            roundMed.get("naive")));
-                    o.put("over_naive_of_medians", Stats.ratio(Stats.median(all),
-                            Stats.median(Stats.concat(times.get("naive").toArray(
-                                    new double[0][])))));
-                }
-                if (isBare) {
-                    double[][] ph = (e.getKey().equals("bare") ? bare : bareFp32).phases();
-                    ObjectNode phases = o.putObject("phases_seconds_median");
-                    for (int i = 0; i < BareStep.PHASES.length; i++) {
-                        phases.put(BareStep.PHASES[i], Stats.median(ph[i]));
-                    }
-                    o.put("precision", e.getKey().equals("bare") ? precision : "fp32");
-                    root.set(e.getKey().equals("bare") ? "bare_step" : "bare_step_fp32", o);
-                } else {
-                    o.put("domain_end_seconds", domainEnd.get(e.getKey()).asDouble());
-                }
-            }
-            root.set("steps", steps);
-            bare.close();
-            bare = null;
-            if (bareFp32 != null) {
-                bareFp32.close();
-                bareFp32 = null;
-            }
-            String last = spec.strategies().get(spec.strategies().size() - 1);
-            for (String s : List.copyOf(trainers.keySet())) {
-                if (!s.equals("naive") && !s.equals(last)) {
-                    trainers.remove(s).close();
-                }
-            }
-
-            phase("fisher and evaluation");
-            new PairedPhases(this).run(naive, batch, windows, seq, tokensPerStep);
-            if (bf16) {
-                PrecisionSideBySide.evaluation(this, device, naive.context().tokens(Split.TEST,
-                        1), naive.context().domains().get(1), seq);
-            }
-            // Memory over the last strategy (ewc+replay runs every code path: penalty, replay
-            // mixing), so a leak in any of them shows.
-            phase("memory probe");
-            MemoryProbe.run(this, last, trainers.get(last));
-            phase("export");
-            ExportProbe.run(this, trainers.get(last), work);
-            phase("checkpoint");
-            ContinualTrainer closed = trainers.remove(last);
-            CheckpointProbe.run(this, closed, work.resolve(dirName(last)));
-            phase(null);
-
-            ObjectNode mfu = root.putObject("mfu");
-            mfu.put("flops_per_token", shape.trainFlopsPerToken(seq));
-            mfu.put("flops_per_step", shape.trainFlopsPerStep(windows, seq));
-            mfu.put("peak_flops_per_second", peakFlops);
-            mfu.put("peak_precision", precision);
-            mfu.put("naive", Stats.ratio(shape.trainFlopsPerStep(windows, seq) / med.get("naive"),
-                    peakFlops));
-            mfu.put("bare", Stats.ratio(shape.trainFlopsPerStep(windows, seq) / med.get("bare"),
-                    peakFlops));
-
-            // Step ratios: the median over rounds of the ratio within a round (paired), which
-            // cancels load that changes between rounds; the ratio of the medians is kept beside.
-            ObjectNode ratios = root.putObject("ratios");
-            ratios.put("naive_over_bare", paired(roundMed.get("naive"), roundMed.get("bare")));
-            ratios.put("ewc_over_naive", paired(roundMed.get("ewc"), roundMed.get("naive")));
-            ratios.put("replay_over_naive", paired(roundMed.get("replay"),
-                    roundMed.get("naive")));
-            ratios.put("ewc_replay_over_naive", paired(roundMed.get("ewc+replay"),
-                    roundMed.get("naive")));
-            ratios.put("checkpoint_over_copy", root.get("checkpoint").get("ratio_to_copy")
-                    .asDouble());
-            ratios.put("eval_over_train", root.get("evaluation").get("ratio_to_training")
-                    .asDouble());
-            ratios.put("fisher_per_sequence_over_train", root.get("fisher").get("per_sequence")
-                    .get("ratio_to_training").asDouble());
-            ratios.put("fisher_batched_over_train", root.get("fisher").get("batched")
-                    .get("ratio_to_training").asDouble());
-            ratios.put("rss_growth", root.get("memory").path("growth").asDouble(Double.NaN));
-            ratios.put("mfu_naive", mfu.get("naive").asDouble());
-            ratios.put("export_over_copy", root.get("export").get("ratio_to_copy").asDouble());
-            if (bf16) {
-                ratios.put("bf16_step_speedup", paired(roundMed.get("bare-fp32"),
-                        roundMed.get("bare")));
-                ratios.put("bf16_eval_speedup", root.get("precision").get("evaluation")
-                        .get("speedup").asDouble());
-                ratios.put("bf16_eval_perplexity_difference", root.get("precision")
-                        .get("evaluation").get("perplexity_relative_difference").asDouble());
-                ratios.put("bf16_matmul_speedup", Stats.ratio(peakFlops, fp32Peak));
-            }
-            ObjectNode ofMedians = ratios.putObject("step_ratios_of_medians");
-            ofMedians.put("naive_over_bare", Stats.ratio(med.get("naive"), med.get("bare")));
-            ofMedians.put("ewc_over_naive", ratioOf(med, "ewc"));
-            ofMedians.put("replay_over_naive", ratioOf(med, "replay"));
-            ofMedians.put("ewc_replay_over_naive", ratioOf(med, "ewc+replay"));
+            rounds.run();
+            rounds.report(domainEnd, flopsPerStep, tokensPerStep, ceiling.fp32(),
+                    ceiling.steps());
+            return rounds;
         } finally {
-            if (bare != null) {
-                bare.close();
-            }
+            bare.close();
             if (bareFp32 != null) {
                 bareFp32.close();
             }
-            for (ContinualTrainer t : trainers.values()) {
-                t.close();
-            }
-            deleteTree(work);
         }
-        BenchFacts.info(this);
-
-        double wall = (System.nanoTime() - wall0) / 1e9;
-        long[] jiffies1 = Machine.cpuJiffies();
-        double cpu = Machine.processCpuSeconds() - cpu0;
-        int cores = Runtime.getRuntime().availableProcessors();
-        machine.set("load_average_before", array(load0));
-        machine.set("load_average_after", array(Machine.loadAverage()));
-        double busy = jiffies0[1] < 0 ? Double.NaN : Stats.ratio(jiffies1[0] - jiffies0[0],
-                jiffies1[1] - jiffies0[1]);
-        machine.put("machine_busy_fraction", busy);
-        machine.put("bench_cpu_fraction", cpu / (wall * cores));
-        machine.put("others_cpu_fraction", Math.max(0, busy - cpu / (wall * cores)));
-        machine.put("wall_seconds", wall);
-        root.put("finished", Instant.now().toString());
-        root.set("targets", BenchTargets.of(root, spec));
-        return new BenchReport(root);
     }
 
-    /** Median over rounds of {@code a[r] / b[r]}; NaN for a strategy not timed. */
-    private static double paired(double[] a, double[] b) {
-        if (a == null || b == null) {
-            return Double.NaN;
-        }
-        double[] r = new double[Math.min(a.length, b.length)];
-        for (int i = 0; i < r.length; i++) {
-            r[i] = Stats.ratio(a[i], b[i]);
-        }
-        return Stats.median(r);
+    /** The report's {@code mfu}: the FLOPs of a step, the ceiling, naive's and bare's MFU. */
+    private ObjectNode mfu(double flopsPerToken, double flopsPerStep, Ceiling ceiling,
+            StepRounds rounds) {
+        ObjectNode mfu = root.putObject("mfu");
+        mfu.put("flops_per_token", flopsPerToken);
+        mfu.put("flops_per_step", flopsPerStep);
+        mfu.put("peak_flops_per_second", ceiling.steps());
+        mfu.put("peak_precision", precision);
+        mfu.put("naive", Stats.ratio(flopsPerStep / rounds.median("naive"), ceiling.steps()));
+        mfu.put("bare", Stats.ratio(flopsPerStep / rounds.median("bare"), ceiling.steps()));
+        return mfu;
     }
 
-    private static double ratioOf(Map<String, Double> med, String strategy) {
-        return med.containsKey(strategy) ? Stats.ratio(med.get(strategy), med.get("naive"))
-                : Double.NaN;
+    /**
+     * The report's {@code ratios}, the ones the targets are stated in: the step ratios, paired
+     * within rounds (the median over rounds of the ratio within a round, which cancels load that
+     * changes between rounds; the ratio of the medians is kept beside), and those of the other
+     * phases, taken from their sections.
+     */
+    private void ratios(ObjectNode mfu, Ceiling ceiling, StepRounds rounds) {
+        ObjectNode ratios = root.putObject("ratios");
+        ratios.put("naive_over_bare", rounds.paired("naive", "bare"));
+        ratios.put("ewc_over_naive", rounds.paired("ewc", "naive"));
+        ratios.put("replay_over_naive", rounds.paired("replay", "naive"));
+        ratios.put("ewc_replay_over_naive", rounds.paired("ewc+replay", "naive"));
+        ratios.put("checkpoint_over_copy", root.get("checkpoint").get("ratio_to_copy")
+                .asDouble());
+        ratios.put("eval_over_train", root.get("evaluation").get("ratio_to_training")
+                .asDouble());
+        ratios.put("fisher_per_sequence_over_train", root.get("fisher").get("per_sequence")
+                .get("ratio_to_training").asDouble());
+        ratios.put("fisher_batched_over_train", root.get("fisher").get("batched")
+                .get("ratio_to_training").asDouble());
+        ratios.put("rss_growth", root.get("memory").path("growth").asDouble(Double.NaN));
+        ratios.put("mfu_naive", mfu.get("naive").asDouble());
+        ratios.put("export_over_copy", root.get("export").get("ratio_to_copy").asDouble());
+        if (bf16()) {
+            ratios.put("bf16_step_speedup", rounds.paired("bare-fp32", "bare"));
+            ratios.put("bf16_eval_speedup", root.get("precision").get("evaluation")
+                    .get("speedup").asDouble());
+            ratios.put("bf16_eval_perplexity_difference", root.get("precision")
+                    .get("evaluation").get("perplexity_relative_difference").asDouble());
+            ratios.put("bf16_matmul_speedup", Stats.ratio(ceiling.steps(), ceiling.fp32()));
+        }
+        ObjectNode ofMedians = ratios.putObject("step_ratios_of_medians");
+        ofMedians.put("naive_over_bare", Stats.ratio(rounds.median("naive"),
+                rounds.median("bare")));
+        ofMedians.put("ewc_over_naive", rounds.overNaiveOfMedians("ewc"));
+        ofMedians.put("replay_over_naive", rounds.overNaiveOfMedians("replay"));
+        ofMedians.put("ewc_replay_over_naive", rounds.overNaiveOfMedians("ewc+replay"));
+    }
+
+    /** @return the precision the trainers and the bare step compute in: fp32 or bf16 */
+    String precision() {
+        return precision;
+    }
+
+    private boolean bf16() {
+        return precision.equals("bf16");
     }
 
     /**
@@ -391,10 +347,9 @@ public final class Bench {
     }
 
     /** A bare step of the benchmark's batch, warmed up, in the given precision. */
-    private BareStep bareStep(Device device, ContinualTrainer naive, int batch, int seq,
-            Precision p) {
-        BareStep b = new BareStep(spec.model(), device, naive.context().trainTokens(0), batch,
-                spec.gradAccum(), seq, naive.config().get(Schedule.LEARNING_RATE),
+    private BareStep bareStep(Device device, ContinualTrainer naive, int seq, Precision p) {
+        BareStep b = new BareStep(spec.model(), device, naive.context().trainTokens(0),
+                spec.batch(), spec.gradAccum(), seq, naive.config().get(Schedule.LEARNING_RATE),
                 naive.config().get(AdamW.WEIGHT_DECAY), p);
         b.time(Math.max(1, spec.warmup()));
         b.clearPhases();

@@ -1,11 +1,8 @@
 package dev.retain.train;
 
-import dev.retain.core.Engines;
 import dev.retain.core.text.Split;
 import dev.retain.core.util.Progress;
-import dev.retain.core.util.ResidentMemory;
 import dev.retain.core.util.RunLock;
-import dev.retain.core.util.Seeds;
 import dev.retain.eval.EvalResult;
 import dev.retain.eval.forgotten.TokenDetail;
 import dev.retain.eval.results.ResultsRecorder;
@@ -14,17 +11,13 @@ import dev.retain.train.lifecycle.Lifecycle;
 import dev.retain.train.lifecycle.StageEvaluation;
 import dev.retain.train.lifecycle.StageExport;
 import dev.retain.train.lm.Strategies;
-import dev.retain.train.lm.WindowStream;
 import dev.retain.train.optim.AdamW;
-import dev.retain.train.optim.GradClip;
-import dev.retain.train.optim.Schedule;
 import dev.retain.train.plugin.Phase;
 import dev.retain.train.plugin.Plugin;
 import dev.retain.train.plugin.StepResult;
 import dev.retain.train.plugin.TrainContext;
 import dev.retain.train.plugin.TrainControl;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 
 import java.io.IOException;
@@ -55,6 +48,10 @@ import java.util.function.Function;
  * notebook) calls {@link #step()} until {@link #stepsLeftInDomain()} is 0, then {@link
  * #endDomain()}, and so on: the same code in the same order, without the evaluation and
  * checkpoint cadence and the progress bar of {@code run()}.
+ *
+ * <p>The class is the loop and the run's parts; the arithmetic of a step is {@link
+ * OptimizerStep}'s, a domain's beginning and end, the checkpoints and the stage's wall time are
+ * {@link DomainBoundaries}'.
  */
 public final class ContinualTrainer implements AutoCloseable {
 
@@ -78,22 +75,17 @@ public final class ContinualTrainer implements AutoCloseable {
     private final AdamW adam;
     private final List<Plugin> strategy;
     private final List<Plugin> plugins;
-    private final StageExport export;
     private final StageEvaluation evaluation;
     private final Checkpoints checkpoints;
-    private final DivergenceGuard guard;
     private final TrainControl control = new TrainControl();
     private final TrainContext context;
-    private final MicroBatch micro;
+    private final OptimizerStep optimizer;
+    private final DomainBoundaries domains;
     private final List<EvalResult> base;
     private final TokenDetail baseDetail;
     private final RunLock lock;
-    private final Engine engine = Engines.pytorch();
-    private Schedule schedule;
     private StepResult last;
     private Divergence divergence;
-    /** {@code System.nanoTime()} up to which the stage's wall time is in the stage stats. */
-    private long wallMark;
 
     /**
      * Builds a trainer from what {@link RunLauncher} opened ({@code setup} as run.json holds it,
@@ -118,20 +110,19 @@ public final class ContinualTrainer implements AutoCloseable {
         this.adam = new AdamW(stateManager, cfg.settings());
         this.strategy = List.copyOf(strategies.apply(new Strategies.Parts(cfg.settings(),
                 stateManager, in.seqLen)));
-        this.export = new StageExport(cfg.settings());
+        StageExport export = new StageExport(cfg.settings());
         this.evaluation = new StageEvaluation(cfg.settings());
         this.plugins = Lifecycle.plugins(cfg.settings(), stateManager, strategy,
                 setup.general() != null, export, evaluation);
         this.checkpoints = new Checkpoints(runDir, cfg.get(TrainConfig.KEEP_CHECKPOINTS));
-        this.guard = new DivergenceGuard(state, in.names,
+        DivergenceGuard guard = new DivergenceGuard(state, in.names,
                 cfg.get(TrainConfig.DIVERGENCE_FACTOR), checkpoints::describeCurrent, runDir);
-        int batch = cfg.get(TrainConfig.BATCH_SIZE);
-        int accum = cfg.get(TrainConfig.GRAD_ACCUM);
         this.context = new RunContext(new RunContext.Run(runDir, setup.model(), setup.tokenizer(),
-                batch, accum, cfg.get(TrainConfig.SEED), progress), in, state, results, control,
-                guard, export);
-        this.micro = new MicroBatch(in.lm, plugins, context, in.seqLen, batch, accum,
-                cfg.get(TrainConfig.REPLAY_MODE).equals("add"));
+                cfg.get(TrainConfig.BATCH_SIZE), cfg.get(TrainConfig.GRAD_ACCUM),
+                cfg.get(TrainConfig.SEED), progress), in, state, results, control, guard, export);
+        this.optimizer = new OptimizerStep(cfg, in, state, plugins, context, guard, adam);
+        this.domains = new DomainBoundaries(runDir, cfg, in, state, results, plugins, context,
+                adam, export, checkpoints);
     }
 
     /**
@@ -221,7 +212,7 @@ public final class ContinualTrainer implements AutoCloseable {
             return Outcome.INTERRUPTED;
         }
         // The stage's wall time runs from here (a resumed stage adds to what its checkpoint held).
-        wallMark = System.nanoTime();
+        domains.startClock();
         while (state.stage < in.names.size()) {
             if (!trainStage()) {
                 return Outcome.INTERRUPTED;
@@ -289,66 +280,13 @@ public final class ContinualTrainer implements AutoCloseable {
             throw new IllegalStateException("the run has learned every domain");
         }
         if (state.stream == null) {
-            beginDomain();
+            domains.begin();
         }
-        long s0 = System.nanoTime();
-        double lr = schedule.lr(state.stepInStage);
-        // Dropout (where a model has it) draws from libtorch's generator: seed it per step so that
-        // a resumed run draws the same masks.
-        engine.setRandomSeed((int) Seeds.derive(cfg.get(TrainConfig.SEED), "step",
-                state.globalStep));
-        StepLosses losses = new StepLosses(cfg.get(TrainConfig.BATCH_SIZE) * micro.count());
-        double penalty = 0;
-        double norm;
-        try (NDManager scope = in.lm.manager().newSubManager()) {
-            for (int m = 0; m < micro.count(); m++) {
-                MicroBatch.Rows rows = micro.fill(m, state.stream, losses);
-                losses.addRows(micro.forwardBackward(scope, losses, rows), rows.replayed());
-                state.stats.newTokens += (long) rows.fresh() * in.seqLen;
-                state.stats.replayTokens += (long) rows.replayed() * in.seqLen;
-                state.stats.tokenPasses += 2L * losses.ids.length; // forward and backward
-            }
-            guard.loss(losses.loss());
-            for (Plugin p : plugins) {
-                penalty += p.afterBackward(context, scope);
-            }
-            norm = GradClip.norm(in.trained, scope, 1.0);
-            guard.gradNorm(norm);
-            adam.step(in.trained, lr, cfg.get(AdamW.WEIGHT_DECAY), cfg.get(AdamW.DECAY_ALL),
-                    GradClip.scale(norm, cfg.get(AdamW.MAX_GRAD_NORM)));
-            in.lm.parametersChanged(); // a bfloat16 copy takes the new master weights
-        }
-        state.stepped();
-        double seconds = (System.nanoTime() - s0) / 1e9;
-        last = losses.result(penalty + losses.terms(), in.seqLen, lr, norm, seconds);
-        state.stats.add(Phase.TRAIN, seconds);
+        last = optimizer.take(domains.schedule());
         for (Plugin p : plugins) {
             p.afterStep(context, last);
         }
         return last;
-    }
-
-    /** The domain's start: its stats, boundary, window stream, schedule, the plugins' hook. */
-    private void beginDomain() {
-        state.stats = new StageStats(state.globalStep);
-        wallMark = System.nanoTime();
-        if (results.boundaries() <= state.stage) {
-            results.addBoundary(state.globalStep);
-        }
-        openStream();
-        for (Plugin p : plugins) {
-            p.beforeDomain(context);
-        }
-    }
-
-    /**
-     * Opens the current domain's window stream (positioned at its start) and its schedule; a
-     * resume then seeks the stream to where the checkpoint left it.
-     */
-    void openStream() {
-        state.stream = new WindowStream(in.split(Split.TRAIN).get(state.stage), in.seqLen,
-                Seeds.derive(cfg.get(TrainConfig.SEED), "data", state.stage));
-        schedule = Schedule.of(cfg.settings(), state.stage, in.stepsFor(state.stage, cfg));
     }
 
     /**
@@ -359,7 +297,7 @@ public final class ContinualTrainer implements AutoCloseable {
      * @throws IOException when it cannot be written
      */
     public Path checkpoint() throws IOException {
-        return checkpoint(null);
+        return domains.checkpoint(null);
     }
 
     /**
@@ -371,53 +309,19 @@ public final class ContinualTrainer implements AutoCloseable {
      * @throws IOException when writing results or the checkpoint fails
      */
     public void endDomain() throws IOException {
-        for (Plugin p : plugins) {
-            p.afterDomain(context);
-        }
-        foldWall();
-        Path model = export.written(state.stage);
-        results.addStage(state.stats.cost(state.stage, in.names.get(state.stage),
-                state.stepInStage), export.outputName(state.stage));
-        results.peakRss(ResidentMemory.peakBytes());
-        state.nextStage();
-        results.write(runDir);
-        long c0 = System.nanoTime();
-        checkpoint(model);
-        // Its own writing time is added after the checkpoint (that holds this stage's row), as
-        // for every checkpoint; a run resumed from this very checkpoint goes without it.
-        results.addLastStageSeconds((System.nanoTime() - c0) / 1e9);
-        wallMark = System.nanoTime();
-        results.write(runDir);
-    }
-
-    /** Adds the time since {@link #wallMark} to the stage's wall time. */
-    private void foldWall() {
-        long now = System.nanoTime();
-        state.stats.wallSeconds += (now - wallMark) / 1e9;
-        wallMark = now;
-    }
-
-    private Path checkpoint(Path model) throws IOException {
-        foldWall();
-        // After the last stage no step follows: its checkpoint goes without the optimizer.
-        return checkpoints.save(state, in.lm, state.stage < in.names.size() ? adam : null,
-                plugins, results, model);
+        domains.end();
     }
 
     /**
-     * Restores the optimizer's moments and every plugin's state from a checkpoint (the model came
-     * from its model.pt when the inputs were loaded) and seeks the window stream to where it was.
+     * Restores the optimizer, the plugins' states and the window stream from a checkpoint
+     * ({@link DomainBoundaries#restore}).
      *
      * @param ckpt the checkpoint folder
      * @param adamSteps the optimizer's step count there
      * @throws IOException when a file cannot be read
      */
     void restore(Path ckpt, long adamSteps) throws IOException {
-        Checkpoints.loadTensors(ckpt, adam, adamSteps, plugins, context, in.lm.manager());
-        if (state.streamOpen && state.stage < in.names.size()) {
-            openStream();
-            state.stream.seek(state.streamEpoch, state.streamIndex);
-        }
+        domains.restore(ckpt, adamSteps);
     }
 
     private void evaluateCurves() {

@@ -8,7 +8,6 @@ import dev.retain.eval.EvalResult;
 import dev.retain.eval.metrics.Cost;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
@@ -23,17 +22,29 @@ import java.util.Map;
  * place from the start, in the file's order; {@link #write} can be called at any point (the file
  * then says {@code "status": "running"}). The document travels in checkpoints ({@link #json},
  * {@link #of}).
+ *
+ * <p>This class makes the document, in the file's order, and writes it; its parts are kept by
+ * {@link ScoreRows} (the score matrix, held-out and task rows), {@link StageCosts} (the stages'
+ * costs), {@link RunTraces} (boundaries, curves, drift, losses) and {@link RunFacts} (status,
+ * changed inputs, precision, peak memory); what they record is logged through a {@link
+ * MetricsTap}.
  */
 public final class ResultsRecorder {
 
     private final ObjectNode root;
-    /** Where every step and evaluation is also logged (a run's metrics.jsonl), or null. */
-    private MetricsLog metrics;
-    /** The last logged step: the step of the evaluations that follow it. */
-    private long metricsStep;
+    /** Where every step and evaluation is also logged (a run's metrics.jsonl, when it has one). */
+    private final MetricsTap metrics = new MetricsTap();
+    private final ScoreRows scores;
+    private final StageCosts stages;
+    private final RunTraces traces;
+    private final RunFacts facts;
 
     private ResultsRecorder(ObjectNode root) {
         this.root = root;
+        this.scores = new ScoreRows(root, metrics);
+        this.stages = new StageCosts(root);
+        this.traces = new RunTraces(root, metrics);
+        this.facts = new RunFacts(root);
     }
 
     /**
@@ -67,13 +78,7 @@ public final class ResultsRecorder {
         ObjectNode r = Json.object();
         ResultsCodec.begin(r, ResultsCodec.LM, name, strategy, started);
         ResultsCodec.describe(r, config, ResultsCodec.environment(), model, tasks);
-        ObjectNode scores = r.putObject(SCORES);
-        for (String m : List.of(ResultsCodec.PERPLEXITY, ResultsCodec.MEAN_NLL,
-                ResultsCodec.TOKEN_ACCURACY)) {
-            ObjectNode s = scores.putObject(m);
-            s.put(HIGHER_IS_BETTER, m.equals(ResultsCodec.TOKEN_ACCURACY));
-            s.putArray(ROWS);
-        }
+        ScoreRows.begin(r);
         r.putArray(STAGES);
         r.putArray(BOUNDARIES);
         r.putArray(CURVES);
@@ -123,28 +128,7 @@ public final class ResultsRecorder {
      * @param results one result per domain, in task order
      */
     public void addRow(List<EvalResult> results) {
-        appendRow((ObjectNode) root.get(SCORES), results, false);
-    }
-
-    /**
-     * Appends a row to the perplexity, mean-NLL and token-accuracy rows of a score object (the
-     * matrix, or the held-out domains'), each result also logged as a test evaluation.
-     */
-    private void appendRow(ObjectNode scores, List<EvalResult> results, boolean heldOut) {
-        int row = scores.get(ResultsCodec.PERPLEXITY).get(ROWS).size();
-        ArrayNode p = ((ArrayNode) scores.get(ResultsCodec.PERPLEXITY).get(ROWS)).addArray();
-        ArrayNode n = ((ArrayNode) scores.get(ResultsCodec.MEAN_NLL).get(ROWS)).addArray();
-        ArrayNode a = ((ArrayNode) scores.get(ResultsCodec.TOKEN_ACCURACY).get(ROWS)).addArray();
-        for (EvalResult r : results) {
-            p.add(r.perplexity());
-            n.add(r.meanNll());
-            a.add(r.tokenAccuracy());
-            ObjectNode line = MetricsLog.eval(metricsStep, row == 0 ? null : row - 1, "test", r);
-            if (heldOut) {
-                line.put(HELD_OUT, true);
-            }
-            log(line);
-        }
+        scores.add(results);
     }
 
     /**
@@ -155,20 +139,7 @@ public final class ResultsRecorder {
      * @param results one result per held-out domain
      */
     public void addHeldOut(List<EvalResult> results) {
-        if (results.isEmpty()) {
-            return;
-        }
-        ObjectNode h = (ObjectNode) root.get(HELD_OUT);
-        if (h == null) {
-            h = root.putObject(HELD_OUT);
-            ArrayNode d = h.putArray(DOMAINS);
-            results.forEach(r -> d.add(r.domain()));
-            for (String m : List.of(ResultsCodec.PERPLEXITY, ResultsCodec.MEAN_NLL,
-                    ResultsCodec.TOKEN_ACCURACY)) {
-                h.putObject(m).putArray(ROWS);
-            }
-        }
-        appendRow(h, results, true);
+        scores.addHeldOut(results);
     }
 
     /**
@@ -178,15 +149,12 @@ public final class ResultsRecorder {
      * @param tasks one evaluation's scores (one row per task), or null
      */
     public void addTaskRow(TaskScores tasks) {
-        if (tasks != null && !tasks.tasks().isEmpty()) {
-            Integer stage = TaskScoresCodec.appendRow(root, tasks);
-            tasks.tasks().forEach(p -> log(TaskScoresCodec.line(metricsStep, stage, p)));
-        }
+        scores.addTasks(tasks);
     }
 
     /** @return score rows written so far (base row included) */
     public int rows() {
-        return root.get(SCORES).get(ResultsCodec.PERPLEXITY).get(ROWS).size();
+        return scores.rows();
     }
 
     /**
@@ -195,7 +163,7 @@ public final class ResultsRecorder {
      * @param stage the stage's object (kept live: later changes to it are written)
      */
     public void addStage(ObjectNode stage) {
-        ((ArrayNode) root.get(STAGES)).add(stage);
+        stages.add(stage);
     }
 
     /**
@@ -206,23 +174,7 @@ public final class ResultsRecorder {
      * @param modelFile the stage's exported model, relative to the run directory
      */
     public void addStage(Cost.Stage s, String modelFile) {
-        ObjectNode o = Json.object();
-        o.put(STAGE, s.stage());
-        o.put(TASK, s.task());
-        o.put(STEPS, s.steps());
-        o.put(TOKENS_SEEN, s.tokensSeen());
-        o.put(NEW_TOKENS, s.newTokens());
-        o.put(REPLAY_TOKENS, s.replayTokens());
-        o.put(TRAIN_SECONDS, s.trainSeconds());
-        o.put(FISHER_SECONDS, s.fisherSeconds());
-        o.put(EVAL_SECONDS, s.evalSeconds());
-        o.put(DRIFT_SECONDS, s.driftSeconds());
-        o.put(WALL_SECONDS, s.wallSeconds());
-        o.put(TOKEN_PASSES, s.tokenPasses());
-        o.put(OTHER_SECONDS, Math.max(0, s.wallSeconds() - phases(o)));
-        o.put(TOKENS_PER_SECOND, s.tokensSeen() / Math.max(1e-9, s.trainSeconds()));
-        o.put(STAGE_MODEL, modelFile);
-        addStage(o);
+        stages.add(s, modelFile);
     }
 
     /**
@@ -231,7 +183,7 @@ public final class ResultsRecorder {
      * @return its seconds in that stage ({@code <phase>_seconds}), 0 when not recorded
      */
     public double stageSeconds(int index, String phase) {
-        return root.get(STAGES).path(index).path(phase + "_seconds").asDouble();
+        return stages.seconds(index, phase);
     }
 
     /**
@@ -241,16 +193,7 @@ public final class ResultsRecorder {
      * @param seconds the time
      */
     public void addLastStageSeconds(double seconds) {
-        ArrayNode stages = (ArrayNode) root.get(STAGES);
-        ObjectNode s = (ObjectNode) stages.get(stages.size() - 1);
-        double wall = s.get(WALL_SECONDS).asDouble() + seconds;
-        s.put(WALL_SECONDS, wall);
-        s.put(OTHER_SECONDS, Math.max(0, wall - phases(s)));
-    }
-
-    private static double phases(JsonNode stage) {
-        return stage.path(TRAIN_SECONDS).asDouble() + stage.path(FISHER_SECONDS).asDouble()
-                + stage.path(EVAL_SECONDS).asDouble() + stage.path(DRIFT_SECONDS).asDouble();
+        stages.addToLast(seconds);
     }
 
     /**
@@ -259,12 +202,12 @@ public final class ResultsRecorder {
      * @param step the step
      */
     public void addBoundary(long step) {
-        ((ArrayNode) root.get(BOUNDARIES)).add(step);
+        traces.addBoundary(step);
     }
 
     /** @return boundaries recorded so far */
     public int boundaries() {
-        return root.get(BOUNDARIES).size();
+        return traces.boundaries();
     }
 
     /**
@@ -275,14 +218,7 @@ public final class ResultsRecorder {
      * @param r the result on one domain's valid split
      */
     public void addCurve(long step, int stage, EvalResult r) {
-        log(MetricsLog.eval(step, stage, "valid", r));
-        ObjectNode c = ((ArrayNode) root.get(CURVES)).addObject();
-        c.put(STEP, step);
-        c.put(STAGE, stage);
-        c.put(TASK, r.domain());
-        c.put(ResultsCodec.PERPLEXITY, r.perplexity());
-        c.put(ResultsCodec.MEAN_NLL, r.meanNll());
-        c.put(ResultsCodec.TOKEN_ACCURACY, r.tokenAccuracy());
+        traces.addCurve(step, stage, r);
     }
 
     /**
@@ -293,14 +229,7 @@ public final class ResultsRecorder {
      * @param groups tensor name to its layer group
      */
     public void addDrift(int stage, Map<String, Double> perTensor, Map<String, String> groups) {
-        ArrayNode rows = (ArrayNode) root.get(DRIFT).get(ROWS);
-        perTensor.forEach((t, v) -> {
-            ObjectNode o = rows.addObject();
-            o.put(STAGE, stage);
-            o.put(TENSOR, t);
-            o.put(GROUP, groups.get(t));
-            o.put(VALUE, v);
-        });
+        traces.addDrift(stage, perTensor, groups);
     }
 
     /**
@@ -310,13 +239,12 @@ public final class ResultsRecorder {
      * @param globalStep the step the run is at (the step of evaluations until the next step)
      */
     public void metrics(MetricsLog log, long globalStep) {
-        this.metrics = log;
-        this.metricsStep = globalStep;
+        metrics.attach(log, globalStep);
     }
 
     /** @return the metrics log's length (a checkpoint records it), or -1 without a log */
     public long metricsBytes() {
-        return metrics == null ? -1 : metrics.bytes();
+        return metrics.bytes();
     }
 
     /**
@@ -325,14 +253,7 @@ public final class ResultsRecorder {
      * @param line the step's line ({@link MetricsLog#step})
      */
     public void logStep(ObjectNode line) {
-        metricsStep = line.get(STEP).asLong();
-        log(line);
-    }
-
-    private void log(ObjectNode line) {
-        if (metrics != null) {
-            metrics.write(line);
-        }
+        metrics.logStep(line);
     }
 
     /**
@@ -345,16 +266,7 @@ public final class ResultsRecorder {
      * @param penalty the strategies' penalties and extra loss terms (EWC, L2, LwF)
      */
     public void addLoss(long step, double loss, double newLoss, double replay, double penalty) {
-        ObjectNode o = ((ArrayNode) root.get(LOSSES)).addObject();
-        o.put(STEP, step);
-        o.put(LOSS, loss);
-        o.put(NEW_LOSS, newLoss);
-        if (Double.isNaN(replay)) {
-            o.putNull(REPLAY_LOSS);
-        } else {
-            o.put(REPLAY_LOSS, replay);
-        }
-        o.put(PENALTY, penalty);
+        traces.addLoss(step, loss, newLoss, replay, penalty);
     }
 
     /**
@@ -364,8 +276,7 @@ public final class ResultsRecorder {
      * @param divergence what happened
      */
     public void diverged(ObjectNode divergence) {
-        ResultsCodec.finish(root, DIVERGED, Instant.now().toString());
-        root.set(DIVERGENCE, divergence);
+        facts.diverged(divergence);
     }
 
     /**
@@ -376,16 +287,7 @@ public final class ResultsRecorder {
      * @param atStep the global step the run resumed at
      */
     public void changedInputs(List<String> files, long atStep) {
-        if (files.isEmpty()) {
-            return;
-        }
-        ArrayNode a = root.has(CHANGED_INPUTS) ? (ArrayNode) root.get(CHANGED_INPUTS)
-                : root.putArray(CHANGED_INPUTS);
-        for (String f : files) {
-            ObjectNode o = a.addObject();
-            o.put(FILE, f);
-            o.put(RESUMED_AT_STEP, atStep);
-        }
+        facts.changedInputs(files, atStep);
     }
 
     /**
@@ -396,15 +298,12 @@ public final class ResultsRecorder {
      * @param why one clause
      */
     public void precision(String label, String why) {
-        ObjectNode env = (ObjectNode) root.get(ENVIRONMENT);
-        env.put(PRECISION, label);
-        env.put(PRECISION_REASON, why);
+        facts.precision(label, why);
     }
 
     /** @return the recorded precision ({@code fp32} or {@code bf16}), or null (older files) */
     public String precision() {
-        JsonNode p = root.path(ENVIRONMENT).path(PRECISION);
-        return p.isTextual() ? p.asText() : null;
+        return facts.precision();
     }
 
     /**
@@ -414,16 +313,12 @@ public final class ResultsRecorder {
      * @param weighting the weighting, or null
      */
     public void driftWeighting(String weighting) {
-        if (weighting == null) {
-            root.remove(DRIFT);
-        } else {
-            ((ObjectNode) root.get(DRIFT)).put(WEIGHTING, weighting);
-        }
+        traces.driftWeighting(weighting);
     }
 
     /** Marks the run complete, now. */
     public void complete() {
-        ResultsCodec.complete(root, Instant.now().toString());
+        facts.complete();
     }
 
     /**
@@ -432,9 +327,7 @@ public final class ResultsRecorder {
      * @param bytes the peak; ignored unless positive
      */
     public void peakRss(long bytes) {
-        if (bytes > 0) {
-            root.put(PEAK_RSS_BYTES, Math.max(bytes, ResultsCodec.peakRss(root)));
-        }
+        facts.peakRss(bytes);
     }
 
     /**
@@ -447,9 +340,7 @@ public final class ResultsRecorder {
      *     started
      */
     public void peakRssScope(boolean reset) {
-        boolean before = !ResultsCodec.SCOPE_PROCESS.equals(ResultsCodec.peakRssScope(root));
-        root.put(PEAK_RSS_SCOPE, reset && before ? ResultsCodec.SCOPE_RUN
-                : ResultsCodec.SCOPE_PROCESS);
+        facts.peakRssScope(reset);
     }
 
     /** @return the JSON (live), for checkpoints */
