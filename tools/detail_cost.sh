@@ -15,15 +15,7 @@ home="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 model="$1"; seq="$2"; test_windows="$3"; keep="$4"; rounds="$5"; shift 5
 domains=("$@")
 [ ${#domains[@]} -gt 0 ] || domains=("$home"/datasets/domains/{computing,legal,code,scripture})
-"$home/bin/retain" info "$model" >/dev/null   # builds the jar when it is missing or stale
-export GLIBC_TUNABLES="${GLIBC_TUNABLES:-glibc.malloc.arena_max=1:glibc.malloc.mmap_threshold=4294967296:glibc.malloc.trim_threshold=4294967296}"
-for lib in /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 /usr/lib/aarch64-linux-gnu/libjemalloc.so.2; do
-  if [ -z "${LD_PRELOAD:-}" ] && [ -f "$lib" ]; then
-    export LD_PRELOAD="$lib" MALLOC_CONF="${MALLOC_CONF:-oversize_threshold:0}"
-  fi
-done
-export DJL_OFFLINE=true
-echo "cpu: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
+. "$home/tools/java_env.sh" "$model"
 exec java -XX:+UseSerialGC -Dretain.home="$home" -cp "$home/llm-cli/target/retain.jar" \
   "$home/tools/DetailCost.java" "$model" "$home/datasets/tokenizers/gpt2/tokenizer.json" \
   "$seq" "$test_windows" "$keep" "$rounds" "${domains[@]}"

@@ -10,15 +10,7 @@
 set -euo pipefail
 home="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 [ $# -ge 5 ] || { sed -n 2,9p "$0" >&2; exit 2; }
-"$home/bin/retain" info "$1" >/dev/null   # builds the jar when it is missing or stale
-export GLIBC_TUNABLES="${GLIBC_TUNABLES:-glibc.malloc.arena_max=1:glibc.malloc.mmap_threshold=4294967296:glibc.malloc.trim_threshold=4294967296}"
-for lib in /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 /usr/lib/aarch64-linux-gnu/libjemalloc.so.2; do
-  if [ -z "${LD_PRELOAD:-}" ] && [ -f "$lib" ]; then
-    export LD_PRELOAD="$lib" MALLOC_CONF="${MALLOC_CONF:-oversize_threshold:0}"
-  fi
-done
-export DJL_OFFLINE=true
-echo "cpu: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
+. "$home/tools/java_env.sh" "$1"
 exec java -XX:+UseSerialGC -Dretain.home="$home" -cp "$home/llm-cli/target/retain.jar" \
   "$home/tools/NllCost.java" "$1" "$home/datasets/tokenizers/gpt2/tokenizer.json" \
   "${6:-$home/datasets/domains/legal}" "$2" "$3" "$4" "$5"

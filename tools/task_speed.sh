@@ -22,14 +22,6 @@ threads=${5:-0}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 python3 tools/make_task_fixtures.py --bench 200 "$tmp/bench.jsonl"
-bin/retain info "$model" >/dev/null     # builds the jar when it is stale
-lscpu | grep 'Model name' || true
-echo "cores: $(nproc); load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-# the allocator settings of bin/retain
-export GLIBC_TUNABLES="${GLIBC_TUNABLES:-glibc.malloc.arena_max=1:glibc.malloc.mmap_threshold=4294967296:glibc.malloc.trim_threshold=4294967296}"
-if [ -z "${LD_PRELOAD:-}" ] && [ -f /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 ]; then
-  export LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2 MALLOC_CONF="${MALLOC_CONF:-oversize_threshold:0}"
-fi
-export DJL_OFFLINE=true
+. tools/java_env.sh "$model"
 java -Dretain.home="$PWD" -XX:+UseSerialGC -cp llm-cli/target/retain.jar tools/TaskSpeed.java \
   "$model" datasets/domains/legal "$tmp/bench.jsonl" "$windows" "$examples" "$repeats" "$threads"
