@@ -26,11 +26,13 @@ import java.util.List;
  *
  * <ul>
  *   <li><b>Peak</b> (while looking for one): {@code m > plateauMean + peak * max(plateauStd,
- *       floor)}, where {@code plateauMean} and {@code plateauStd} are the window's mean and
- *       standard deviation at the last detection, {@code peak} is {@link #PEAK} and {@code floor}
- *       is {@link #FLOOR} (so that a perfectly flat plateau does not make any noise a peak). The
- *       peak's mean is then {@code m}, and it follows the window's mean up while the loss still
- *       rises: it is the highest window mean since the peak.
+ *       floor)}, where {@code plateauMean} and {@code plateauStd} are the plateau's: the
+ *       window's mean and standard deviation at the last detection, or at the lowest window mean
+ *       since then (the loss often goes on falling after a detection; the plateau follows it
+ *       down, so that a peak is measured from where the loss settled), {@code peak} is {@link
+ *       #PEAK} and {@code floor} is {@link #FLOOR} (so that a perfectly flat plateau does not
+ *       make any noise a peak). The peak's mean is then {@code m}, and it follows the window's
+ *       mean up while the loss still rises: it is the highest window mean since the peak.
  *   <li><b>Plateau</b>, a detection (after a peak): {@code m < peakMean} (the loss has come down
  *       from the peak) and the window is stable, its standard error small against its mean: {@code
  *       s / sqrt(W) < stable * m}, {@code stable} being {@link #STABLE}. The window's mean and
@@ -64,7 +66,7 @@ public final class PlateauDetector {
             "a peak is a window mean above the last plateau's mean by more than this many of the"
                     + " plateau's standard deviations (at least --plateau-floor)"));
     /** How small the window's standard error must be, against its mean, to be a plateau. */
-    public static final Key<Double> STABLE = KEYS.add(Key.real("plateau-stable", 0.01, 0, true,
+    public static final Key<Double> STABLE = KEYS.add(Key.real("plateau-stable", 0.02, 0, true,
             "after a peak, a plateau (a detection) is a window whose mean is below the peak's"
                     + " and whose standard error, std/sqrt(window), is below this fraction of"
                     + " its mean"));
@@ -89,9 +91,10 @@ public final class PlateauDetector {
      * @param phase what it is doing
      * @param losses the window's losses, oldest first (at most the window's length)
      * @param peakMean the highest window mean since the last peak (0 unless {@code PEAKED})
-     * @param plateauMean the window's mean at the last detection (0 before the first)
-     * @param plateauStd the window's standard deviation at the last detection (0 before the
-     *     first)
+     * @param plateauMean the plateau's mean: the window's at the last detection or the lowest
+     *     since (0 before the first detection)
+     * @param plateauStd the window's standard deviation where {@code plateauMean} was taken (0
+     *     before the first detection)
      * @param steps the losses seen so far
      */
     public record State(Phase phase, List<Double> losses, double peakMean, double plateauMean,
@@ -222,6 +225,9 @@ public final class PlateauDetector {
                 if (m > plateauMean + peak * Math.max(plateauStd, floor)) {
                     phase = Phase.PEAKED;
                     peakMean = m;
+                } else if (m < plateauMean) {
+                    plateauMean = m; // the loss still settles: the plateau follows it down
+                    plateauStd = s;
                 }
                 return false;
             }

@@ -140,6 +140,24 @@ class PlateauDetectorTest {
         assertEquals(List.of(12, 23), detections(new PlateauDetector(4, 3.0, 0.01, 0.0), seq));
     }
 
+    /**
+     * The plateau follows the loss down after a detection. 5, 4, 3, 2.5 x 4 (steps 1-7):
+     * detection 7, plateau 2.5 (as in theStartCountsAsAPeak). Then 2.0 x 6 (steps 8-13): window
+     * means 2.375, 2.25, 2.125 and, from step 11, 2.0 with std 0, each lower than the plateau's,
+     * so the plateau becomes 2.0 (std 0). Then 2.5 (step 14) and 2.25 after: step 14 [2,2,2,2.5]
+     * mean 2.125 > 2.0 + 3 * 0.01: a peak; 15 [2,2,2.5,2.25] 2.1875, 16 [2,2.5,2.25,2.25] 2.25,
+     * 17 [2.5,2.25,2.25,2.25] 2.3125: the peak's mean; 18 [2.25 x 4] mean 2.25, std 0: the second
+     * detection. Had the plateau stayed at 2.5, a peak would need a mean above 2.53, and no window
+     * here reaches it: no second detection.
+     */
+    @Test
+    void thePlateauFollowsTheLossDownAfterADetection() {
+        PlateauDetector d = detector();
+        assertEquals(List.of(7, 18), detections(d, concat(new double[] {5, 4, 3},
+                times(2.5, 4), times(2.0, 6), new double[] {2.5}, times(2.25, 10))));
+        assertEquals(2.25, d.state().plateauMean());
+    }
+
     @Test
     void aLossThatIsNotFiniteIsRefused() {
         PlateauDetector d = detector();
