@@ -33,7 +33,8 @@ final class PrecisionSideBySide {
         BenchSpec spec = bench.spec();
         try (CausalLm lm = CausalLm.load(spec.model(), device, 0)) {
             int seq = spec.seqLen() > 0 ? Math.min(spec.seqLen(), lm.context()) : lm.context();
-            PrecisionChoice c = PrecisionChoice.apply(spec.precision(), lm, seq);
+            PrecisionChoice c = PrecisionChoice.apply(spec.precision(), lm, seq,
+                    PrecisionChoice.Work.TRAINING);
             bench.say("%s", c.describe());
             ObjectNode o = bench.root().putObject("precision");
             o.put("setting", c.setting());

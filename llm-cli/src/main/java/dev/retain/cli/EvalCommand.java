@@ -136,7 +136,8 @@ final class EvalCommand implements Command {
         try (CausalLm lm = Inputs.model(v); GptTokenizer tok = Inputs.tokenizer(v, lm)) {
             int window = ModelInputs.window("--seq-len", opt.window(), lm); // before tokenizing
             ModelInputs.checkBatch("--batch-size", opt.batchSize(), window, lm);
-            PrecisionChoice precision = Inputs.precision(v, lm, window, progress);
+            PrecisionChoice precision = Inputs.precision(v, lm, window,
+                    PrecisionChoice.Work.EVALUATION, progress);
             List<TokenFile> streams = new ArrayList<>();
             for (DomainSource d : domains) {
                 streams.add(Inputs.open(d, progress).tokens(split, tok, progress));

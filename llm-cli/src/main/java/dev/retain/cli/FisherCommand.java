@@ -98,7 +98,8 @@ final class FisherCommand implements Command {
         String mode = v.get(EwcPlugin.FISHER_MODE);
         try (CausalLm lm = Inputs.model(v); GptTokenizer tok = Inputs.tokenizer(v, lm)) {
             int len = ModelInputs.window("--seq-len", v.get(SEQ_LEN), lm);
-            Inputs.precision(v, lm, len, true);
+            Inputs.precision(v, lm, len,
+                    dev.retain.core.model.PrecisionChoice.Work.TRAINING, true);
             Domain dom = Inputs.open(src, true);
             TokenFile tokens = dom.tokens(Inputs.split(v.get(SPLIT)), tok, true);
             long t0 = System.nanoTime();

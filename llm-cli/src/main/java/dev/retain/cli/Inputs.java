@@ -67,11 +67,13 @@ final class Inputs {
      * @param v a command's values (of {@link #MODEL_KEYS})
      * @param lm the model
      * @param window the tokens of a window (what {@code auto} measures on)
+     * @param work what the command does with the model (what {@code auto} measures)
      * @param progress whether to say it
      * @return the choice
      */
-    static PrecisionChoice precision(Settings v, CausalLm lm, int window, boolean progress) {
-        PrecisionChoice c = PrecisionChoice.apply(v.get(CommonKeys.PRECISION), lm, window);
+    static PrecisionChoice precision(Settings v, CausalLm lm, int window,
+            PrecisionChoice.Work work, boolean progress) {
+        PrecisionChoice c = PrecisionChoice.apply(v.get(CommonKeys.PRECISION), lm, window, work);
         if (progress) {
             System.err.println(c.describe());
         }

@@ -73,8 +73,9 @@ public final class Engines {
      * Sets libtorch's intra-op thread count for this process ({@code --threads}). Sums split over
      * threads add in another order, so a run's numbers are bit-identical only at the same count: a
      * product differs in its last digits (about 1e-8 relative), and training grows that (Adam turns
-     * a near-zero gradient's rounding into a full step: 4e-4 relative in a tiny model's loss after
-     * three steps, seen on CI). results.json records the count.
+     * a near-zero gradient's rounding into a full step: on CI's CPU, the same command in two
+     * processes left at different counts differed by 4e-4 in a tiny model's loss after three
+     * steps). results.json records the count.
      *
      * @param n threads; 0 means libtorch's default (one per core), also after an earlier call set
      *     another count in this process

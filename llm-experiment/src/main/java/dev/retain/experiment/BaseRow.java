@@ -108,7 +108,8 @@ record BaseRow(List<EvalResult> row, TokenDetail detail) {
                 GptTokenizer tok = GptTokenizer.load(e.tokenizer())) {
             int window = seqLen > 0 ? Math.min(seqLen, lm.context()) : lm.context();
             // In the precision the variants' runs compute in (a bfloat16 row is its own).
-            Precision p = PrecisionChoice.apply(precision, lm, window).precision();
+            Precision p = PrecisionChoice.apply(precision, lm, window,
+                    PrecisionChoice.Work.TRAINING).precision();
             String key = window + "/" + testWindows + (e.sources().equals(
                     SourceOptions.defaults()) ? "" : "/" + SourceSettings.toJson(e.sources()))
                     + (p == Precision.FP32 ? "" : "/" + p.label());

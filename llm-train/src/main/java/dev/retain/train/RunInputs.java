@@ -123,7 +123,7 @@ final class RunInputs implements AutoCloseable {
             ModelInputs.checkBatch("--batch-size", c.get(TrainConfig.BATCH_SIZE), len, model);
             List<NamedParameter> trained = trained(model, c.get(TrainConfig.FREEZE));
             PrecisionChoice precision = PrecisionChoice.apply(pinned != null ? pinned
-                    : c.get(TrainConfig.PRECISION), model, len);
+                    : c.get(TrainConfig.PRECISION), model, len, PrecisionChoice.Work.TRAINING);
             if (progress) {
                 System.err.println(precision.describe());
             }

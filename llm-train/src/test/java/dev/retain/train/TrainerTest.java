@@ -602,6 +602,36 @@ class TrainerTest {
      * The run's strategy plugins and one that asks the loop to stop after each global step that
      * {@code stopAt} accepts, as a Ctrl-C after that step would.
      */
+    /**
+     * A bf16 run stopped at step 3 and resumed computes in bf16 again (the resume pins the
+     * precision the run started with) and ends with the uninterrupted bf16 run's scores to the
+     * last digit: the bfloat16 copy of the model is made again from the float32 master weights.
+     */
+    @Test
+    void aResumedBf16RunKeepsBf16AndMatchesTheUninterruptedRun() throws IOException {
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                dev.retain.core.model.NativeBf16.found(ai.djl.Device.cpu()) != null,
+                "skipped: this CPU has no bfloat16 instructions (amx_bf16, avx512_bf16, bf16)");
+        List<Path> doms = Fixtures.smallDomains(tmp.resolve("d"), 8000, 1500, "computing");
+        RunSetup s = setup(config("naive", Map.of("precision", "bf16", "eval-every", 0,
+                "test-windows", 2)), doms);
+        Path full = tmp.resolve("bf16-full");
+        try (ContinualTrainer t = ContinualTrainer.start(s, full, false)) {
+            assertEquals(ContinualTrainer.Outcome.COMPLETE, t.run());
+        }
+        Path cut = tmp.resolve("bf16-cut");
+        try (ContinualTrainer t = ContinualTrainer.start(s, cut, false,
+                parts -> stopAfter(parts, step -> step == 3))) {
+            assertEquals(ContinualTrainer.Outcome.INTERRUPTED, t.run());
+        }
+        try (ContinualTrainer t = ContinualTrainer.builder().optProgress(false).resume(cut)) {
+            assertEquals(ContinualTrainer.Outcome.COMPLETE, t.run());
+        }
+        assertEquals("bf16", results(full).get("environment").get("precision").asText());
+        assertEquals("bf16", results(cut).get("environment").get("precision").asText());
+        assertEquals(results(full).get("scores"), results(cut).get("scores"));
+    }
+
     static List<dev.retain.train.plugin.Plugin> stopAfter(dev.retain.train.lm.Strategies.Parts parts,
             java.util.function.LongPredicate stopAt) {
         List<dev.retain.train.plugin.Plugin> l = new java.util.ArrayList<>(

@@ -242,12 +242,13 @@ class BFloat16CopyTest {
         System.setProperty(NativeBf16.FLAGS_PROPERTY, "fpu sse2 avx2 fma avx512f");
         try (CausalLm lm = CausalLm.load(CausalLmTest.fixture("tiny"), Device.cpu(), 0)) {
             UserError e = assertThrows(UserError.class,
-                    () -> PrecisionChoice.apply("bf16", lm, 16));
+                    () -> PrecisionChoice.apply("bf16", lm, 16, PrecisionChoice.Work.EVALUATION));
             assertTrue(e.getMessage().startsWith("--precision bf16: this CPU (flags from"),
                     e.getMessage());
             assertTrue(e.getMessage().contains("amx_bf16, avx512_bf16"), e.getMessage());
             assertFalse(e.getMessage().contains("\n"));
-            PrecisionChoice auto = PrecisionChoice.apply("auto", lm, 16);
+            PrecisionChoice auto = PrecisionChoice.apply("auto", lm, 16,
+                    PrecisionChoice.Work.TRAINING);
             assertEquals(Precision.FP32, auto.precision());
             assertEquals(Precision.FP32, lm.precision());
             assertTrue(auto.describe().startsWith("precision fp32 (auto: this CPU"),
@@ -264,12 +265,20 @@ class BFloat16CopyTest {
     void takenWhereTheCpuHasBfloat16() {
         System.setProperty(NativeBf16.FLAGS_PROPERTY, "avx512f avx512_bf16");
         try (CausalLm lm = CausalLm.load(CausalLmTest.fixture("tiny"), Device.cpu(), 0)) {
-            PrecisionChoice c = PrecisionChoice.apply("bf16", lm, 16);
+            PrecisionChoice c = PrecisionChoice.apply("bf16", lm, 16, PrecisionChoice.Work.EVALUATION);
             assertEquals(Precision.BF16, lm.precision());
             assertEquals("precision bf16 (as set; native through avx512_bf16)", c.describe());
-            PrecisionChoice auto = PrecisionChoice.apply("auto", lm, 16);
+            PrecisionChoice auto = PrecisionChoice.apply("auto", lm, 16,
+                    PrecisionChoice.Work.EVALUATION);
             assertEquals(auto.precision(), lm.precision());
-            assertTrue(auto.why().contains("took"), auto.why());
+            assertTrue(auto.why().contains("(forward and loss) took"), auto.why());
+            // For training the probe also runs the backward pass, and leaves no gradient behind.
+            auto = PrecisionChoice.apply("auto", lm, 16, PrecisionChoice.Work.TRAINING);
+            assertEquals(auto.precision(), lm.precision());
+            assertTrue(auto.why().contains("(forward, loss and backward) took"), auto.why());
+            for (NamedParameter p : lm.parameters()) {
+                assertEquals(0f, p.array().getGradient().abs().max().getFloat(), p.name());
+            }
         }
     }
 
