@@ -31,7 +31,8 @@ public final class Main {
         for (Command c : new Command[] {new InfoCommand(), new PrepareCommand(), new EvalCommand(),
             new TrainCommand(), new RunCommand(), new DemoCommand(), new ReportCommand(),
             new FisherCommand(), new ClassicCommand(), new BenchCommand(), new ExportCommand(),
-            new ImportCommand(), new GenerateCommand(), new ForgottenCommand()}) {
+            new ImportCommand(), new GenerateCommand(), new ForgottenCommand(),
+            new PlateausCommand()}) {
             COMMANDS.put(c.name(), c);
         }
     }

@@ -114,8 +114,8 @@ class CliTest {
             }
         }
         assertEquals(List.of("info", "prepare", "eval", "train", "run", "demo", "report",
-                "fisher", "classic", "bench", "export", "import", "generate", "forgotten"), listed,
-                top.out());
+                "fisher", "classic", "bench", "export", "import", "generate", "forgotten",
+                "plateaus"), listed, top.out());
         assertEquals(listed, new ArrayList<>(Main.commands().keySet()));
         int flags = 0;
         for (String name : listed) {
