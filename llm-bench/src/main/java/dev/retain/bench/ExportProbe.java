@@ -14,6 +14,13 @@ import java.nio.file.StandardCopyOption;
  * The benchmark's export phase: writing the trained model as TorchScript (what every stage end
  * and checkpoint does) against copying a file of the same size with {@code Files.copy} (disk
  * speed), alternating, the median of each. Target: export at most 2x the copy.
+ *
+ * <p>Each round deletes the previous round's file before writing, the export's as the copy's
+ * ({@code REPLACE_EXISTING} deletes the target first): so both write into page cache that the
+ * deletion just freed. Otherwise the export (to a temporary file, renamed over the old one only
+ * at the end) took fresh memory while the copy reused its own, which on a virtual machine whose
+ * memory the host backs on first touch cost the export 0.8 s of 1.2 s at GPT-2 small size
+ * (docs/PRECISION.md).
  */
 final class ExportProbe {
 
@@ -35,6 +42,7 @@ final class ExportProbe {
         double[] copy = new double[ROUNDS];
         bench.say("export: %d rounds of the model's export against a copy of its file", ROUNDS);
         for (int r = 0; r < ROUNDS; r++) {
+            Files.deleteIfExists(exported);
             long t0 = System.nanoTime();
             lm.export(exported);
             export[r] = (System.nanoTime() - t0) / 1e9;
