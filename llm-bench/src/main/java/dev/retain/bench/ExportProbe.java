@@ -18,9 +18,9 @@ import java.nio.file.StandardCopyOption;
  * <p>Each round deletes the previous round's file before writing, the export's as the copy's
  * ({@code REPLACE_EXISTING} deletes the target first): so both write into page cache that the
  * deletion just freed. Otherwise the export (to a temporary file, renamed over the old one only
- * at the end) took fresh memory while the copy reused its own, which on a virtual machine whose
- * memory the host backs on first touch cost the export 0.8 s of 1.2 s at GPT-2 small size
- * (docs/PRECISION.md).
+ * at the end) took fresh memory while the copy reused its own, which here (likely a virtual
+ * machine whose host backs its memory on first touch) cost the export 0.8 s of 1.2 s at GPT-2
+ * small size (docs/PRECISION.md).
  */
 final class ExportProbe {
 
