@@ -13,7 +13,6 @@ import ai.djl.training.GradientCollector;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.function.Function;
 
 /**
  * What {@code --precision fp32|bf16|auto} resolved to for a model on its device, and why: the
@@ -97,7 +96,7 @@ public record PrecisionChoice(Precision precision, String setting, String why) {
 
     /**
      * Times the forward pass and loss of one window (and for training its backward pass) in
-     * float32 and bfloat16, in turn.
+     * float32 and bfloat16, in alternating order.
      *
      * @return bf16's median time over float32's
      */
@@ -116,10 +115,7 @@ public record PrecisionChoice(Precision precision, String setting, String why) {
                 // first, bf16 looked about 3x faster at a training step than alternating shows)
                 for (boolean b : r % 2 == 0 ? new boolean[] {false, true}
                         : new boolean[] {true, false}) {
-                    double t = work == Work.TRAINING ? step(lm, scope, input, b)
-                            : time(scope, input, b ? x -> lm.logits(x, false)
-                                    : x -> lm.float32Logits(x, false));
-                    (b ? bf16 : fp32)[r] = t;
+                    (b ? bf16 : fp32)[r] = pass(lm, scope, input, b, work == Work.TRAINING);
                 }
             }
         } finally {
@@ -135,26 +131,24 @@ public record PrecisionChoice(Precision precision, String setting, String why) {
                 / median(Arrays.copyOfRange(fp32, 1, ROUNDS + 1));
     }
 
-    private static double time(NDManager scope, NDArray input,
-            Function<NDArray, NDArray> forward) {
-        try (NDManager m = scope.newSubManager()) {
-            long t0 = System.nanoTime();
-            NDArray logits = forward.apply(input);
-            logits.attach(m);
-            LmLoss.tokenNll(logits, input).mean().getFloat();
-            return (System.nanoTime() - t0) / 1e9;
-        }
-    }
-
-    /** One forward, loss and backward pass, in bfloat16 or in float32; its seconds. */
-    private static double step(CausalLm lm, NDManager scope, NDArray input, boolean bf16) {
+    /**
+     * One forward pass and loss, and for training its backward pass, in bfloat16 or in float32.
+     *
+     * @return its seconds
+     */
+    private static double pass(CausalLm lm, NDManager scope, NDArray input, boolean bf16,
+            boolean training) {
         try (NDManager m = scope.newSubManager();
-                GradientCollector gc = Engines.pytorch().newGradientCollector()) {
+                GradientCollector gc = training ? Engines.pytorch().newGradientCollector()
+                        : null) {
             long t0 = System.nanoTime();
-            NDArray logits = bf16 ? lm.logits(input, true) : lm.float32Logits(input, true);
+            NDArray logits = bf16 ? lm.logits(input, training)
+                    : lm.float32Logits(input, training);
             logits.attach(m);
             NDArray loss = LmLoss.tokenNll(logits, input).mean();
-            if (bf16) {
+            if (!training) {
+                loss.getFloat();
+            } else if (bf16) {
                 lm.backward(gc, loss);
             } else {
                 gc.backward(loss);

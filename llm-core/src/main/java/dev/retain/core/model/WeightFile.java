@@ -91,7 +91,9 @@ abstract class WeightFile implements Closeable {
      * @throws IOException when reading fails
      */
     long crc32(Stored t) throws IOException {
-        throw new UnsupportedOperationException();
+        // never called: direct() is false for this kind of file, so its tensors are copied
+        throw new UnsupportedOperationException(getClass().getSimpleName()
+                + " copies no tensor file to file (direct() is false)");
     }
 
     /**
@@ -102,7 +104,9 @@ abstract class WeightFile implements Closeable {
      * @throws IOException when reading or writing fails
      */
     void transferTo(Stored t, java.nio.channels.FileChannel out) throws IOException {
-        throw new UnsupportedOperationException();
+        // never called: direct() is false for this kind of file, so its tensors are copied
+        throw new UnsupportedOperationException(getClass().getSimpleName()
+                + " copies no tensor file to file (direct() is false)");
     }
 
     /** The width in bytes of an element type, 0 for one this class does not know. */
