@@ -16,6 +16,7 @@ import dev.retain.train.config.Settings;
 import dev.retain.train.config.SettingsFile;
 import dev.retain.train.config.SourceSettings;
 import dev.retain.train.lifecycle.StagePrompts;
+import dev.retain.train.stream.StreamKeys;
 
 import org.apache.commons.cli.CommandLine;
 
@@ -38,7 +39,7 @@ final class TrainCommand implements Command {
     @Override
     public String usage() {
         return "train --model M.pt --tokenizer T.json --domains D1 D2 ... --strategy S --out RUN_DIR"
-                + " | train --resume RUN_DIR";
+                + " | train ... --stream S1 S2 ... (task-free) | train --resume RUN_DIR";
     }
 
     @Override
@@ -63,6 +64,11 @@ final class TrainCommand implements Command {
     private static final Key<List<String>> DOMAINS = Key.list("domains", "SRC...", "domains in"
             + " training order: split folders, .jsonl or .jsonl.gz files, .txt files or folders of"
             + " .txt/.md documents (required unless --resume)");
+    private static final Key<List<String>> STREAM = Key.list("stream", "SRC...", "task-free:"
+            + " the sources in order as one stream of training windows (instead of --domains);"
+            + " the strategies are not told where one ends and consolidate where --consolidate"
+            + " says; each source is one pass (--epochs 1) unless --epochs or"
+            + " --max-steps-per-domain say otherwise, and --max-steps cuts the stream");
     private static final Key<Path> OUT = CommonKeys.OUT.metavar("RUN_DIR").help("run folder for"
             + " models, results, checkpoints (required unless --resume)");
     private static final Key<List<String>> EVAL_DOMAINS = Key.list("eval-domains", "SRC...",
@@ -85,7 +91,7 @@ final class TrainCommand implements Command {
      * The run's inputs and outputs, how its sources are split ({@link SourceSettings}), then every
      * training setting ({@link TrainConfig#TABLE}).
      */
-    static final KeyTable KEYS = KeyTable.of(MODEL, Inputs.TOKENIZER, DOMAINS, OUT,
+    static final KeyTable KEYS = KeyTable.of(MODEL, Inputs.TOKENIZER, DOMAINS, STREAM, OUT,
             EVAL_DOMAINS, GENERAL, RESUME, ALLOW_CHANGED_DATA, CONFIG, NAME, Inputs.QUIET,
             CommonKeys.THREADS).plus(SourceSettings.KEYS).plus(TrainConfig.TABLE.keys());
 
@@ -106,6 +112,13 @@ final class TrainCommand implements Command {
 
     private static TrainConfig config(Settings v) {
         Map<String, Object> values = fileThenFlags(v);
+        if (v.has(STREAM)) { // one stream: one pass of each source unless said otherwise
+            values.put(StreamKeys.TASK_FREE.name(), true);
+            if (!values.containsKey(TrainConfig.EPOCHS.name())
+                    && !values.containsKey(TrainConfig.MAX_STEPS_PER_DOMAIN.name())) {
+                values.put(TrainConfig.EPOCHS.name(), 1.0);
+            }
+        }
         return TrainConfig.fromValues(TrainConfig.TABLE.only(values), where(v));
     }
 
@@ -167,7 +180,7 @@ final class TrainCommand implements Command {
                     extra.add("--" + k.name());
                 }
             }
-            for (Key<?> k : List.of(DOMAINS, OUT, CONFIG, Inputs.TOKENIZER, EVAL_DOMAINS,
+            for (Key<?> k : List.of(DOMAINS, STREAM, OUT, CONFIG, Inputs.TOKENIZER, EVAL_DOMAINS,
                     GENERAL)) {
                 if (v.has(k)) {
                     extra.add("--" + k.name());
@@ -193,14 +206,16 @@ final class TrainCommand implements Command {
             cfg = cfg.with(java.util.Map.of(StagePrompts.PROMPTS.name(), f.toString()));
         }
         Path model = ModelSource.resolve(required(v, MODEL));
-        if (!v.has(DOMAINS)) {
-            throw new UserError("--domains is required: the domain folders in training"
-                    + " order");
+        if (v.has(DOMAINS) == v.has(STREAM)) {
+            throw new UserError(v.has(DOMAINS) ? "give the sources with --domains (learned in"
+                    + " turn) or --stream (one stream, task-free), not both"
+                    : "--domains is required: the domain folders in training order (or --stream"
+                    + " SRC... for one stream without boundaries)");
         }
         Path outDir = OutputPaths.folder(required(v, OUT), "--out");
         Path tok = ModelInputs.tokenizer(v.get(Inputs.TOKENIZER), model);
         List<Path> domains = new ArrayList<>();
-        for (String d : v.get(DOMAINS)) {
+        for (String d : v.get(v.has(STREAM) ? STREAM : DOMAINS)) {
             domains.add(Path.of(d));
         }
         List<Path> held = new ArrayList<>();

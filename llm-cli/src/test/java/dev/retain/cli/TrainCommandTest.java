@@ -201,4 +201,35 @@ class TrainCommandTest {
         a = trainArgs(tmp.resolve("x"), List.of(doms.get(0), doms.get(0)));
         CliTest.userError(CliTest.run(a.toArray(String[]::new)), "listed twice");
     }
+
+    @Test
+    void streamTrainsTheSourcesAsOnePassWithoutBoundaries() throws Exception {
+        List<String> doms = domains(6000);
+        Path out = tmp.resolve("stream");
+        List<String> a = new ArrayList<>(List.of("train", "--model", TINY, "--tokenizer", TOK,
+                "--strategy", "ewc", "--out", out.toString(), "--batch-size", "4", "--seq-len",
+                "32", "--fisher-samples", "4", "--device", "cpu", "--quiet", "--stream"));
+        a.addAll(doms);
+        CliTest.Run r = CliTest.run(a.toArray(String[]::new));
+        assertEquals(0, r.code(), r.err());
+        JsonNode res = new ObjectMapper().readTree(out.resolve("results.json").toFile());
+        assertTrue(res.get("config").get("task-free").asBoolean());
+        assertEquals(1.0, res.get("config").get("epochs").asDouble(), "one pass by default");
+        assertEquals("plateau", res.get("stream").get("consolidate").asText());
+        // --domains and --stream together, and a bad rule: one line each, exit 2.
+        List<String> both = new ArrayList<>(a);
+        both.set(both.indexOf("--out") + 1, tmp.resolve("both").toString());
+        both.add("--domains");
+        both.add(doms.get(0));
+        r = CliTest.run(both.toArray(String[]::new));
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("--domains (learned in turn) or --stream"), r.err());
+        List<String> bad = new ArrayList<>(a);
+        bad.set(bad.indexOf("--out") + 1, tmp.resolve("bad").toString());
+        bad.addAll(bad.indexOf("--stream"), List.of("--consolidate", "every:x"));
+        r = CliTest.run(bad.toArray(String[]::new));
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("consolidate 'every:x'"), r.err());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+    }
 }

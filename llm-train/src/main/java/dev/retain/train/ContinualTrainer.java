@@ -121,8 +121,8 @@ public final class ContinualTrainer implements AutoCloseable {
                 cfg.get(TrainConfig.BATCH_SIZE), cfg.get(TrainConfig.GRAD_ACCUM),
                 cfg.get(TrainConfig.SEED), progress), in, state, results, control, guard, export);
         this.optimizer = new OptimizerStep(cfg, in, state, plugins, context, guard, adam);
-        this.domains = new DomainBoundaries(runDir, cfg, in, state, results, plugins, context,
-                adam, export, checkpoints);
+        this.domains = new DomainBoundaries(runDir, cfg, in, state, results, plugins, strategy,
+                context, adam, export, checkpoints);
     }
 
     /**
@@ -230,6 +230,9 @@ public final class ContinualTrainer implements AutoCloseable {
     /** The steps of the current domain; false when a stop was requested (checkpoint saved). */
     private boolean trainStage() throws IOException {
         int total = in.stepsFor(state.stage, cfg);
+        if (total == 0 && state.stream == null) {
+            domains.begin(); // a source a task-free run's max-steps cut off: scored, not trained
+        }
         long t0 = System.nanoTime();
         long tokens0 = state.stats.tokens();
         try (Progress bar = new Progress(String.format(Locale.ROOT, "train %d/%d %s",
@@ -282,7 +285,7 @@ public final class ContinualTrainer implements AutoCloseable {
         if (state.stream == null) {
             domains.begin();
         }
-        last = optimizer.take(domains.schedule());
+        last = optimizer.take(domains.lr());
         for (Plugin p : plugins) {
             p.afterStep(context, last);
         }

@@ -10,6 +10,7 @@ import dev.retain.train.optim.AdamW;
 import dev.retain.train.optim.Schedule;
 import dev.retain.train.plugin.Plugin;
 import dev.retain.train.plugin.TrainContext;
+import dev.retain.train.stream.StreamKeys;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -32,6 +33,9 @@ final class DomainBoundaries {
     private final TrainState state;
     private final ResultsRecorder results;
     private final List<Plugin> plugins;
+    /** The strategy's plugins: in a task-free run they are not told where a domain begins or ends. */
+    private final java.util.Set<Plugin> strategy;
+    private final boolean taskFree;
     private final TrainContext context;
     private final AdamW adam;
     private final StageExport export;
@@ -47,20 +51,24 @@ final class DomainBoundaries {
      * @param state where the run stands
      * @param results the results so far
      * @param plugins every plugin, in hook order
+     * @param strategy the strategy's plugins among them
      * @param context what the plugins see
      * @param adam the optimizer (its moments go into checkpoints)
      * @param export the stage models' export (the checkpoint of a stage end links its model)
      * @param checkpoints the checkpoint writer
      */
     DomainBoundaries(Path runDir, TrainConfig cfg, RunInputs in, TrainState state,
-            ResultsRecorder results, List<Plugin> plugins, TrainContext context, AdamW adam,
-            StageExport export, Checkpoints checkpoints) {
+            ResultsRecorder results, List<Plugin> plugins, List<Plugin> strategy,
+            TrainContext context, AdamW adam, StageExport export, Checkpoints checkpoints) {
         this.runDir = runDir;
         this.cfg = cfg;
         this.in = in;
         this.state = state;
         this.results = results;
         this.plugins = plugins;
+        this.strategy = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        this.strategy.addAll(strategy);
+        this.taskFree = cfg.get(StreamKeys.TASK_FREE);
         this.context = context;
         this.adam = adam;
         this.export = export;
@@ -81,13 +89,23 @@ final class DomainBoundaries {
         }
         openStream();
         for (Plugin p : plugins) {
-            p.beforeDomain(context);
+            if (told(p) || state.stage == 0) { // a task-free strategy: the stream's start only
+                p.beforeDomain(context);
+            }
         }
     }
 
-    /** @return the current domain's learning-rate schedule (null before its stream opens) */
-    Schedule schedule() {
-        return schedule;
+    /** Whether a plugin is told of domain boundaries (all but a task-free run's strategy). */
+    private boolean told(Plugin p) {
+        return !taskFree || !strategy.contains(p);
+    }
+
+    /**
+     * @return the learning rate of the next step: of the domain's schedule at its step in the
+     *     domain, or in a task-free run of the one schedule over the stream at its global step
+     */
+    double lr() {
+        return taskFree ? schedule.lr((int) state.globalStep) : schedule.lr(state.stepInStage);
     }
 
     /**
@@ -97,7 +115,8 @@ final class DomainBoundaries {
     private void openStream() {
         state.stream = new WindowStream(in.split(Split.TRAIN).get(state.stage), in.seqLen,
                 Seeds.derive(cfg.get(TrainConfig.SEED), "data", state.stage));
-        schedule = Schedule.of(cfg.settings(), state.stage, in.stepsFor(state.stage, cfg));
+        schedule = taskFree ? Schedule.of(cfg.settings(), 0, (int) in.totalSteps(cfg))
+                : Schedule.of(cfg.settings(), state.stage, in.stepsFor(state.stage, cfg));
     }
 
     /**
@@ -109,7 +128,9 @@ final class DomainBoundaries {
      */
     void end() throws IOException {
         for (Plugin p : plugins) {
-            p.afterDomain(context);
+            if (told(p)) {
+                p.afterDomain(context);
+            }
         }
         foldWall();
         Path model = export.written(state.stage);

@@ -4,7 +4,6 @@ import dev.retain.core.Engines;
 import dev.retain.core.util.Seeds;
 import dev.retain.train.optim.AdamW;
 import dev.retain.train.optim.GradClip;
-import dev.retain.train.optim.Schedule;
 import dev.retain.train.plugin.Phase;
 import dev.retain.train.plugin.Plugin;
 import dev.retain.train.plugin.StepResult;
@@ -63,12 +62,11 @@ final class OptimizerStep {
      * Takes the step on the domain's open window stream; its time counts in the stage's
      * training phase.
      *
-     * @param schedule the domain's learning-rate schedule
+     * @param lr the step's learning rate
      * @return what the step did
      */
-    StepResult take(Schedule schedule) {
+    StepResult take(double lr) {
         long s0 = System.nanoTime();
-        double lr = schedule.lr(state.stepInStage);
         // Dropout (where a model has it) draws from libtorch's generator: seed it per step so that
         // a resumed run draws the same masks.
         engine.setRandomSeed((int) Seeds.derive(cfg.get(TrainConfig.SEED), "step",

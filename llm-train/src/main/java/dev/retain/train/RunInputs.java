@@ -22,6 +22,7 @@ import dev.retain.eval.tasks.TaskSuite;
 import dev.retain.eval.tasks.TextEncoder;
 import dev.retain.train.lifecycle.DefaultFlow;
 import dev.retain.train.lifecycle.TaskProbes;
+import dev.retain.train.stream.StreamKeys;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -279,7 +280,9 @@ final class RunInputs implements AutoCloseable {
     }
 
     /**
-     * Steps in a domain: from {@code epochs} when set, else {@code max-steps-per-domain}.
+     * Steps in a domain: from {@code epochs} when set, else {@code max-steps-per-domain}; in a
+     * task-free run with {@code max-steps}, what is left of those steps after the sources before
+     * it (0 for a source the stream is cut before).
      *
      * @param k the domain's index
      * @param cfg the settings
@@ -287,6 +290,32 @@ final class RunInputs implements AutoCloseable {
      * @throws UserError when the epochs ask for more steps than a domain may take
      */
     int stepsFor(int k, TrainConfig cfg) {
+        int own = ownSteps(k, cfg);
+        int cap = cfg.get(StreamKeys.MAX_STEPS);
+        if (!cfg.get(StreamKeys.TASK_FREE) || cap == 0) {
+            return own;
+        }
+        long before = 0;
+        for (int j = 0; j < k; j++) {
+            before += ownSteps(j, cfg);
+        }
+        return (int) Math.max(0, Math.min(own, cap - before));
+    }
+
+    /**
+     * @param cfg the run's settings
+     * @return the optimizer steps of the whole run (of a task-free run's stream)
+     */
+    long totalSteps(TrainConfig cfg) {
+        long sum = 0;
+        for (int k = 0; k < names.size(); k++) {
+            sum += stepsFor(k, cfg);
+        }
+        return sum;
+    }
+
+    /** A domain's steps by {@code epochs} or {@code max-steps-per-domain}. */
+    private int ownSteps(int k, TrainConfig cfg) {
         double epochs = cfg.get(TrainConfig.EPOCHS);
         if (epochs > 0) {
             long windows = splits.get(Split.TRAIN).get(k).size() / seqLen;

@@ -19,6 +19,8 @@ import dev.retain.train.lm.ReplayPlugin;
 import dev.retain.train.lm.Strategies;
 import dev.retain.train.optim.AdamW;
 import dev.retain.train.optim.Schedule;
+import dev.retain.train.stream.PlateauDetector;
+import dev.retain.train.stream.StreamKeys;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -96,7 +98,7 @@ public final class TrainConfig {
     public static final KeyTable TABLE = KeyTable.of(Strategies.KEYS, Schedule.KEYS, KEYS,
             AdamW.KEYS, Strategies.COMPONENT_KEYS, GeneralReplayPlugin.KEYS, DefaultFlow.KEYS,
             StageEvaluation.KEYS, StagePrompts.KEYS, TaskProbes.KEYS, StageExport.KEYS,
-            DriftRecorder.KEYS);
+            DriftRecorder.KEYS, StreamKeys.KEYS, PlateauDetector.KEYS);
 
     private final Settings settings;
 
@@ -151,6 +153,14 @@ public final class TrainConfig {
         List<String> parts = Strategies.components(get(Strategies.STRATEGY));
         if (!get(EwcPlugin.PRIOR).isEmpty() && !parts.contains("ewc")) {
             throw new UserError(where + ": ewc-prior needs an EWC strategy (ewc or ewc+replay)");
+        }
+        if (get(StreamKeys.TASK_FREE)) {
+            StreamKeys.Rule.parse(get(StreamKeys.CONSOLIDATE), where);
+            if (parts.contains("joint")) {
+                throw new UserError(where + ": strategy joint trains on every domain seen so far,"
+                        + " which needs the boundaries a task-free run does not have; use naive,"
+                        + " replay, ewc, ewc+replay, l2 or lwf");
+            }
         }
         ReplayPlugin.check(get(ReplayPlugin.RATIO), mode.equals("add"), get(BATCH_SIZE),
                 get(GRAD_ACCUM), parts.contains("replay"), where);

@@ -244,6 +244,29 @@ final class Charts {
     static JFreeChart curves(String title, String valueLabel, List<String> domains,
             List<List<double[]>> points, List<Long> boundaries, List<String> stageTasks,
             List<long[]> windows, boolean logScale) {
+        return curves(title, valueLabel, domains, points, boundaries, stageTasks, windows,
+                logScale, List.of());
+    }
+
+    /**
+     * As {@link #curves(String, String, List, List, List, List, List, boolean)}, with a task-free
+     * run's consolidations as solid red lines (the detector's choice, against the true boundaries
+     * dashed).
+     *
+     * @param title the title
+     * @param valueLabel the y axis label
+     * @param domains the domains (series)
+     * @param points {@code points[d]} = rows of {@code {step, value}} for domain d
+     * @param boundaries the step each stage starts at
+     * @param stageTasks the task of each stage
+     * @param windows the stability-gap windows
+     * @param logScale whether the y axis may be logarithmic
+     * @param consolidations the steps after which the run consolidated
+     * @return the chart
+     */
+    static JFreeChart curves(String title, String valueLabel, List<String> domains,
+            List<List<double[]>> points, List<Long> boundaries, List<String> stageTasks,
+            List<long[]> windows, boolean logScale, List<Long> consolidations) {
         XYSeriesCollection data = new XYSeriesCollection();
         for (int d = 0; d < domains.size(); d++) {
             XYSeries s = new XYSeries(domains.get(d), true, true);
@@ -299,6 +322,10 @@ final class Charts {
             m.setLabelAnchor(RectangleAnchor.TOP_RIGHT);
             m.setLabelTextAnchor(TextAnchor.TOP_LEFT);
             plot.addDomainMarker(m, Layer.FOREGROUND);
+        }
+        for (long c : consolidations) {
+            plot.addDomainMarker(new ValueMarker(c, new Color(200, 30, 30), new BasicStroke(1.5f)),
+                    Layer.FOREGROUND);
         }
         return style(chart);
     }

@@ -347,11 +347,16 @@ final class RunSection {
         doc.heading(3, "Training loss: " + r.label(), null);
         doc.chart("Training loss against training step, " + r.label(),
                 () -> Charts.curves("Training loss: " + r.label(), "loss (nats per token)",
-                        names, points, res.boundaries(), res.tasks(), List.of(), false),
+                        names, points, res.boundaries(), res.tasks(), List.of(), false,
+                        res.consolidations()),
                 ReportDocument.WIDTH, 400);
         doc.paragraph("From " + MetricsLog.FILE + ": every optimizer step"
                 + (bucket > 1 ? ", as means over " + bucket + " steps" : "") + ". Dashed lines:"
-                + " stage boundaries, labelled with the domain trained from there.");
+                + " stage boundaries, labelled with the domain trained from there."
+                + (res.consolidations().isEmpty() ? "" : " Solid red lines: where this"
+                        + " task-free run's detector found a plateau or it consolidated"
+                        + " (results.json, stream.consolidations); the run was not told the"
+                        + " boundaries."));
     }
 
     private static void curves(Doc doc, Report report, RunReport r) {

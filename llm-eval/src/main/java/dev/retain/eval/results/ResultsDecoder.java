@@ -114,7 +114,7 @@ final class ResultsDecoder {
                 drift(root), whole(root, PEAK_RSS_BYTES, -1, null),
                 ResultsCodec.peakRssScope(root),
                 List.of(), heldOut(root, tasks.size()),
-                TaskScoresCodec.read(root, tasks.size() + 1, this::bad));
+                TaskScoresCodec.read(root, tasks.size() + 1, this::bad), consolidations(root));
     }
 
     /**
@@ -315,6 +315,18 @@ final class ResultsDecoder {
                     number(s, EVAL_SECONDS, 0, w), number(s, DRIFT_SECONDS, 0, w),
                     number(s, WALL_SECONDS, 0, w), whole(s, TOKEN_PASSES, 0, w)));
             i++;
+        }
+        return out;
+    }
+
+    /** A task-free run's consolidation (and detection) steps, in order; empty for others. */
+    private List<Long> consolidations(JsonNode root) {
+        List<Long> out = new ArrayList<>();
+        for (JsonNode c : root.path("stream").path("consolidations")) {
+            if (!c.path("step").canConvertToLong()) {
+                throw bad("stream.consolidations: each needs a whole step number");
+            }
+            out.add(c.path("step").asLong());
         }
         return out;
     }

@@ -211,6 +211,71 @@ public final class ResultsRecorder {
     }
 
     /**
+     * Records where a task-free run consolidated: {@code stream.consolidations} in results.json
+     * and a {@code {"type":"consolidation",...}} line in metrics.jsonl.
+     *
+     * @param step the global step after which it consolidated
+     * @param tokens the new tokens trained on up to then
+     * @param trigger {@code plateau} (the detector's) or {@code every} (the token count's)
+     * @param consolidated whether the strategies consolidated there (false: only detected)
+     * @param segment the source being read then (the evaluator's knowledge, not the trainer's)
+     */
+    public void addConsolidation(long step, long tokens, String trigger, boolean consolidated,
+            int segment) {
+        ObjectNode c = Json.object();
+        c.put("step", step);
+        c.put("tokens", tokens);
+        c.put("trigger", trigger);
+        c.put("consolidated", consolidated);
+        c.put("segment", segment);
+        array(stream(), "consolidations").add(c);
+        ObjectNode line = c.deepCopy();
+        line.put("type", "consolidation");
+        metrics.write(line);
+    }
+
+    /**
+     * Records an evaluation point of a task-free run ({@code eval-every-tokens}): a row of the
+     * stream's score matrix in {@code stream.points} (every source's test split, columns in
+     * stream order), and each score as an {@code eval} line (split {@code test}) in metrics.jsonl.
+     *
+     * @param step the global step
+     * @param tokens the new tokens trained on up to then
+     * @param stage the source being read then
+     * @param row one result per source
+     */
+    public void addStreamPoint(long step, long tokens, int stage, List<EvalResult> row) {
+        ObjectNode p = Json.object();
+        p.put("step", step);
+        p.put("tokens", tokens);
+        p.put("segment", stage);
+        var ppl = p.putArray("perplexity");
+        var nll = p.putArray("mean_nll");
+        var acc = p.putArray("token_accuracy");
+        for (EvalResult r : row) {
+            ppl.add(r.perplexity());
+            nll.add(r.meanNll());
+            acc.add(r.tokenAccuracy());
+            metrics.write(MetricsLog.eval(step, stage, "test", r));
+        }
+        array(stream(), "points").add(p);
+    }
+
+    /** Marks the run task-free: {@code stream.consolidate} says where it consolidates. */
+    public void taskFree(String consolidate) {
+        stream().put("consolidate", consolidate);
+    }
+
+    private static com.fasterxml.jackson.databind.node.ArrayNode array(ObjectNode n, String k) {
+        return n.get(k) instanceof com.fasterxml.jackson.databind.node.ArrayNode a ? a
+                : n.putArray(k);
+    }
+
+    private ObjectNode stream() {
+        return root.get("stream") instanceof ObjectNode n ? n : root.putObject("stream");
+    }
+
+    /**
      * Records a continual-evaluation point.
      *
      * @param step global step

@@ -3,6 +3,9 @@ package dev.retain.train.lifecycle;
 import dev.retain.train.config.Settings;
 import dev.retain.train.lm.GeneralReplayPlugin;
 import dev.retain.train.plugin.Plugin;
+import dev.retain.train.stream.StreamConsolidation;
+import dev.retain.train.stream.StreamKeys;
+import dev.retain.train.stream.StreamPoints;
 
 import ai.djl.ndarray.NDManager;
 
@@ -14,7 +17,8 @@ import java.util.List;
  * domain's end its Fisher runs before the strategies' state, EWC's F and theta*, exists, so the two
  * are never in memory together: at GPT-2 small a parameter-sized peak less; it only reads the
  * parameters, which nothing has changed), then the strategy's plugins, general replay when the run
- * has a general source (with any strategy), then the stage export, the stage evaluation, the
+ * has a general source (with any strategy), in a task-free run the consolidation rule and the
+ * stream's evaluation points, then the stage export, the stage evaluation, the
  * cadence and the loss curve. So at a domain's end EWC's Fisher is estimated before the stage
  * model is exported and evaluated. {@code HookOrderTest} pins it.
  */
@@ -38,6 +42,11 @@ public final class Lifecycle {
         out.addAll(strategy);
         if (general) {
             out.add(new GeneralReplayPlugin(settings));
+        }
+        if (settings.get(StreamKeys.TASK_FREE)) { // after the strategy's afterStep (replay's offer)
+            StreamConsolidation c = new StreamConsolidation(settings, strategy);
+            out.add(c);
+            out.add(new StreamPoints(settings, c));
         }
         out.addAll(List.of(export, evaluation, new DefaultFlow(settings),
                 new LossCurve()));

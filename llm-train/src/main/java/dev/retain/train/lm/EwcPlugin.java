@@ -148,17 +148,10 @@ public final class EwcPlugin implements Plugin, AutoCloseable {
 
     @Override
     public void afterDomain(TrainContext ctx) {
-        long t0 = System.nanoTime();
-        LmFisher.Spec spec = new LmFisher.Spec(fisherSamples, sampled,
-                batched ? ctx.batchSize() : 1, ctx.seqLen(),
-                Seeds.derive(ctx.seed(), "fisher", ctx.stage()));
-        try (NDManager tmp = ctx.model().manager().newSubManager()) {
-            Map<String, NDArray> f = LmFisher.estimate(ctx.model(), covered(ctx),
-                    ctx.trainTokens(ctx.stage()), spec, tmp);
-            penalty.consolidate(covered(ctx), f);
-        }
-        ctx.addSeconds(Phase.FISHER, (System.nanoTime() - t0) / 1e9);
-        ctx.addTokenPasses(2L * fisherSamples * ctx.seqLen()); // forward and backward
+        LmFisher.Spec spec = spec(ctx, fisherSamples, Seeds.derive(ctx.seed(), "fisher",
+                ctx.stage()));
+        consolidate(ctx, fisherSamples, tmp -> LmFisher.estimate(ctx.model(), covered(ctx),
+                ctx.trainTokens(ctx.stage()), spec, tmp));
         // Kept beside the stage models (those export-stages writes): reusable as --ewc-prior of
         // another run, and linked into this domain's checkpoints.
         consolidated = null;
@@ -173,6 +166,36 @@ public final class EwcPlugin implements Plugin, AutoCloseable {
             throw new dev.retain.core.UserError("could not write the EWC state into "
                     + ctx.runDir() + " (" + e.getMessage() + "); check free disk space", e);
         }
+    }
+
+    /**
+     * Online EWC without boundaries: the Fisher over the recent and hard windows, {@code F =
+     * gamma * F + F_new}, the anchor moved to the weights as they are now. The state is not
+     * kept beside the stage models (a stream consolidates many times); checkpoints hold it.
+     */
+    @Override
+    public void consolidate(TrainContext ctx, List<long[]> windows) {
+        LmFisher.Spec spec = spec(ctx, windows.size(), Seeds.derive(ctx.seed(), "fisher-step",
+                ctx.globalStep()));
+        consolidate(ctx, windows.size(), tmp -> LmFisher.estimate(ctx.model(), covered(ctx),
+                windows, spec, tmp));
+        consolidated = null;
+    }
+
+    private LmFisher.Spec spec(TrainContext ctx, int samples, long seed) {
+        return new LmFisher.Spec(samples, sampled, batched ? ctx.batchSize() : 1, ctx.seqLen(),
+                seed);
+    }
+
+    /** Estimates a Fisher with {@code estimate} and consolidates it, counting its cost. */
+    private void consolidate(TrainContext ctx, int samples,
+            java.util.function.Function<NDManager, Map<String, NDArray>> estimate) {
+        long t0 = System.nanoTime();
+        try (NDManager tmp = ctx.model().manager().newSubManager()) {
+            penalty.consolidate(covered(ctx), estimate.apply(tmp));
+        }
+        ctx.addSeconds(Phase.FISHER, (System.nanoTime() - t0) / 1e9);
+        ctx.addTokenPasses(2L * samples * ctx.seqLen()); // forward and backward
     }
 
     @Override

@@ -63,6 +63,16 @@ public final class L2Plugin implements Plugin, AutoCloseable {
 
     @Override
     public void afterDomain(TrainContext ctx) {
+        anchor(ctx);
+    }
+
+    /** A task-free run: the anchor moves to the weights as they are at this consolidation. */
+    @Override
+    public void consolidate(TrainContext ctx, java.util.List<long[]> windows) {
+        anchor(ctx);
+    }
+
+    private void anchor(TrainContext ctx) {
         try (NDManager tmp = ctx.model().manager().newSubManager()) {
             Map<String, NDArray> ones = new LinkedHashMap<>();
             for (NamedParameter p : ctx.parameters()) {

@@ -56,18 +56,49 @@ public final class LmFisher {
         }
         long[] starts = chooseStarts(windows, spec.samples(), spec.seqLen(),
                 new Random(Seeds.derive(spec.seed(), "fisher-data", 0)));
+        return estimate(lm, params, starts.length,
+                (i, dst, at) -> tokens.copy(starts[i], dst, at, spec.seqLen()), spec, owner);
+    }
+
+    /**
+     * Estimates the Fisher diagonal over given windows (a task-free run's recent and hard
+     * windows), each once, in the given order; {@code spec.samples()} is not used.
+     *
+     * @param lm the model
+     * @param params its parameters
+     * @param windows the windows' tokens, each {@code spec.seqLen()} long
+     * @param spec how (batch size, targets, seed)
+     * @param owner manager owning the result
+     * @return parameter name to Fisher diagonal
+     */
+    public static Map<String, NDArray> estimate(CausalLm lm, List<NamedParameter> params,
+            List<long[]> windows, Spec spec, NDManager owner) {
+        if (windows.isEmpty()) {
+            throw new IllegalArgumentException("no windows to estimate the Fisher over");
+        }
+        return estimate(lm, params, windows.size(), (i, dst, at) -> System.arraycopy(
+                windows.get(i), 0, dst, at, spec.seqLen()), spec, owner);
+    }
+
+    /** Copies the i-th sequence's tokens into {@code dst} at {@code at}. */
+    private interface Sequences {
+        void copy(int i, long[] dst, int at);
+    }
+
+    private static Map<String, NDArray> estimate(CausalLm lm, List<NamedParameter> params,
+            int count, Sequences seqs, Spec spec, NDManager owner) {
         int b = Math.max(1, spec.batchSize());
-        int units = (starts.length + b - 1) / b;
+        int units = (count + b - 1) / b;
         if (spec.sampled()) {
             Engine.getEngine("PyTorch").setRandomSeed(
                     (int) Seeds.derive(spec.seed(), "fisher-targets", 0));
         }
         Map<String, NDArray> fisher = Fisher.estimate(params, units, (u, scope) -> {
             int from = u * b;
-            int rows = Math.min(b, starts.length - from);
+            int rows = Math.min(b, count - from);
             long[] ids = new long[rows * spec.seqLen()];
             for (int r = 0; r < rows; r++) {
-                tokens.copy(starts[from + r], ids, r * spec.seqLen(), spec.seqLen());
+                seqs.copy(from + r, ids, r * spec.seqLen());
             }
             NDArray input = scope.create(ids, new Shape(rows, spec.seqLen()));
             NDArray logits = lm.logits(input, true);

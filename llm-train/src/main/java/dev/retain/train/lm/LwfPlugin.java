@@ -123,6 +123,16 @@ public final class LwfPlugin implements Plugin, AutoCloseable {
             release(); // no domain follows the last: its teacher would never be used
             return;
         }
+        refresh(ctx);
+    }
+
+    /** A task-free run: the teacher becomes the model as it is at this consolidation. */
+    @Override
+    public void consolidate(TrainContext ctx, List<long[]> windows) {
+        refresh(ctx);
+    }
+
+    private void refresh(TrainContext ctx) {
         try {
             copyInto(teacher(ctx), ctx.model().parameters());
         } catch (IOException e) {

@@ -25,6 +25,10 @@ import java.util.List;
  * costs one forward pass however many domains came before. A window is remembered by its domain
  * and start offset in that domain's train split (the split's tokens are at hand), which keeps the
  * checkpoint small and exact.
+ *
+ * <p>In a task-free run ({@code task-free}) the reservoir is one group over every window of the
+ * stream, replayed from the second step on; the domain index in a remembered window is only its
+ * address in the data, never a boundary the plugin acts on.
  */
 public final class ReplayPlugin implements Plugin {
 
@@ -43,6 +47,8 @@ public final class ReplayPlugin implements Plugin {
 
     private final ReservoirBuffer<Long> buffer;
     private final double ratio;
+    /** A task-free run: one reservoir over the whole stream, replayed from its start. */
+    private final boolean taskFree;
     private long replayedWindows;
 
     /**
@@ -54,6 +60,7 @@ public final class ReplayPlugin implements Plugin {
     public ReplayPlugin(Settings s, int seqLen) {
         this.buffer = new ReservoirBuffer<>(s.get(TOKENS), seqLen);
         this.ratio = s.get(RATIO);
+        this.taskFree = s.get(dev.retain.train.stream.StreamKeys.TASK_FREE);
     }
 
     /**
@@ -103,9 +110,17 @@ public final class ReplayPlugin implements Plugin {
         return ((long) domain << 40) | start;
     }
 
+    /** The group new windows join: the domain, or in a task-free run the one stream. */
+    private String group(TrainContext ctx) {
+        return taskFree ? STREAM : ctx.domains().get(ctx.stage());
+    }
+
+    /** The one group of a task-free run. */
+    private static final String STREAM = "stream";
+
     @Override
     public void beforeDomain(TrainContext ctx) {
-        buffer.addGroup(ctx.domains().get(ctx.stage()), ctx.rng());
+        buffer.addGroup(group(ctx), ctx.rng());
     }
 
     /**
@@ -121,7 +136,8 @@ public final class ReplayPlugin implements Plugin {
 
     @Override
     public int replayWindows(TrainContext ctx, int rows, long[] dst, int offset) {
-        List<Long> drawn = buffer.sample(rows, ctx.domains().get(ctx.stage()), ctx.rng());
+        // With domains, from the earlier ones; in a stream, from every window seen so far.
+        List<Long> drawn = buffer.sample(rows, taskFree ? null : group(ctx), ctx.rng());
         int seqLen = ctx.seqLen();
         for (int r = 0; r < drawn.size(); r++) {
             long it = drawn.get(r);
@@ -135,7 +151,7 @@ public final class ReplayPlugin implements Plugin {
 
     @Override
     public void afterStep(TrainContext ctx, StepResult step) {
-        String group = ctx.domains().get(ctx.stage());
+        String group = group(ctx);
         for (long s : step.newWindowStarts()) {
             buffer.offer(group, item(ctx.stage(), s), ctx.rng());
         }

@@ -13,7 +13,10 @@ import java.nio.file.Path;
  *
  * <p>Order of hooks per domain: {@link #beforeDomain}, then per optimizer step, per micro-batch
  * {@link #replayRows} and {@link #replayWindows} while it is built and {@link #lossTerm} after its
- * forward pass, then {@link #afterBackward}, {@link #afterStep}; then {@link #afterDomain}. Every hook is called on the plugins in list order: the drift map
+ * forward pass, then {@link #afterBackward}, {@link #afterStep}; then {@link #afterDomain}. In a
+ * task-free run the strategy's plugins get {@link #beforeDomain} once, at the stream's start, and
+ * {@link #consolidate} where the run consolidates instead of {@link #afterDomain}.
+ * Every hook is called on the plugins in list order: the drift map
  * (it reads the parameters at a domain's end before any strategy's state is built there), the
  * strategy's plugins, then the trainer's other lifecycle plugins (stage export, stage
  * evaluation, evaluation and checkpoint cadence, loss curve), so at a domain's end EWC's Fisher
@@ -103,6 +106,19 @@ public interface Plugin {
      * @param ctx the run
      */
     default void afterDomain(TrainContext ctx) {}
+
+    /**
+     * In a task-free run ({@code task-free}: one stream, no domain boundaries told), called
+     * instead of {@link #afterDomain} where the run consolidates ({@code consolidate}: at a
+     * plateau of the training loss, or every N tokens), after that step's {@link #afterStep}:
+     * the strategy does there what it does at a domain's end, with the windows given as the data
+     * just learned (EWC: its Fisher over them; LwF: the teacher becomes the model as it is now).
+     * Not called in a run with domains.
+     *
+     * @param ctx the run
+     * @param windows the recent and hard windows' tokens, each {@code seqLen} long
+     */
+    default void consolidate(TrainContext ctx, java.util.List<long[]> windows) {}
 
     /**
      * Writes the plugin's state into a checkpoint folder.
