@@ -16,6 +16,7 @@ import dev.retain.train.config.Settings;
 import dev.retain.train.config.SettingsFile;
 import dev.retain.train.config.SourceSettings;
 import dev.retain.train.lifecycle.StagePrompts;
+import dev.retain.train.optim.Schedule;
 import dev.retain.train.stream.StreamKeys;
 
 import org.apache.commons.cli.CommandLine;
@@ -68,7 +69,8 @@ final class TrainCommand implements Command {
             + " the sources in order as one stream of training windows (instead of --domains);"
             + " the strategies are not told where one ends and consolidate where --consolidate"
             + " says; each source is one pass (--epochs 1) unless --epochs or"
-            + " --max-steps-per-domain say otherwise, and --max-steps cuts the stream");
+            + " --max-steps-per-domain say otherwise, --max-steps cuts the stream, and the"
+            + " learning rate is constant after the warm-up unless --schedule says otherwise");
     private static final Key<Path> OUT = CommonKeys.OUT.metavar("RUN_DIR").help("run folder for"
             + " models, results, checkpoints (required unless --resume)");
     private static final Key<List<String>> EVAL_DOMAINS = Key.list("eval-domains", "SRC...",
@@ -114,6 +116,8 @@ final class TrainCommand implements Command {
         Map<String, Object> values = fileThenFlags(v);
         if (v.has(STREAM)) { // one stream: one pass of each source unless said otherwise
             values.put(StreamKeys.TASK_FREE.name(), true);
+            // A decay over the whole stream would leave the last sources a fraction of the rate.
+            values.putIfAbsent(Schedule.SCHEDULE.name(), "constant");
             if (!values.containsKey(TrainConfig.EPOCHS.name())
                     && !values.containsKey(TrainConfig.MAX_STEPS_PER_DOMAIN.name())) {
                 values.put(TrainConfig.EPOCHS.name(), 1.0);

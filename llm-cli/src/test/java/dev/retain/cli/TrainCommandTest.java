@@ -215,6 +215,7 @@ class TrainCommandTest {
         JsonNode res = new ObjectMapper().readTree(out.resolve("results.json").toFile());
         assertTrue(res.get("config").get("task-free").asBoolean());
         assertEquals(1.0, res.get("config").get("epochs").asDouble(), "one pass by default");
+        assertEquals("constant", res.get("config").get("schedule").asText());
         assertEquals("plateau", res.get("stream").get("consolidate").asText());
         // --domains and --stream together, and a bad rule: one line each, exit 2.
         List<String> both = new ArrayList<>(a);
