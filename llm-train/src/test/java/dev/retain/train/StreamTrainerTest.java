@@ -27,9 +27,13 @@ class StreamTrainerTest {
     @TempDir
     Path tmp;
 
-    /** 2 domains x 6 steps of 4 windows of 32 tokens: 768 new tokens per domain. */
+    /**
+     * 2 domains x 6 steps of 4 windows of 32 tokens: 768 new tokens per domain; without the
+     * stage models, the drift map and the token detail, which a stream run makes as any run does.
+     */
     private static TrainConfig config(String strategy, Map<String, Object> more) {
-        Map<String, Object> m = new HashMap<>(Map.of("eval-every", 0, "test-windows", 2));
+        Map<String, Object> m = new HashMap<>(Map.of("eval-every", 0, "test-windows", 2,
+                "export-stages", "none", "drift", "off", "token-detail", 0));
         m.putAll(more);
         return TrainerTest.config(strategy, m);
     }
@@ -94,7 +98,7 @@ class StreamTrainerTest {
         // penalty is measured before a step's update: 0 until the weights leave the anchor, so
         // from step 7 on (the step after the first consolidation starts at the anchor).
         Path dir = run("every", config("ewc", Map.of("task-free", true, "consolidate",
-                "every:640")), doms);
+                "every:640", "export-stages", "all")), doms);
         List<JsonNode> s = steps(dir);
         for (int i = 0; i < 6; i++) {
             assertEquals(0.0, s.get(i).get("penalty").asDouble(), "step " + (i + 1));
@@ -131,7 +135,7 @@ class StreamTrainerTest {
     }
 
     @Test
-    void aStreamRunStoppedBetweenTwoDetectionsResumesExactly() throws IOException {
+    void aStreamRunStoppedOrKilledBetweenTwoDetectionsResumesExactly() throws IOException {
         // A detector quick enough to fire on 20 steps, and a strategy with state of every kind:
         // EWC's online Fisher (over the recent and hard windows), the replay reservoir, the
         // detector's window.
@@ -156,12 +160,55 @@ class StreamTrainerTest {
         try (ContinualTrainer t = ContinualTrainer.builder().optProgress(false).resume(cut)) {
             assertEquals(ContinualTrainer.Outcome.COMPLETE, t.run());
         }
+        assertSameRun(full, cut);
+        // Killed: the process dies between the same two detections, after a periodic checkpoint
+        // and without saving at the kill; the resume starts from that checkpoint.
+        long crashAt = stopAt + 1;
+        assertTrue(crashAt < detections.get(1), "detections " + detections);
+        m.put("save-every", (int) stopAt);
+        TrainConfig saving = config("ewc+replay", m);
+        Path killed = tmp.resolve("killed");
+        try (ContinualTrainer t = ContinualTrainer.start(setup(saving, doms), killed, false,
+                parts -> crashAfter(parts, crashAt))) {
+            assertThrows(IllegalStateException.class, t::run);
+        }
+        try (ContinualTrainer t = ContinualTrainer.builder().optProgress(false).resume(killed)) {
+            assertEquals(stopAt, t.context().globalStep(), "resumed at the periodic checkpoint");
+            assertEquals(ContinualTrainer.Outcome.COMPLETE, t.run());
+        }
+        assertSameRun(full, killed);
+    }
+
+    /** The strategy's plugins and one that ends the process's run (as a kill would) at a step. */
+    private static List<dev.retain.train.plugin.Plugin> crashAfter(
+            dev.retain.train.lm.Strategies.Parts parts, long step) {
+        List<dev.retain.train.plugin.Plugin> l = new ArrayList<>(
+                dev.retain.train.lm.Strategies.plugins(parts));
+        l.add(new dev.retain.train.plugin.Plugin() {
+            @Override
+            public String name() {
+                return "crash";
+            }
+
+            @Override
+            public void afterStep(dev.retain.train.plugin.TrainContext ctx,
+                    dev.retain.train.plugin.StepResult r) {
+                if (ctx.globalStep() == step) {
+                    throw new IllegalStateException("killed at step " + step);
+                }
+            }
+        });
+        return l;
+    }
+
+    /** The same detections, scores, and every step's loss and penalty. */
+    private static void assertSameRun(Path full, Path other) throws IOException {
         JsonNode a = TrainerTest.results(full);
-        JsonNode b = TrainerTest.results(cut);
+        JsonNode b = TrainerTest.results(other);
         assertEquals(a.get("stream").get("consolidations"), b.get("stream").get("consolidations"));
         assertEquals(a.get("scores"), b.get("scores"));
         List<JsonNode> sa = steps(full);
-        List<JsonNode> sb = steps(cut);
+        List<JsonNode> sb = steps(other);
         assertEquals(sa.size(), sb.size());
         for (int i = 0; i < sa.size(); i++) {
             assertEquals(sa.get(i).get("loss"), sb.get(i).get("loss"), "step " + (i + 1));
