@@ -114,7 +114,8 @@ final class DomainBoundaries {
      */
     private void openStream() {
         state.stream = new WindowStream(in.split(Split.TRAIN).get(state.stage), in.seqLen,
-                Seeds.derive(cfg.get(TrainConfig.SEED), "data", state.stage));
+                Seeds.derive(cfg.get(TrainConfig.SEED), "data", state.stage),
+                cfg.get(TrainConfig.WINDOW_ORDER).equals("in-order"));
         schedule = taskFree ? Schedule.of(cfg.settings(), 0, (int) in.totalSteps(cfg))
                 : Schedule.of(cfg.settings(), state.stage, in.stepsFor(state.stage, cfg));
     }

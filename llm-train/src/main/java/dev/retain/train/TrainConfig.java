@@ -59,6 +59,11 @@ public final class TrainConfig {
     public static final Key<Integer> MAX_STEPS_PER_DOMAIN = KEYS.add(Key.integer(
             "max-steps-per-domain", 200, 1, "steps", "optimizer steps per domain (when --epochs"
                     + " is 0)").max(MAX_STEPS));
+    /** Whether a domain's windows are shuffled. */
+    public static final Key<String> WINDOW_ORDER = KEYS.add(Key.choice("window-order", "shuffled",
+            List.of("shuffled", "in-order"), "the order each domain's training windows are read"
+                    + " in: shuffled (anew every epoch, by the seed) or in-order (as in the train"
+                    + " split: a .jsonl split with --time-field is in time order)"));
     /** Passes over each domain's train split; 0 = use {@link #MAX_STEPS_PER_DOMAIN}. */
     public static final Key<Double> EPOCHS = KEYS.add(Key.real("epochs", 0.0, 0, false, "passes"
             + " over each train split; 0 = use --max-steps-per-domain").unit("passes").max(1000));

@@ -54,6 +54,17 @@ final class DocumentReader {
          * @throws IOException when it cannot be dropped
          */
         void discard() throws IOException;
+
+        /**
+         * The current document's time ({@code --time-field}), given after its text and before
+         * {@link #end}.
+         *
+         * @param time a {@link String} or a {@link java.math.BigDecimal}
+         * @return null, or why the time cannot be used (the line is then bad)
+         */
+        default String time(Object time) {
+            return null;
+        }
     }
 
     /** The end of a bad-line message when such lines stop the reading. */
@@ -192,10 +203,11 @@ final class DocumentReader {
     /** A JSONL file: one JSON object a line, the document in its text field. */
     private void jsonl(Path file, MessageDigest digest) throws IOException {
         String field = source.options().textField();
+        String timeField = source.options().timeField();
         reported = 0;
         try (Utf8Lines lines = Utf8Lines.open(file, digest)) {
             while (lines.advance()) {
-                String why = JsonlLine.read(lines, field, sink, () -> advance(lines));
+                String why = JsonlLine.read(lines, field, timeField, sink, () -> advance(lines));
                 if (why == null) {
                     sink.end(null);
                 } else {

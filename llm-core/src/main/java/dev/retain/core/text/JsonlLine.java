@@ -62,10 +62,29 @@ final class JsonlLine {
      */
     static String read(Utf8Lines lines, String field, DocumentReader.Sink sink,
             Runnable progress) throws IOException {
+        return read(lines, field, "", sink, progress);
+    }
+
+    /**
+     * As {@link #read(Utf8Lines, String, DocumentReader.Sink, Runnable)}, and with a time field
+     * its value (a string, or a number as a {@link java.math.BigDecimal}) goes to the sink's
+     * {@link DocumentReader.Sink#time} once the line is read; a line without it, or with
+     * something else in it, is bad.
+     *
+     * @param lines positioned on the line
+     * @param field the field that holds the text
+     * @param timeField the field that holds the time, or empty for none
+     * @param sink takes the text and the time
+     * @param progress called now and then
+     * @return as the other
+     * @throws IOException when the sink fails
+     */
+    static String read(Utf8Lines lines, String field, String timeField,
+            DocumentReader.Sink sink, Runnable progress) throws IOException {
         LineReader in = new LineReader(lines, progress);
         JsonParser p = JSON.createParser(in);
         try {
-            String why = parse(p, in, field, sink);
+            String why = parse(p, in, field, timeField, sink);
             return lines.problem() != null ? lines.problem() : why;
         } catch (StreamConstraintsException e) {
             return lines.problem() != null ? lines.problem() : "over a limit at column "
@@ -82,7 +101,7 @@ final class JsonlLine {
         }
     }
 
-    private static String parse(JsonParser p, LineReader in, String field,
+    private static String parse(JsonParser p, LineReader in, String field, String timeField,
             DocumentReader.Sink sink) throws IOException {
         JsonToken t = p.nextToken();
         if (t == null) {
@@ -95,6 +114,8 @@ final class JsonlLine {
         List<String> names = new ArrayList<>();
         String kind = null;
         StringDecoder text = null;
+        Object time = null;
+        String timeKind = null;
         while (p.nextToken() == JsonToken.FIELD_NAME) {
             String name = p.currentName();
             if (names.size() <= 20) {
@@ -105,6 +126,14 @@ final class JsonlLine {
                 text = in.decodeFrom(p.currentLocation().getCharOffset(), sink);
             } else if (name.equals(field)) {
                 kind = kind(t);
+            } else if (!timeField.isEmpty() && name.equals(timeField)) {
+                if (t == JsonToken.VALUE_STRING) {
+                    time = p.getText();
+                } else if (t == JsonToken.VALUE_NUMBER_INT || t == JsonToken.VALUE_NUMBER_FLOAT) {
+                    time = p.getDecimalValue();
+                } else {
+                    timeKind = kind(t);
+                }
             }
             p.skipChildren();
         }
@@ -120,7 +149,18 @@ final class JsonlLine {
                     : String.join(", ", names)) + "); name the field that holds the text with"
                     + " --text-field";
         }
-        return text.problem();
+        if (text.problem() != null || timeField.isEmpty()) {
+            return text.problem();
+        }
+        if (timeKind != null) {
+            return "field '" + timeField + "' holds " + timeKind + ", not a time (ISO-8601 text"
+                    + " or a number)";
+        }
+        if (time == null) {
+            return "no field '" + timeField + "' (its fields: " + String.join(", ", names)
+                    + "); every line needs the time --time-field names";
+        }
+        return sink.time(time);
     }
 
     /** Jackson's message without its pointer into the API. */

@@ -23,9 +23,13 @@ import java.util.Locale;
  * @param valid the valid share in percent
  * @param test the test share in percent
  * @param skipBadLines skip (and count) JSONL lines that cannot be read instead of stopping
+ * @param timeField the JSON field holding each document's time in a JSONL source (ISO-8601 text
+ *     or a number), or empty: with one, each split file holds its documents in time order
+ *     (ties in file order), which is the order a run reads them in with {@code window-order
+ *     in-order}
  */
 public record SourceOptions(String textField, DocSep docSep, int train, int valid, int test,
-        boolean skipBadLines) {
+        boolean skipBadLines, String timeField) {
 
     /** How a {@code .txt} source separates its documents. */
     public enum DocSep {
@@ -70,6 +74,31 @@ public record SourceOptions(String textField, DocSep docSep, int train, int vali
             throw new UserError("--text-field: give the name of the JSON field that holds each"
                     + " document's text");
         }
+        timeField = timeField == null ? "" : timeField;
+        if (timeField.equals(textField)) {
+            throw new UserError("--time-field " + timeField + " is the text field; name the"
+                    + " field that holds each document's time");
+        }
+    }
+
+    /**
+     * Options without a time field (documents in file order).
+     *
+     * @param textField the JSON field of the text
+     * @param docSep how a .txt source separates documents
+     * @param train train share
+     * @param valid valid share
+     * @param test test share
+     * @param skipBadLines skip bad JSONL lines
+     */
+    public SourceOptions(String textField, DocSep docSep, int train, int valid, int test,
+            boolean skipBadLines) {
+        this(textField, docSep, train, valid, test, skipBadLines, "");
+    }
+
+    /** @return whether the split files hold a JSONL source's documents in time order */
+    public boolean timeOrdered() {
+        return !timeField.isEmpty();
     }
 
     /** @return the defaults: field {@code text}, separator {@code <|endoftext|>}, 98,1,1 */
@@ -89,13 +118,29 @@ public record SourceOptions(String textField, DocSep docSep, int train, int vali
      */
     public static SourceOptions of(String textField, String docSep, int[] split,
             boolean skipBadLines, String where) {
+        return of(textField, docSep, split, skipBadLines, "", where);
+    }
+
+    /**
+     * As {@link #of(String, String, int[], boolean, String)}, with a time field.
+     *
+     * @param textField the JSON field of the text
+     * @param docSep {@code eot} or {@code blank}
+     * @param split train, valid, test shares
+     * @param skipBadLines skip bad JSONL lines
+     * @param timeField the JSON field of the time, or empty
+     * @param where for messages
+     * @return the options
+     */
+    public static SourceOptions of(String textField, String docSep, int[] split,
+            boolean skipBadLines, String timeField, String where) {
         if (split.length != 3) {
             throw new UserError(where + ": give three shares, train,valid,test in percent (e.g."
                     + " 98,1,1), not " + split.length);
         }
         try {
             return new SourceOptions(textField, DocSep.of(docSep), split[0], split[1], split[2],
-                    skipBadLines);
+                    skipBadLines, timeField);
         } catch (UserError e) {
             throw new UserError(e.getMessage().replaceFirst("^--split", where), e);
         }
@@ -158,7 +203,7 @@ public record SourceOptions(String textField, DocSep docSep, int train, int vali
     public String keyText(DomainSource.Kind kind) {
         String s = "split=" + splitText();
         if (kind == DomainSource.Kind.JSONL) {
-            s += " text-field=" + textField;
+            s += " text-field=" + textField + (timeOrdered() ? " time-field=" + timeField : "");
         } else if (kind == DomainSource.Kind.TEXT) {
             s += " doc-sep=" + docSep.label();
         }

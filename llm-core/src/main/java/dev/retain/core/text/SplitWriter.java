@@ -26,6 +26,9 @@ import java.util.Arrays;
  * <p>A document arrives in parts and its split is known only at its end (it is a hash of the
  * whole text), so it is gathered first: in memory up to {@link #IN_MEMORY} bytes, beyond that in
  * a scratch file in the split folder. Memory stays bounded whatever the length of a document.
+ *
+ * <p>With a time field ({@link SourceOptions#timeField}), each split's documents go through a
+ * {@link TimeOrder} and are written in time order at {@link #commit()}.
  */
 final class SplitWriter implements DocumentReader.Sink, AutoCloseable {
 
@@ -51,6 +54,11 @@ final class SplitWriter implements DocumentReader.Sink, AutoCloseable {
     private long textUpTo = -1;
     /** A high surrogate that ended a part: its low half starts the next. */
     private char held;
+    /** Per split, the documents in time order (null: in the order they come). */
+    private final TimeOrder[] byTime = new TimeOrder[3];
+    /** The current document's time, and the first document's (their forms must agree). */
+    private Object time;
+    private Object firstTime;
 
     /**
      * Starts the three files.
@@ -137,15 +145,37 @@ final class SplitWriter implements DocumentReader.Sink, AutoCloseable {
             copy(md, null);
             s = options.assignHashed(md.digest());
         }
-        OutputStream out = files[s.ordinal()].stream();
         long size = length;
         if (stats.documents(s) > 0) {
-            out.write(EOS);
             size += EOS.length;
         }
-        copy(null, out);
+        if (time != null) {
+            TimeOrder order = byTime[s.ordinal()];
+            if (order == null) {
+                order = byTime[s.ordinal()] = new TimeOrder(dir, s.name().toLowerCase(
+                        java.util.Locale.ROOT));
+            }
+            copy(null, order.stream());
+            order.added(time, length);
+        } else {
+            OutputStream out = files[s.ordinal()].stream();
+            if (stats.documents(s) > 0) {
+                out.write(EOS);
+            }
+            copy(null, out);
+        }
         stats.addDocument(s, size);
         reset();
+    }
+
+    @Override
+    public String time(Object t) {
+        String why = TimeOrder.check(t, firstTime, options.timeField());
+        if (why == null) {
+            time = t;
+            firstTime = firstTime == null ? t : firstTime;
+        }
+        return why;
     }
 
     @Override
@@ -233,6 +263,7 @@ final class SplitWriter implements DocumentReader.Sink, AutoCloseable {
         length = 0;
         textUpTo = -1;
         held = 0;
+        time = null;
         encoder.reset();
     }
 
@@ -242,6 +273,11 @@ final class SplitWriter implements DocumentReader.Sink, AutoCloseable {
      * @throws IOException when one cannot be written
      */
     void commit() throws IOException {
+        for (Split s : Split.values()) {
+            if (byTime[s.ordinal()] != null) {
+                byTime[s.ordinal()].writeTo(files[s.ordinal()].stream(), EOS);
+            }
+        }
         for (AtomicFiles.Pending f : files) {
             f.commit();
         }
@@ -250,7 +286,8 @@ final class SplitWriter implements DocumentReader.Sink, AutoCloseable {
     @Override
     public void close() throws IOException {
         IOException first = null;
-        for (AutoCloseable f : new AutoCloseable[] {files[0], files[1], files[2], spill}) {
+        for (AutoCloseable f : new AutoCloseable[] {files[0], files[1], files[2], spill,
+                byTime[0], byTime[1], byTime[2]}) {
             if (f != null) {
                 try {
                     f.close();

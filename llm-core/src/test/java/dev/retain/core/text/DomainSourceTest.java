@@ -334,4 +334,66 @@ class DomainSourceTest {
             }
         }
     }
+
+    @Test
+    void aTimeFieldPutsEachSplitInTimeOrder() throws Exception {
+        // 40 documents with times out of order (ISO-8601 text, some equal): each split file holds
+        // its documents sorted by time, equal times in file order; the same hash rule places them.
+        List<String> docs = docs(40);
+        List<String> times = new ArrayList<>();
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < docs.size(); i++) {
+            String t = String.format(java.util.Locale.ROOT, "2024-%02d-01T00:00:00Z",
+                    1 + (i * 7) % 12);
+            times.add(t);
+            sb.append("{\"text\": \"").append(docs.get(i).replace("\n", "\\n"))
+                    .append("\", \"time\": \"").append(t).append("\"}\n");
+        }
+        Path src = Files.writeString(tmp.resolve("feed.jsonl"), sb.toString());
+        SourceOptions byTime = new SourceOptions("text", SourceOptions.DocSep.EOT, 60, 20, 20,
+                false, "time");
+        List<Integer> order = new ArrayList<>();
+        for (int i = 0; i < docs.size(); i++) {
+            order.add(i);
+        }
+        order.sort(java.util.Comparator.comparing(times::get)); // stable
+        List<String> sorted = new ArrayList<>();
+        order.forEach(i -> sorted.add(docs.get(i)));
+        DomainSource.Prepared p = DomainSource.of(src, byTime).prepare(tmp.resolve("out"), false);
+        assertArrayEquals(expectedFiles(sorted, 60, 20), read(p.domain()));
+        assertEquals(Files.size(p.domain().textFile(Split.TRAIN)), p.stats().bytes(Split.TRAIN));
+        assertFalse(java.util.Arrays.equals(expectedFiles(docs, 60, 20), read(p.domain())),
+                "the fixture's file order is not its time order");
+        try (var left = Files.list(p.domain().textFile(Split.TRAIN).getParent())) {
+            List<String> names = left.map(f -> f.getFileName().toString()).toList();
+            assertTrue(names.stream().noneMatch(n -> n.contains("by-time")), "no scratch file"
+                    + " left beside the splits: " + names);
+        }
+
+        // Numbers sort as numbers (10 after 9); a missing time, or text after numbers, is a bad
+        // line naming file and line.
+        StringBuilder nb = new StringBuilder();
+        for (int i = 0; i < docs.size(); i++) { // times 40 down to 1: the reverse order
+            nb.append("{\"text\": \"").append(docs.get(i).replace("\n", "\\n"))
+                    .append("\", \"t\": ").append(docs.size() - i).append("}\n");
+        }
+        Path nums = Files.writeString(tmp.resolve("n.jsonl"), nb.toString());
+        SourceOptions byT = new SourceOptions("text", SourceOptions.DocSep.EOT, 60, 20, 20,
+                false, "t");
+        List<String> reversed = new ArrayList<>(docs);
+        java.util.Collections.reverse(reversed);
+        assertArrayEquals(expectedFiles(reversed, 60, 20), read(DomainSource.of(nums, byT)
+                .prepare(tmp.resolve("out"), false).domain()));
+        Path missing = Files.writeString(tmp.resolve("m.jsonl"), "{\"text\": \"a\", \"t\": 1}\n"
+                + "{\"text\": \"b\"}\n");
+        UserError e = assertThrows(UserError.class, () -> DomainSource.of(missing, byT)
+                .prepare(tmp.resolve("out"), false));
+        assertTrue(e.getMessage().startsWith(missing + ":2: no field 't'"), e.getMessage());
+        Path mixed = Files.writeString(tmp.resolve("x.jsonl"), "{\"text\": \"a\", \"t\": 1}\n"
+                + "{\"text\": \"b\", \"t\": \"2024\"}\n");
+        e = assertThrows(UserError.class, () -> DomainSource.of(mixed, byT)
+                .prepare(tmp.resolve("out"), false));
+        assertTrue(e.getMessage().startsWith(mixed + ":2: field 't' holds text here and numbers"),
+                e.getMessage());
+    }
 }

@@ -39,6 +39,12 @@ public final class SourceSettings {
             + " JSONL lines that are not JSON, lack the text field, hold no string in it or are"
             + " not UTF-8, and report how many, instead of stopping at the first"));
 
+    /** The JSON field of a document's time. */
+    public static final Key<String> TIME_FIELD = GROUP.add(Key.text("time-field", "", "the JSON"
+            + " field that holds each document's time (ISO-8601 text or a number) in a .jsonl"
+            + " source: each split file then holds its documents in time order, which"
+            + " --window-order in-order trains in; empty = file order").metavar("NAME"));
+
     /** The settings as a table. */
     public static final KeyTable TABLE = KeyTable.of(GROUP);
 
@@ -54,7 +60,7 @@ public final class SourceSettings {
      * --split} picks the split to score, so the shares are {@code --split-shares}.
      */
     public static final List<Key<?>> KEYS_BESIDE_SPLIT = List.of(TEXT_FIELD, DOC_SEP,
-            SPLIT_SHARES, SKIP_BAD_LINES);
+            SPLIT_SHARES, SKIP_BAD_LINES, TIME_FIELD);
 
     /**
      * Builds the options from typed values (of {@link #TABLE}'s keys, or {@code split-shares});
@@ -70,7 +76,7 @@ public final class SourceSettings {
                 : values.get(SPLIT.name());
         return SourceOptions.of(value(values, TEXT_FIELD), value(values, DOC_SEP),
                 split != null ? SPLIT.cast(split) : SPLIT.dflt(), value(values, SKIP_BAD_LINES),
-                where);
+                value(values, TIME_FIELD), where);
     }
 
     private static <T> T value(Map<String, Object> values, Key<T> k) {
@@ -87,6 +93,9 @@ public final class SourceSettings {
         n.put("doc-sep", o.docSep().label());
         n.put("split", o.splitText());
         n.put("skip-bad-lines", o.skipBadLines());
+        if (o.timeOrdered()) {
+            n.put("time-field", o.timeField());
+        }
         return n;
     }
 

@@ -8,7 +8,9 @@ import java.util.Random;
 /**
  * The order in which a domain's training windows are visited: the train split cut into
  * non-overlapping windows of {@code seqLen} tokens, shuffled anew every epoch by a seed derived from
- * the run's seed, the stage and the epoch. Its position (epoch, index) is all a checkpoint needs.
+ * the run's seed, the stage and the epoch, or in the split's own order every epoch ({@code
+ * window-order in-order}: a source split with {@code --time-field} is then read in time order).
+ * Its position (epoch, index) is all a checkpoint needs.
  */
 public final class WindowStream {
 
@@ -16,6 +18,7 @@ public final class WindowStream {
     private final int seqLen;
     private final long seed;
     private final int count;
+    private final boolean inOrder;
     private int epoch;
     private int index;
     private int[] order;
@@ -28,6 +31,19 @@ public final class WindowStream {
      * @param seed the stage's data seed
      */
     public WindowStream(TokenFile tokens, int seqLen, long seed) {
+        this(tokens, seqLen, seed, false);
+    }
+
+    /**
+     * Creates a stream at its start.
+     *
+     * @param tokens the train split
+     * @param seqLen tokens per window
+     * @param seed the stage's data seed (not used in order)
+     * @param inOrder visit the windows in the split's order instead of shuffled
+     */
+    public WindowStream(TokenFile tokens, int seqLen, long seed, boolean inOrder) {
+        this.inOrder = inOrder;
         this.tokens = tokens;
         this.seqLen = seqLen;
         this.seed = seed;
@@ -59,6 +75,9 @@ public final class WindowStream {
         int[] p = new int[count];
         for (int i = 0; i < count; i++) {
             p[i] = i;
+        }
+        if (inOrder) {
+            return p;
         }
         Random r = new Random(Seeds.derive(seed, "epoch", e));
         for (int i = count - 1; i > 0; i--) {

@@ -141,7 +141,8 @@ class KeyTableTest {
      * The defaults of retain train, as they were before the table moved out of TrainConfig, with
      * the keys added since at the defaults that keep a run as it was (cosine schedule with
      * re-warming, no LwF, nothing frozen, TorchScript stages), and replay on top of the batch (the
-     * measured best trade-off, which replaced "replace"); no task probes.
+     * measured best trade-off, which replaced "replace"); no task probes; domains told (not
+     * task-free), windows shuffled.
      */
     @Test
     void trainDefaultsAreUnchanged() {
@@ -161,7 +162,10 @@ class KeyTableTest {
             "export-format", "torchscript", "drift", "fisher", "divergence-factor", 10.0,
             "device", "auto", "eval-tasks", null, "task-format", null, "num-fewshot", 0,
             "fewshot-seed", 1234L, "task-limit", 0, "bootstrap-iters", 100000, "precision",
-            "fp32"};
+            "fp32", "task-free", false, "consolidate", "plateau", "recent-windows", 32,
+            "hard-windows", 16, "eval-every-tokens", 0L, "max-steps", 0, "plateau-window", 10,
+            "plateau-peak", 3.0, "plateau-stable", 0.02, "plateau-floor", 0.01, "window-order",
+            "shuffled"};
         for (int i = 0; i < kv.length; i += 2) {
             d.put((String) kv[i], kv[i + 1]);
         }
