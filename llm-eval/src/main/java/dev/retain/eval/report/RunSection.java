@@ -68,6 +68,7 @@ final class RunSection {
         summary(doc, r);
         timings(doc, r);
         trainingLoss(doc, r);
+        StreamSection.write(doc, res, r.label());
         if (!report.wide()) {
             curves(doc, report, r);
             drift(doc, r);

@@ -114,7 +114,7 @@ final class ResultsDecoder {
                 drift(root), whole(root, PEAK_RSS_BYTES, -1, null),
                 ResultsCodec.peakRssScope(root),
                 List.of(), heldOut(root, tasks.size()),
-                TaskScoresCodec.read(root, tasks.size() + 1, this::bad), consolidations(root));
+                TaskScoresCodec.read(root, tasks.size() + 1, this::bad), taskFree(root));
     }
 
     /**
@@ -319,16 +319,34 @@ final class ResultsDecoder {
         return out;
     }
 
-    /** A task-free run's consolidation (and detection) steps, in order; empty for others. */
-    private List<Long> consolidations(JsonNode root) {
-        List<Long> out = new ArrayList<>();
-        for (JsonNode c : root.path("stream").path("consolidations")) {
+    /** A task-free run's {@code stream} object; null for other runs. */
+    private TaskFree taskFree(JsonNode root) {
+        JsonNode st = root.path("stream");
+        if (!st.isObject()) {
+            return null;
+        }
+        List<TaskFree.Consolidation> cs = new ArrayList<>();
+        for (JsonNode c : st.path("consolidations")) {
             if (!c.path("step").canConvertToLong()) {
                 throw bad("stream.consolidations: each needs a whole step number");
             }
-            out.add(c.path("step").asLong());
+            cs.add(new TaskFree.Consolidation(c.path("step").asLong(), c.path("tokens").asLong(),
+                    c.path("trigger").asText(), c.path("consolidated").asBoolean(),
+                    c.path("segment").asInt()));
         }
-        return out;
+        List<TaskFree.Point> ps = new ArrayList<>();
+        for (JsonNode p : st.path("points")) {
+            JsonNode nll = p.path("mean_nll");
+            if (!p.path("step").canConvertToLong() || !nll.isArray()) {
+                throw bad("stream.points: each needs a step and a mean_nll row");
+            }
+            double[] row = new double[nll.size()];
+            for (int j = 0; j < row.length; j++) {
+                row[j] = nll.get(j).asDouble(Double.NaN);
+            }
+            ps.add(new TaskFree.Point(p.path("step").asLong(), p.path("tokens").asLong(), row));
+        }
+        return new TaskFree(st.path("consolidate").asText(""), cs, ps);
     }
 
     private List<Long> boundaries(JsonNode root) {

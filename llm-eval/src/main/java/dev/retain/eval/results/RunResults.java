@@ -56,8 +56,8 @@ import java.util.Map;
  * @param taskScores the task probes' scores ({@code --eval-tasks}, {@code retain eval --tasks}):
  *     row 0 the base model (or the one model evaluated), row k+1 after stage k; null when there
  *     are none
- * @param consolidations a task-free run's consolidations and detections ({@code
- *     stream.consolidations}): the steps after which they happened; empty for other runs
+ * @param taskFree what a task-free run records beside the scores ({@code stream}); null for
+ *     other runs
  */
 public record RunResults(
         Path dir,
@@ -86,7 +86,7 @@ public record RunResults(
         List<EvalResult> evaluation,
         HeldOut heldOut,
         TaskScores taskScores,
-        List<Long> consolidations) {
+        TaskFree taskFree) {
 
     /**
      * The held-out domains' scores: domains scored after every stage, never trained on.
@@ -131,7 +131,11 @@ public record RunResults(
         curves = List.copyOf(curves);
         drift = List.copyOf(drift);
         evaluation = List.copyOf(evaluation);
-        consolidations = List.copyOf(consolidations);
+    }
+
+    /** @return a task-free run's detection and consolidation steps; empty for other runs */
+    public List<Long> consolidations() {
+        return taskFree == null ? List.of() : taskFree.steps();
     }
 
     /** @return {@code mean_nll} for language models, {@code accuracy} for classifiers */
@@ -222,7 +226,7 @@ public record RunResults(
         ObjectNode m = Json.MAPPER.valueToTree(model);
         return new RunResults(null, null, ResultsCodec.LM, ResultsKeys.COMPLETE, null, name, null,
                 null, null, Json.object(), Json.object(), m, domains, scores, null, 0, List.of(),
-                List.of(), List.of(), null, List.of(), -1, null, results, null, tasks, List.of());
+                List.of(), List.of(), null, List.of(), -1, null, results, null, tasks, null);
     }
 
     private static ScoreMatrix oneRow(String metric, List<String> tasks, double[] row,
