@@ -45,7 +45,17 @@ public final class ReplayPlugin implements Plugin {
                     + " over the micro-batches; below 1 with replace, at most 1 with add")
             .alias("ratio"));
 
+    /** What a task-free run replays from. */
+    public static final Key<String> FROM = KEYS.add(Key.choice("replay-from", "stream",
+            List.of("stream", "consolidated"), "task-free: replay from every window seen so far"
+                    + " (stream) or from the reservoir as it was at the last consolidation"
+                    + " (consolidated: the windows learned before the detector's last plateau;"
+                    + " the whole stream until the first)"));
+
     private final ReservoirBuffer<Long> buffer;
+    /** With {@code replay-from consolidated}: the reservoir's items at the last consolidation. */
+    private List<Long> frozen;
+    private final boolean fromConsolidated;
     private final double ratio;
     /** A task-free run: one reservoir over the whole stream, replayed from its start. */
     private final boolean taskFree;
@@ -61,6 +71,7 @@ public final class ReplayPlugin implements Plugin {
         this.buffer = new ReservoirBuffer<>(s.get(TOKENS), seqLen);
         this.ratio = s.get(RATIO);
         this.taskFree = s.get(dev.retain.train.stream.StreamKeys.TASK_FREE);
+        this.fromConsolidated = s.get(FROM).equals("consolidated");
     }
 
     /**
@@ -137,7 +148,8 @@ public final class ReplayPlugin implements Plugin {
     @Override
     public int replayWindows(TrainContext ctx, int rows, long[] dst, int offset) {
         // With domains, from the earlier ones; in a stream, from every window seen so far.
-        List<Long> drawn = buffer.sample(rows, taskFree ? null : group(ctx), ctx.rng());
+        List<Long> drawn = frozen != null ? draw(frozen, rows, ctx.rng())
+                : buffer.sample(rows, taskFree ? null : group(ctx), ctx.rng());
         int seqLen = ctx.seqLen();
         for (int r = 0; r < drawn.size(); r++) {
             long it = drawn.get(r);
@@ -147,6 +159,24 @@ public final class ReplayPlugin implements Plugin {
         }
         replayedWindows += drawn.size();
         return drawn.size();
+    }
+
+    /** Draws uniformly with replacement, as the buffer's {@code sample} does. */
+    private static List<Long> draw(List<Long> pool, int count, java.util.Random rng) {
+        List<Long> out = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            out.add(pool.get(rng.nextInt(pool.size())));
+        }
+        return out;
+    }
+
+    /** With {@code replay-from consolidated}, the reservoir as it is now becomes the memory. */
+    @Override
+    public void consolidate(TrainContext ctx, List<long[]> windows) {
+        if (fromConsolidated) {
+            List<Long> now = buffer.groups().getOrDefault(STREAM, List.of());
+            frozen = now.isEmpty() ? null : new ArrayList<>(now);
+        }
     }
 
     @Override
@@ -162,6 +192,10 @@ public final class ReplayPlugin implements Plugin {
         ObjectNode root = Json.object();
         root.put("budget_tokens", buffer.budget());
         root.put("replayed_windows", replayedWindows);
+        if (frozen != null) {
+            var fr = root.putArray("consolidated");
+            frozen.forEach(fr::add);
+        }
         ObjectNode groups = root.putObject("groups");
         buffer.groups().forEach((g, items) -> {
             ObjectNode n = groups.putObject(g);
@@ -180,6 +214,10 @@ public final class ReplayPlugin implements Plugin {
         }
         JsonNode root = Json.MAPPER.readTree(f.toFile());
         replayedWindows = root.path("replayed_windows").asLong();
+        if (root.path("consolidated").isArray()) {
+            frozen = new ArrayList<>();
+            root.path("consolidated").forEach(x -> frozen.add(x.asLong()));
+        }
         for (var it = root.path("groups").fields(); it.hasNext(); ) {
             var e = it.next();
             List<Long> items = new ArrayList<>();

@@ -354,4 +354,33 @@ class ReplayPluginTest {
         assertEquals(List.of(0, 0, 1, 0, 1), rows);
         assertEquals(400, total, "exactly 0.4 windows a step over 1,000 steps");
     }
+
+    @Test
+    void taskFreeReplaysTheWholeStreamOrTheReservoirAsItWasAtTheLastConsolidation()
+            throws IOException {
+        // One reservoir over the stream (room for all 60 windows here): with replay-from stream
+        // a window of the source being read is drawn too; with consolidated, only the 20 windows
+        // of "a" it held when it consolidated, though "b" has been offered since.
+        for (String from : List.of("stream", "consolidated")) {
+            Ctx ctx = new Ctx();
+            ReplayPlugin p = new ReplayPlugin(TrainConfig.fromValues(java.util.Map.of(
+                    "replay-tokens", 100L * SEQ, "task-free", true, "replay-from", from),
+                    "test").settings(), SEQ);
+            learn(p, ctx, 0, 20);
+            p.consolidate(ctx, List.of());
+            ctx.stage = 1; // the trainer does not call beforeDomain on a task-free strategy
+            for (int i = 0; i < 40; i++) {
+                p.afterStep(ctx, stepWith(SEQ * i));
+            }
+            assertEquals(Set.of("stream"), p.buffer().groups().keySet());
+            assertEquals(60, p.buffer().size());
+            long[] dst = new long[200 * SEQ];
+            assertEquals(200, p.replayWindows(ctx, 200, dst, 0));
+            Set<Long> sources = new HashSet<>();
+            for (int r = 0; r < 200; r++) {
+                sources.add(dst[r * SEQ] / 1000); // token 1000 d + i: the source
+            }
+            assertEquals(from.equals("stream") ? Set.of(0L, 1L) : Set.of(0L), sources, from);
+        }
+    }
 }
