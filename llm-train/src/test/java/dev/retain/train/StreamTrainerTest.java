@@ -182,23 +182,11 @@ class StreamTrainerTest {
     /** The strategy's plugins and one that ends the process's run (as a kill would) at a step. */
     private static List<dev.retain.train.plugin.Plugin> crashAfter(
             dev.retain.train.lm.Strategies.Parts parts, long step) {
-        List<dev.retain.train.plugin.Plugin> l = new ArrayList<>(
-                dev.retain.train.lm.Strategies.plugins(parts));
-        l.add(new dev.retain.train.plugin.Plugin() {
-            @Override
-            public String name() {
-                return "crash";
-            }
-
-            @Override
-            public void afterStep(dev.retain.train.plugin.TrainContext ctx,
-                    dev.retain.train.plugin.StepResult r) {
-                if (ctx.globalStep() == step) {
-                    throw new IllegalStateException("killed at step " + step);
-                }
+        return TrainerTest.onStep(parts, ctx -> {
+            if (ctx.globalStep() == step) {
+                throw new IllegalStateException("killed at step " + step);
             }
         });
-        return l;
     }
 
     /** The same detections, scores, and every step's loss and penalty. */

@@ -634,19 +634,27 @@ class TrainerTest {
 
     static List<dev.retain.train.plugin.Plugin> stopAfter(dev.retain.train.lm.Strategies.Parts parts,
             java.util.function.LongPredicate stopAt) {
+        return onStep(parts, ctx -> {
+            if (stopAt.test(ctx.globalStep())) {
+                ctx.control().requestStop();
+            }
+        });
+    }
+
+    /** The strategy's plugins and one more that runs an action after every step. */
+    static List<dev.retain.train.plugin.Plugin> onStep(dev.retain.train.lm.Strategies.Parts parts,
+            java.util.function.Consumer<dev.retain.train.plugin.TrainContext> action) {
         List<dev.retain.train.plugin.Plugin> l = new java.util.ArrayList<>(
                 dev.retain.train.lm.Strategies.plugins(parts));
         l.add(new dev.retain.train.plugin.Plugin() {
             @Override
             public String name() {
-                return "stop-after";
+                return "on-step";
             }
 
             @Override
             public void afterStep(dev.retain.train.plugin.TrainContext ctx, StepResult r) {
-                if (stopAt.test(ctx.globalStep())) {
-                    ctx.control().requestStop();
-                }
+                action.accept(ctx);
             }
         });
         return l;
