@@ -45,8 +45,8 @@ final class TrainCommand implements Command {
 
     @Override
     public String summary() {
-        return "fine-tune on domains in turn (naive, ewc, replay, ewc+replay) and measure"
-                + " forgetting";
+        return "fine-tune on domains in turn (naive, ewc, replay, ewc+replay), or on one stream"
+                + " without boundaries (--stream), and measure forgetting";
     }
 
     @Override

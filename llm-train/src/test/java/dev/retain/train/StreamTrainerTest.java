@@ -123,6 +123,24 @@ class StreamTrainerTest {
     }
 
     @Test
+    void l2AndLwfInAStreamAnchorAndRefreshTheTeacherWhereTheyConsolidate() throws IOException {
+        // L2's anchor and LwF's teacher are the model at the consolidation after step 5: before
+        // it they have none (no term), from step 7 (the weights have moved) the term is there.
+        List<Path> doms = domains();
+        for (String strategy : List.of("l2", "lwf")) {
+            Path dir = run(strategy, config(strategy, Map.of("task-free", true, "consolidate",
+                    "every:640")), doms);
+            List<JsonNode> s = steps(dir);
+            for (int i = 0; i < 5; i++) {
+                assertEquals(0.0, s.get(i).get("penalty").asDouble(), strategy + " step "
+                        + (i + 1));
+            }
+            assertTrue(s.get(6).get("penalty").asDouble() > 0, strategy + " step 7: "
+                    + s.get(6));
+        }
+    }
+
+    @Test
     void replayInAStreamDrawsFromEveryWindowSeenFromTheSecondStep() throws IOException {
         List<Path> doms = domains();
         Path dir = run("replay", config("replay", Map.of("task-free", true)), doms);
