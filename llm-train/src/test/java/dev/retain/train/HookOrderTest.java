@@ -81,6 +81,12 @@ class HookOrderTest {
         }
 
         @Override
+        public void consolidate(TrainContext ctx, List<long[]> windows) {
+            events.add("consolidate " + ctx.stage() + " step " + ctx.globalStep() + " windows "
+                    + windows.size());
+        }
+
+        @Override
         public void saveState(Path dir) {
             events.add("saveState " + dir.getFileName().toString().replace(".partial", ""));
         }
@@ -118,6 +124,40 @@ class HookOrderTest {
             }
             // before the stage model is exported and before its row of the matrix is added
             want.add("afterDomain " + stage + " exported false rows " + (stage + 1));
+            want.add(String.format("saveState step-%09d-s%d", step, stage + 1));
+        }
+        assertEquals(want, rec.events);
+    }
+
+    @Test
+    void aTaskFreeStrategyIsToldTheStreamsStartOnceAndConsolidatesWhereTheRuleSays()
+            throws IOException {
+        // 2 domains x 2 steps of 2 x 4 windows of 32 tokens (256 new tokens a step); every:768
+        // consolidates after step 3, inside the second domain, over the 24 windows seen (the
+        // recent ones; the hard ones are among them). No afterDomain, and no beforeDomain at the
+        // second domain's start.
+        TrainConfig c = TrainerTest.config("replay", Map.of("max-steps-per-domain", 2,
+                "grad-accum", 2, "save-every", 100, "eval-every", 0, "test-windows", 1,
+                "task-free", true, "consolidate", "every:768"));
+        Recorder rec = new Recorder();
+        try (ContinualTrainer t = ContinualTrainer.start(setup(c), tmp.resolve("run"), false,
+                parts -> List.of(rec))) {
+            assertEquals(ContinualTrainer.Outcome.COMPLETE, t.run());
+        }
+        List<String> want = new ArrayList<>();
+        want.add("beforeDomain 0 step 0");
+        long step = 0;
+        for (int stage = 0; stage < 2; stage++) {
+            for (int s = 0; s < 2; s++) {
+                want.add("replayWindows " + stage + " rows 1");
+                want.add("replayWindows " + stage + " rows 1");
+                want.add("afterBackward " + stage + " step " + step);
+                step++;
+                want.add("afterStep " + stage + " step " + step + " new 8");
+                if (step == 3) {
+                    want.add("consolidate 1 step 3 windows 24");
+                }
+            }
             want.add(String.format("saveState step-%09d-s%d", step, stage + 1));
         }
         assertEquals(want, rec.events);
