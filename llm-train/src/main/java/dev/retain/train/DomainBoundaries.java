@@ -33,7 +33,7 @@ final class DomainBoundaries {
     private final TrainState state;
     private final ResultsRecorder results;
     private final List<Plugin> plugins;
-    /** The strategy's plugins: in a task-free run they are not told where a domain begins or ends. */
+    /** The strategy's plugins: a task-free run does not tell them where a domain begins or ends. */
     private final java.util.Set<Plugin> strategy;
     private final boolean taskFree;
     private final TrainContext context;

@@ -52,7 +52,16 @@ public final class ReplayPlugin implements Plugin {
                     + " (consolidated: the windows learned before the detector's last plateau;"
                     + " the whole stream until the first)"));
 
+    /** The hard buffer's size. */
+    public static final Key<Integer> HARD = KEYS.add(Key.integer("replay-hard", 0, 0, "windows",
+            "task-free: also replay from the windows of the highest-loss steps seen so far"
+                    + " (Aljundi et al.'s hard buffer), drawn together with the reservoir's; 0 ="
+                    + " off").max(1_000_000));
+
     private final ReservoirBuffer<Long> buffer;
+    /** The hard windows as {item, loss bits}, highest loss first (earlier on ties). */
+    private final List<long[]> hard = new ArrayList<>();
+    private final int hardCap;
     /** With {@code replay-from consolidated}: the reservoir's items at the last consolidation. */
     private List<Long> frozen;
     private final boolean fromConsolidated;
@@ -72,6 +81,7 @@ public final class ReplayPlugin implements Plugin {
         this.ratio = s.get(RATIO);
         this.taskFree = s.get(dev.retain.train.stream.StreamKeys.TASK_FREE);
         this.fromConsolidated = s.get(FROM).equals("consolidated");
+        this.hardCap = taskFree ? s.get(HARD) : 0;
     }
 
     /**
@@ -148,8 +158,16 @@ public final class ReplayPlugin implements Plugin {
     @Override
     public int replayWindows(TrainContext ctx, int rows, long[] dst, int offset) {
         // With domains, from the earlier ones; in a stream, from every window seen so far.
-        List<Long> drawn = frozen != null ? draw(frozen, rows, ctx.rng())
-                : buffer.sample(rows, taskFree ? null : group(ctx), ctx.rng());
+        List<Long> drawn;
+        if (!hard.isEmpty()) { // the memory and the hard windows, drawn together
+            List<Long> pool = new ArrayList<>(frozen != null ? frozen
+                    : buffer.groups().getOrDefault(STREAM, List.of()));
+            hard.forEach(h -> pool.add(h[0]));
+            drawn = draw(pool, rows, ctx.rng());
+        } else {
+            drawn = frozen != null ? draw(frozen, rows, ctx.rng())
+                    : buffer.sample(rows, taskFree ? null : group(ctx), ctx.rng());
+        }
         int seqLen = ctx.seqLen();
         for (int r = 0; r < drawn.size(); r++) {
             long it = drawn.get(r);
@@ -159,6 +177,23 @@ public final class ReplayPlugin implements Plugin {
         }
         replayedWindows += drawn.size();
         return drawn.size();
+    }
+
+    /** Keeps the window among the hard ones when its step's loss is among the highest. */
+    private void offerHard(long item, double loss) {
+        if (hardCap == 0) {
+            return;
+        }
+        int at = hard.size();
+        while (at > 0 && Double.longBitsToDouble(hard.get(at - 1)[1]) < loss) {
+            at--;
+        }
+        if (at < hardCap) {
+            hard.add(at, new long[] {item, Double.doubleToRawLongBits(loss)});
+            if (hard.size() > hardCap) {
+                hard.remove(hard.size() - 1);
+            }
+        }
     }
 
     /** Draws uniformly with replacement, as the buffer's {@code sample} does. */
@@ -184,6 +219,7 @@ public final class ReplayPlugin implements Plugin {
         String group = group(ctx);
         for (long s : step.newWindowStarts()) {
             buffer.offer(group, item(ctx.stage(), s), ctx.rng());
+            offerHard(item(ctx.stage(), s), step.newLoss());
         }
     }
 
@@ -195,6 +231,10 @@ public final class ReplayPlugin implements Plugin {
         if (frozen != null) {
             var fr = root.putArray("consolidated");
             frozen.forEach(fr::add);
+        }
+        if (!hard.isEmpty()) {
+            var hs = root.putArray("hard");
+            hard.forEach(h -> hs.addArray().add(h[0]).add(Double.longBitsToDouble(h[1])));
         }
         ObjectNode groups = root.putObject("groups");
         buffer.groups().forEach((g, items) -> {
@@ -214,6 +254,9 @@ public final class ReplayPlugin implements Plugin {
         }
         JsonNode root = Json.MAPPER.readTree(f.toFile());
         replayedWindows = root.path("replayed_windows").asLong();
+        hard.clear();
+        root.path("hard").forEach(h -> hard.add(new long[] {h.get(0).asLong(),
+                Double.doubleToRawLongBits(h.get(1).asDouble())}));
         if (root.path("consolidated").isArray()) {
             frozen = new ArrayList<>();
             root.path("consolidated").forEach(x -> frozen.add(x.asLong()));

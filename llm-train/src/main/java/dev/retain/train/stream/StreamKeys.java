@@ -6,9 +6,9 @@ import dev.retain.train.config.KeyGroup;
 
 /**
  * The settings of a task-free run ({@code retain train --stream}): the domains are read in order
- * as one stream of training windows and the strategies are not told where one ends. They consolidate
- * where {@link #CONSOLIDATE} says instead: at the plateaus {@link PlateauDetector} finds in the
- * training loss, or every so many tokens.
+ * as one stream of training windows and the strategies are not told where one ends. They
+ * consolidate where {@link #CONSOLIDATE} says instead: at the plateaus {@link PlateauDetector}
+ * finds in the training loss, or every so many tokens.
  */
 public final class StreamKeys {
 

@@ -165,7 +165,7 @@ class KeyTableTest {
             "fp32", "task-free", false, "consolidate", "plateau", "recent-windows", 32,
             "hard-windows", 16, "eval-every-tokens", 0L, "max-steps", 0, "plateau-window", 10,
             "plateau-peak", 3.0, "plateau-stable", 0.02, "plateau-floor", 0.01, "window-order",
-            "shuffled", "replay-from", "stream"};
+            "shuffled", "replay-from", "stream", "replay-hard", 0};
         for (int i = 0; i < kv.length; i += 2) {
             d.put((String) kv[i], kv[i + 1]);
         }

@@ -1,5 +1,6 @@
 package dev.retain.train.lm;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -382,5 +383,48 @@ class ReplayPluginTest {
             }
             assertEquals(from.equals("stream") ? Set.of(0L, 1L) : Set.of(0L), sources, from);
         }
+    }
+
+    @Test
+    void theHardBufferKeepsTheWindowsOfTheHighestLossStepsAndIsReplayedWithTheReservoir()
+            throws IOException {
+        // A reservoir of room for 2 windows and a hard buffer of 2: 30 steps of one window each,
+        // the step at window 17 with the highest loss (9), the one at window 5 the next (8), the
+        // rest 1. The hard buffer holds windows 17 and 5 whatever the reservoir kept, and every
+        // draw comes from the 4 (or fewer, where the reservoir holds one of them) remembered.
+        Ctx ctx = new Ctx();
+        ReplayPlugin p = new ReplayPlugin(TrainConfig.fromValues(java.util.Map.of(
+                "replay-tokens", 2L * SEQ, "task-free", true, "replay-hard", 2), "test")
+                .settings(), SEQ);
+        p.beforeDomain(ctx);
+        for (int i = 0; i < 30; i++) {
+            double loss = i == 17 ? 9 : i == 5 ? 8 : 1;
+            p.afterStep(ctx, new StepResult(loss, loss, Double.NaN, 0, SEQ, 0,
+                    new long[] {SEQ * i}, 1e-3, 1, 0.1));
+        }
+        Set<Long> remembered = new HashSet<>();
+        p.buffer().groups().get("stream").forEach(it -> remembered.add(it & ((1L << 40) - 1)));
+        remembered.add(17L * SEQ);
+        remembered.add(5L * SEQ);
+        long[] dst = new long[100 * SEQ];
+        assertEquals(100, p.replayWindows(ctx, 100, dst, 0));
+        Set<Long> drawn = new HashSet<>();
+        for (int r = 0; r < 100; r++) {
+            drawn.add(dst[r * SEQ]); // domain 0: token i at position i, so the window's start
+        }
+        assertEquals(remembered, drawn);
+        // The hard buffer is state: a restored plugin draws the same windows.
+        p.saveState(tmp);
+        ReplayPlugin q = new ReplayPlugin(TrainConfig.fromValues(java.util.Map.of(
+                "replay-tokens", 2L * SEQ, "task-free", true, "replay-hard", 2), "test")
+                .settings(), SEQ);
+        q.loadState(tmp, ctx);
+        ctx.rng = new Random(11);
+        long[] a = new long[10 * SEQ];
+        p.replayWindows(ctx, 10, a, 0);
+        ctx.rng = new Random(11);
+        long[] b = new long[10 * SEQ];
+        q.replayWindows(ctx, 10, b, 0);
+        assertArrayEquals(a, b);
     }
 }
