@@ -8,6 +8,7 @@ import dev.retain.train.config.Settings;
 import dev.retain.train.plugin.Plugin;
 import dev.retain.train.plugin.StepResult;
 import dev.retain.train.plugin.TrainContext;
+import dev.retain.train.replay.HardWindows;
 import dev.retain.train.replay.ReservoirBuffer;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -59,9 +60,8 @@ public final class ReplayPlugin implements Plugin {
                     + " off").max(1_000_000));
 
     private final ReservoirBuffer<Long> buffer;
-    /** The hard windows as {item, loss bits}, highest loss first (earlier on ties). */
-    private final List<long[]> hard = new ArrayList<>();
-    private final int hardCap;
+    /** The windows of the highest-loss steps ({@code replay-hard}); empty with 0. */
+    private final HardWindows hard;
     /** With {@code replay-from consolidated}: the reservoir's items at the last consolidation. */
     private List<Long> frozen;
     private final boolean fromConsolidated;
@@ -81,7 +81,7 @@ public final class ReplayPlugin implements Plugin {
         this.ratio = s.get(RATIO);
         this.taskFree = s.get(dev.retain.train.stream.StreamKeys.TASK_FREE);
         this.fromConsolidated = s.get(FROM).equals("consolidated");
-        this.hardCap = taskFree ? s.get(HARD) : 0;
+        this.hard = new HardWindows(taskFree ? s.get(HARD) : 0);
     }
 
     /**
@@ -127,7 +127,12 @@ public final class ReplayPlugin implements Plugin {
         return buffer;
     }
 
-    private static long item(int domain, long start) {
+    /**
+     * @param domain a domain's index
+     * @param start a window's start in its train split
+     * @return the window as one number: the domain in the high bits, the start in the low 40
+     */
+    public static long item(int domain, long start) {
         return ((long) domain << 40) | start;
     }
 
@@ -162,7 +167,7 @@ public final class ReplayPlugin implements Plugin {
         if (!hard.isEmpty()) { // the memory and the hard windows, drawn together
             List<Long> pool = new ArrayList<>(frozen != null ? frozen
                     : buffer.groups().getOrDefault(STREAM, List.of()));
-            hard.forEach(h -> pool.add(h[0]));
+            pool.addAll(hard.windows());
             drawn = draw(pool, rows, ctx.rng());
         } else {
             drawn = frozen != null ? draw(frozen, rows, ctx.rng())
@@ -177,23 +182,6 @@ public final class ReplayPlugin implements Plugin {
         }
         replayedWindows += drawn.size();
         return drawn.size();
-    }
-
-    /** Keeps the window among the hard ones when its step's loss is among the highest. */
-    private void offerHard(long item, double loss) {
-        if (hardCap == 0) {
-            return;
-        }
-        int at = hard.size();
-        while (at > 0 && Double.longBitsToDouble(hard.get(at - 1)[1]) < loss) {
-            at--;
-        }
-        if (at < hardCap) {
-            hard.add(at, new long[] {item, Double.doubleToRawLongBits(loss)});
-            if (hard.size() > hardCap) {
-                hard.remove(hard.size() - 1);
-            }
-        }
     }
 
     /** Draws uniformly with replacement, as the buffer's {@code sample} does. */
@@ -219,7 +207,7 @@ public final class ReplayPlugin implements Plugin {
         String group = group(ctx);
         for (long s : step.newWindowStarts()) {
             buffer.offer(group, item(ctx.stage(), s), ctx.rng());
-            offerHard(item(ctx.stage(), s), step.newLoss());
+            hard.offer(item(ctx.stage(), s), step.newLoss());
         }
     }
 
@@ -233,8 +221,7 @@ public final class ReplayPlugin implements Plugin {
             frozen.forEach(fr::add);
         }
         if (!hard.isEmpty()) {
-            var hs = root.putArray("hard");
-            hard.forEach(h -> hs.addArray().add(h[0]).add(Double.longBitsToDouble(h[1])));
+            hard.toJson(root.putArray("hard"));
         }
         ObjectNode groups = root.putObject("groups");
         buffer.groups().forEach((g, items) -> {
@@ -254,9 +241,7 @@ public final class ReplayPlugin implements Plugin {
         }
         JsonNode root = Json.MAPPER.readTree(f.toFile());
         replayedWindows = root.path("replayed_windows").asLong();
-        hard.clear();
-        root.path("hard").forEach(h -> hard.add(new long[] {h.get(0).asLong(),
-                Double.doubleToRawLongBits(h.get(1).asDouble())}));
+        hard.restore(root.path("hard"));
         if (root.path("consolidated").isArray()) {
             frozen = new ArrayList<>();
             root.path("consolidated").forEach(x -> frozen.add(x.asLong()));

@@ -2,9 +2,11 @@ package dev.retain.train.stream;
 
 import dev.retain.core.util.Json;
 import dev.retain.train.config.Settings;
+import dev.retain.train.lm.ReplayPlugin;
 import dev.retain.train.plugin.Plugin;
 import dev.retain.train.plugin.StepResult;
 import dev.retain.train.plugin.TrainContext;
+import dev.retain.train.replay.HardWindows;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -43,11 +45,10 @@ public final class StreamConsolidation implements Plugin {
     private final List<Plugin> strategy;
     private final PlateauDetector detector;
     private final int recentCap;
-    private final int hardCap;
     /** The latest windows as {segment, start}, oldest first. */
     private final ArrayDeque<long[]> recent = new ArrayDeque<>();
-    /** The hard windows as {segment, start, loss bits}, highest loss first (earlier on ties). */
-    private final List<long[]> hard = new ArrayList<>();
+    /** The windows of the highest-loss steps since the last consolidation. */
+    private final HardWindows hard;
     private long tokens;
     private long tokensAtLast;
 
@@ -60,7 +61,7 @@ public final class StreamConsolidation implements Plugin {
         this.strategy = List.copyOf(strategy);
         this.detector = PlateauDetector.of(s);
         this.recentCap = s.get(StreamKeys.RECENT_WINDOWS);
-        this.hardCap = s.get(StreamKeys.HARD_WINDOWS);
+        this.hard = new HardWindows(s.get(StreamKeys.HARD_WINDOWS));
     }
 
     @Override
@@ -81,7 +82,7 @@ public final class StreamConsolidation implements Plugin {
             if (recent.size() > recentCap) {
                 recent.removeFirst();
             }
-            offerHard(ctx.stage(), start, r.newLoss());
+            hard.offer(ReplayPlugin.item(ctx.stage(), start), r.newLoss());
         }
         boolean detected = detector.update(r.newLoss());
         boolean every = rule.everyTokens() > 0 && tokens - tokensAtLast >= rule.everyTokens();
@@ -106,27 +107,13 @@ public final class StreamConsolidation implements Plugin {
         }
     }
 
-    private void offerHard(int segment, long start, double loss) {
-        if (hardCap == 0) {
-            return;
-        }
-        int at = hard.size();
-        while (at > 0 && Double.longBitsToDouble(hard.get(at - 1)[2]) < loss) {
-            at--;
-        }
-        if (at < hardCap) {
-            hard.add(at, new long[] {segment, start, Double.doubleToRawLongBits(loss)});
-            if (hard.size() > hardCap) {
-                hard.remove(hard.size() - 1);
-            }
-        }
-    }
-
     /** The recent windows, then the hard ones not among them: their tokens. */
     private List<long[]> windows(TrainContext ctx) {
         LinkedHashSet<List<Long>> addresses = new LinkedHashSet<>();
         recent.forEach(w -> addresses.add(List.of(w[0], w[1])));
-        hard.forEach(w -> addresses.add(List.of(w[0], w[1])));
+        for (long w : hard.windows()) {
+            addresses.add(List.of(w >>> 40, w & ((1L << 40) - 1)));
+        }
         List<long[]> out = new ArrayList<>();
         for (List<Long> a : addresses) {
             long[] ids = new long[ctx.seqLen()];
@@ -150,8 +137,7 @@ public final class StreamConsolidation implements Plugin {
         n.put("tokens_at_last", tokensAtLast);
         ArrayNode rs = n.putArray("recent");
         recent.forEach(w -> rs.addArray().add(w[0]).add(w[1]));
-        ArrayNode hs = n.putArray("hard");
-        hard.forEach(w -> hs.addArray().add(w[0]).add(w[1]).add(Double.longBitsToDouble(w[2])));
+        hard.toJson(n.putArray("hard"));
         Files.write(dir.resolve(FILE), Json.MAPPER.writeValueAsBytes(n));
     }
 
@@ -172,8 +158,6 @@ public final class StreamConsolidation implements Plugin {
         recent.clear();
         n.path("recent").forEach(w -> recent.addLast(new long[] {w.get(0).asLong(),
                 w.get(1).asLong()}));
-        hard.clear();
-        n.path("hard").forEach(w -> hard.add(new long[] {w.get(0).asLong(), w.get(1).asLong(),
-                Double.doubleToRawLongBits(w.get(2).asDouble())}));
+        hard.restore(n.path("hard"));
     }
 }
