@@ -146,6 +146,9 @@ final class JsonReport {
         if (res.taskScores() != null) {
             res.taskScores().write(n);
         }
+        if (res.taskFree() != null) {
+            stream(n.putObject("stream"), res);
+        }
         ArrayNode ev = n.putArray("evaluation");
         for (EvalResult e : res.evaluation()) {
             ObjectNode o = ev.addObject();
@@ -281,5 +284,38 @@ final class JsonReport {
 
     private static void strings(ArrayNode a, List<String> values) {
         values.forEach(a::add);
+    }
+
+    /** A task-free run's record: its rule, detections, points and forgetting over the points. */
+    private static void stream(ObjectNode o, RunResults res) {
+        dev.retain.eval.results.TaskFree tf = res.taskFree();
+        o.put("consolidate", tf.consolidate());
+        ArrayNode cs = o.putArray("consolidations");
+        for (dev.retain.eval.results.TaskFree.Consolidation c : tf.consolidations()) {
+            ObjectNode x = cs.addObject();
+            x.put("step", c.step());
+            x.put("tokens", c.tokens());
+            x.put("trigger", c.trigger());
+            x.put("consolidated", c.consolidated());
+            x.put("segment", c.segment());
+        }
+        ArrayNode ps = o.putArray("points");
+        for (dev.retain.eval.results.TaskFree.Point p : tf.points()) {
+            ObjectNode x = ps.addObject();
+            x.put("step", p.step());
+            x.put("tokens", p.tokens());
+            ArrayNode nll = x.putArray("mean_nll");
+            for (double v : p.meanNll()) {
+                nll.add(v);
+            }
+        }
+        ArrayNode f = o.putArray("point_forgetting");
+        for (double v : tf.forgetting(StreamSection.seenAfter(res))) {
+            if (Double.isNaN(v)) {
+                f.addNull();
+            } else {
+                f.add(v);
+            }
+        }
     }
 }

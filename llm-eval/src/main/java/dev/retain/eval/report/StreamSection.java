@@ -16,6 +16,20 @@ final class StreamSection {
     private StreamSection() {}
 
     /**
+     * @param res a run's results
+     * @return per source, the step after which its last window was trained (the next source's
+     *     start; for the last, never before the run's end)
+     */
+    static long[] seenAfter(RunResults res) {
+        List<Long> starts = res.boundaries();
+        long[] seen = new long[res.tasks().size()];
+        for (int j = 0; j < seen.length; j++) {
+            seen[j] = j + 1 < starts.size() ? starts.get(j + 1) : Long.MAX_VALUE;
+        }
+        return seen;
+    }
+
+    /**
      * Writes the section; nothing for a run that is not task-free.
      *
      * @param doc the document
@@ -60,12 +74,8 @@ final class StreamSection {
             }
             prows.add(row);
         }
-        long[] seen = new long[res.tasks().size()];
-        for (int j = 0; j < seen.length; j++) {
-            seen[j] = j + 1 < starts.size() ? starts.get(j + 1) : Long.MAX_VALUE;
-        }
         List<String> forgot = new ArrayList<>(List.of("forgetting (nats)", ""));
-        for (double f : tf.forgetting(seen)) {
+        for (double f : tf.forgetting(seenAfter(res))) {
             forgot.add(Double.isNaN(f) ? "" : Fmt.signed(f, 4));
         }
         prows.add(forgot);

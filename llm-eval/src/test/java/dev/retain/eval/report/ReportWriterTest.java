@@ -291,6 +291,50 @@ class ReportWriterTest {
                 .contains("alt=\"Training loss against training step, naive\""));
     }
 
+    @Test
+    void aTaskFreeRunsDetectionsPointsAndTheirForgettingAreReported() throws IOException {
+        // The naive fixture (stages start at steps 0, 300, 600, 900) as a task-free run: one
+        // detection in legal, 10 steps after its start, and four evaluation points. Forgetting
+        // over the points, by hand: computing's best after step 300 is 3.9 (steps 300, 450, 600),
+        // final 4.8: 0.9; legal's after step 600 is 3.8, final 4.7: 0.9; code and scripture have
+        // no point between their last window and the end: null.
+        ObjectNode t = Fixtures.tree("naive");
+        ObjectNode st = t.putObject("stream");
+        st.put("consolidate", "plateau");
+        st.putArray("consolidations").addObject().put("step", 310).put("tokens", 1000)
+                .put("trigger", "plateau").put("consolidated", true).put("segment", 1);
+        var points = st.putArray("points");
+        double[][] rows = {{3.9, 5.3, 4.7, 5.6}, {4.1, 4.0, 4.8, 5.5}, {4.3, 3.8, 4.8, 5.5},
+            {4.8, 4.7, 3.9, 3.6}};
+        long[] steps = {300, 450, 600, 1200};
+        for (int i = 0; i < rows.length; i++) {
+            ObjectNode p = points.addObject().put("step", steps[i]).put("tokens", steps[i] * 10)
+                    .put("segment", Math.min(3, (int) (steps[i] / 300)));
+            var nll = p.putArray("mean_nll");
+            for (double v : rows[i]) {
+                nll.add(v);
+            }
+        }
+        Path run = Fixtures.write(tmp, "stream", t);
+        Path out = tmp.resolve("stream-report");
+        ReportWriter.writeRuns(List.of(run), out, Report.GapSettings.DEFAULT);
+        JsonNode s = validJson(out).get("runs").get(0).get("stream");
+        assertEquals("plateau", s.get("consolidate").asText());
+        assertEquals(310, s.get("consolidations").get(0).get("step").asLong());
+        JsonNode f = s.get("point_forgetting");
+        assertEquals(0.9, f.get(0).asDouble(), 1e-9);
+        assertEquals(0.9, f.get(1).asDouble(), 1e-9);
+        assertTrue(f.get(2).isNull() && f.get(3).isNull(), f.toString());
+        String md = Files.readString(out.resolve("report.md"));
+        assertTrue(md.contains("### Task-free: naive"), md);
+        assertTrue(md.contains("| 310 | 1,000 | plateau | yes | legal | 9 |"), md);
+        assertTrue(md.contains("| forgetting (nats) |  | +0.9000 | +0.9000 |  |  |"), md);
+        // A run that is not task-free has neither.
+        ReportWriter.writeRuns(List.of(Fixtures.run("naive")), tmp.resolve("plain"),
+                Report.GapSettings.DEFAULT);
+        assertFalse(validJson(tmp.resolve("plain")).get("runs").get(0).has("stream"));
+    }
+
     /** A results tree whose domain and run names are markup. */
     static ObjectNode hostile(String fixture) {
         ObjectNode t = Fixtures.tree(fixture);
