@@ -162,30 +162,45 @@ public final class ReplayPlugin implements Plugin {
 
     @Override
     public int replayWindows(TrainContext ctx, int rows, long[] dst, int offset) {
-        // With domains, from the earlier ones; in a stream, from every window seen so far.
-        List<Long> drawn;
-        if (!hard.isEmpty()) { // the memory and the hard windows, drawn together
-            List<Long> pool = new ArrayList<>(frozen != null ? frozen
-                    : buffer.groups().getOrDefault(STREAM, List.of()));
-            pool.addAll(hard.windows());
-            drawn = draw(pool, rows, ctx.rng());
-        } else {
-            drawn = frozen != null ? draw(frozen, rows, ctx.rng())
-                    : buffer.sample(rows, taskFree ? null : group(ctx), ctx.rng());
-        }
-        int seqLen = ctx.seqLen();
+        // With domains, from the earlier ones; in a stream, from its memory.
+        List<Long> drawn = taskFree ? draw(memory(), rows, ctx.rng())
+                : buffer.sample(rows, group(ctx), ctx.rng());
         for (int r = 0; r < drawn.size(); r++) {
-            long it = drawn.get(r);
-            int domain = (int) (it >>> 40);
-            long start = it & ((1L << 40) - 1);
-            ctx.trainTokens(domain).copy(start, dst, offset + r * seqLen, seqLen);
+            copy(ctx, drawn.get(r), dst, offset + r * ctx.seqLen());
         }
         replayedWindows += drawn.size();
         return drawn.size();
     }
 
-    /** Draws uniformly with replacement, as the buffer's {@code sample} does. */
+    /**
+     * What a task-free run replays from: every window the reservoir holds (or held at the last
+     * consolidation, with {@code replay-from consolidated}) and the hard windows.
+     */
+    private List<Long> memory() {
+        List<Long> pool = new ArrayList<>(frozen != null ? frozen
+                : buffer.groups().getOrDefault(STREAM, List.of()));
+        pool.addAll(hard.windows());
+        return pool;
+    }
+
+    /**
+     * Copies a window's tokens.
+     *
+     * @param ctx the run (its train splits)
+     * @param item the window, as {@link #item} packs it
+     * @param dst where to
+     * @param at from this index, {@code seqLen} tokens
+     */
+    public static void copy(TrainContext ctx, long item, long[] dst, int at) {
+        ctx.trainTokens((int) (item >>> 40)).copy(item & ((1L << 40) - 1), dst, at,
+                ctx.seqLen());
+    }
+
+    /** Draws uniformly with replacement, as the buffer's {@code sample} does; none from none. */
     private static List<Long> draw(List<Long> pool, int count, java.util.Random rng) {
+        if (pool.isEmpty()) {
+            return List.of();
+        }
         List<Long> out = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
             out.add(pool.get(rng.nextInt(pool.size())));

@@ -45,8 +45,8 @@ public final class StreamConsolidation implements Plugin {
     private final List<Plugin> strategy;
     private final PlateauDetector detector;
     private final int recentCap;
-    /** The latest windows as {segment, start}, oldest first. */
-    private final ArrayDeque<long[]> recent = new ArrayDeque<>();
+    /** The latest windows ({@link ReplayPlugin#item}), oldest first. */
+    private final ArrayDeque<Long> recent = new ArrayDeque<>();
     /** The windows of the highest-loss steps since the last consolidation. */
     private final HardWindows hard;
     private long tokens;
@@ -78,11 +78,12 @@ public final class StreamConsolidation implements Plugin {
     public void afterStep(TrainContext ctx, StepResult r) {
         tokens += r.newTokens();
         for (long start : r.newWindowStarts()) {
-            recent.addLast(new long[] {ctx.stage(), start});
+            long window = ReplayPlugin.item(ctx.stage(), start);
+            recent.addLast(window);
             if (recent.size() > recentCap) {
                 recent.removeFirst();
             }
-            hard.offer(ReplayPlugin.item(ctx.stage(), start), r.newLoss());
+            hard.offer(window, r.newLoss());
         }
         boolean detected = detector.update(r.newLoss());
         boolean every = rule.everyTokens() > 0 && tokens - tokensAtLast >= rule.everyTokens();
@@ -109,15 +110,12 @@ public final class StreamConsolidation implements Plugin {
 
     /** The recent windows, then the hard ones not among them: their tokens. */
     private List<long[]> windows(TrainContext ctx) {
-        LinkedHashSet<List<Long>> addresses = new LinkedHashSet<>();
-        recent.forEach(w -> addresses.add(List.of(w[0], w[1])));
-        for (long w : hard.windows()) {
-            addresses.add(List.of(w >>> 40, w & ((1L << 40) - 1)));
-        }
+        LinkedHashSet<Long> all = new LinkedHashSet<>(recent);
+        all.addAll(hard.windows());
         List<long[]> out = new ArrayList<>();
-        for (List<Long> a : addresses) {
+        for (long w : all) {
             long[] ids = new long[ctx.seqLen()];
-            ctx.trainTokens((int) (long) a.get(0)).copy(a.get(1), ids, 0, ctx.seqLen());
+            ReplayPlugin.copy(ctx, w, ids, 0);
             out.add(ids);
         }
         return out;
@@ -136,7 +134,7 @@ public final class StreamConsolidation implements Plugin {
         n.put("tokens", tokens);
         n.put("tokens_at_last", tokensAtLast);
         ArrayNode rs = n.putArray("recent");
-        recent.forEach(w -> rs.addArray().add(w[0]).add(w[1]));
+        recent.forEach(rs::add);
         hard.toJson(n.putArray("hard"));
         Files.write(dir.resolve(FILE), Json.MAPPER.writeValueAsBytes(n));
     }
@@ -156,8 +154,7 @@ public final class StreamConsolidation implements Plugin {
         tokens = n.path("tokens").asLong();
         tokensAtLast = n.path("tokens_at_last").asLong();
         recent.clear();
-        n.path("recent").forEach(w -> recent.addLast(new long[] {w.get(0).asLong(),
-                w.get(1).asLong()}));
+        n.path("recent").forEach(w -> recent.addLast(w.asLong()));
         hard.restore(n.path("hard"));
     }
 }
