@@ -291,14 +291,7 @@ final class JsonReport {
         dev.retain.eval.results.TaskFree tf = res.taskFree();
         o.put("consolidate", tf.consolidate());
         ArrayNode cs = o.putArray("consolidations");
-        for (dev.retain.eval.results.TaskFree.Consolidation c : tf.consolidations()) {
-            ObjectNode x = cs.addObject();
-            x.put("step", c.step());
-            x.put("tokens", c.tokens());
-            x.put("trigger", c.trigger());
-            x.put("consolidated", c.consolidated());
-            x.put("segment", c.segment());
-        }
+        tf.consolidations().forEach(c -> cs.add(c.toJson()));
         ArrayNode ps = o.putArray("points");
         for (dev.retain.eval.results.TaskFree.Point p : tf.points()) {
             ObjectNode x = ps.addObject();

@@ -327,12 +327,11 @@ final class ResultsDecoder {
         }
         List<TaskFree.Consolidation> cs = new ArrayList<>();
         for (JsonNode c : st.path("consolidations")) {
-            if (!c.path("step").canConvertToLong()) {
+            TaskFree.Consolidation one = TaskFree.Consolidation.of(c);
+            if (one == null) {
                 throw bad("stream.consolidations: each needs a whole step number");
             }
-            cs.add(new TaskFree.Consolidation(c.path("step").asLong(), c.path("tokens").asLong(),
-                    c.path("trigger").asText(), c.path("consolidated").asBoolean(),
-                    c.path("segment").asInt()));
+            cs.add(one);
         }
         List<TaskFree.Point> ps = new ArrayList<>();
         for (JsonNode p : st.path("points")) {

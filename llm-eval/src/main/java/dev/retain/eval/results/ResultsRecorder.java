@@ -222,12 +222,8 @@ public final class ResultsRecorder {
      */
     public void addConsolidation(long step, long tokens, String trigger, boolean consolidated,
             int segment) {
-        ObjectNode c = Json.object();
-        c.put("step", step);
-        c.put("tokens", tokens);
-        c.put("trigger", trigger);
-        c.put("consolidated", consolidated);
-        c.put("segment", segment);
+        ObjectNode c = new TaskFree.Consolidation(step, tokens, trigger, consolidated, segment)
+                .toJson();
         array(stream(), "consolidations").add(c);
         ObjectNode line = c.deepCopy();
         line.put("type", "consolidation");

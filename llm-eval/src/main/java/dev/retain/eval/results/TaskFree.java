@@ -1,5 +1,10 @@
 package dev.retain.eval.results;
 
+import dev.retain.core.util.Json;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
 import java.util.List;
 
 /**
@@ -29,7 +34,32 @@ public record TaskFree(String consolidate, List<Consolidation> consolidations,
      * @param segment the source being read then
      */
     public record Consolidation(long step, long tokens, String trigger, boolean consolidated,
-            int segment) {}
+            int segment) {
+
+        /** @return as results.json and report.json hold it */
+        public ObjectNode toJson() {
+            ObjectNode c = Json.object();
+            c.put("step", step);
+            c.put("tokens", tokens);
+            c.put("trigger", trigger);
+            c.put("consolidated", consolidated);
+            c.put("segment", segment);
+            return c;
+        }
+
+        /**
+         * @param c what {@link #toJson()} wrote
+         * @return the consolidation, or null when its step is not a whole number
+         */
+        static Consolidation of(JsonNode c) {
+            if (!c.path("step").canConvertToLong()) {
+                return null;
+            }
+            return new Consolidation(c.path("step").asLong(), c.path("tokens").asLong(),
+                    c.path("trigger").asText(), c.path("consolidated").asBoolean(),
+                    c.path("segment").asInt());
+        }
+    }
 
     /**
      * An evaluation point: a row of the stream's score matrix.
