@@ -152,8 +152,7 @@ final class SplitWriter implements DocumentReader.Sink, AutoCloseable {
         if (time != null) {
             TimeOrder order = byTime[s.ordinal()];
             if (order == null) {
-                order = byTime[s.ordinal()] = new TimeOrder(dir, s.name().toLowerCase(
-                        java.util.Locale.ROOT));
+                order = byTime[s.ordinal()] = new TimeOrder(dir, s.label());
             }
             copy(null, order.stream());
             order.added(time, length);
