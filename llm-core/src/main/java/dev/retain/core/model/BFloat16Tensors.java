@@ -71,7 +71,7 @@ public final class BFloat16Tensors {
             tmp = Files.createTempFile("retain-bf16-cast-", ".pt");
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE,
                     StandardOpenOption.TRUNCATE_EXISTING)) {
-                StoredZip z = new StoredZip(ch);
+                StoredZip z = new StoredZip(dev.retain.core.util.DirectOut.of(ch));
                 z.put("cast/data.pkl", DATA_PKL);
                 z.put("cast/code/__torch__.py", ascii(CODE));
                 z.put("cast/constants.pkl", new byte[] {(byte) 0x80, 2, ')', '.'});

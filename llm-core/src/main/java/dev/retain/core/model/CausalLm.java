@@ -2,6 +2,8 @@ package dev.retain.core.model;
 
 import dev.retain.core.Engines;
 import dev.retain.core.UserError;
+import dev.retain.core.util.DirectOut;
+import dev.retain.core.util.SequentialOut;
 
 import ai.djl.Device;
 import ai.djl.MalformedModelException;
@@ -346,8 +348,9 @@ public final class CausalLm implements AutoCloseable {
                 }
                 try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(tmp,
                         java.nio.file.StandardOpenOption.WRITE,
-                        java.nio.file.StandardOpenOption.TRUNCATE_EXISTING)) {
-                    TorchScriptArchive.rewrite(template, parameters, ch);
+                        java.nio.file.StandardOpenOption.TRUNCATE_EXISTING);
+                        SequentialOut o = DirectOut.open(tmp, ch, parameterCount() * Float.BYTES)) {
+                    TorchScriptArchive.rewrite(template, parameters, o);
                     written = true;
                 } catch (TorchScriptArchive.Unsupported e) {
                     // not an archive we can rewrite: the next one, or libtorch's writer below
@@ -358,6 +361,9 @@ public final class CausalLm implements AutoCloseable {
                     JniUtils.writeModule(block, os, false);
                 }
             }
+            // durable before the rename (a model written directly is on the disk already: this
+            // syncs its metadata)
+            dev.retain.core.util.AtomicFiles.fsync(tmp);
             Files.setPosixFilePermissions(tmp,
                     java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
             dev.retain.core.util.AtomicFiles.move(tmp, out);

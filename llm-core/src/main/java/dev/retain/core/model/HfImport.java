@@ -2,6 +2,8 @@ package dev.retain.core.model;
 
 import dev.retain.core.UserError;
 import dev.retain.core.util.AtomicFiles;
+import dev.retain.core.util.DirectOut;
+import dev.retain.core.util.SequentialOut;
 import dev.retain.core.util.Json;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -80,7 +82,11 @@ public final class HfImport {
                     AtomicFiles.Pending config = AtomicFiles.open(dir.resolve(HfFolder.CONFIG));
                     AtomicFiles.Pending tok = AtomicFiles.open(dir.resolve(
                             ModelInputs.TOKENIZER_FILE))) {
-                ImportArchive.write(model.channel(), cfg, params, template);
+                long bytes = params.values().stream()
+                        .mapToLong(p -> p.source().numel() * Float.BYTES).sum();
+                try (SequentialOut o = DirectOut.open(model.file(), model.channel(), bytes)) {
+                    ImportArchive.write(o, cfg, params, template);
+                }
                 config.stream().write(Json.MAPPER.writerWithDefaultPrettyPrinter()
                         .writeValueAsBytes(config(cfg, folder, ckpt)));
                 if (hasTokenizer) {

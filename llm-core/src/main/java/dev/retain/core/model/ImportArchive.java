@@ -2,8 +2,9 @@ package dev.retain.core.model;
 
 import dev.retain.core.model.TorchScriptTemplate.ModuleClass;
 
+import dev.retain.core.util.SequentialOut;
+
 import java.io.IOException;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,13 +38,13 @@ final class ImportArchive {
     /**
      * Writes the archive.
      *
-     * @param out the channel of the new file, at position 0
+     * @param out the new file, at position 0
      * @param config the model's configuration
      * @param params the parameters by name (a tied model has no {@code lm_head.weight})
      * @param template the code template
      * @throws IOException when reading or writing fails
      */
-    static void write(FileChannel out, HfConfig config, Map<String, Param> params,
+    static void write(SequentialOut out, HfConfig config, Map<String, Param> params,
             TorchScriptTemplate template) throws IOException {
         Map<String, String> code = template.code(config.vocabSize(), config.nPositions(),
                 config.nEmbd(), config.nLayer(), config.epsilon(), config.activation());
@@ -62,8 +63,8 @@ final class ImportArchive {
             WeightFile.Stored t = storages.get(key).source();
             String name = PREFIX + "data/" + key;
             long size = t.numel() * Float.BYTES;
-            if (t.file().direct(t)) { // float32 as it is: the kernel copies it, file to file
-                zip.put(name, size, t.file().crc32(t), ch -> t.file().transferTo(t, ch));
+            if (t.file().direct(t)) { // float32 as it is: copied file to file
+                zip.put(name, size, t.file().crc32(t), o -> t.file().transferTo(t, o));
             } else {
                 zip.begin(name, size);
                 t.file().copy(t, zip::write);

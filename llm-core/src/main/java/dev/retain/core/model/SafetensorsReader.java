@@ -198,16 +198,11 @@ final class SafetensorsReader extends WeightFile {
     }
 
     @Override
-    void transferTo(Stored t, FileChannel out) throws IOException {
-        long at = t.position();
-        long left = t.numel() * Float.BYTES;
-        while (left > 0) {
-            long n = channel.transferTo(at, left, out);
-            if (n <= 0) {
-                throw new EOFException(path + ": ends inside tensor " + t.name());
-            }
-            at += n;
-            left -= n;
+    void transferTo(Stored t, dev.retain.core.util.SequentialOut out) throws IOException {
+        try {
+            out.copy(channel, t.position(), t.numel() * Float.BYTES);
+        } catch (EOFException e) {
+            throw new EOFException(path + ": ends inside tensor " + t.name());
         }
     }
 

@@ -3,21 +3,22 @@ package dev.retain.core.model;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
+import dev.retain.core.util.SequentialOut;
+
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.zip.CRC32;
 
 /**
- * Writes a zip archive of stored (uncompressed) entries to a file channel, as {@code
+ * Writes a zip archive of stored (uncompressed) entries to a file ({@link SequentialOut}), as {@code
  * torch.jit.save} writes a TorchScript archive: each entry's data aligned to 64 bytes (a {@code
  * FB} extra field of padding), Zip64 records where an offset or a size passes 4 GiB (a GPT-2 XL
  * archive is 6 GB). An entry's bytes are streamed in: its local header is written with the
  * CRC-32 left open and completed when the entry ends, so no entry is ever held in memory whole
  * and the data is read once ({@link java.util.zip.ZipOutputStream} needs the CRC before the
  * data of a stored entry); or, where the CRC is known first, the data is copied into the
- * channel by the caller.
+ * file by the caller.
  */
 final class StoredZip {
 
@@ -27,7 +28,7 @@ final class StoredZip {
     private static final int DOS_TIME = 12 << 11;
     private static final int DOS_DATE = (2000 - 1980) << 9 | 1 << 5 | 1;
 
-    private final FileChannel out;
+    private final SequentialOut out;
     private final List<Entry> entries = new ArrayList<>();
     private Entry open;
     private final CRC32 crc = new CRC32();
@@ -36,9 +37,9 @@ final class StoredZip {
     private record Entry(byte[] name, long header, long size, long[] crc) {}
 
     /**
-     * @param out the channel to write to, from its position 0 on
+     * @param out where the archive goes, from its position 0 on
      */
-    StoredZip(FileChannel out) {
+    StoredZip(SequentialOut out) {
         this.out = out;
     }
 
@@ -68,25 +69,24 @@ final class StoredZip {
         written = 0;
     }
 
-    /** Writes an entry's data straight to the archive's channel. */
+    /** Writes an entry's data straight to the archive. */
     @FunctionalInterface
     interface Transfer {
         /**
-         * @param out the archive's channel, at the entry's first data byte
+         * @param out the archive, at the entry's first data byte
          * @throws IOException when writing fails
          */
-        void to(FileChannel out) throws IOException;
+        void to(SequentialOut out) throws IOException;
     }
 
     /**
      * Writes an entry whose CRC-32 is known before its data, the data copied by the caller
-     * straight into the channel (a file-to-file transfer that the kernel does without copying
-     * through this process).
+     * straight into the archive (e.g. a range of another file: {@link SequentialOut#copy}).
      *
      * @param name the entry's name
      * @param size its length in bytes
      * @param crc32 the CRC-32 of its data
-     * @param data writes exactly {@code size} bytes at the channel's position
+     * @param data writes exactly {@code size} bytes at the archive's position
      * @throws IOException when writing fails or another number of bytes arrived
      */
     void put(String name, long size, long crc32, Transfer data) throws IOException {
@@ -104,7 +104,7 @@ final class StoredZip {
 
     /**
      * Writes an entry from memory whose CRC-32 the caller computed (once): the buffer, e.g. a
-     * tensor's own memory, goes to the channel without a copy through a Java array.
+     * tensor's own memory, goes to the archive without a copy through a Java array.
      *
      * @param name the entry's name
      * @param data the bytes, from its position to its limit (its position is not moved)
@@ -113,11 +113,7 @@ final class StoredZip {
      */
     void put(String name, ByteBuffer data, long crc32) throws IOException {
         ByteBuffer d = data.duplicate();
-        put(name, d.remaining(), crc32, ch -> {
-            while (d.hasRemaining()) {
-                ch.write(d);
-            }
-        });
+        put(name, d.remaining(), crc32, o -> o.write(d));
     }
 
     /**
@@ -134,13 +130,11 @@ final class StoredZip {
         for (long left = size; left > 0; left -= Math.min(zeros.capacity(), left)) {
             c.update(zeros.duplicate().limit((int) Math.min(zeros.capacity(), left)));
         }
-        put(name, size, c.getValue(), ch -> {
+        put(name, size, c.getValue(), o -> {
             for (long left = size; left > 0; ) {
                 ByteBuffer z = zeros.duplicate().limit((int) Math.min(zeros.capacity(), left));
                 left -= z.remaining();
-                while (z.hasRemaining()) {
-                    ch.write(z);
-                }
+                o.write(z);
             }
         });
     }
@@ -205,16 +199,14 @@ final class StoredZip {
                     + written + " bytes written, " + open.size + " announced");
         }
         open.crc[0] = crc.getValue();
-        ByteBuffer c = le(4).putInt((int) open.crc[0]).flip();
-        while (c.hasRemaining()) {
-            out.write(c, open.header + 14 + c.position());
-        }
+        out.patch(open.header + 14, le(4).putInt((int) open.crc[0]).flip());
         entries.add(open);
         open = null;
     }
 
     /**
-     * Writes the central directory and the end records; the archive is then complete.
+     * Writes the central directory and the end records; the archive is then complete, every byte
+     * in the file ({@link SequentialOut#finish}).
      *
      * @throws IOException when writing fails
      */
@@ -261,12 +253,11 @@ final class StoredZip {
                 .putShort((short) count).putInt((int) Math.min(cdSize, MAX32))
                 .putInt((int) (zip64 ? MAX32 : cdStart)).putShort((short) 0);
         writeFully(b.flip());
+        out.finish();
     }
 
     private void writeFully(ByteBuffer b) throws IOException {
-        while (b.hasRemaining()) {
-            out.write(b);
-        }
+        out.write(b);
     }
 
     private static ByteBuffer le(int n) {

@@ -54,11 +54,12 @@ final class TorchScriptArchive {
      *
      * @param source the archive the model was loaded from (same module, same parameters)
      * @param params the parameters by name, as the module lists them
-     * @param out the file to write the new archive to, from its current position
+     * @param out the new archive, from its start
      * @throws Unsupported when the archive cannot be rewritten this way (nothing usable written)
      * @throws IOException when reading or writing fails
      */
-    static void rewrite(java.nio.file.Path source, List<NamedParameter> params, FileChannel out)
+    static void rewrite(java.nio.file.Path source, List<NamedParameter> params,
+            dev.retain.core.util.SequentialOut out)
             throws IOException, Unsupported {
         if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
             throw new Unsupported("big-endian machine");
@@ -119,7 +120,7 @@ final class TorchScriptArchive {
             if (floats.isEmpty()) {
                 throw new Unsupported("no float32 storage");
             }
-            StoredZip w = new StoredZip(out);
+            StoredZip w = new StoredZip(dev.retain.core.util.DirectOut.of(out));
             for (Enumeration<? extends ZipEntry> en = zip.entries(); en.hasMoreElements(); ) {
                 ZipEntry e = en.nextElement();
                 String name = e.getName();

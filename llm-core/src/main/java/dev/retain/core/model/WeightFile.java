@@ -97,13 +97,13 @@ abstract class WeightFile implements Closeable {
     }
 
     /**
-     * Copies a tensor's bytes to a channel at its position ({@link #direct} tensors only).
+     * Appends a tensor's bytes to a file being written ({@link #direct} tensors only).
      *
      * @param t the tensor
      * @param out where they go
      * @throws IOException when reading or writing fails
      */
-    void transferTo(Stored t, java.nio.channels.FileChannel out) throws IOException {
+    void transferTo(Stored t, dev.retain.core.util.SequentialOut out) throws IOException {
         // never called: direct() is false for this kind of file, so its tensors are copied
         throw new UnsupportedOperationException(getClass().getSimpleName()
                 + " copies no tensor file to file (direct() is false)");

@@ -122,6 +122,11 @@ public final class AtomicFiles {
             return channel;
         }
 
+        /** @return the temporary file being written (renamed to {@link #target()} at commit) */
+        public Path file() {
+            return tmp;
+        }
+
         /** @return the file this one replaces when committed */
         public Path target() {
             return target;

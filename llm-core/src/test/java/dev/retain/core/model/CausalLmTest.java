@@ -130,7 +130,8 @@ class CausalLmTest {
                 try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(out,
                         java.nio.file.StandardOpenOption.CREATE_NEW,
                         java.nio.file.StandardOpenOption.WRITE)) {
-                    TorchScriptArchive.rewrite(fixture(name), lm.parameters(), ch);
+                    TorchScriptArchive.rewrite(fixture(name), lm.parameters(),
+                            dev.retain.core.util.DirectOut.of(ch));
                 }
             }
             try (CausalLm again = CausalLm.load(out, Device.cpu(), 0)) {
