@@ -19,7 +19,7 @@ bfloat16, the weights float32 and cast per use, as autocast does) and the loss s
 retain's `--precision bf16`. The step's phases (forward, loss, backward, optimizer) are timed as
 retain's are: libtorch on the CPU computes each operation before it returns.
 
-Evaluation: `--eval-windows` windows, `--eval-batch` at a time (by default as many as retain's
+Evaluation, of the model as loaded (not the one the steps train): `--eval-windows` windows, `--eval-batch` at a time (by default as many as retain's
 evaluator takes: windows x tokens x vocabulary <= 2^26 logits), without gradients: the forward, then
 the float32 log-softmax of the next-token targets, summed in float64, and the argmax of each
 position (token accuracy), as retain's evaluator does; the perplexity is reported so that the two
@@ -212,6 +212,8 @@ def main(argv):
     windows = ids_for(args, vocab, max(args.eval_windows, args.batch_size))[:args.eval_windows]
     eval_batch = args.eval_batch or max(1, (1 << 26) // (args.seq_len * vocab))
     steps = {p: Step(args.model, p, batch, args) for p in args.precisions}
+    scored = torch.jit.load(args.model, map_location="cpu")  # never trained: the same in every precision
+    scored.eval()
     print("torch %s, %d threads, %s; %s: batch %d x %d, %d steps x %d rounds per precision"
           % (torch.__version__, torch.get_num_threads(), cpu_name(), args.model, args.batch_size,
              args.seq_len, args.steps, args.rounds), file=sys.stderr)
@@ -219,7 +221,7 @@ def main(argv):
         for _ in range(args.warmup):
             s.run()
         s.phases.clear()
-        evaluate(s.model, windows[:eval_batch], eval_batch, p)  # warm-up
+        evaluate(scored, windows[:eval_batch], eval_batch, p)  # warm-up
     step_med = {p: [] for p in steps}
     eval_sec = {p: [] for p in steps}
     ppl = {}
@@ -229,7 +231,7 @@ def main(argv):
             times = [steps[p].run() for _ in range(args.steps)]
             step_med[p].append(statistics.median(times))
         for p in order:
-            sec, ppl[p], _ = evaluate(steps[p].model, windows, eval_batch, p)
+            sec, ppl[p], _ = evaluate(scored, windows, eval_batch, p)
             eval_sec[p].append(sec)
         print("round %d/%d: %s" % (r + 1, args.rounds, ", ".join(
             "%s step %.3f s, eval %.3f s" % (p, step_med[p][-1], eval_sec[p][-1]) for p in order)),
