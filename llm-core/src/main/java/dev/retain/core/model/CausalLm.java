@@ -349,7 +349,8 @@ public final class CausalLm implements AutoCloseable {
                 try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(tmp,
                         java.nio.file.StandardOpenOption.WRITE,
                         java.nio.file.StandardOpenOption.TRUNCATE_EXISTING);
-                        SequentialOut o = DirectOut.open(tmp, ch, parameterCount() * Float.BYTES)) {
+                        SequentialOut o = DirectOut.open(tmp, ch, parameterCount() * Float.BYTES,
+                                out)) {
                     TorchScriptArchive.rewrite(template, parameters, o);
                     written = true;
                 } catch (TorchScriptArchive.Unsupported e) {

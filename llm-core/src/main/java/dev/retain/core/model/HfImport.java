@@ -84,7 +84,8 @@ public final class HfImport {
                             ModelInputs.TOKENIZER_FILE))) {
                 long bytes = params.values().stream()
                         .mapToLong(p -> p.source().numel() * Float.BYTES).sum();
-                try (SequentialOut o = DirectOut.open(model.file(), model.channel(), bytes)) {
+                try (SequentialOut o = DirectOut.open(model.file(), model.channel(), bytes,
+                        out)) {
                     ImportArchive.write(o, cfg, params, template);
                 }
                 config.stream().write(Json.MAPPER.writerWithDefaultPrettyPrinter()

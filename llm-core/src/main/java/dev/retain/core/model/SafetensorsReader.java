@@ -192,7 +192,7 @@ final class SafetensorsReader extends WeightFile {
             MappedByteBuffer m = channel.map(FileChannel.MapMode.READ_ONLY, at,
                     Math.min(WINDOW, end - at));
             crc.update(m);
-            Unmap.now(m);
+            dev.retain.core.util.Unmap.now(m);
         }
         return crc.getValue();
     }

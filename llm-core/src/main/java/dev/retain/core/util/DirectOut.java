@@ -45,7 +45,10 @@ public final class DirectOut implements SequentialOut {
 
     private final FileChannel direct;
     private final FileChannel plain;
+    private final Path name;
     private final int align;
+    /** The two buffers as allocated (freed at close), and their aligned views. */
+    private final ByteBuffer[] raw = new ByteBuffer[2];
     private final ByteBuffer[] bufs = new ByteBuffer[2];
     @SuppressWarnings("unchecked")
     private final Future<?>[] pending = new Future<?>[2];
@@ -62,13 +65,16 @@ public final class DirectOut implements SequentialOut {
      * @param direct the file opened for direct I/O, empty
      * @param plain the same file's ordinary channel (for the patches after the end)
      * @param align the alignment direct I/O needs (buffer address, file offset, length)
+     * @param name the file a failure names (see {@link #open}), or null
      */
-    DirectOut(FileChannel direct, FileChannel plain, int align) {
+    DirectOut(FileChannel direct, FileChannel plain, int align, Path name) {
         this.direct = direct;
         this.plain = plain;
+        this.name = name;
         this.align = align;
         for (int i = 0; i < 2; i++) {
-            bufs[i] = ByteBuffer.allocateDirect(CHUNK + align).alignedSlice(align).slice(0, CHUNK);
+            raw[i] = ByteBuffer.allocateDirect(CHUNK + align);
+            bufs[i] = raw[i].alignedSlice(align).slice(0, CHUNK);
         }
         this.io = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "retain-direct-write");
@@ -83,9 +89,11 @@ public final class DirectOut implements SequentialOut {
      * @param file the file (already created, empty), to open a second time for direct I/O
      * @param channel its ordinary channel, at position 0
      * @param expected about how many bytes will be written
+     * @param name the file that a failure to write names ({@link IoFailure#writing}: the target
+     *     that a temporary {@code file} becomes), or null for a failure as it comes
      * @return direct I/O for a large file where the file system takes it; else the channel
      */
-    public static SequentialOut open(Path file, FileChannel channel, long expected) {
+    public static SequentialOut open(Path file, FileChannel channel, long expected, Path name) {
         String mode = System.getProperty(PROPERTY, "");
         boolean wanted = mode.equals("always") || !mode.equals("false") && expected >= THRESHOLD;
         if (wanted) {
@@ -94,21 +102,26 @@ public final class DirectOut implements SequentialOut {
                 if (align <= 1 << 16 && Integer.bitCount(align) == 1) {
                     FileChannel d = FileChannel.open(file, StandardOpenOption.WRITE,
                             com.sun.nio.file.ExtendedOpenOption.DIRECT);
-                    return new DirectOut(d, channel, align);
+                    try {
+                        probe(d, align); // some file systems open for direct I/O, then refuse it
+                        return new DirectOut(d, channel, align, name);
+                    } catch (IOException e) {
+                        d.close();
+                    }
                 }
             } catch (IOException | UnsupportedOperationException e) {
                 // this file system takes no direct I/O (tmpfs: EINVAL): the page cache, as before
             }
         }
-        return of(channel);
+        return new ChannelOut(channel, name);
     }
 
     /**
      * @param channel a file's channel, at the position where writing starts
-     * @return a writer that writes through it (the page cache)
+     * @return a writer that writes through it (the page cache); its failures as they come
      */
     public static SequentialOut of(FileChannel channel) {
-        return new ChannelOut(channel);
+        return new ChannelOut(channel, null);
     }
 
     @Override
@@ -178,21 +191,50 @@ public final class DirectOut implements SequentialOut {
         }
         await(0);
         await(1);
-        direct.truncate(position);
-        for (Patch p : patches) {
-            ByteBuffer w = ByteBuffer.wrap(p.bytes());
-            for (long at = p.at(); w.hasRemaining(); ) {
-                at += plain.write(w, at);
+        try {
+            direct.truncate(position);
+            for (Patch p : patches) {
+                ByteBuffer w = ByteBuffer.wrap(p.bytes());
+                for (long at = p.at(); w.hasRemaining(); ) {
+                    at += plain.write(w, at);
+                }
             }
+            patches.clear();
+            plain.position(position);
+        } catch (IOException e) {
+            throw named(name, e);
         }
-        patches.clear();
-        plain.position(position);
     }
 
     @Override
     public void close() throws IOException {
         io.shutdownNow();
-        direct.close();
+        boolean idle = false;
+        try {
+            idle = io.awaitTermination(1, java.util.concurrent.TimeUnit.MINUTES);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            direct.close();
+        }
+        if (idle) { // no write can still be reading them
+            Unmap.now(raw[0]);
+            Unmap.now(raw[1]);
+        }
+    }
+
+    /** Writes one aligned block of zeros at the start of the (empty) file and cuts it off again. */
+    private static void probe(FileChannel d, int align) throws IOException {
+        ByteBuffer raw = ByteBuffer.allocateDirect(2 * align);
+        try {
+            ByteBuffer block = raw.alignedSlice(align).slice(0, align);
+            while (block.hasRemaining()) {
+                d.write(block, block.position());
+            }
+            d.truncate(0);
+        } finally {
+            Unmap.now(raw);
+        }
     }
 
     /** Hands the filled buffer to the writing thread and takes the other one once it is free. */
@@ -220,23 +262,28 @@ public final class DirectOut implements SequentialOut {
         try {
             f.get();
         } catch (ExecutionException e) {
-            if (e.getCause() instanceof IOException io) {
-                throw io;
-            }
-            throw new IOException(e.getCause());
+            throw named(name, e.getCause() instanceof IOException io ? io
+                    : new IOException(e.getCause()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted while writing");
         }
     }
 
+    /** A failure to write, naming the file where there is a name. */
+    private static IOException named(Path name, IOException e) {
+        return name == null ? e : IoFailure.writing(name, e);
+    }
+
     /** Writes through a file's channel: the page cache. */
     private static final class ChannelOut implements SequentialOut {
         private final FileChannel out;
+        private final Path name;
         private long written;
 
-        ChannelOut(FileChannel out) {
+        ChannelOut(FileChannel out, Path name) {
             this.out = out;
+            this.name = name;
         }
 
         @Override
@@ -246,24 +293,37 @@ public final class DirectOut implements SequentialOut {
 
         @Override
         public void write(ByteBuffer src) throws IOException {
-            while (src.hasRemaining()) {
-                written += out.write(src);
+            try {
+                while (src.hasRemaining()) {
+                    written += out.write(src);
+                }
+            } catch (IOException e) {
+                throw named(name, e);
             }
         }
 
         @Override
         public void patch(long at, ByteBuffer bytes) throws IOException {
             ByteBuffer b = bytes.duplicate();
-            long start = out.position() - written;
-            for (long p = start + at; b.hasRemaining(); ) {
-                p += out.write(b, p);
+            try {
+                long start = out.position() - written;
+                for (long p = start + at; b.hasRemaining(); ) {
+                    p += out.write(b, p);
+                }
+            } catch (IOException e) {
+                throw named(name, e);
             }
         }
 
         @Override
         public void copy(FileChannel src, long from, long count) throws IOException {
             for (long at = from, left = count; left > 0; ) {
-                long n = src.transferTo(at, left, out);
+                long n;
+                try {
+                    n = src.transferTo(at, left, out);
+                } catch (IOException e) { // the kernel's copy: a full disk, most likely
+                    throw named(name, e);
+                }
                 if (n <= 0) {
                     throw new EOFException("the file ends " + left + " bytes before the range");
                 }

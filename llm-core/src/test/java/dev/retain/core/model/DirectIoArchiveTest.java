@@ -44,7 +44,7 @@ class DirectIoArchiveTest {
         Files.createFile(probe);
         System.setProperty(DirectOut.PROPERTY, "always");
         try (FileChannel ch = FileChannel.open(probe, StandardOpenOption.WRITE);
-                SequentialOut o = DirectOut.open(probe, ch, 0)) {
+                SequentialOut o = DirectOut.open(probe, ch, 0, null)) {
             Assumptions.assumeTrue(o instanceof DirectOut,
                     "the file system of target/ takes no direct I/O (e.g. tmpfs)");
         }

@@ -80,12 +80,12 @@ class DirectOutTest {
         Path f = dir.resolve("f.bin");
         Files.createFile(f);
         try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
-            try (SequentialOut small = DirectOut.open(f, ch, DirectOut.THRESHOLD - 1)) {
+            try (SequentialOut small = DirectOut.open(f, ch, DirectOut.THRESHOLD - 1, null)) {
                 assertFalse(small instanceof DirectOut);
             }
             String before = System.getProperty(DirectOut.PROPERTY);
             System.setProperty(DirectOut.PROPERTY, "false");
-            try (SequentialOut off = DirectOut.open(f, ch, DirectOut.THRESHOLD)) {
+            try (SequentialOut off = DirectOut.open(f, ch, DirectOut.THRESHOLD, null)) {
                 assertFalse(off instanceof DirectOut);
             } finally {
                 if (before == null) {
@@ -114,9 +114,23 @@ class DirectOutTest {
         }
     }
 
+    @Test
+    void aFailedWriteNamesTheFileItWasFor() throws IOException {
+        Path f = dir.resolve(".model.pt.tmp");
+        Files.createFile(f);
+        FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE);
+        ch.close(); // every write now fails
+        Path target = dir.resolve("model.pt");
+        try (SequentialOut out = DirectOut.open(f, ch, 0, target)) {
+            IOException e = assertThrows(IOException.class,
+                    () -> out.write(ByteBuffer.wrap(new byte[10])));
+            assertTrue(e.getMessage().startsWith(target + ": cannot write ("), e.getMessage());
+        }
+    }
+
     /** The direct writer itself, whatever the expected size (skipped where direct I/O is refused). */
     private static SequentialOut direct(Path file, FileChannel ch) {
-        SequentialOut out = DirectOut.open(file, ch, DirectOut.THRESHOLD);
+        SequentialOut out = DirectOut.open(file, ch, DirectOut.THRESHOLD, null);
         Assumptions.assumeTrue(out instanceof DirectOut,
                 "the file system of target/ takes no direct I/O (e.g. tmpfs)");
         return out;
