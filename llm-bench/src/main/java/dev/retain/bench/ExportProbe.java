@@ -64,9 +64,9 @@ final class ExportProbe {
     }
 
     /**
-     * Reads a file once, so that the copy reads it from the page cache as {@code cp} of a file
-     * just written would: an export written with direct I/O is on the disk, not in the cache,
-     * and a copy of it would otherwise time the disk's read too.
+     * Reads a file once, so that a copy reads it from the page cache as {@code cp} of a file just
+     * written would: a file written with direct I/O is on the disk, not in the cache, and a copy
+     * of it would otherwise time the disk's read too.
      */
     private static void warm(Path file) throws IOException {
         try (java.io.InputStream in = Files.newInputStream(file)) {

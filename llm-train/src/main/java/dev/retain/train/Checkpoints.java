@@ -18,10 +18,8 @@ import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
@@ -66,8 +64,6 @@ final class Checkpoints {
 
     private final Path runDir;
     private final int keep;
-    /** SHA-256 of files already hashed, by file identity (see {@link #sha256}). */
-    private final java.util.Map<Object, String[]> hashes = new java.util.HashMap<>();
     private SaveHook hook = f -> { };
 
     /**
@@ -150,16 +146,13 @@ final class Checkpoints {
             hook.beforeWrite(tmp.resolve("model.pt"));
             if (exported == null || !Files.isRegularFile(exported)
                     || !AtomicFiles.link(tmp.resolve("model.pt"), exported)) {
-                lm.export(tmp.resolve("model.pt"));
+                lm.export(tmp.resolve("model.pt"), true); // hashed as it is written
             }
             Files.copy(runDir.resolve("config.json"), tmp.resolve("config.json"));
             if (adam != null) {
                 hook.beforeWrite(tmp.resolve(OPTIMIZER));
-                try (OutputStream os = new BufferedOutputStream(
-                        Files.newOutputStream(tmp.resolve(OPTIMIZER)), 1 << 16)) {
-                    // streamed from the tensors: no copy of the moments in memory
-                    dev.retain.core.util.TensorStreams.write(adam.state(), os);
-                }
+                // straight from the tensors' memory (no copy of the moments), hashed on the way
+                dev.retain.core.util.TensorStreams.writeFile(tmp.resolve(OPTIMIZER), adam.state());
             }
             for (Plugin p : plugins) {
                 hook.beforeWrite(tmp.resolve(p.name()));
@@ -324,30 +317,12 @@ final class Checkpoints {
             for (Path f : s.sorted().toList()) {
                 ObjectNode e = files.putObject(f.getFileName().toString());
                 e.put("bytes", Files.size(f));
-                e.put("sha256", sha256(f));
+                // the hard links of a stage's model, EWC and drift state into later checkpoints
+                // are the same file, and a file written here was hashed as it was written
+                e.put("sha256", Hashing.sha256Known(f));
             }
         }
         return m;
-    }
-
-    /**
-     * A file's SHA-256, computed once per file this process wrote: the hard links of a stage's
-     * model, EWC and drift state into later checkpoints are the same file (same inode, size and
-     * modification time), hashed when first seen.
-     */
-    private String sha256(Path f) throws IOException {
-        var a = Files.readAttributes(f, java.nio.file.attribute.BasicFileAttributes.class);
-        String stamp = a.size() + "/" + a.lastModifiedTime().toMillis();
-        Object key = a.fileKey() == null ? f.toAbsolutePath() : a.fileKey();
-        String[] known = hashes.get(key);
-        if (known != null && known[0].equals(stamp)) {
-            return known[1];
-        }
-        String sha = Hashing.sha256(f);
-        if (a.fileKey() != null) {
-            hashes.put(key, new String[] {stamp, sha});
-        }
-        return sha;
     }
 
     /**

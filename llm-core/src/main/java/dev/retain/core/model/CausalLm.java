@@ -3,6 +3,7 @@ package dev.retain.core.model;
 import dev.retain.core.Engines;
 import dev.retain.core.UserError;
 import dev.retain.core.util.DirectOut;
+import dev.retain.core.util.Hashing;
 import dev.retain.core.util.SequentialOut;
 
 import ai.djl.Device;
@@ -335,6 +336,19 @@ public final class CausalLm implements AutoCloseable {
      * @throws IOException when writing fails
      */
     public void export(Path out) throws IOException {
+        export(out, false);
+    }
+
+    /**
+     * {@link #export(Path)}, optionally computing the file's SHA-256 as it is written ({@link
+     * Hashing#remember}), for a file that a checkpoint's manifest lists: on a thread of its own,
+     * in the time of the disk's write, instead of reading the file back afterwards.
+     *
+     * @param out the target {@code .pt}
+     * @param hash whether to hash it
+     * @throws IOException when writing fails
+     */
+    public void export(Path out, boolean hash) throws IOException {
         Path dir = out.toAbsolutePath().getParent();
         Path tmp = null;
         try {
@@ -342,6 +356,7 @@ public final class CausalLm implements AutoCloseable {
             tmp = dev.retain.core.util.TemporaryFiles.file(dir,
                     out.getFileName().toString());
             boolean written = false;
+            String sha = null; // of the file, hashed as it is written
             for (Path template : templates) {
                 if (written || !Files.isRegularFile(template)) {
                     continue;
@@ -351,8 +366,13 @@ public final class CausalLm implements AutoCloseable {
                         java.nio.file.StandardOpenOption.TRUNCATE_EXISTING);
                         SequentialOut o = DirectOut.open(tmp, ch, parameterCount() * Float.BYTES,
                                 out)) {
+                    java.security.MessageDigest md = hash ? Hashing.digest() : null;
+                    if (md != null) {
+                        o.hash(md);
+                    }
                     TorchScriptArchive.rewrite(template, parameters, o);
                     written = true;
+                    sha = md == null ? null : Hashing.hex(md);
                 } catch (TorchScriptArchive.Unsupported e) {
                     // not an archive we can rewrite: the next one, or libtorch's writer below
                 }
@@ -368,6 +388,9 @@ public final class CausalLm implements AutoCloseable {
             Files.setPosixFilePermissions(tmp,
                     java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
             dev.retain.core.util.AtomicFiles.move(tmp, out);
+            if (sha != null) {
+                Hashing.remember(out, sha);
+            }
         } catch (IOException e) {
             throw dev.retain.core.util.IoFailure.writing(out, e);
         } finally {

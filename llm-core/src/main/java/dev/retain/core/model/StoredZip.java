@@ -51,9 +51,9 @@ final class StoredZip {
      * @throws IOException when writing fails
      */
     void put(String name, byte[] data) throws IOException {
-        begin(name, data.length);
-        write(ByteBuffer.wrap(data));
-        end();
+        CRC32 c = new CRC32();
+        c.update(data);
+        put(name, ByteBuffer.wrap(data), c.getValue()); // no patch: the file may be hashed
     }
 
     /**

@@ -8,17 +8,23 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
- * Writes a large file with direct I/O ({@code O_DIRECT}): the bytes are gathered in two aligned
- * buffers of {@value #CHUNK} bytes, and while one is filled a second thread writes the other to
- * the disk. A model archive written through the page cache costs a copy into the cache and then,
+ * Writes a large file with direct I/O ({@code O_DIRECT}): the bytes are gathered in {@value
+ * #BUFFERS} aligned buffers of {@value #CHUNK} bytes, and while one is filled a second thread
+ * writes the others to the disk (and, when the file is hashed, a third hashes each buffer before
+ * it is written, so that the SHA-256 of a checkpoint's file costs no time of the thread that
+ * fills them). A model archive written through the page cache costs a copy into the cache and then,
  * at the fsync that makes it durable before its rename, the disk's write of the whole file;
  * written directly, the disk's write overlaps the filling, and the fsync has nothing left to do
  * but the file's metadata. The file ends padded to the alignment and is cut back to its length
@@ -32,8 +38,10 @@ import java.util.concurrent.Future;
  */
 public final class DirectOut implements SequentialOut {
 
-    /** Bytes per buffer (two of them). */
+    /** Bytes per buffer. */
     static final int CHUNK = 8 << 20;
+    /** Buffers: one being filled, one being hashed, one being written. */
+    static final int BUFFERS = 3;
     /** Files expected smaller than this are written through the page cache. */
     public static final long THRESHOLD = 64L << 20;
     /**
@@ -47,13 +55,15 @@ public final class DirectOut implements SequentialOut {
     private final FileChannel plain;
     private final Path name;
     private final int align;
-    /** The two buffers as allocated (freed at close), and their aligned views. */
-    private final ByteBuffer[] raw = new ByteBuffer[2];
-    private final ByteBuffer[] bufs = new ByteBuffer[2];
-    @SuppressWarnings("unchecked")
-    private final Future<?>[] pending = new Future<?>[2];
+    /** The buffers as allocated (freed at close), and their aligned views. */
+    private final ByteBuffer[] raw = new ByteBuffer[BUFFERS];
+    private final ByteBuffer[] bufs = new ByteBuffer[BUFFERS];
+    private final Future<?>[] pending = new Future<?>[BUFFERS];
     private final ExecutorService io;
+    /** Hashes the buffers in order, when {@link #hash} asked for it. */
+    private ExecutorService hasher;
     private final List<Patch> patches = new ArrayList<>();
+    private MessageDigest md;
     private int cur;
     /** File offset of the first byte of {@code bufs[cur]}. */
     private long base;
@@ -72,12 +82,16 @@ public final class DirectOut implements SequentialOut {
         this.plain = plain;
         this.name = name;
         this.align = align;
-        for (int i = 0; i < 2; i++) {
+        for (int i = 0; i < BUFFERS; i++) {
             raw[i] = ByteBuffer.allocateDirect(CHUNK + align);
             bufs[i] = raw[i].alignedSlice(align).slice(0, CHUNK);
         }
-        this.io = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "retain-direct-write");
+        this.io = thread("retain-direct-write");
+    }
+
+    private static ExecutorService thread(String name) {
+        return Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, name);
             t.setDaemon(true);
             return t;
         });
@@ -130,6 +144,17 @@ public final class DirectOut implements SequentialOut {
     }
 
     @Override
+    public void hash(MessageDigest digest) {
+        if (position > 0) {
+            throw new IllegalStateException("hash() after " + position + " bytes");
+        }
+        this.md = digest;
+        if (hasher == null) {
+            hasher = thread("retain-direct-hash");
+        }
+    }
+
+    @Override
     public void write(ByteBuffer src) throws IOException {
         while (src.hasRemaining()) {
             ByteBuffer b = bufs[cur];
@@ -139,13 +164,14 @@ public final class DirectOut implements SequentialOut {
             src.position(src.position() + n);
             position += n;
             if (!b.hasRemaining()) {
-                submit();
+                submit(b.position());
             }
         }
     }
 
     @Override
     public void patch(long at, ByteBuffer bytes) throws IOException {
+        unhashed("patch");
         int n = bytes.remaining();
         if (at < 0 || at + n > position) {
             throw new IllegalArgumentException("patch of " + n + " bytes at " + at
@@ -162,6 +188,7 @@ public final class DirectOut implements SequentialOut {
 
     @Override
     public void copy(FileChannel src, long from, long count) throws IOException {
+        unhashed("copy");
         long end = from + count;
         for (long at = from; at < end; ) {
             ByteBuffer b = bufs[cur];
@@ -174,7 +201,7 @@ public final class DirectOut implements SequentialOut {
             at += read;
             position += read;
             if (!b.hasRemaining()) {
-                submit();
+                submit(b.position());
             }
         }
     }
@@ -182,15 +209,17 @@ public final class DirectOut implements SequentialOut {
     @Override
     public void finish() throws IOException {
         ByteBuffer b = bufs[cur];
-        if (b.position() > 0) {
-            int padded = (b.position() + align - 1) / align * align;
+        int length = b.position();
+        if (length > 0) {
+            int padded = (length + align - 1) / align * align;
             while (b.position() < padded) {
                 b.put((byte) 0);
             }
-            submit();
+            submit(length);
         }
-        await(0);
-        await(1);
+        for (int i = 0; i < BUFFERS; i++) {
+            await(i);
+        }
         try {
             direct.truncate(position);
             for (Patch p : patches) {
@@ -209,17 +238,23 @@ public final class DirectOut implements SequentialOut {
     @Override
     public void close() throws IOException {
         io.shutdownNow();
+        if (hasher != null) {
+            hasher.shutdownNow();
+        }
         boolean idle = false;
         try {
-            idle = io.awaitTermination(1, java.util.concurrent.TimeUnit.MINUTES);
+            idle = io.awaitTermination(1, java.util.concurrent.TimeUnit.MINUTES)
+                    && (hasher == null
+                            || hasher.awaitTermination(1, java.util.concurrent.TimeUnit.MINUTES));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
             direct.close();
         }
-        if (idle) { // no write can still be reading them
-            Unmap.now(raw[0]);
-            Unmap.now(raw[1]);
+        if (idle) { // no thread can still be reading them
+            for (ByteBuffer r : raw) {
+                Unmap.now(r);
+            }
         }
     }
 
@@ -237,18 +272,37 @@ public final class DirectOut implements SequentialOut {
         }
     }
 
-    /** Hands the filled buffer to the writing thread and takes the other one once it is free. */
-    private void submit() throws IOException {
+    /**
+     * Hands the filled buffer on (to be hashed, then written) and takes the next one once it is
+     * free.
+     *
+     * @param length the buffer's bytes of the file (the rest, up to its limit, is padding)
+     */
+    private void submit(int length) throws IOException {
         ByteBuffer b = bufs[cur].flip();
         long at = base;
-        pending[cur] = io.submit(() -> {
+        Callable<Void> write = () -> {
             for (long p = at; b.hasRemaining(); ) {
                 p += direct.write(b, p);
             }
             return null;
-        });
+        };
+        if (md == null) {
+            pending[cur] = io.submit(write);
+        } else { // hashed in order (one thread), each buffer before it is written
+            MessageDigest d = md;
+            pending[cur] = CompletableFuture
+                    .runAsync(() -> d.update(b.duplicate().limit(length)), hasher)
+                    .thenApplyAsync(v -> {
+                        try {
+                            return write.call();
+                        } catch (Exception e) {
+                            throw new CompletionException(e);
+                        }
+                    }, io);
+        }
         base += b.limit();
-        cur ^= 1;
+        cur = (cur + 1) % BUFFERS;
         await(cur);
         bufs[cur].clear();
     }
@@ -262,11 +316,18 @@ public final class DirectOut implements SequentialOut {
         try {
             f.get();
         } catch (ExecutionException e) {
-            throw named(name, e.getCause() instanceof IOException io ? io
-                    : new IOException(e.getCause()));
+            Throwable c = e.getCause() instanceof CompletionException ce && ce.getCause() != null
+                    ? ce.getCause() : e.getCause();
+            throw named(name, c instanceof IOException io ? io : new IOException(c));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted while writing");
+        }
+    }
+
+    private void unhashed(String what) {
+        if (md != null) {
+            throw new IllegalStateException("a " + what + " in a file being hashed");
         }
     }
 
@@ -279,11 +340,23 @@ public final class DirectOut implements SequentialOut {
     private static final class ChannelOut implements SequentialOut {
         private final FileChannel out;
         private final Path name;
+        private MessageDigest md;
         private long written;
 
         ChannelOut(FileChannel out, Path name) {
             this.out = out;
             this.name = name;
+        }
+
+        @Override
+        public void hash(MessageDigest digest) {
+            this.md = digest;
+        }
+
+        private void unhashed(String what) {
+            if (md != null) {
+                throw new IllegalStateException("a " + what + " in a file being hashed");
+            }
         }
 
         @Override
@@ -293,6 +366,9 @@ public final class DirectOut implements SequentialOut {
 
         @Override
         public void write(ByteBuffer src) throws IOException {
+            if (md != null) {
+                md.update(src.duplicate());
+            }
             try {
                 while (src.hasRemaining()) {
                     written += out.write(src);
@@ -304,6 +380,7 @@ public final class DirectOut implements SequentialOut {
 
         @Override
         public void patch(long at, ByteBuffer bytes) throws IOException {
+            unhashed("patch");
             ByteBuffer b = bytes.duplicate();
             try {
                 long start = out.position() - written;
@@ -317,6 +394,7 @@ public final class DirectOut implements SequentialOut {
 
         @Override
         public void copy(FileChannel src, long from, long count) throws IOException {
+            unhashed("copy");
             for (long at = from, left = count; left > 0; ) {
                 long n;
                 try {

@@ -4,6 +4,7 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.security.MessageDigest;
 
 /**
  * Where a file written front to back goes (a model archive of hundreds of MB to several GB): bytes
@@ -43,6 +44,15 @@ public interface SequentialOut extends Closeable {
      * @throws IOException when reading or writing fails, or the file ends first
      */
     void copy(FileChannel src, long from, long count) throws IOException;
+
+    /**
+     * Hashes every byte appended by {@link #write} from now on, so that the file's digest is known
+     * without reading it back. A writer that hashes refuses {@link #patch} and {@link #copy}
+     * (bytes that the digest would not see).
+     *
+     * @param md the digest to update
+     */
+    void hash(MessageDigest md);
 
     /**
      * Puts every byte in the file, which then has exactly {@link #position()} bytes. Making them

@@ -9,6 +9,9 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.List;
 
 /**
@@ -52,16 +55,60 @@ public final class TensorStreams {
         out.writeInt(arrays.size());
         byte[] chunk = new byte[CHUNK];
         for (int i = 0; i < arrays.size(); i++) {
-            writeOne(arrays.get(i), names.get(i), out, chunk);
+            // A view of the tensor's own memory (no copy) for a contiguous CPU tensor.
+            ByteBuffer bb = arrays.get(i).toByteBuffer(true);
+            out.write(header(arrays.get(i), names.get(i), bb));
+            while (bb.hasRemaining()) {
+                int n = Math.min(chunk.length, bb.remaining());
+                bb.get(chunk, 0, n);
+                out.write(chunk, 0, n);
+            }
         }
         out.flush();
     }
 
-    private static void writeOne(NDArray a, String name, DataOutputStream out, byte[] chunk)
-            throws IOException {
+    /**
+     * Writes a list to a new file, as {@link #write(List, List, OutputStream)} encodes it, with
+     * each tensor's memory handed to the file as it is (direct I/O for a large file: {@link
+     * DirectOut}) and the file's SHA-256 computed on the way ({@link Hashing#remember}). The file
+     * is not forced to disk: the caller syncs it with the files it belongs with.
+     *
+     * @param file the file to create (it must not exist)
+     * @param arrays dense CPU arrays, written under their own names
+     * @throws IOException when writing fails (naming the file)
+     */
+    public static void writeFile(Path file, List<NDArray> arrays) throws IOException {
+        long bytes = 0;
+        for (NDArray a : arrays) {
+            bytes += a.size() * a.getDataType().getNumOfBytes();
+        }
+        java.security.MessageDigest md = Hashing.digest();
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW,
+                StandardOpenOption.WRITE);
+                SequentialOut out = DirectOut.open(file, ch, bytes, file)) {
+            out.hash(md);
+            out.write(ByteBuffer.wrap(new byte[] {
+                (byte) (arrays.size() >>> 24), (byte) (arrays.size() >>> 16),
+                (byte) (arrays.size() >>> 8), (byte) arrays.size()}));
+            for (NDArray a : arrays) {
+                ByteBuffer bb = a.toByteBuffer(true);
+                out.write(ByteBuffer.wrap(header(a, a.getName(), bb)));
+                out.write(bb.duplicate());
+            }
+            out.finish();
+        } catch (IOException e) {
+            throw IoFailure.writing(file, e);
+        }
+        Hashing.remember(file, Hashing.hex(md));
+    }
+
+    /** An array's encoding up to its data: magic, version, name, format, type, shape, order, size. */
+    private static byte[] header(NDArray a, String name, ByteBuffer data) throws IOException {
         if (a.getDataType() == DataType.STRING) {
             throw new IllegalArgumentException(name + ": string arrays are not written here");
         }
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream(128);
+        DataOutputStream out = new DataOutputStream(bytes);
         out.writeUTF(MAGIC);
         out.writeInt(VERSION);
         if (name == null) {
@@ -73,14 +120,8 @@ public final class TensorStreams {
         out.writeUTF(a.getSparseFormat().name());
         out.writeUTF(a.getDataType().name());
         out.write(a.getShape().getEncoded());
-        // A view of the tensor's own memory (no copy) for a contiguous CPU tensor.
-        ByteBuffer bb = a.toByteBuffer(true);
-        out.write(bb.order() == ByteOrder.BIG_ENDIAN ? '>' : '<');
-        out.writeInt(bb.remaining());
-        while (bb.hasRemaining()) {
-            int n = Math.min(chunk.length, bb.remaining());
-            bb.get(chunk, 0, n);
-            out.write(chunk, 0, n);
-        }
+        out.write(data.order() == ByteOrder.BIG_ENDIAN ? '>' : '<');
+        out.writeInt(data.remaining());
+        return bytes.toByteArray();
     }
 }

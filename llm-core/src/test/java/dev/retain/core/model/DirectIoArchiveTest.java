@@ -1,9 +1,11 @@
 package dev.retain.core.model;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.retain.core.util.DirectOut;
+import dev.retain.core.util.Hashing;
 import dev.retain.core.util.SequentialOut;
 
 import ai.djl.Device;
@@ -27,7 +29,7 @@ import java.util.stream.Stream;
  * An import and an export written with direct I/O ({@link DirectOut}, what a GPT-2-sized model
  * gets) are the very files that the page cache path writes (which every other test checks
  * against PyTorch), byte for byte: here forced on the shipped tiny models with {@code
- * -Dretain.direct-io=always}.
+ * -Dretain.direct-io=always}; and the SHA-256 an export computes as it writes is its file's.
  */
 class DirectIoArchiveTest {
 
@@ -82,11 +84,14 @@ class DirectIoArchiveTest {
             for (NamedParameter p : lm.parameters()) {
                 p.array().addi(0.001f * ++i); // as training would move them
             }
-            lm.export(dir.resolve("direct.pt"));
+            lm.export(dir.resolve("direct.pt"), true);
             System.setProperty(DirectOut.PROPERTY, "false");
-            lm.export(dir.resolve("cache.pt"));
+            lm.export(dir.resolve("cache.pt"), true);
         }
         assertSameBytes(dir.resolve("cache.pt"), dir.resolve("direct.pt"));
+        for (String f : new String[] {"cache.pt", "direct.pt"}) { // hashed as it was written
+            assertEquals(Hashing.sha256(dir.resolve(f)), Hashing.sha256Known(dir.resolve(f)), f);
+        }
     }
 
     private static void assertSameBytes(Path want, Path got) throws IOException {

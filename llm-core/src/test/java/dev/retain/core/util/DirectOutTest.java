@@ -115,6 +115,32 @@ class DirectOutTest {
     }
 
     @Test
+    void aHashedFileGetsTheDigestOfItsBytesAndRefusesPatchesAndCopies() throws IOException {
+        byte[] data = random(21, 2 * DirectOut.CHUNK + DirectOut.CHUNK / 3 + 5); // 3 buffers + padding
+        String want = Hashing.sha256(data);
+        for (boolean direct : new boolean[] {true, false}) {
+            Path f = dir.resolve("hashed-" + direct);
+            Files.createFile(f);
+            try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE);
+                    SequentialOut out = direct ? direct(f, ch) : DirectOut.of(ch)) {
+                java.security.MessageDigest md = Hashing.digest();
+                out.hash(md);
+                ByteArrayOutputStream ignored = new ByteArrayOutputStream();
+                write(out, ignored, java.util.Arrays.copyOfRange(data, 0, 1000));
+                write(out, ignored, java.util.Arrays.copyOfRange(data, 1000, data.length));
+                assertThrows(IllegalStateException.class,
+                        () -> out.patch(0, ByteBuffer.wrap(new byte[1])));
+                try (FileChannel in = FileChannel.open(f, StandardOpenOption.READ)) {
+                    assertThrows(IllegalStateException.class, () -> out.copy(in, 0, 1));
+                }
+                out.finish();
+                assertEquals(want, Hashing.hex(md), "direct " + direct);
+            }
+            assertArrayEquals(data, Files.readAllBytes(f));
+        }
+    }
+
+    @Test
     void aFailedWriteNamesTheFileItWasFor() throws IOException {
         Path f = dir.resolve(".model.pt.tmp");
         Files.createFile(f);

@@ -9,11 +9,14 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 
 /** The tensor writer gives DJL's own NDList bytes, without DJL's copy of each array. */
@@ -53,6 +56,47 @@ class TensorStreamsTest {
             NDList all = NDList.decode(m, new ByteArrayInputStream(ours.toByteArray()));
             assertArrayEquals(new float[] {0f, 3f, 1f, 4f, 2f, 5f}, all.get(4).toFloatArray());
             assertArrayEquals(new long[] {3, -1, 50256}, all.get(2).toLongArray());
+
+            // to a file, through the page cache and with direct I/O: the same bytes, and the
+            // SHA-256 computed on the way is the file's
+            Path dir = Files.createTempDirectory(Files.createDirectories(Path.of("target")), "ts-");
+            String before = System.getProperty(DirectOut.PROPERTY);
+            try {
+                for (String mode : List.of("false", "always")) {
+                    System.setProperty(DirectOut.PROPERTY, mode);
+                    Path file = dir.resolve(mode + ".ndlist");
+                    TensorStreams.writeFile(file, list);
+                    assertArrayEquals(djl.toByteArray(), Files.readAllBytes(file), mode);
+                    assertEquals(Hashing.sha256(djl.toByteArray()), Hashing.sha256Known(file), mode);
+                    Files.delete(file);
+                }
+            } finally {
+                if (before == null) {
+                    System.clearProperty(DirectOut.PROPERTY);
+                } else {
+                    System.setProperty(DirectOut.PROPERTY, before);
+                }
+                Files.delete(dir);
+            }
+        }
+    }
+
+    @Test
+    void aRememberedDigestIsUsedWhileTheFileIsUnchanged() throws IOException {
+        Path dir = Files.createTempDirectory(Files.createDirectories(Path.of("target")), "sha-");
+        Path f = dir.resolve("f");
+        Files.write(f, new byte[] {1, 2, 3});
+        try {
+            Hashing.remember(f, "remembered");
+            Assumptions.assumeTrue(Files.readAttributes(f,
+                    java.nio.file.attribute.BasicFileAttributes.class).fileKey() != null,
+                    "a file system without inodes remembers nothing");
+            assertEquals("remembered", Hashing.sha256Known(f));
+            Files.write(f, new byte[] {1, 2, 3, 4}); // changed: read and hashed again
+            assertEquals(Hashing.sha256(new byte[] {1, 2, 3, 4}), Hashing.sha256Known(f));
+        } finally {
+            Files.delete(f);
+            Files.delete(dir);
         }
     }
 }
