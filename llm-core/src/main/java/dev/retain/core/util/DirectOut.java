@@ -145,9 +145,7 @@ public final class DirectOut implements SequentialOut {
 
     @Override
     public void hash(MessageDigest digest) {
-        if (position > 0) {
-            throw new IllegalStateException("hash() after " + position + " bytes");
-        }
+        fromTheStart(position);
         this.md = digest;
         if (hasher == null) {
             hasher = thread("retain-direct-hash");
@@ -171,7 +169,7 @@ public final class DirectOut implements SequentialOut {
 
     @Override
     public void patch(long at, ByteBuffer bytes) throws IOException {
-        unhashed("patch");
+        unhashed(md, "patch");
         int n = bytes.remaining();
         if (at < 0 || at + n > position) {
             throw new IllegalArgumentException("patch of " + n + " bytes at " + at
@@ -188,7 +186,7 @@ public final class DirectOut implements SequentialOut {
 
     @Override
     public void copy(FileChannel src, long from, long count) throws IOException {
-        unhashed("copy");
+        unhashed(md, "copy");
         long end = from + count;
         for (long at = from; at < end; ) {
             ByteBuffer b = bufs[cur];
@@ -260,15 +258,15 @@ public final class DirectOut implements SequentialOut {
 
     /** Writes one aligned block of zeros at the start of the (empty) file and cuts it off again. */
     private static void probe(FileChannel d, int align) throws IOException {
-        ByteBuffer raw = ByteBuffer.allocateDirect(2 * align);
+        ByteBuffer mem = ByteBuffer.allocateDirect(2 * align);
         try {
-            ByteBuffer block = raw.alignedSlice(align).slice(0, align);
+            ByteBuffer block = mem.alignedSlice(align).slice(0, align);
             while (block.hasRemaining()) {
                 d.write(block, block.position());
             }
             d.truncate(0);
         } finally {
-            Unmap.now(raw);
+            Unmap.now(mem);
         }
     }
 
@@ -325,7 +323,13 @@ public final class DirectOut implements SequentialOut {
         }
     }
 
-    private void unhashed(String what) {
+    private static void fromTheStart(long position) {
+        if (position > 0) {
+            throw new IllegalStateException("hash() after " + position + " bytes");
+        }
+    }
+
+    private static void unhashed(MessageDigest md, String what) {
         if (md != null) {
             throw new IllegalStateException("a " + what + " in a file being hashed");
         }
@@ -350,13 +354,8 @@ public final class DirectOut implements SequentialOut {
 
         @Override
         public void hash(MessageDigest digest) {
+            fromTheStart(written);
             this.md = digest;
-        }
-
-        private void unhashed(String what) {
-            if (md != null) {
-                throw new IllegalStateException("a " + what + " in a file being hashed");
-            }
         }
 
         @Override
@@ -380,7 +379,7 @@ public final class DirectOut implements SequentialOut {
 
         @Override
         public void patch(long at, ByteBuffer bytes) throws IOException {
-            unhashed("patch");
+            unhashed(md, "patch");
             ByteBuffer b = bytes.duplicate();
             try {
                 long start = out.position() - written;
@@ -394,7 +393,7 @@ public final class DirectOut implements SequentialOut {
 
         @Override
         public void copy(FileChannel src, long from, long count) throws IOException {
-            unhashed("copy");
+            unhashed(md, "copy");
             for (long at = from, left = count; left > 0; ) {
                 long n;
                 try {
