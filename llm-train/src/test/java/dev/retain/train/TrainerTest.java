@@ -632,6 +632,59 @@ class TrainerTest {
         assertEquals(results(full).get("scores"), results(cut).get("scores"));
     }
 
+    /**
+     * Checkpoints written with direct I/O (forced here on the tiny model, as a GPT-2-sized one gets
+     * it) and hashed as they are written: the resume verifies every file against the manifest by
+     * reading it back, and the resumed run ends as the uninterrupted one, score for score.
+     */
+    @Test
+    void aCheckpointWrittenWithDirectIoVerifiesAndResumesExactly() throws IOException {
+        Path dir = Files.createTempDirectory(Files.createDirectories(Path.of("target")), "ckpt-");
+        String before = System.getProperty(dev.retain.core.util.DirectOut.PROPERTY);
+        System.setProperty(dev.retain.core.util.DirectOut.PROPERTY, "always");
+        try {
+            Path probe = dir.resolve("probe");
+            Files.createFile(probe);
+            try (var ch = java.nio.channels.FileChannel.open(probe,
+                    java.nio.file.StandardOpenOption.WRITE);
+                    var o = dev.retain.core.util.DirectOut.open(probe, ch, 0, null)) {
+                org.junit.jupiter.api.Assumptions.assumeTrue(
+                        o instanceof dev.retain.core.util.DirectOut,
+                        "the file system of target/ takes no direct I/O (e.g. tmpfs)");
+            }
+            List<Path> doms = Fixtures.smallDomains(dir.resolve("d"), 8000, 1500, "computing",
+                    "legal");
+            TrainConfig c = config("ewc+replay", Map.of("fisher-mode", "sampled"));
+            Path full = dir.resolve("full");
+            try (ContinualTrainer t = ContinualTrainer.start(setup(c, doms), full, false)) {
+                assertEquals(ContinualTrainer.Outcome.COMPLETE, t.run());
+            }
+            Path cut = dir.resolve("cut");
+            try (ContinualTrainer t = ContinualTrainer.start(setup(c, doms), cut, false)) {
+                t.requestStop();
+                t.run();
+            }
+            try (ContinualTrainer t = ContinualTrainer.builder().optProgress(false)
+                    .optStrategies(parts -> stopAfter(parts, step -> step == 5)).resume(cut)) {
+                assertEquals(ContinualTrainer.Outcome.INTERRUPTED, t.run());
+            }
+            try (ContinualTrainer t = ContinualTrainer.builder().optProgress(false).resume(cut)) {
+                assertEquals(5, t.context().globalStep(), "from the checkpoint the stop wrote");
+                assertEquals(ContinualTrainer.Outcome.COMPLETE, t.run());
+            }
+            assertEquals(results(full).get("scores"), results(cut).get("scores"));
+        } finally {
+            if (before == null) {
+                System.clearProperty(dev.retain.core.util.DirectOut.PROPERTY);
+            } else {
+                System.setProperty(dev.retain.core.util.DirectOut.PROPERTY, before);
+            }
+            try (var s = Files.walk(dir)) {
+                s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
     static List<dev.retain.train.plugin.Plugin> stopAfter(dev.retain.train.lm.Strategies.Parts parts,
             java.util.function.LongPredicate stopAt) {
         return onStep(parts, ctx -> {
