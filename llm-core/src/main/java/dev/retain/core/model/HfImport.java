@@ -3,8 +3,8 @@ package dev.retain.core.model;
 import dev.retain.core.UserError;
 import dev.retain.core.util.AtomicFiles;
 import dev.retain.core.util.DirectOut;
-import dev.retain.core.util.SequentialOut;
 import dev.retain.core.util.Json;
+import dev.retain.core.util.SequentialOut;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 

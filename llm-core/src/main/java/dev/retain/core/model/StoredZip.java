@@ -1,18 +1,18 @@
 package dev.retain.core.model;
 
+import dev.retain.core.util.SequentialOut;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import dev.retain.core.util.SequentialOut;
-
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.zip.CRC32;
 
 /**
- * Writes a zip archive of stored (uncompressed) entries to a file ({@link SequentialOut}), as {@code
- * torch.jit.save} writes a TorchScript archive: each entry's data aligned to 64 bytes (a {@code
+ * Writes a zip archive of stored (uncompressed) entries to a file ({@link SequentialOut}), as
+ * {@code torch.jit.save} writes a TorchScript archive: each entry's data aligned to 64 bytes (a {@code
  * FB} extra field of padding), Zip64 records where an offset or a size passes 4 GiB (a GPT-2 XL
  * archive is 6 GB). An entry's bytes are streamed in: its local header is written with the
  * CRC-32 left open and completed when the entry ends, so no entry is ever held in memory whole
