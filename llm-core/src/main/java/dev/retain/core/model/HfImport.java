@@ -78,14 +78,13 @@ public final class HfImport {
             Path dir = out.toAbsolutePath().getParent();
             Path tokenizer = folder.resolve(ModelInputs.TOKENIZER_FILE);
             boolean hasTokenizer = Files.isRegularFile(tokenizer);
+            long count = params.values().stream().mapToLong(p -> p.source().numel()).sum();
             try (AtomicFiles.Pending model = AtomicFiles.open(out);
                     AtomicFiles.Pending config = AtomicFiles.open(dir.resolve(HfFolder.CONFIG));
                     AtomicFiles.Pending tok = AtomicFiles.open(dir.resolve(
                             ModelInputs.TOKENIZER_FILE))) {
-                long bytes = params.values().stream()
-                        .mapToLong(p -> p.source().numel() * Float.BYTES).sum();
-                try (SequentialOut o = DirectOut.open(model.file(), model.channel(), bytes,
-                        out)) {
+                try (SequentialOut o = DirectOut.open(model.file(), model.channel(),
+                        count * Float.BYTES, out)) {
                     ImportArchive.write(o, cfg, params, template);
                 }
                 config.stream().write(Json.MAPPER.writerWithDefaultPrettyPrinter()
@@ -97,7 +96,6 @@ public final class HfImport {
                 config.commit();
                 model.commit();
             }
-            long count = params.values().stream().mapToLong(p -> p.source().numel()).sum();
             TreeSet<String> dtypes = new TreeSet<>();
             params.values().forEach(p -> dtypes.add(p.source().dtype()));
             return new Result(out, cfg, count, List.copyOf(dtypes), left,

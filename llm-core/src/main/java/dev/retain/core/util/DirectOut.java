@@ -110,24 +110,58 @@ public final class DirectOut implements SequentialOut {
     public static SequentialOut open(Path file, FileChannel channel, long expected, Path name) {
         String mode = System.getProperty(PROPERTY, "");
         boolean wanted = mode.equals("always") || !mode.equals("false") && expected >= THRESHOLD;
-        if (wanted) {
-            try {
-                int align = (int) Math.max(4096, Files.getFileStore(file).getBlockSize());
-                if (align <= 1 << 16 && Integer.bitCount(align) == 1) {
-                    FileChannel d = FileChannel.open(file, StandardOpenOption.WRITE,
-                            com.sun.nio.file.ExtendedOpenOption.DIRECT);
-                    try {
-                        probe(d, align); // some file systems open for direct I/O, then refuse it
-                        return new DirectOut(d, channel, align, name);
-                    } catch (IOException e) {
-                        d.close();
-                    }
-                }
-            } catch (IOException | UnsupportedOperationException e) {
-                // this file system takes no direct I/O (tmpfs: EINVAL): the page cache, as before
+        Opened d = wanted ? openDirect(file) : null;
+        return d == null ? new ChannelOut(channel, name)
+                : new DirectOut(d.channel(), channel, d.align(), name);
+    }
+
+    /**
+     * Whether files in a folder can be written with direct I/O (the check {@link #open} makes,
+     * made on a scratch file there), whatever {@value #PROPERTY} says.
+     *
+     * @param dir an existing folder
+     * @return false on a file system that takes no direct I/O (tmpfs)
+     * @throws IOException when the scratch file cannot be made or removed
+     */
+    public static boolean supported(Path dir) throws IOException {
+        Path scratch = Files.createTempFile(dir, ".direct-io-", ".probe");
+        try {
+            Opened d = openDirect(scratch);
+            if (d != null) {
+                d.channel().close();
             }
+            return d != null;
+        } finally {
+            Files.delete(scratch);
         }
-        return new ChannelOut(channel, name);
+    }
+
+    /** A file opened for direct I/O, and the alignment that its writes need. */
+    private record Opened(FileChannel channel, int align) {}
+
+    /**
+     * @param file an existing, empty file
+     * @return it opened for direct I/O and checked by a write, or null where its file system takes
+     *     none
+     */
+    private static Opened openDirect(Path file) {
+        try {
+            int align = (int) Math.max(4096, Files.getFileStore(file).getBlockSize());
+            if (align > 1 << 16 || Integer.bitCount(align) != 1) {
+                return null;
+            }
+            FileChannel d = FileChannel.open(file, StandardOpenOption.WRITE,
+                    com.sun.nio.file.ExtendedOpenOption.DIRECT);
+            try {
+                probe(d, align); // some file systems open for direct I/O, then refuse it
+                return new Opened(d, align);
+            } catch (IOException e) {
+                d.close();
+                return null;
+            }
+        } catch (IOException | UnsupportedOperationException e) {
+            return null; // this file system takes no direct I/O (tmpfs: EINVAL): the page cache
+        }
     }
 
     /**

@@ -87,9 +87,7 @@ public final class TensorStreams {
                 StandardOpenOption.WRITE);
                 SequentialOut out = DirectOut.open(file, ch, bytes, file)) {
             out.hash(md);
-            out.write(ByteBuffer.wrap(new byte[] {
-                (byte) (arrays.size() >>> 24), (byte) (arrays.size() >>> 16),
-                (byte) (arrays.size() >>> 8), (byte) arrays.size()}));
+            out.write(ByteBuffer.allocate(Integer.BYTES).putInt(arrays.size()).flip()); // big-endian
             for (NDArray a : arrays) {
                 ByteBuffer bb = a.toByteBuffer(true);
                 out.write(ByteBuffer.wrap(header(a, a.getName(), bb)));

@@ -4,9 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.retain.core.util.DirectIoMode;
 import dev.retain.core.util.DirectOut;
 import dev.retain.core.util.Hashing;
-import dev.retain.core.util.SequentialOut;
 
 import ai.djl.Device;
 
@@ -18,10 +18,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.Comparator;
 import java.util.stream.Stream;
 
@@ -34,31 +32,21 @@ import java.util.stream.Stream;
 class DirectIoArchiveTest {
 
     private Path dir;
-    private String before;
+    private DirectIoMode mode;
 
     @BeforeEach
     void setUp() throws IOException {
         Path target = Path.of("target");
         Files.createDirectories(target);
         dir = Files.createTempDirectory(target, "direct-io-"); // on disk: /tmp may be a tmpfs
-        before = System.getProperty(DirectOut.PROPERTY);
-        Path probe = dir.resolve("probe");
-        Files.createFile(probe);
-        System.setProperty(DirectOut.PROPERTY, "always");
-        try (FileChannel ch = FileChannel.open(probe, StandardOpenOption.WRITE);
-                SequentialOut o = DirectOut.open(probe, ch, 0, null)) {
-            Assumptions.assumeTrue(o instanceof DirectOut,
-                    "the file system of target/ takes no direct I/O (e.g. tmpfs)");
-        }
+        mode = DirectIoMode.set("always");
+        Assumptions.assumeTrue(DirectOut.supported(dir),
+                "the file system of target/ takes no direct I/O (e.g. tmpfs)");
     }
 
     @AfterEach
     void tearDown() throws IOException {
-        if (before == null) {
-            System.clearProperty(DirectOut.PROPERTY);
-        } else {
-            System.setProperty(DirectOut.PROPERTY, before);
-        }
+        mode.close();
         try (Stream<Path> s = Files.walk(dir)) {
             s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         }
@@ -72,7 +60,7 @@ class DirectIoArchiveTest {
         Files.createDirectories(direct.getParent());
         Files.createDirectories(cache.getParent());
         HfImport.run(HfImportTest.fixture(name), direct);
-        System.setProperty(DirectOut.PROPERTY, "false");
+        mode.change("false");
         HfImport.run(HfImportTest.fixture(name), cache);
         assertSameBytes(cache, direct);
     }
@@ -85,7 +73,7 @@ class DirectIoArchiveTest {
                 p.array().addi(0.001f * ++i); // as training would move them
             }
             lm.export(dir.resolve("direct.pt"), true);
-            System.setProperty(DirectOut.PROPERTY, "false");
+            mode.change("false");
             lm.export(dir.resolve("cache.pt"), true);
         }
         assertSameBytes(dir.resolve("cache.pt"), dir.resolve("direct.pt"));

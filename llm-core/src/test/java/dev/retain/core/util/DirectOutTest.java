@@ -83,16 +83,9 @@ class DirectOutTest {
             try (SequentialOut small = DirectOut.open(f, ch, DirectOut.THRESHOLD - 1, null)) {
                 assertFalse(small instanceof DirectOut);
             }
-            String before = System.getProperty(DirectOut.PROPERTY);
-            System.setProperty(DirectOut.PROPERTY, "false");
-            try (SequentialOut off = DirectOut.open(f, ch, DirectOut.THRESHOLD, null)) {
+            try (DirectIoMode m = DirectIoMode.set("false");
+                    SequentialOut off = DirectOut.open(f, ch, DirectOut.THRESHOLD, null)) {
                 assertFalse(off instanceof DirectOut);
-            } finally {
-                if (before == null) {
-                    System.clearProperty(DirectOut.PROPERTY);
-                } else {
-                    System.setProperty(DirectOut.PROPERTY, before);
-                }
             }
         }
     }

@@ -60,10 +60,9 @@ class TensorStreamsTest {
             // to a file, through the page cache and with direct I/O: the same bytes, and the
             // SHA-256 computed on the way is the file's
             Path dir = Files.createTempDirectory(Files.createDirectories(Path.of("target")), "ts-");
-            String before = System.getProperty(DirectOut.PROPERTY);
-            try {
+            try (DirectIoMode io = DirectIoMode.set(null)) {
                 for (String mode : List.of("false", "always")) {
-                    System.setProperty(DirectOut.PROPERTY, mode);
+                    io.change(mode);
                     Path file = dir.resolve(mode + ".ndlist");
                     TensorStreams.writeFile(file, list);
                     assertArrayEquals(djl.toByteArray(), Files.readAllBytes(file), mode);
@@ -71,11 +70,6 @@ class TensorStreamsTest {
                     Files.delete(file);
                 }
             } finally {
-                if (before == null) {
-                    System.clearProperty(DirectOut.PROPERTY);
-                } else {
-                    System.setProperty(DirectOut.PROPERTY, before);
-                }
                 Files.delete(dir);
             }
         }
